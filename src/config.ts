@@ -1,0 +1,125 @@
+/**
+ * All configuration, from the environment, validated once with one valibot schema.
+ * A bad value stops start-up with a message naming the variable.
+ */
+import * as v from "valibot";
+
+const bool = (name: string) =>
+  v.pipe(
+    v.optional(v.string(), "false"),
+    v.picklist(["true", "false", "1", "0", "yes", "no"], `${name} must be true or false`),
+    v.transform((s) => s === "true" || s === "1" || s === "yes"),
+  );
+
+const int = (name: string, def: number, min: number, max: number) =>
+  v.pipe(
+    v.optional(v.string(), String(def)),
+    v.regex(/^\d+$/, `${name} must be a whole number`),
+    v.transform(Number),
+    v.minValue(min, `${name} must be at least ${min}`),
+    v.maxValue(max, `${name} must be at most ${max}`),
+  );
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** "host:port" or "[v6]:port"; port 0 means any free port. */
+export function parseListen(s: string): ListenAddress | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s.trim());
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+const listenList = (name: string, def: string) =>
+  v.pipe(
+    v.optional(v.string(), def),
+    v.transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    v.check((list) => list.every((x) => parseListen(x) !== null), `${name} must be host:port[,host:port…]`),
+    v.transform((list) => list.map((x) => parseListen(x)!)),
+  );
+
+const optionalString = v.pipe(
+  v.optional(v.string()),
+  v.transform((s) => (s === undefined || s === "" ? undefined : s)),
+);
+
+const dbUrl = v.pipe(
+  v.optional(v.string(), "file:./data/smarthost.db"),
+  v.regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "SMARTHOST_DB_URL must start with file:, libsql://, http(s):// or ws(s)://"),
+);
+
+const upstream = v.pipe(
+  v.optional(v.string(), "mx"),
+  v.regex(/^(mx|smtps?:\/\/.+)$/, "SMARTHOST_UPSTREAM must be mx, smtp://host:port or smtps://host:port"),
+);
+
+const hostname = v.pipe(
+  v.optional(v.string(), ""),
+  v.regex(/^[A-Za-z0-9.-]*$/, "SMARTHOST_HOSTNAME must be a host name"),
+);
+
+const hostPortList = (name: string) =>
+  v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    v.check((list) => list.every((x) => parseListen(x) !== null || /^[0-9a-fA-F:.]+$/.test(x)), `${name} must be a list of host[:port]`),
+  );
+
+export const ConfigSchema = v.object({
+  SMARTHOST_DB_URL: dbUrl,
+  SMARTHOST_DB_AUTH_TOKEN: optionalString,
+  SMARTHOST_SMTP_LISTEN: listenList("SMARTHOST_SMTP_LISTEN", "127.0.0.1:2525"),
+  SMARTHOST_SMTPS_LISTEN: listenList("SMARTHOST_SMTPS_LISTEN", "127.0.0.1:2465"),
+  SMARTHOST_HTTP_LISTEN: listenList("SMARTHOST_HTTP_LISTEN", "127.0.0.1:8787"),
+  SMARTHOST_HOSTNAME: hostname,
+  SMARTHOST_TLS_CERT: optionalString,
+  SMARTHOST_TLS_KEY: optionalString,
+  SMARTHOST_DATA_DIR: v.optional(v.string(), "./data"),
+  SMARTHOST_ALLOW_INSECURE_AUTH: bool("SMARTHOST_ALLOW_INSECURE_AUTH"),
+  SMARTHOST_MAX_MESSAGE_BYTES: int("SMARTHOST_MAX_MESSAGE_BYTES", 26214400, 1024, 2 ** 31),
+  SMARTHOST_MAX_RECIPIENTS: int("SMARTHOST_MAX_RECIPIENTS", 100, 1, 100000),
+  SMARTHOST_MAX_ERRORS: int("SMARTHOST_MAX_ERRORS", 10, 1, 1000),
+  SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS: int("SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS", 300, 1, 3600),
+  SMARTHOST_GREET_DELAY_MS: int("SMARTHOST_GREET_DELAY_MS", 0, 0, 60000),
+  SMARTHOST_MAX_CONNECTIONS: int("SMARTHOST_MAX_CONNECTIONS", 20000, 1, 1000000),
+  SMARTHOST_MAX_CONNECTIONS_PER_IP: int("SMARTHOST_MAX_CONNECTIONS_PER_IP", 100, 1, 1000000),
+  SMARTHOST_UPSTREAM: upstream,
+  SMARTHOST_DNS_SERVERS: hostPortList("SMARTHOST_DNS_SERVERS"),
+  SMARTHOST_GATEWAY_URL: v.pipe(optionalString, v.check((s) => s === undefined || /^https?:\/\//.test(s), "SMARTHOST_GATEWAY_URL must be an http(s) URL")),
+  SMARTHOST_GATEWAY_TOKEN: optionalString,
+  SMARTHOST_RETRY_BASE_SECONDS: int("SMARTHOST_RETRY_BASE_SECONDS", 300, 1, 86400),
+  SMARTHOST_QUEUE_LIFETIME_SECONDS: int("SMARTHOST_QUEUE_LIFETIME_SECONDS", 432000, 1, 31536000),
+  SMARTHOST_ALLOW_PRIVATE_MX: bool("SMARTHOST_ALLOW_PRIVATE_MX"),
+  SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
+});
+
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known: Record<string, string | undefined> = {};
+  for (const key of Object.keys(ConfigSchema.entries)) known[key] = env[key];
+  const result = v.safeParse(ConfigSchema, known);
+  if (result.success) {
+    const out = result.output;
+    if (out.SMARTHOST_GATEWAY_URL && !out.SMARTHOST_GATEWAY_TOKEN) {
+      throw new ConfigError("SMARTHOST_GATEWAY_TOKEN is required with SMARTHOST_GATEWAY_URL");
+    }
+    if (!!out.SMARTHOST_TLS_CERT !== !!out.SMARTHOST_TLS_KEY) {
+      throw new ConfigError("SMARTHOST_TLS_CERT and SMARTHOST_TLS_KEY must be set together");
+    }
+    return out;
+  }
+  const lines = result.issues.map((issue) => {
+    const key = issue.path?.[0]?.key;
+    const msg = issue.message;
+    return typeof key === "string" && !msg.includes(key) ? `${key}: ${msg}` : msg;
+  });
+  throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+}

@@ -1,0 +1,517 @@
+/**
+ * The SMTP server session (RFC 5321) as a state machine: bytes in, replies and
+ * transport requests (STARTTLS, close) out. No sockets here; the ingress owns those.
+ *
+ * Input is appended synchronously by `receive` and processed in order by one loop, so
+ * pipelined commands are answered in sequence however the bytes were split. Replies are
+ * held until the loop needs more input, then written together (RFC 2920 §3.2).
+ */
+import { parsePath } from "./address.ts";
+import { ChunkReader } from "./chunk-reader.ts";
+import { DotDecoder, type DataProblem } from "./dot-decoder.ts";
+import type { Envelope, EnvelopeRecipient, Principal, SessionInfo, SubmissionHandler, TlsInfo } from "./handler.ts";
+import { newId } from "./ids.ts";
+import { parseMailParams, parseRcptParams, type MailParams } from "./params.ts";
+import { formatReply, replies, reply, type Reply } from "./reply.ts";
+import { decodeBase64Text, encodeBase64Text, parsePlain } from "./sasl.ts";
+import { receivedHeader } from "./trace.ts";
+
+export interface SessionConfig {
+  readonly hostname: string;
+  readonly maxMessageBytes: number;
+  readonly maxRecipients: number;
+  readonly maxErrors: number;
+  /** STARTTLS can be offered (a certificate is loaded and the link is not TLS yet). */
+  readonly tlsAvailable: boolean;
+  readonly allowInsecureAuth: boolean;
+}
+
+export interface SessionTransport {
+  send(text: string): void;
+  /** Upgrades the link; resolves once the handshake is done. Plaintext after the call is never delivered. */
+  startTls(): Promise<TlsInfo>;
+  close(): void;
+}
+
+export interface Peer {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly tls: TlsInfo | null;
+}
+
+export type Logger = (event: string, fields: Record<string, unknown>) => void;
+
+// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with <CR><LF>.
+const MAX_COMMAND_LINE = 512;
+// RFC 4954 §4: AUTH lines (with initial response) up to 12288 octets.
+const MAX_AUTH_LINE = 12288;
+const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH"]);
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+type Mode = "greeting" | "command" | "auth" | "data" | "bdat" | "tls" | "closed";
+type AuthStep = { mechanism: "PLAIN" } | { mechanism: "LOGIN"; username: string | null };
+
+interface Transaction {
+  readonly id: string;
+  readonly from: Envelope["from"];
+  readonly params: MailParams;
+  readonly recipients: EnvelopeRecipient[];
+  chunks: ChunkReader | null;
+}
+
+export class SmtpSession {
+  private mode: Mode = "greeting";
+  private buf: Uint8Array = EMPTY;
+  private out = "";
+  private active = false;
+  private current: Promise<void> = Promise.resolve();
+  private discardingLine = false;
+  private errors = 0;
+  private helo: string | null = null;
+  private esmtp = false;
+  private tls: TlsInfo | null;
+  private principal: Principal | null = null;
+  private tx: Transaction | null = null;
+  private authStep: AuthStep | null = null;
+  private dot: DotDecoder | null = null;
+  private bdatReader: ChunkReader | null = null;
+  private bdatLast = false;
+  private bdatRefusal: Reply | null = null;
+  readonly sessionId = newId(8);
+
+  constructor(
+    private readonly config: SessionConfig,
+    private readonly handler: SubmissionHandler,
+    private readonly transport: SessionTransport,
+    private readonly peer: Peer,
+    private readonly log: Logger = () => {},
+  ) {
+    this.tls = peer.tls;
+  }
+
+  get closed(): boolean {
+    return this.mode === "closed";
+  }
+
+  get info(): SessionInfo {
+    return {
+      sessionId: this.sessionId,
+      remoteAddress: this.peer.remoteAddress,
+      remotePort: this.peer.remotePort,
+      localPort: this.peer.localPort,
+      tls: this.tls,
+      helo: this.helo,
+      esmtp: this.esmtp,
+      principal: this.principal,
+    };
+  }
+
+  /** Sends the greeting. */
+  start(): void {
+    if (this.mode !== "greeting") return;
+    this.mode = "command";
+    this.transport.send(formatReply(reply(220, undefined, `${this.config.hostname} ESMTP smarthost`)));
+  }
+
+  receive(chunk: Uint8Array): Promise<void> {
+    if (this.mode === "closed") return Promise.resolve();
+    // Input before the greeting: an early talker, typical of spam engines.
+    if (this.mode === "greeting") {
+      this.closeWith(replies.earlyTalker);
+      return Promise.resolve();
+    }
+    this.buf = this.buf.length === 0 ? chunk : concat2(this.buf, chunk);
+    // The promise settles once this input is consumed: the ingress reads no more until then.
+    if (!this.active) this.current = this.run();
+    return this.current;
+  }
+
+  /** The idle timer fired (RFC 5321 §4.5.3.2). */
+  timeout(): void {
+    this.closeWith(replies.timeout);
+  }
+
+  shutdown(): void {
+    this.closeWith(replies.shuttingDown);
+  }
+
+  private async run(): Promise<void> {
+    this.active = true;
+    try {
+      while (this.buf.length > 0 && (this.mode === "command" || this.mode === "auth" || this.mode === "data" || this.mode === "bdat")) {
+        if (!(await this.step())) break;
+      }
+    } catch (err) {
+      this.log("session_error", { session: this.sessionId, error: String(err) });
+      this.closeWith(replies.tempFailure);
+    } finally {
+      this.active = false;
+      this.flush();
+    }
+  }
+
+  /** Processes one unit of input; false when more input is needed. */
+  private async step(): Promise<boolean> {
+    if (this.mode === "data") {
+      const dot = this.dot!;
+      this.buf = this.buf.subarray(dot.feed(this.buf));
+      if (!dot.done) return false;
+      await this.finishData(dot);
+      return true;
+    }
+    if (this.mode === "bdat") {
+      const reader = this.bdatReader!;
+      this.buf = this.buf.subarray(reader.feed(this.buf));
+      if (!reader.chunkDone) return false;
+      await this.finishChunk();
+      return true;
+    }
+    const line = this.takeLine();
+    if (line === null) return false;
+    if (line === undefined) return true;
+    if (this.mode === "auth") await this.continueAuth(line);
+    else await this.command(line);
+    return true;
+  }
+
+  /** The next command line; null when incomplete, undefined when it was refused. */
+  private takeLine(): string | null | undefined {
+    const lf = this.buf.indexOf(10);
+    if (lf < 0) {
+      if (this.buf.length > MAX_AUTH_LINE && !this.discardingLine) {
+        this.discardingLine = true;
+        this.send(this.mode === "auth" ? replies.authLineTooLong : replies.lineTooLong);
+      }
+      if (this.discardingLine) this.buf = EMPTY;
+      return null;
+    }
+    const raw = this.buf.subarray(0, lf + 1);
+    this.buf = this.buf.subarray(lf + 1);
+    if (this.discardingLine) {
+      this.discardingLine = false;
+      return undefined;
+    }
+    const cr = raw.indexOf(13);
+    if (cr !== raw.length - 2) {
+      // A bare CR or LF in a command: the client is broken or smuggling. Refuse and hang up.
+      this.closeWith(replies.bareLineEnding);
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(raw.subarray(0, raw.length - 2));
+    } catch {
+      this.send(replies.syntax("Command is not valid UTF-8"));
+      return undefined;
+    }
+    const isAuth = this.mode === "auth" || /^AUTH /i.test(text);
+    if (raw.length > (isAuth ? MAX_AUTH_LINE : MAX_COMMAND_LINE)) {
+      this.send(isAuth ? replies.authLineTooLong : replies.lineTooLong);
+      if (this.mode === "auth") this.endAuth();
+      return undefined;
+    }
+    return text;
+  }
+
+  private async command(line: string): Promise<void> {
+    const sp = line.indexOf(" ");
+    const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
+    const arg = sp < 0 ? "" : line.slice(sp + 1);
+    switch (verb) {
+      case "EHLO":
+      case "HELO":
+        return this.hello(verb === "EHLO", arg.trim());
+      case "MAIL":
+        return this.mail(arg);
+      case "RCPT":
+        return this.rcpt(arg);
+      case "DATA":
+        return this.data(arg);
+      case "BDAT":
+        return this.bdat(arg);
+      case "RSET":
+        this.tx = null;
+        return this.send(replies.resetOk);
+      case "NOOP":
+        return this.send(replies.noop);
+      case "QUIT":
+        return this.closeWith(replies.closing(this.config.hostname));
+      case "VRFY":
+        return this.send(arg.trim() ? replies.vrfy : replies.syntax("VRFY needs an argument"));
+      case "HELP":
+        return this.send(replies.help);
+      case "STARTTLS":
+        return this.startTls(arg);
+      case "AUTH":
+        return this.auth(arg);
+      case "EXPN":
+      case "TURN":
+      case "ETRN":
+        return this.send(replies.notImplemented);
+      default:
+        if (HTTP_VERBS.has(verb)) return this.closeWith(replies.nonSmtp);
+        return this.send(replies.unrecognized);
+    }
+  }
+
+  private hello(extended: boolean, domain: string): void {
+    if (!/^[\x21-\x7e\u0080-\u{10ffff}]{1,255}$/u.test(domain)) {
+      return this.send(replies.syntax(`${extended ? "EHLO" : "HELO"} needs a domain or address literal`));
+    }
+    // Commands pipelined behind EHLO before its reply: no legitimate client does that
+    // (it cannot yet know PIPELINING is offered). Cut off unauthenticated ones.
+    if (this.buf.length > 0 && !this.principal) return this.closeWith(replies.improperPipelining);
+    this.helo = domain;
+    this.esmtp = extended;
+    this.tx = null;
+    const host = this.config.hostname;
+    if (!extended) return this.send(reply(250, undefined, host));
+    const ext = [
+      `${host} greets ${domain}`,
+      "PIPELINING",
+      `SIZE ${this.config.maxMessageBytes}`,
+      "8BITMIME",
+      "SMTPUTF8",
+      "ENHANCEDSTATUSCODES",
+      "CHUNKING",
+      "DSN",
+    ];
+    if (this.config.tlsAvailable && !this.tls) ext.push("STARTTLS");
+    if ((this.tls || this.config.allowInsecureAuth) && !this.principal) ext.push("AUTH PLAIN LOGIN");
+    this.send(reply(250, undefined, ...ext));
+  }
+
+  private async mail(arg: string): Promise<void> {
+    if (!this.helo) return this.send(replies.badSequence("Send HELO/EHLO first"));
+    if (this.tx) return this.send(replies.badSequence("Nested MAIL command"));
+    if (!/^FROM:/i.test(arg)) return this.send(replies.syntax("Syntax: MAIL FROM:<address> [parameters]"));
+    const path = parsePath(arg.slice(5), { allowNull: true, utf8: true });
+    if (!path.ok) return this.send(replies.syntax(path.message));
+    const parsed = parseMailParams(path.rest);
+    if (!parsed.ok) return this.send(parsed.reply);
+    const params = parsed.params;
+    if (path.mailbox?.utf8 && !params.smtputf8) return this.send(replies.utf8NotAllowed);
+    if (params.size !== undefined && params.size > this.config.maxMessageBytes) {
+      return this.send(replies.tooBig(this.config.maxMessageBytes));
+    }
+    const refusal = await this.handler.checkSender(this.info, path.mailbox, params);
+    if (refusal) return this.send(refusal);
+    this.tx = { id: newId(), from: path.mailbox, params, recipients: [], chunks: null };
+    this.send(replies.senderOk);
+  }
+
+  private async rcpt(arg: string): Promise<void> {
+    const tx = this.tx;
+    if (!tx) return this.send(replies.badSequence("Need MAIL command"));
+    if (!/^TO:/i.test(arg)) return this.send(replies.syntax("Syntax: RCPT TO:<address> [parameters]"));
+    const path = parsePath(arg.slice(3), { allowNull: false, utf8: tx.params.smtputf8 });
+    if (!path.ok) return this.send(path.reason === "utf8" ? replies.utf8NotAllowed : replies.syntax(path.message));
+    const parsed = parseRcptParams(path.rest);
+    if (!parsed.ok) return this.send(parsed.reply);
+    if (tx.recipients.length >= this.config.maxRecipients) return this.send(replies.tooManyRecipients);
+    const mailbox = path.mailbox!;
+    const refusal = await this.handler.checkRecipient(this.info, this.envelope(tx), mailbox, parsed.params);
+    if (refusal) return this.send(refusal);
+    tx.recipients.push({ mailbox, params: parsed.params });
+    this.send(replies.recipientOk);
+  }
+
+  private data(arg: string): void {
+    if (arg.trim()) return this.send(replies.syntax("DATA takes no argument"));
+    const tx = this.tx;
+    if (!tx) return this.send(replies.badSequence("Need MAIL command"));
+    if (tx.chunks) return this.send(replies.badSequence("DATA cannot follow BDAT"));
+    if (tx.recipients.length === 0) return this.send(replies.noValidRecipients);
+    this.dot = new DotDecoder(this.config.maxMessageBytes);
+    this.mode = "data";
+    this.send(replies.startData);
+  }
+
+  private async finishData(dot: DotDecoder): Promise<void> {
+    this.mode = "command";
+    this.dot = null;
+    const message = dot.message();
+    if (!message) return this.refuseMessage(dot.problem!);
+    await this.commit(message);
+  }
+
+  private bdat(arg: string): void {
+    const m = /^(\d{1,15})(?: +(LAST))? *$/i.exec(arg);
+    // Without a size the chunk cannot be skipped, so the dialog cannot stay in step.
+    if (!m) return this.closeWith(replies.syntax("Syntax: BDAT size [LAST]"));
+    const size = Number(m[1]);
+    const tx = this.tx;
+    this.bdatLast = m[2] !== undefined;
+    this.bdatRefusal = !tx
+      ? replies.badSequence("Need MAIL command")
+      : tx.recipients.length === 0
+        ? replies.noValidRecipients
+        : null;
+    // A refused chunk is still read (RFC 3030 §2), into a reader that keeps nothing.
+    this.bdatReader = tx && !this.bdatRefusal ? (tx.chunks ??= new ChunkReader(this.config.maxMessageBytes)) : new ChunkReader(0);
+    this.bdatReader.begin(size);
+    this.mode = "bdat";
+  }
+
+  private async finishChunk(): Promise<void> {
+    this.mode = "command";
+    const reader = this.bdatReader!;
+    this.bdatReader = null;
+    if (this.bdatRefusal) return this.send(this.bdatRefusal);
+    if (reader.problem === "too-big") {
+      this.tx = null;
+      return this.send(replies.tooBig(this.config.maxMessageBytes));
+    }
+    if (!this.bdatLast) return this.send(replies.chunkOk(reader.totalSize));
+    const message = reader.finish();
+    if (!message) return this.refuseMessage(reader.problem!);
+    await this.commit(message);
+  }
+
+  private refuseMessage(problem: DataProblem): void {
+    this.tx = null;
+    if (problem === "too-big") return this.send(replies.tooBig(this.config.maxMessageBytes));
+    this.send(problem === "line-too-long" ? replies.messageLineTooLong : replies.messageBareLineEnding);
+  }
+
+  private async commit(body: Uint8Array): Promise<void> {
+    const tx = this.tx!;
+    this.tx = null;
+    const envelope = this.envelope(tx);
+    const trace = new TextEncoder().encode(receivedHeader(this.config.hostname, this.info, envelope, tx.id, new Date()));
+    const outcome = await this.handler.accept(this.info, envelope, concat2(trace, body), tx.id);
+    if (!outcome.ok) return this.send(outcome.reply);
+    this.log("accepted", { session: this.sessionId, id: outcome.id, size: body.length, rcpts: envelope.recipients.length });
+    this.send(replies.queued(outcome.id));
+  }
+
+  private startTls(arg: string): void {
+    if (arg.trim()) return this.send(replies.syntax("STARTTLS takes no argument"));
+    if (this.tls) return this.send(replies.badSequence("TLS already active"));
+    if (!this.config.tlsAvailable) return this.send(replies.tlsUnavailable);
+    this.send(replies.readyTls);
+    this.flush();
+    // RFC 3207 §4.2 / CVE-2011-0411: anything pipelined behind STARTTLS is discarded.
+    this.buf = EMPTY;
+    this.mode = "tls";
+    this.transport.startTls().then(
+      (info) => {
+        if (this.mode !== "tls") return;
+        // RFC 3207 §4.2: forget everything learned before TLS.
+        this.tls = info;
+        this.helo = null;
+        this.esmtp = false;
+        this.principal = null;
+        this.tx = null;
+        this.mode = "command";
+        if (!this.active) this.current = this.run();
+      },
+      (err) => {
+        this.log("tls_failed", { session: this.sessionId, error: String(err) });
+        this.mode = "closed";
+        this.transport.close();
+      },
+    );
+  }
+
+  private async auth(arg: string): Promise<void> {
+    if (this.principal) return this.send(replies.badSequence("Already authenticated"));
+    if (this.tx) return this.send(replies.badSequence("AUTH not permitted during a mail transaction"));
+    if (!this.helo || !this.esmtp) return this.send(replies.badSequence("Send EHLO first"));
+    if (!this.tls && !this.config.allowInsecureAuth) {
+      return this.send(this.config.tlsAvailable ? replies.mustStartTls : replies.encryptionRequired);
+    }
+    const [mech = "", initial, ...extra] = arg.split(" ");
+    if (extra.length > 0) return this.send(replies.syntax("Syntax: AUTH mechanism [initial-response]"));
+    const mechanism = mech.toUpperCase();
+    if (mechanism === "PLAIN") {
+      this.authStep = { mechanism };
+      if (initial === undefined) return this.challenge("");
+      return this.continueAuth(initial === "=" ? "" : initial);
+    }
+    if (mechanism === "LOGIN") {
+      this.authStep = { mechanism, username: null };
+      if (initial === undefined) return this.challenge("Username:");
+      return this.continueAuth(initial);
+    }
+    this.send(replies.unknownMechanism);
+  }
+
+  private challenge(text: string): void {
+    this.mode = "auth";
+    this.send(replies.authChallenge(encodeBase64Text(text)));
+  }
+
+  private async continueAuth(line: string): Promise<void> {
+    const step = this.authStep!;
+    if (line === "*") {
+      this.endAuth();
+      return this.send(replies.authCancelled);
+    }
+    const decoded = decodeBase64Text(line);
+    if (decoded === null) {
+      this.endAuth();
+      return this.send(replies.badBase64);
+    }
+    if (step.mechanism === "LOGIN" && step.username === null) {
+      this.authStep = { mechanism: "LOGIN", username: decoded };
+      return this.challenge("Password:");
+    }
+    this.endAuth();
+    const creds =
+      step.mechanism === "PLAIN"
+        ? parsePlain(decoded)
+        : { authzid: "", username: step.username!, password: decoded };
+    if (!creds) return this.send(replies.badBase64);
+    const outcome = await this.handler.authenticate(this.info, { mechanism: step.mechanism, ...creds });
+    if (!outcome.ok) {
+      this.log("auth_failed", { session: this.sessionId, remote: this.peer.remoteAddress, user: creds.username });
+      return this.send(outcome.reply);
+    }
+    this.principal = outcome.principal;
+    this.log("auth", { session: this.sessionId, user: creds.username });
+    this.send(replies.authOk);
+  }
+
+  private endAuth(): void {
+    this.authStep = null;
+    if (this.mode === "auth") this.mode = "command";
+  }
+
+  private envelope(tx: Transaction): Envelope {
+    return { from: tx.from, params: tx.params, recipients: tx.recipients };
+  }
+
+  private send(r: Reply): void {
+    this.out += formatReply(r);
+    if (r.code >= 400 && r.code !== 421) {
+      this.errors++;
+      if (this.errors >= this.config.maxErrors) this.closeWith(replies.tooManyErrors);
+    }
+  }
+
+  private closeWith(r: Reply): void {
+    if (this.mode === "closed") return;
+    this.out += formatReply(r);
+    this.mode = "closed";
+    this.buf = EMPTY;
+    this.flush();
+    this.transport.close();
+  }
+
+  private flush(): void {
+    if (this.out.length === 0) return;
+    const text = this.out;
+    this.out = "";
+    this.transport.send(text);
+  }
+}
+
+function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
