@@ -1,0 +1,67 @@
+/** Accounts, SMTP credentials, API keys and sender rules: what `smarthost account|credential|key|sender` do. */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { accounts, apiKeys, senderRules, smtpCredentials } from "../db/schema.ts";
+import { generateApiKey } from "../policy/api-keys.ts";
+import { generatePassword, hashPassword } from "../policy/passwords.ts";
+import { normalizePattern } from "../policy/sender-rules.ts";
+import { newId } from "../smtp/ids.ts";
+import { AdminError, isUniqueViolation } from "./errors.ts";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export async function accountIdByName(db: Db, name: string): Promise<string> {
+  const rows = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.name, name));
+  if (!rows[0]) throw new AdminError(`no account named "${name}"`);
+  return rows[0].id;
+}
+
+export async function addAccount(db: Db, name: string, limits: { perMinute: number | null; perDay: number | null }): Promise<string> {
+  if (!NAME.test(name)) throw new AdminError("account name: letters, digits, '.', '_' or '-', at most 64");
+  for (const [k, n] of Object.entries(limits)) {
+    if (n !== null && (!Number.isInteger(n) || n < 1)) throw new AdminError(`${k === "perMinute" ? "--per-minute" : "--per-day"} must be a whole number of at least 1`);
+  }
+  const id = newId();
+  try {
+    await db.insert(accounts).values({ id, name, perMinute: limits.perMinute, perDay: limits.perDay, createdAt: Date.now() });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AdminError(`account "${name}" already exists`);
+    throw err;
+  }
+  return id;
+}
+
+/** Returns the password when it was generated (to be shown once), else null. */
+export async function addCredential(db: Db, account: string, username: string, password?: string): Promise<string | null> {
+  const accountId = await accountIdByName(db, account);
+  if (!/^[\x21-\x7e]{1,255}$/.test(username)) throw new AdminError("username: 1-255 printable ASCII characters, no spaces");
+  if (password !== undefined && password.length < 8) throw new AdminError("--password must be at least 8 characters");
+  const secret = password ?? generatePassword();
+  try {
+    await db.insert(smtpCredentials).values({ id: newId(), accountId, username, passwordHash: await hashPassword(secret), createdAt: Date.now() });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AdminError(`username "${username}" already exists`);
+    throw err;
+  }
+  return password === undefined ? secret : null;
+}
+
+export async function addApiKey(db: Db, account: string): Promise<string> {
+  const accountId = await accountIdByName(db, account);
+  const k = await generateApiKey();
+  await db.insert(apiKeys).values({ id: k.id, accountId, keyHash: k.hash, createdAt: Date.now() });
+  return k.key;
+}
+
+export async function allowSender(db: Db, account: string, pattern: string): Promise<string> {
+  const accountId = await accountIdByName(db, account);
+  const p = normalizePattern(pattern);
+  if (!p) throw new AdminError(`"${pattern}" is not a sender pattern: use user@example.com, *@example.com or example.com`);
+  try {
+    await db.insert(senderRules).values({ accountId, pattern: p });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AdminError(`account "${account}" already allows ${p}`);
+    throw err;
+  }
+  return p;
+}

@@ -1,0 +1,125 @@
+/** `smarthost` commands (see README). Reads the same configuration as `serve`. */
+import { parseArgs } from "node:util";
+import { addApiKey, addAccount, addCredential, allowSender } from "./admin/accounts.ts";
+import { AdminError } from "./admin/errors.ts";
+import { queueListing } from "./admin/queue.ts";
+import { addRoute } from "./admin/routes.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import { applyMigrations } from "./db/migrate.ts";
+import { openDatabase } from "./runtime/bun-db.ts";
+import { serve } from "./serve.ts";
+
+const USAGE = `usage: smarthost <command>
+  serve                                          run the relay (SMTP, HTTP API)
+  migrate                                        apply migrations to the database
+  account add NAME [--per-minute N] [--per-day N]
+  credential add ACCOUNT USERNAME [--password P] prints a generated password on its last line
+  key add ACCOUNT                                prints the API key on its last line
+  sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
+  route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
+  queue                                          list queued and deferred recipients`;
+
+async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
+  try {
+    await applyMigrations(database);
+    return await fn(database);
+  } finally {
+    database.close();
+  }
+}
+
+function positionals(args: string[], n: number, usage: string): string[] {
+  if (args.length !== n) throw new AdminError(`usage: smarthost ${usage}`);
+  return args;
+}
+
+const limit = (s: string | undefined, flag: string): number | null => {
+  if (s === undefined) return null;
+  if (!/^\d+$/.test(s)) throw new AdminError(`${flag} must be a whole number`);
+  return Number(s);
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  const config = loadConfig(process.env);
+  const key = `${cmd ?? ""} ${["serve", "migrate", "queue"].includes(cmd ?? "") ? "" : (sub ?? "")}`.trim();
+  const args = ["serve", "migrate", "queue"].includes(cmd ?? "") ? [sub, ...rest].filter((x): x is string => x !== undefined) : rest;
+  switch (key) {
+    case "serve": {
+      const running = await serve(config);
+      const stop = async () => {
+        await running.stop();
+        process.exit(0);
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+      return -1;
+    }
+    case "migrate":
+      await withDb(config, async () => {});
+      console.log(`migrations applied to ${config.SMARTHOST_DB_URL}`);
+      return 0;
+    case "queue":
+      console.log(await withDb(config, (d) => queueListing(d.db)));
+      return 0;
+    case "account add": {
+      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { "per-minute": { type: "string" }, "per-day": { type: "string" } } });
+      const [name] = positionals(pos, 1, "account add NAME [--per-minute N] [--per-day N]");
+      const limits = { perMinute: limit(values["per-minute"], "--per-minute"), perDay: limit(values["per-day"], "--per-day") };
+      await withDb(config, (d) => addAccount(d.db, name!, limits));
+      console.log(`account ${name} added`);
+      return 0;
+    }
+    case "credential add": {
+      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { password: { type: "string" } } });
+      const [account, username] = positionals(pos, 2, "credential add ACCOUNT USERNAME [--password P]");
+      const generated = await withDb(config, (d) => addCredential(d.db, account!, username!, values.password));
+      console.log(`credential ${username} added to account ${account}`);
+      if (generated) console.log(generated);
+      return 0;
+    }
+    case "key add": {
+      const [account] = positionals(args, 1, "key add ACCOUNT");
+      const apiKey = await withDb(config, (d) => addApiKey(d.db, account!));
+      console.log(`API key added to account ${account} (shown once)`);
+      console.log(apiKey);
+      return 0;
+    }
+    case "sender allow": {
+      const [account, pattern] = positionals(args, 2, "sender allow ACCOUNT PATTERN");
+      const p = await withDb(config, (d) => allowSender(d.db, account!, pattern!));
+      console.log(`account ${account} may send as ${p}`);
+      return 0;
+    }
+    case "route add": {
+      const [domain, url] = positionals(args, 2, "route add DOMAIN|* URL");
+      const position = await withDb(config, (d) => addRoute(d.db, domain!, url!));
+      console.log(`route ${domain} -> ${url!.replace(/\/\/[^@/]*@/, "//***@")} (position ${position})`);
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;
+  }
+}
+
+/** Runs a command and exits with its status (serve keeps running). */
+export function runCli(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (err: unknown) => {
+      if (err instanceof AdminError || err instanceof ConfigError) {
+        console.error(`error: ${err.message}`);
+        process.exit(1);
+      }
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
+
+if (import.meta.main) runCli(process.argv.slice(2));

@@ -1,0 +1,38 @@
+/**
+ * The database handle: a libSQL client (embedded file or remote) and drizzle over it.
+ * Made by a factory, never at import time (on Workers the secrets arrive per request).
+ */
+import type { Client, Config as LibsqlConfig } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import * as schema from "./schema.ts";
+
+export type Db = LibSQLDatabase<typeof schema>;
+
+export interface Database {
+  client: Client;
+  db: Db;
+  close(): void;
+}
+
+/** Wraps a client made by the runtime (node/bun native, or the web entry on Workers). */
+export function databaseFrom(client: Client): Database {
+  return { client, db: drizzle(client, { schema }), close: () => client.close() };
+}
+
+export function libsqlConfig(url: string, authToken?: string): LibsqlConfig {
+  return {
+    url,
+    authToken,
+    // Busy timeout for embedded files: several processes may share one file.
+    timeout: 15_000,
+  };
+}
+
+/**
+ * Per-file settings. WAL lets readers and one writer work together; synchronous=FULL makes
+ * every commit durable on power loss, not only on a crash (a 250 depends on it).
+ */
+export async function prepareEmbedded(client: Client): Promise<void> {
+  await client.execute("PRAGMA journal_mode=WAL");
+  await client.execute("PRAGMA synchronous=FULL");
+}

@@ -1,0 +1,133 @@
+/** The one schema (drizzle, SQLite dialect for libSQL). Times are Unix milliseconds. */
+import { sql } from "drizzle-orm";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  perMinute: integer("per_minute"),
+  perDay: integer("per_day"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const smtpCredentials = sqliteTable("smtp_credentials", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull().references(() => accounts.id),
+  username: text("username").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable("api_keys", {
+  /** The visible prefix of the key, also its lookup handle. */
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull().references(() => accounts.id),
+  /** SHA-256 (hex) of the whole key; the key itself is never stored. */
+  keyHash: text("key_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const senderRules = sqliteTable(
+  "sender_rules",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    /** "user@example.com", "*@example.com" or "example.com" (lower-cased). */
+    pattern: text("pattern").notNull(),
+  },
+  (t) => [uniqueIndex("sender_rules_account_pattern").on(t.accountId, t.pattern)],
+);
+
+export const routes = sqliteTable(
+  "routes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** Recipient domain (lower-case) or "*". */
+    domain: text("domain").notNull(),
+    url: text("url").notNull(),
+    /** Failover order among the routes of one domain. */
+    position: integer("position").notNull(),
+  },
+  (t) => [uniqueIndex("routes_domain_position").on(t.domain, t.position)],
+);
+
+/** One row per account: both windows, so one UPSERT checks and counts both limits. */
+export const rateCounters = sqliteTable("rate_counters", {
+  accountId: text("account_id").primaryKey(),
+  minuteStart: integer("minute_start").notNull(),
+  minuteCount: integer("minute_count").notNull(),
+  dayStart: integer("day_start").notNull(),
+  dayCount: integer("day_count").notNull(),
+});
+
+/** Failed AUTH attempts per key ("ip:…" or "user:…"), kept across restarts and nodes. */
+export const authFailures = sqliteTable("auth_failures", {
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  windowStart: integer("window_start").notNull(),
+  blockedUntil: integer("blocked_until").notNull().default(0),
+});
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    source: text("source", { enum: ["smtp", "http"] }).notNull(),
+    /** Envelope sender; "" for the null reverse-path. */
+    mailFrom: text("mail_from").notNull(),
+    raw: blob("raw", { mode: "buffer" }).notNull(),
+    size: integer("size").notNull(),
+    /** DSN parameters (RFC 3461) from MAIL FROM. */
+    envid: text("envid"),
+    ret: text("ret"),
+    smtputf8: integer("smtputf8", { mode: "boolean" }).notNull().default(false),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("messages_created").on(t.createdAt)],
+);
+
+export const recipients = sqliteTable(
+  "recipients",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id").notNull().references(() => messages.id),
+    address: text("address").notNull(),
+    domain: text("domain").notNull(),
+    notify: text("notify"),
+    orcpt: text("orcpt"),
+    state: text("state", { enum: ["queued", "deferred", "delivered", "bounced"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    leaseUntil: integer("lease_until").notNull().default(0),
+    lastReply: text("last_reply"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("recipients_due").on(t.state, t.nextAttemptAt), index("recipients_message").on(t.messageId)],
+);
+
+/** Idempotency keys, one space per account across HTTP and SMTP. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    accountId: text("account_id").notNull(),
+    key: text("key").notNull(),
+    messageId: text("message_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.key] })],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id").notNull(),
+    recipient: text("recipient"),
+    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced"] }).notNull(),
+    detail: text("detail"),
+    createdAt: integer("created_at").notNull().default(sql`(unixepoch() * 1000)`),
+  },
+  (t) => [index("events_message").on(t.messageId)],
+);

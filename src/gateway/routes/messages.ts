@@ -1,0 +1,113 @@
+/** The submission API: POST /v1/messages, POST /v1/messages/raw, GET /v1/messages/:id. */
+import { Hono, type Context } from "hono";
+import * as v from "valibot";
+import { composeMessage } from "../../mime/compose.ts";
+import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
+import { parseMailbox } from "../../smtp/address.ts";
+import { GatewayError } from "../errors.ts";
+import type { Gateway } from "../gateway.ts";
+import { issueField, MessageBody, RawBody } from "../schemas.ts";
+import { normalizeLineEndings } from "../../mime/line-endings.ts";
+
+type Env = { Variables: { accountId: string } };
+
+async function jsonBody<T extends v.GenericSchema>(c: Context, schema: T): Promise<v.InferOutput<T>> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await c.req.text());
+  } catch {
+    throw new GatewayError("invalid", "Body is not valid JSON", { code: "invalid_json" });
+  }
+  const result = v.safeParse(schema, data);
+  if (!result.success) {
+    const { field, message } = issueField(result.issues);
+    throw new GatewayError("invalid", message, { code: "invalid_field", field });
+  }
+  return result.output;
+}
+
+function idempotencyKey(c: Context): string | undefined {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new GatewayError("invalid", "Idempotency-Key must be 1-255 printable ASCII characters", { code: "invalid_idempotency_key", field: "Idempotency-Key" });
+  return key;
+}
+
+/** One parse of an address, used for the header, the sender rule and the envelope. */
+function address(value: string, field: string): NamedAddress & { utf8: boolean } {
+  const parsed = parseSingleAddress(value);
+  const mailbox = parsed ? parseMailbox(parsed.address, true) : null;
+  if (!parsed || !mailbox || mailbox === "utf8") throw new GatewayError("invalid", `${field}: not a valid email address`, { code: "invalid_address", field });
+  return { ...parsed, address: mailbox.address, domain: mailbox.domain, utf8: mailbox.utf8 };
+}
+
+const list = (values: string[], field: string) => values.map((x, i) => address(x, `${field}[${i}]`));
+
+export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.use("*", async (c, next) => {
+    c.set("accountId", await gateway.authenticateApiKey(c.req.header("authorization")));
+    await next();
+  });
+
+  app.post("/", async (c) => {
+    const key = idempotencyKey(c);
+    const body = await jsonBody(c, MessageBody);
+    const from = address(body.from, "from");
+    const to = list(body.to, "to");
+    const cc = list(body.cc, "cc");
+    const bcc = list(body.bcc, "bcc");
+    const replyTo = list(body.reply_to === undefined ? [] : Array.isArray(body.reply_to) ? body.reply_to : [body.reply_to], "reply_to");
+    const rcpts = [...to, ...cc, ...bcc];
+    if (rcpts.length === 0) throw new GatewayError("invalid", "At least one of to, cc, bcc is required", { code: "no_recipients", field: "to" });
+    if (body.text === undefined && body.html === undefined) throw new GatewayError("invalid", "text or html is required", { code: "invalid_field", field: "text" });
+    const raw = await composeMessage({
+      from,
+      to,
+      cc,
+      replyTo,
+      subject: body.subject,
+      text: body.text,
+      html: body.html,
+      headers: body.headers,
+      attachments: body.attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, content: Uint8Array.from(atob(a.content), (ch) => ch.charCodeAt(0)) })),
+      messageIdDomain: from.domain || hostname,
+    });
+    const outcome = await gateway.submit({
+      accountId: c.get("accountId"),
+      source: "http",
+      mailFrom: from.address,
+      headerFrom: [from.address],
+      recipients: rcpts.map((r) => ({ address: r.address, domain: r.domain })),
+      raw,
+      idempotencyKey: key,
+      smtputf8: [from, ...rcpts].some((a) => a.utf8),
+    });
+    return c.json({ id: outcome.id, status: "queued" }, 202);
+  });
+
+  app.post("/raw", async (c) => {
+    const key = idempotencyKey(c);
+    const body = await jsonBody(c, RawBody);
+    const from = body.mail_from === "" ? null : address(body.mail_from, "mail_from");
+    const rcpts = list(body.rcpt_to, "rcpt_to");
+    const decoded = Uint8Array.from(atob(body.raw), (ch) => ch.charCodeAt(0));
+    const raw = normalizeLineEndings(decoded);
+    if (raw === null) throw new GatewayError("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });
+    const outcome = await gateway.submit({
+      accountId: c.get("accountId"),
+      source: "http",
+      mailFrom: from?.address ?? null,
+      recipients: rcpts.map((r) => ({ address: r.address, domain: r.domain })),
+      raw,
+      idempotencyKey: key,
+      smtputf8: [...rcpts, ...(from ? [from] : [])].some((a) => a.utf8),
+    });
+    return c.json({ id: outcome.id, status: "queued" }, 202);
+  });
+
+  app.get("/:id", async (c) => c.json(await gateway.messageStatus(c.get("accountId"), c.req.param("id"))));
+
+  return app;
+}

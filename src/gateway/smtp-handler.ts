@@ -1,0 +1,79 @@
+/**
+ * The gateway as the SMTP session's SubmissionHandler: the in-process handoff. Every
+ * answer is a reply value; gateway errors map through errors.ts, anything else is a
+ * temporary failure (never a 250).
+ */
+import type { Mailbox } from "../smtp/address.ts";
+import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, SessionInfo, SubmissionHandler } from "../smtp/handler.ts";
+import type { MailParams } from "../smtp/params.ts";
+import { replies, type Reply } from "../smtp/reply.ts";
+import type { Logger } from "../smtp/session.ts";
+import { headerValues } from "../mime/headers.ts";
+import { GatewayError, toSmtpReply } from "./errors.ts";
+import type { Gateway } from "./gateway.ts";
+
+export const SMTP_IDEMPOTENCY_HEADER = "Smarthost-Idempotency-Key";
+const KEY_SYNTAX = /^[\x21-\x7e]{1,255}$/;
+
+export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHandler {
+  const failed = (err: unknown): Reply => {
+    if (err instanceof GatewayError) return toSmtpReply(err);
+    log("gateway_error", { error: String(err) });
+    return replies.tempFailure;
+  };
+  return {
+    async authenticate(session: SessionInfo, c: Credentials): Promise<AuthOutcome> {
+      try {
+        return { ok: true, principal: await gateway.authenticateSmtp(session.remoteAddress, c.username, c.password, c.authzid) };
+      } catch (err) {
+        return { ok: false, reply: failed(err) };
+      }
+    },
+    async checkSender(session: SessionInfo, from: Mailbox | null, _params: MailParams): Promise<Reply | null> {
+      try {
+        await gateway.checkEnvelopeSender(session.principal, from?.address ?? null);
+        return null;
+      } catch (err) {
+        return failed(err);
+      }
+    },
+    async checkRecipient(session: SessionInfo): Promise<Reply | null> {
+      try {
+        gateway.checkRelay(session.principal);
+        return null;
+      } catch (err) {
+        return failed(err);
+      }
+    },
+    async accept(session: SessionInfo, envelope: Envelope, message: Uint8Array, proposedId: string): Promise<AcceptOutcome> {
+      try {
+        if (!session.principal) throw new GatewayError("relay-denied", "Relay access denied: authenticate first");
+        const keys = headerValues(message, SMTP_IDEMPOTENCY_HEADER);
+        const key = keys[0];
+        if (key !== undefined && (keys.length > 1 || !KEY_SYNTAX.test(key))) {
+          throw new GatewayError("invalid", `Bad ${SMTP_IDEMPOTENCY_HEADER} header`);
+        }
+        const outcome = await gateway.submit({
+          accountId: session.principal.accountId,
+          source: "smtp",
+          mailFrom: envelope.from?.address ?? null,
+          recipients: envelope.recipients.map((r) => ({
+            address: r.mailbox.address,
+            domain: r.mailbox.domain,
+            notify: r.params.notify?.join(","),
+            orcpt: r.params.orcpt,
+          })),
+          raw: message,
+          id: proposedId,
+          idempotencyKey: key,
+          envid: envelope.params.envid,
+          ret: envelope.params.ret,
+          smtputf8: envelope.params.smtputf8,
+        });
+        return { ok: true, id: outcome.id };
+      } catch (err) {
+        return { ok: false, reply: failed(err) };
+      }
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Builds an RFC 5322/MIME message from the JSON API's fields with nodemailer's
+ * MailComposer (encodings, folding, multipart/alternative and attachments). Bcc never
+ * appears in the headers; it is envelope only.
+ */
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
+import type { NamedAddress } from "./addresses.ts";
+
+export interface Composition {
+  from: NamedAddress;
+  to: NamedAddress[];
+  cc: NamedAddress[];
+  replyTo: NamedAddress[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  headers: Record<string, string>;
+  attachments: { filename: string; contentType?: string; content: Uint8Array }[];
+  messageIdDomain: string;
+}
+
+const asMail = (a: NamedAddress) => ({ name: a.name ?? "", address: a.address });
+
+export async function composeMessage(c: Composition): Promise<Uint8Array> {
+  const composer = new MailComposer({
+    from: asMail(c.from),
+    to: c.to.map(asMail),
+    cc: c.cc.length > 0 ? c.cc.map(asMail) : undefined,
+    replyTo: c.replyTo.length > 0 ? c.replyTo.map(asMail) : undefined,
+    subject: c.subject,
+    text: c.text,
+    html: c.html,
+    headers: c.headers,
+    messageId: `<${crypto.randomUUID()}@${c.messageIdDomain}>`,
+    date: new Date(),
+    attachments: c.attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength),
+    })),
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  const built = await composer.compile().build();
+  return new Uint8Array(built.buffer, built.byteOffset, built.byteLength);
+}

@@ -1,0 +1,98 @@
+/**
+ * `smarthost serve`: the all-in-one node (ingress + gateway + HTTP API on one database),
+ * or an ingress-only node when SMARTHOST_GATEWAY_URL names a remote gateway.
+ */
+import { hostname as osHostname } from "node:os";
+import type { Config } from "./config.ts";
+import { applyMigrations } from "./db/migrate.ts";
+import { createApp } from "./gateway/app.ts";
+import { Gateway } from "./gateway/gateway.ts";
+import { createMetrics } from "./gateway/metrics.ts";
+import { createSmtpHandler } from "./gateway/smtp-handler.ts";
+import { loadCertificate } from "./ingress/certificate.ts";
+import { startIngress } from "./ingress/listener.ts";
+import { createRemoteHandler } from "./ingress/remote-handler.ts";
+import { createLogger } from "./log.ts";
+import { openDatabase } from "./runtime/bun-db.ts";
+import { serveHttp, type HttpServer } from "./runtime/bun-http.ts";
+import type { SubmissionHandler } from "./smtp/handler.ts";
+
+export interface Running {
+  stop(): Promise<void>;
+}
+
+export async function serve(config: Config): Promise<Running> {
+  const log = createLogger(config.SMARTHOST_LOG);
+  const host = config.SMARTHOST_HOSTNAME || osHostname();
+  const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
+  const stops: (() => Promise<void> | void)[] = [];
+  let handler: SubmissionHandler;
+  let http: HttpServer | null = null;
+
+  if (config.SMARTHOST_GATEWAY_URL) {
+    handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL, config.SMARTHOST_GATEWAY_TOKEN!, log);
+  } else {
+    const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
+    stops.push(() => database.close());
+    await applyMigrations(database);
+    const metrics = createMetrics(database.db);
+    const gateway = new Gateway({ db: database.db, maxMessageBytes: maxBytes, metrics });
+    handler = createSmtpHandler(gateway, log);
+    const app = createApp({
+      gateway,
+      metrics,
+      smtpHandler: handler,
+      hostname: host,
+      maxMessageBytes: maxBytes,
+      gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
+      log,
+    });
+    const at = config.SMARTHOST_HTTP_LISTEN[0];
+    if (at) {
+      http = serveHttp(at, app.fetch, Math.ceil(maxBytes * 1.4) + 1024 * 1024);
+      stops.unshift(() => http!.close());
+    }
+  }
+
+  const certificate = await loadCertificate({
+    certFile: config.SMARTHOST_TLS_CERT,
+    keyFile: config.SMARTHOST_TLS_KEY,
+    dataDir: config.SMARTHOST_DATA_DIR,
+    hostname: host,
+  });
+  const ingress = await startIngress({
+    smtp: config.SMARTHOST_SMTP_LISTEN,
+    smtps: config.SMARTHOST_SMTPS_LISTEN,
+    certificate,
+    maxConnections: config.SMARTHOST_MAX_CONNECTIONS,
+    maxConnectionsPerIp: config.SMARTHOST_MAX_CONNECTIONS_PER_IP,
+    handler,
+    idleTimeoutMs: config.SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
+    greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
+    log,
+    session: {
+      hostname: host,
+      maxMessageBytes: maxBytes,
+      maxRecipients: config.SMARTHOST_MAX_RECIPIENTS,
+      maxErrors: config.SMARTHOST_MAX_ERRORS,
+      tlsAvailable: true,
+      allowInsecureAuth: config.SMARTHOST_ALLOW_INSECURE_AUTH,
+    },
+  });
+  stops.unshift(() => ingress.close());
+
+  // Tests and scripts read the bound ports (port 0 = any free port) from this line.
+  log("listening", {
+    smtp: ingress.smtp.map((a) => a.port),
+    smtps: ingress.smtps.map((a) => a.port),
+    http: http ? [http.address.port] : [],
+    mode: config.SMARTHOST_GATEWAY_URL ? "ingress-only" : "all-in-one",
+    hostname: host,
+  });
+
+  return {
+    async stop() {
+      for (const s of stops) await s();
+    },
+  };
+}
