@@ -78,7 +78,9 @@ export async function startIngress(opts: IngressOptions): Promise<Ingress> {
     }
     if (secureContext) {
       for (const at of opts.smtps) {
-        const server = createTlsServer({ secureContext, handshakeTimeout: opts.idleTimeoutMs }, (s) => admit(s, true));
+        // Bun's TLS server takes the PEMs, not a SecureContext.
+        const { cert, key } = opts.certificate!;
+        const server = createTlsServer({ cert, key, handshakeTimeout: opts.idleTimeoutMs }, (s) => admit(s, true));
         server.on("tlsClientError", () => {});
         smtps.push(await bound(server, at));
       }

@@ -1,0 +1,16 @@
+/** Runs a Python script (real smtplib) and returns its JSON result. */
+export async function python<T = unknown>(script: string, args: (string | number)[] = []): Promise<T> {
+  const proc = Bun.spawn(["python3", "-c", script, ...args.map(String)], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`python failed (${code}): ${err}\n${out}`);
+  return JSON.parse(out.trim().split("\n").at(-1)!) as T;
+}
+
+/** Prelude for scripts: imports, a TLS context that trusts the relay's self-signed certificate. */
+export const PY_PRELUDE = `
+import json, smtplib, ssl, sys, socket, base64
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def out(x): print(json.dumps(x))
+`;

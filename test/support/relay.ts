@@ -1,0 +1,130 @@
+/**
+ * Starts the real relay (`smarthost serve` in its own Bun process) on free loopback ports
+ * with its own data folder and libSQL file, and runs CLI commands against the same
+ * database. Every process started here is stopped by PID.
+ */
+import { createClient, type Client } from "@libsql/client";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const CLI = join(ROOT, "src", "cli.ts");
+
+export interface Relay {
+  dir: string;
+  dbUrl: string;
+  smtpPort: number;
+  smtpsPort: number;
+  httpPort: number;
+  http: string;
+  pid: number;
+  logs(): string;
+  stop(): Promise<void>;
+  /** SIGKILL: no chance to clean up. */
+  kill9(): Promise<void>;
+}
+
+export function tempDir(prefix = "smarthost-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? dir,
+    SMARTHOST_DB_URL: `file:${join(dir, "smarthost.db")}`,
+    SMARTHOST_DATA_DIR: join(dir, "data"),
+    SMARTHOST_SMTP_LISTEN: "127.0.0.1:0",
+    SMARTHOST_SMTPS_LISTEN: "127.0.0.1:0",
+    SMARTHOST_HTTP_LISTEN: "127.0.0.1:0",
+    SMARTHOST_HOSTNAME: "relay.test",
+    ...extra,
+  };
+}
+
+export async function cli(dir: string, args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([process.execPath, CLI, ...args], { env: baseEnv(dir, extra), cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Runs a CLI command that must succeed; returns its last line of output. */
+export async function cliOk(dir: string, args: string[], extra: Record<string, string> = {}): Promise<string> {
+  const r = await cli(dir, args, extra);
+  if (r.code !== 0) throw new Error(`smarthost ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim().split("\n").at(-1)!;
+}
+
+export async function startRelay(dir: string, extra: Record<string, string> = {}): Promise<Relay> {
+  const proc = Bun.spawn([process.execPath, CLI, "serve"], { env: baseEnv(dir, extra), cwd: dir, stdout: "pipe", stderr: "pipe" });
+  let logs = "";
+  const decoder = new TextDecoder();
+  const signal: { resolve: ((line: Record<string, unknown>) => void) | null } = { resolve: null };
+  const ready = new Promise<Record<string, unknown>>((resolve) => (signal.resolve = resolve));
+  void (async () => {
+    for await (const chunk of proc.stderr) {
+      logs += decoder.decode(chunk);
+      const line = logs.split("\n").find((l) => l.includes('"event":"listening"'));
+      if (line && signal.resolve) {
+        signal.resolve(JSON.parse(line));
+        signal.resolve = null;
+      }
+    }
+  })();
+  void new Response(proc.stdout).text().then((t) => (logs += t));
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`relay did not start:\n${logs}`)), 20_000).unref());
+  const exited = proc.exited.then((code) => {
+    throw new Error(`relay exited with ${code}:\n${logs}`);
+  });
+  const info = await Promise.race([ready, timeout, exited]);
+  exited.catch(() => {});
+  const port = (k: string) => ((info[k] as number[])[0] ?? 0);
+  return {
+    dir,
+    dbUrl: `file:${join(dir, "smarthost.db")}`,
+    smtpPort: port("smtp"),
+    smtpsPort: port("smtps"),
+    httpPort: port("http"),
+    http: `http://127.0.0.1:${port("http")}`,
+    pid: proc.pid,
+    logs: () => logs,
+    async stop() {
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await proc.exited.catch(() => {});
+      clearTimeout(t);
+    },
+    async kill9() {
+      proc.kill("SIGKILL");
+      await proc.exited.catch(() => {});
+    },
+  };
+}
+
+export interface Tenant {
+  account: string;
+  username: string;
+  password: string;
+  apiKey: string;
+}
+
+/** An account with an SMTP credential, an API key and example.com as allowed senders. */
+export async function addTenant(dir: string, opts: { account?: string; username?: string; limits?: string[] } = {}): Promise<Tenant> {
+  const account = opts.account ?? "acme";
+  const username = opts.username ?? "alice";
+  const password = "correct horse battery";
+  await cliOk(dir, ["account", "add", account, ...(opts.limits ?? [])]);
+  await cliOk(dir, ["credential", "add", account, username, "--password", password]);
+  await cliOk(dir, ["sender", "allow", account, "example.com"]);
+  const apiKey = await cliOk(dir, ["key", "add", account]);
+  return { account, username, password, apiKey };
+}
+
+export function openDb(dbUrl: string): Client {
+  return createClient({ url: dbUrl });
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
