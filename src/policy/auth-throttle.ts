@@ -9,8 +9,10 @@ import { authFailures } from "../db/schema.ts";
 
 export const THROTTLE = {
   windowMs: 15 * 60_000,
-  /** Failures in the window before the key is refused outright. */
-  blockAfter: 5,
+  /** Failures in the window before a username is refused outright. */
+  blockUserAfter: 5,
+  /** An address may carry many users (NAT), so it gets more room before it is refused. */
+  blockIpAfter: 20,
   blockMs: 15 * 60_000,
   /** Delay before answering, per failure already counted (from the second on). */
   delayStepMs: 400,
@@ -43,12 +45,13 @@ export async function throttleState(db: Exec, keys: string[], now: number): Prom
 export async function recordFailure(db: Exec, keys: string[], now: number): Promise<void> {
   const windowStart = now - THROTTLE.windowMs;
   for (const key of keys) {
+    const blockAfter = key.startsWith("ip:") ? THROTTLE.blockIpAfter : THROTTLE.blockUserAfter;
     await db.run(sql`
       INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES (${key}, 1, ${now}, 0)
       ON CONFLICT (key) DO UPDATE SET
         count = CASE WHEN window_start > ${windowStart} THEN count + 1 ELSE 1 END,
         blocked_until = CASE
-          WHEN window_start > ${windowStart} AND count + 1 >= ${THROTTLE.blockAfter} THEN ${now + THROTTLE.blockMs}
+          WHEN window_start > ${windowStart} AND count + 1 >= ${blockAfter} THEN ${now + THROTTLE.blockMs}
           ELSE blocked_until END,
         window_start = CASE WHEN window_start > ${windowStart} THEN window_start ELSE ${now} END`);
   }

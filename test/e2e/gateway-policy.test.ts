@@ -1,0 +1,125 @@
+/** Who may send what: sender rules, AUTH throttling, idempotency across HTTP and SMTP. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { addTenant, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { RawSmtp } from "../support/smtp-client.ts";
+
+let dir: string;
+let relay: Relay;
+let tenant: Tenant;
+
+beforeAll(async () => {
+  dir = tempDir();
+  tenant = await addTenant(dir);
+  await addTenant(dir, { account: "other", username: "mallory" });
+  relay = await startRelay(dir, { SMARTHOST_ALLOW_INSECURE_AUTH: "true" });
+});
+afterAll(async () => {
+  await relay.stop();
+  removeDir(dir);
+});
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+async function session(user = tenant.username, password = tenant.password): Promise<RawSmtp> {
+  const c = await RawSmtp.open(relay.smtpPort);
+  await c.replies(1);
+  c.write("EHLO policy.test\r\n");
+  await c.replies(1);
+  c.write(`AUTH PLAIN ${b64(`\0${user}\0${password}`)}\r\n`);
+  const [r] = await c.replies(1);
+  expect(r).toStartWith("235");
+  return c;
+}
+
+async function say(c: RawSmtp, line: string): Promise<string> {
+  c.write(line);
+  return (await c.replies(1))[0]!;
+}
+
+describe("sender rules", () => {
+  test("MAIL FROM outside the account's rules gets 550 5.7.1", async () => {
+    const c = await session();
+    expect(await say(c, "MAIL FROM:<alice@elsewhere.test>\r\n")).toStartWith("550 5.7.1");
+    expect(await say(c, "MAIL FROM:<alice@example.com>\r\n")).toStartWith("250");
+    c.close();
+  });
+
+  test("a From: header outside the rules is refused at end of data", async () => {
+    const c = await session();
+    await say(c, "MAIL FROM:<alice@example.com>\r\n");
+    await say(c, "RCPT TO:<bob@dest.test>\r\n");
+    await say(c, "DATA\r\n");
+    expect(await say(c, "From: ceo@bank.test\r\nSubject: x\r\n\r\nhi\r\n.\r\n")).toStartWith("550 5.7.1");
+    c.close();
+  });
+});
+
+describe("AUTH throttling", () => {
+  test("slows repeated failures, keeps the connection for three, then refuses even the right password", async () => {
+    const c = await RawSmtp.open(relay.smtpPort);
+    await c.replies(1);
+    c.write("EHLO guess.test\r\n");
+    await c.replies(1);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      expect(await say(c, `AUTH PLAIN ${b64("\0mallory\0wrong-guess")}\r\n`)).toStartWith("535 5.7.8");
+      times.push(Date.now() - t0);
+      if (i < 3) expect(c.closed).toBe(false);
+    }
+    // Later failures are answered more slowly than the first.
+    expect(times[3]!).toBeGreaterThan(times[0]! + 800);
+    const r = await say(c, `AUTH PLAIN ${b64(`\0mallory\0${tenant.password}`)}\r\n`);
+    expect(r).toStartWith("454 4.7.0");
+    c.close();
+    const db = openDb(relay.dbUrl);
+    const rows = (await db.execute("SELECT key, count FROM auth_failures ORDER BY key")).rows;
+    db.close();
+    expect(rows.map((r) => r.key)).toEqual(["ip:127.0.0.1", "user:mallory"]);
+  }, 30_000);
+
+  test("refuses an authzid other than the user", async () => {
+    const c = await RawSmtp.open(relay.smtpPort);
+    await c.replies(1);
+    c.write("EHLO z.test\r\n");
+    await c.replies(1);
+    expect(await say(c, `AUTH PLAIN ${b64(`mallory\0${tenant.username}\0${tenant.password}`)}\r\n`)).toStartWith("535");
+    c.close();
+  });
+});
+
+describe("idempotency", () => {
+  test("the same key over HTTP then SMTP yields one message", async () => {
+    const res = await fetch(`${relay.http}/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.apiKey}`, "content-type": "application/json", "idempotency-key": "order-4711" },
+      body: JSON.stringify({ from: "alice@example.com", to: ["bob@dest.test"], subject: "once", text: "only once" }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const c = await session();
+    await say(c, "MAIL FROM:<alice@example.com>\r\n");
+    await say(c, "RCPT TO:<bob@dest.test>\r\n");
+    await say(c, "DATA\r\n");
+    const r = await say(c, "From: alice@example.com\r\nSmarthost-Idempotency-Key: order-4711\r\nSubject: once\r\n\r\nagain\r\n.\r\n");
+    expect(r).toBe(`250 2.0.0 Ok: queued as ${id}`);
+    c.close();
+    const db = openDb(relay.dbUrl);
+    const n = (await db.execute({ sql: "SELECT count(*) AS n FROM messages WHERE idempotency_key = ?", args: ["order-4711"] })).rows[0]!.n;
+    db.close();
+    expect(Number(n)).toBe(1);
+  });
+
+  test("keys are per account", async () => {
+    const post = (key: string) =>
+      fetch(`${relay.http}/v1/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "idempotency-key": "shared-key" },
+        body: JSON.stringify({ from: "x@example.com", to: ["bob@dest.test"], text: "t" }),
+      }).then((r) => r.json() as Promise<{ id: string }>);
+    const otherKey = (await import("../support/relay.ts")).cliOk(dir, ["key", "add", "other"]);
+    const a = await post(tenant.apiKey);
+    const b = await post(await otherKey);
+    expect(a.id).not.toBe(b.id);
+  });
+});

@@ -1,0 +1,102 @@
+/** The ingress's defences against hostile or broken clients, on the running relay. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
+import { RawSmtp } from "../support/smtp-client.ts";
+
+let dir: string;
+let relay: Relay;
+
+beforeAll(async () => {
+  dir = tempDir();
+  relay = await startRelay(dir, {
+    SMARTHOST_MAX_CONNECTIONS_PER_IP: "3",
+    SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS: "2",
+    SMARTHOST_GREET_DELAY_MS: "300",
+  });
+});
+afterAll(async () => {
+  await relay.stop();
+  removeDir(dir);
+});
+
+async function greeted(): Promise<RawSmtp> {
+  const c = await RawSmtp.open(relay.smtpPort);
+  const [greeting] = await c.replies(1);
+  expect(greeting).toStartWith("220 relay.test");
+  return c;
+}
+
+describe("ingress limits", () => {
+  test("refuses an early talker", async () => {
+    const c = await RawSmtp.open(relay.smtpPort);
+    c.write("EHLO hasty.test\r\n");
+    const [r] = await c.replies(1);
+    expect(r).toStartWith("554 5.5.0");
+    await Bun.sleep(100);
+    expect(c.closed).toBe(true);
+  });
+
+  test("limits connections per address with 421", async () => {
+    const held = [await greeted(), await greeted(), await greeted()];
+    const extra = await RawSmtp.open(relay.smtpPort);
+    const [r] = await extra.replies(1);
+    expect(r).toStartWith("421 4.7.0");
+    for (const c of held) c.close();
+    await Bun.sleep(200);
+    const again = await greeted();
+    again.close();
+  });
+
+  test("closes an idle connection with 421 4.4.2", async () => {
+    const c = await greeted();
+    const [r] = await c.replies(1, 5000);
+    expect(r).toStartWith("421 4.4.2");
+  });
+
+  test("cuts off a client that never reads its replies, with bounded memory", async () => {
+    const c = await greeted();
+    c.socket.pause();
+    // ~2 MiB of NOOPs: the replies would exceed the output cap if kept.
+    const noops = "NOOP\r\n".repeat(350_000);
+    c.write("EHLO flood.test\r\n");
+    await Bun.sleep(50);
+    c.write(noops);
+    const deadline = Date.now() + 10_000;
+    while (!c.socket.destroyed && !c.closed && Date.now() < deadline) {
+      await Bun.sleep(100);
+      if ((c.socket as unknown as { readableLength: number }).readableLength > 0 && c.socket.isPaused()) {
+        // Keep not reading: the kernel buffers fill and the server must give up on us.
+      }
+    }
+    c.socket.resume();
+    await Bun.sleep(200);
+    expect(c.closed).toBe(true);
+    expect(relay.logs()).toContain('"event":"output_overflow"');
+    // The server still serves others.
+    const other = await greeted();
+    other.write("QUIT\r\n");
+    expect((await other.replies(1))[0]).toStartWith("221");
+  });
+
+  test("closes on an HTTP request", async () => {
+    const c = await greeted();
+    c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [r] = await c.replies(1);
+    expect(r).toStartWith("554 5.5.1");
+    await Bun.sleep(100);
+    expect(c.closed).toBe(true);
+  });
+
+  test("answers a bare LF in a command with 554 5.5.2 and closes", async () => {
+    const c = await greeted();
+    c.write("EHLO x.test\r\n");
+    await c.replies(1);
+    c.write("MAIL FROM:<a@example.com>\r\n");
+    await c.replies(1);
+    c.write("NOOP\n");
+    const [r] = await c.replies(1);
+    expect(r).toStartWith("554 5.5.2");
+    await Bun.sleep(100);
+    expect(c.closed).toBe(true);
+  });
+});
