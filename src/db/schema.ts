@@ -73,7 +73,8 @@ export const messages = sqliteTable(
   {
     id: text("id").primaryKey(),
     accountId: text("account_id").notNull(),
-    source: text("source", { enum: ["smtp", "http"] }).notNull(),
+    /** "dsn" marks a bounce the relay made itself (never bounced again). */
+    source: text("source", { enum: ["smtp", "http", "dsn"] }).notNull(),
     /** Envelope sender; "" for the null reverse-path. */
     mailFrom: text("mail_from").notNull(),
     raw: blob("raw", { mode: "buffer" }).notNull(),
@@ -101,6 +102,8 @@ export const recipients = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     leaseUntil: integer("lease_until").notNull().default(0),
+    /** The delivery worker holding the lease; outcomes are recorded only by the holder. */
+    leaseOwner: text("lease_owner"),
     lastReply: text("last_reply"),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -125,7 +128,7 @@ export const events = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     messageId: text("message_id").notNull(),
     recipient: text("recipient"),
-    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced"] }).notNull(),
+    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced", "attempt"] }).notNull(),
     detail: text("detail"),
     createdAt: integer("created_at").notNull().default(sql`(unixepoch() * 1000)`),
   },

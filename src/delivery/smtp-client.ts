@@ -1,0 +1,280 @@
+/**
+ * The relay's SMTP client over an injected `connect` (cloudflare:sockets shape): sends
+ * stored raw bytes with its own envelope and reports one reply per recipient. Every read
+ * and write has a deadline; a closed connection is an error, never a hang.
+ */
+import { encodeBase64Text } from "../smtp/sasl.ts";
+import { reply, type Reply } from "../smtp/reply.ts";
+import { encodeData } from "./encode.ts";
+import { ReplyReader, UpstreamError } from "./reply-reader.ts";
+import type { Connect, Socket } from "./socket.ts";
+
+export type Outcome = "delivered" | "transient" | "permanent";
+
+export interface RecipientResult {
+  address: string;
+  outcome: Outcome;
+  reply: Reply;
+}
+
+export interface SmtpTarget {
+  /** Address to connect to (an IP or a name). */
+  hostname: string;
+  port: number;
+  /** Name the certificate must carry, when it differs from hostname (an MX name). */
+  tlsName?: string;
+  tls: "implicit" | "starttls-required" | "starttls-opportunistic" | "none";
+  verifyTls: boolean;
+  auth?: { username: string; password: string };
+  /** Allow AUTH without TLS (only when a route says so). */
+  allowPlaintextAuth?: boolean;
+  /** A provider relay: its auth, rate and quota refusals are temporary, never bounces. */
+  relay: boolean;
+}
+
+export interface OutboundMessage {
+  /** "" for the null reverse-path. */
+  mailFrom: string;
+  recipients: { address: string; notify?: string | null; orcpt?: string | null }[];
+  raw: Uint8Array;
+  smtputf8: boolean;
+  envid?: string | null;
+  ret?: string | null;
+}
+
+export interface ClientOptions {
+  ehloName: string;
+  timeouts?: Partial<typeof DEFAULT_TIMEOUTS>;
+}
+
+// RFC 5321 §4.5.3.2 suggests minutes; shorter keeps a stuck upstream from holding a worker.
+const DEFAULT_TIMEOUTS = { greeting: 60_000, command: 60_000, dataBlock: 180_000, dataFinal: 300_000 };
+
+export interface SessionResult {
+  /** Set when the whole session failed before recipients were answered (try another host). */
+  sessionFailure: { outcome: Exclude<Outcome, "delivered">; reply: Reply; stage: string } | null;
+  results: RecipientResult[];
+}
+
+const THROTTLE_TEXT = /\b(rate|throttl\w*|quota|limit(ed)?|too many|exceeded|try (again )?later)\b/i;
+// Authentication trouble (RFC 4954 §6) between the relay and its provider.
+const AUTH_CODES = new Set([530, 534, 535, 538]);
+const AUTH_ENHANCED = new Set(["5.7.0", "5.7.8", "5.7.9", "5.7.11"]);
+
+/** A provider relay refusing us (credentials, sending rate, quota) rather than the message. */
+function isProviderRefusal(r: Reply): boolean {
+  return AUTH_CODES.has(r.code) || AUTH_ENHANCED.has(r.enhanced ?? "") || THROTTLE_TEXT.test(r.lines.join(" "));
+}
+
+/**
+ * 2xx delivered, 4xx transient, 5xx permanent — except that a provider relay's refusals of
+ * the session (auth, rate, quota) are transient: they must never bounce good mail.
+ */
+export function classify(r: Reply, relay: boolean, sessionStage: boolean): Outcome {
+  if (r.code < 400) return "delivered";
+  if (r.code < 500) return "transient";
+  if (relay && sessionStage && isProviderRefusal(r)) return "transient";
+  return "permanent";
+}
+
+const localReply = (code: number, enhanced: string, text: string) => reply(code, enhanced, text);
+const containsNonAscii = (bytes: Uint8Array) => bytes.some((b) => b >= 0x80);
+
+class Dialog {
+  readonly reader: ReplyReader;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly timeouts: typeof DEFAULT_TIMEOUTS;
+  extensions = new Map<string, string>();
+
+  constructor(readonly socket: Socket, timeouts: typeof DEFAULT_TIMEOUTS) {
+    this.reader = new ReplyReader(socket.readable);
+    this.writer = socket.writable.getWriter();
+    this.timeouts = timeouts;
+  }
+
+  async write(data: string | Uint8Array, timeoutMs: number, stage: string): Promise<void> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UpstreamError(`timeout writing during ${stage}`, stage)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.writer.write(bytes), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async command(line: string, stage: string): Promise<Reply> {
+    await this.write(`${line}\r\n`, this.timeouts.command, stage);
+    return this.reader.read(this.timeouts.command, stage);
+  }
+
+  release(): void {
+    this.reader.release();
+    this.writer.releaseLock();
+  }
+}
+
+class SessionFailed extends Error {
+  constructor(readonly outcome: Exclude<Outcome, "delivered">, readonly reply: Reply, readonly stage: string) {
+    super(reply.lines.join(" "));
+  }
+}
+
+function failIfNot(r: Reply, expected: number, stage: string, relay: boolean): void {
+  if (Math.floor(r.code / 100) === expected) return;
+  const outcome = classify(r, relay, true);
+  throw new SessionFailed(outcome === "delivered" ? "transient" : outcome, r, stage);
+}
+
+async function hello(d: Dialog, name: string, relay: boolean): Promise<void> {
+  let r = await d.command(`EHLO ${name}`, "EHLO");
+  if (r.code >= 500) {
+    r = await d.command(`HELO ${name}`, "HELO");
+    d.extensions = new Map();
+  } else {
+    d.extensions = new Map(r.lines.slice(1).map((l) => {
+      const [k = "", ...v] = l.split(" ");
+      return [k.toUpperCase(), v.join(" ")] as [string, string];
+    }));
+  }
+  failIfNot(r, 2, "EHLO", relay);
+}
+
+async function authenticate(d: Dialog, auth: { username: string; password: string }, relay: boolean): Promise<void> {
+  const mechs = (d.extensions.get("AUTH") ?? "").toUpperCase().split(/\s+/);
+  if (mechs.includes("PLAIN")) {
+    const r = await d.command(`AUTH PLAIN ${encodeBase64Text(`\0${auth.username}\0${auth.password}`)}`, "AUTH");
+    return failIfNot(r, 2, "AUTH", relay);
+  }
+  if (mechs.includes("LOGIN")) {
+    failIfNot(await d.command("AUTH LOGIN", "AUTH"), 3, "AUTH", relay);
+    failIfNot(await d.command(encodeBase64Text(auth.username), "AUTH"), 3, "AUTH", relay);
+    return failIfNot(await d.command(encodeBase64Text(auth.password), "AUTH"), 2, "AUTH", relay);
+  }
+  throw new SessionFailed("transient", localReply(451, "4.7.0", "relay offers neither AUTH PLAIN nor AUTH LOGIN"), "AUTH");
+}
+
+function mailCommand(d: Dialog, m: OutboundMessage): string {
+  const params: string[] = [`SIZE=${m.raw.length}`];
+  if (d.extensions.has("8BITMIME") && containsNonAscii(m.raw)) params.push("BODY=8BITMIME");
+  if (m.smtputf8) params.push("SMTPUTF8");
+  if (d.extensions.has("DSN")) {
+    if (m.ret) params.push(`RET=${m.ret}`);
+    if (m.envid) params.push(`ENVID=${m.envid}`);
+  }
+  if (!d.extensions.has("SIZE")) params.shift();
+  return `MAIL FROM:<${m.mailFrom}>${params.length ? ` ${params.join(" ")}` : ""}`;
+}
+
+function rcptCommand(d: Dialog, r: OutboundMessage["recipients"][number]): string {
+  const params: string[] = [];
+  if (d.extensions.has("DSN")) {
+    if (r.notify) params.push(`NOTIFY=${r.notify}`);
+    if (r.orcpt) params.push(`ORCPT=${r.orcpt}`);
+  }
+  return `RCPT TO:<${r.address}>${params.length ? ` ${params.join(" ")}` : ""}`;
+}
+
+/** Sends one message to one host. Never throws: failures become per-recipient outcomes. */
+export async function sendMessage(connect: Connect, target: SmtpTarget, m: OutboundMessage, options: ClientOptions): Promise<SessionResult> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  let socket: Socket | null = null;
+  let dialog: Dialog | null = null;
+  const all = (outcome: Outcome, r: Reply) => m.recipients.map((x) => ({ address: x.address, outcome, reply: r }));
+  try {
+    socket = connect(
+      { hostname: target.hostname, port: target.port },
+      {
+        secureTransport: target.tls === "implicit" ? "on" : target.tls === "none" ? "off" : "starttls",
+        tlsVerify: target.verifyTls,
+        tlsServerName: target.tlsName,
+      },
+    );
+    await socket.opened;
+    dialog = new Dialog(socket, timeouts);
+    failIfNot(await dialog.reader.read(timeouts.greeting, "greeting"), 2, "greeting", target.relay);
+    await hello(dialog, options.ehloName, target.relay);
+
+    let secure = target.tls === "implicit";
+    if ((target.tls === "starttls-required" || target.tls === "starttls-opportunistic") && dialog.extensions.has("STARTTLS")) {
+      failIfNot(await dialog.command("STARTTLS", "STARTTLS"), 2, "STARTTLS", target.relay);
+      dialog.release();
+      socket = socket.startTls({ expectedServerHostname: target.tlsName ?? target.hostname });
+      await socket.opened;
+      dialog = new Dialog(socket, timeouts);
+      secure = true;
+      await hello(dialog, options.ehloName, target.relay);
+    } else if (target.tls === "starttls-required") {
+      throw new SessionFailed("transient", localReply(451, "4.7.5", "TLS required but the server does not offer STARTTLS"), "STARTTLS");
+    }
+    if (target.auth) {
+      if (!secure && !target.allowPlaintextAuth) {
+        throw new SessionFailed("transient", localReply(451, "4.7.5", "refusing to send credentials without TLS"), "AUTH");
+      }
+      await authenticate(dialog, target.auth, target.relay);
+    }
+    if (m.smtputf8 && !dialog.extensions.has("SMTPUTF8")) {
+      // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
+      throw new SessionFailed("permanent", localReply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"), "MAIL");
+    }
+    return { sessionFailure: null, results: await transaction(dialog, m, target.relay) };
+  } catch (err) {
+    const failure =
+      err instanceof SessionFailed
+        ? { outcome: err.outcome, reply: err.reply, stage: err.stage }
+        : {
+            outcome: "transient" as const,
+            reply: localReply(451, err instanceof UpstreamError && /timeout/.test(err.message) ? "4.4.2" : "4.4.1", `${target.hostname}:${target.port}: ${(err as Error).message ?? String(err)}`),
+            stage: err instanceof UpstreamError ? err.stage : "connect",
+          };
+    return { sessionFailure: failure, results: all(failure.outcome, failure.reply) };
+  } finally {
+    if (dialog && socket) {
+      // Best effort: say goodbye briefly, then close regardless.
+      await Promise.race([dialog.command("QUIT", "QUIT").catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+    }
+    await socket?.close().catch(() => {});
+  }
+}
+
+/** MAIL, RCPT…, DATA — pipelined when the server offers PIPELINING (RFC 2920). */
+async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promise<RecipientResult[]> {
+  const mail = mailCommand(d, m);
+  const rcpts = m.recipients.map((r) => rcptCommand(d, r));
+  let mailReply: Reply;
+  const rcptReplies: Reply[] = [];
+  let dataReply: Reply | null = null;
+  if (d.extensions.has("PIPELINING")) {
+    await d.write(`${[mail, ...rcpts, "DATA"].join("\r\n")}\r\n`, d.timeouts.command, "MAIL");
+    mailReply = await d.reader.read(d.timeouts.command, "MAIL");
+    for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
+    dataReply = await d.reader.read(d.timeouts.command, "DATA");
+  } else {
+    mailReply = await d.command(mail, "MAIL");
+    if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));
+  }
+  failIfNot(mailReply, 2, "MAIL", relay);
+  const accepted = m.recipients.filter((_, i) => rcptReplies[i]!.code < 400);
+  const results: RecipientResult[] = m.recipients.map((r, i) => ({
+    address: r.address,
+    outcome: classify(rcptReplies[i]!, relay, false),
+    reply: rcptReplies[i]!,
+  }));
+  if (accepted.length === 0) {
+    // With PIPELINING a server may still have said 354 to DATA: end that empty message.
+    if (dataReply?.code === 354) await d.command(".", "DATA").catch(() => {});
+    return results;
+  }
+  dataReply ??= await d.command("DATA", "DATA");
+  if (dataReply.code !== 354) return settle(results, dataReply, relay);
+  await d.write(encodeData(m.raw), d.timeouts.dataBlock, "DATA");
+  return settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), relay);
+}
+
+/** The final reply decides every recipient RCPT accepted. */
+function settle(results: RecipientResult[], final: Reply, relay: boolean): RecipientResult[] {
+  const outcome = classify(final, relay, true);
+  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, reply: final } : r));
+}
