@@ -16,6 +16,10 @@ import { createLogger } from "./log.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
 import { serveHttp, type HttpServer } from "./runtime/bun-http.ts";
 import type { SubmissionHandler } from "./smtp/handler.ts";
+import { DeliveryWorker } from "./delivery/worker.ts";
+import { createNodeConnect } from "./runtime/node-socket.ts";
+import { createResolver } from "./runtime/node-dns.ts";
+import { readFile } from "node:fs/promises";
 
 export interface Running {
   stop(): Promise<void>;
@@ -36,7 +40,32 @@ export async function serve(config: Config): Promise<Running> {
     stops.push(() => database.close());
     await applyMigrations(database);
     const metrics = createMetrics(database.db);
-    const gateway = new Gateway({ db: database.db, maxMessageBytes: maxBytes, metrics });
+    let worker: DeliveryWorker | null = null;
+    if (config.SMARTHOST_DELIVERY) {
+      const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
+      worker = new DeliveryWorker({
+        db: database.db,
+        connect: createNodeConnect({ ca }),
+        resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
+        log,
+        config: {
+          hostname: host,
+          retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
+          lifetimeMs: config.SMARTHOST_QUEUE_LIFETIME_SECONDS * 1000,
+          allowPrivateMx: config.SMARTHOST_ALLOW_PRIVATE_MX,
+          mxPort: config.SMARTHOST_MX_PORT,
+          defaultUpstream: config.SMARTHOST_UPSTREAM,
+          concurrency: config.SMARTHOST_DELIVERY_CONCURRENCY,
+          perDestination: config.SMARTHOST_DELIVERY_PER_DESTINATION,
+          leaseMs: config.SMARTHOST_DELIVERY_LEASE_SECONDS * 1000,
+          pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
+        },
+      });
+      worker.start();
+      const w = worker;
+      stops.unshift(() => w.stop());
+    }
+    const gateway = new Gateway({ db: database.db, maxMessageBytes: maxBytes, metrics, onAccepted: () => worker?.kick() });
     handler = createSmtpHandler(gateway, log);
     const app = createApp({
       gateway,
@@ -87,6 +116,7 @@ export async function serve(config: Config): Promise<Running> {
     smtps: ingress.smtps.map((a) => a.port),
     http: http ? [http.address.port] : [],
     mode: config.SMARTHOST_GATEWAY_URL ? "ingress-only" : "all-in-one",
+    delivery: !config.SMARTHOST_GATEWAY_URL && config.SMARTHOST_DELIVERY,
     hostname: host,
   });
 

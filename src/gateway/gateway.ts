@@ -25,6 +25,8 @@ export interface GatewayDeps {
   metrics: Metrics;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Called after each new message is committed (in-process delivery looks at once). */
+  onAccepted?: () => void;
 }
 
 export interface Submission {
@@ -173,7 +175,10 @@ export class Gateway {
       if (err instanceof GatewayError) throw err;
       throw new GatewayError("temporary", "Could not store the message, try again later", { code: "storage" });
     });
-    if (!outcome.duplicate) this.deps.metrics.accepted(s.source);
+    if (!outcome.duplicate) {
+      this.deps.metrics.accepted(s.source);
+      this.deps.onAccepted?.();
+    }
     return outcome;
   }
 

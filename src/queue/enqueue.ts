@@ -20,7 +20,7 @@ export interface NewRecipient {
 export interface NewMessage {
   id: string;
   accountId: string;
-  source: "smtp" | "http";
+  source: "smtp" | "http" | "dsn";
   mailFrom: string;
   raw: Uint8Array;
   recipients: NewRecipient[];
@@ -43,34 +43,39 @@ export async function enqueueMessage(db: Db, m: NewMessage, now: number, admit: 
       if (existing) return { id: existing, duplicate: true };
     }
     await admit(tx);
-    await tx.insert(messages).values({
-      id: m.id,
-      accountId: m.accountId,
-      source: m.source,
-      mailFrom: m.mailFrom,
-      raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength),
-      size: m.raw.byteLength,
-      envid: m.envid ?? null,
-      ret: m.ret ?? null,
-      smtputf8: m.smtputf8,
-      idempotencyKey: m.idempotencyKey ?? null,
-      createdAt: now,
-    });
-    await tx.insert(recipients).values(
-      m.recipients.map((r) => ({
-        messageId: m.id,
-        address: r.address,
-        domain: r.domain.toLowerCase(),
-        notify: r.notify ?? null,
-        orcpt: r.orcpt ?? null,
-        state: "queued" as const,
-        nextAttemptAt: now,
-        updatedAt: now,
-      })),
-    );
-    await tx.insert(events).values({ messageId: m.id, type: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, createdAt: now });
+    await insertMessage(tx, m, now);
     return { id: m.id, duplicate: false };
   });
+}
+
+/** The message, its recipients and its "accepted" event, inside the caller's transaction. */
+export async function insertMessage(tx: Tx, m: NewMessage, now: number): Promise<void> {
+  await tx.insert(messages).values({
+    id: m.id,
+    accountId: m.accountId,
+    source: m.source,
+    mailFrom: m.mailFrom,
+    raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength),
+    size: m.raw.byteLength,
+    envid: m.envid ?? null,
+    ret: m.ret ?? null,
+    smtputf8: m.smtputf8,
+    idempotencyKey: m.idempotencyKey ?? null,
+    createdAt: now,
+  });
+  await tx.insert(recipients).values(
+    m.recipients.map((r) => ({
+      messageId: m.id,
+      address: r.address,
+      domain: r.domain.toLowerCase(),
+      notify: r.notify ?? null,
+      orcpt: r.orcpt ?? null,
+      state: "queued" as const,
+      nextAttemptAt: now,
+      updatedAt: now,
+    })),
+  );
+  await tx.insert(events).values({ messageId: m.id, type: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, createdAt: now });
 }
 
 /** Returns the id of an earlier message with this key (within 24 h), or null once claimed for `id`. */

@@ -39,6 +39,11 @@ export function baseEnv(dir: string, extra: Record<string, string> = {}): Record
     SMARTHOST_SMTPS_LISTEN: "127.0.0.1:0",
     SMARTHOST_HTTP_LISTEN: "127.0.0.1:0",
     SMARTHOST_HOSTNAME: "relay.test",
+    // No test sends anything off the machine: delivery runs only where a test turns it on
+    // with routes and DNS on loopback.
+    SMARTHOST_DELIVERY: "false",
+    SMARTHOST_DNS_SERVERS: "127.0.0.1:9",
+    SMARTHOST_LOG: "info",
     ...extra,
   };
 }

@@ -23,6 +23,8 @@ export interface UpstreamOptions {
   /** Reply at end of data, by attempt number (1-based); null accepts. */
   onData?: (attempt: number) => { code: number; message: string } | null;
   hideStartTls?: boolean;
+  /** Wait this long before answering each message (a slow upstream). */
+  delayMs?: number;
   extra?: Partial<SMTPServerOptions>;
 }
 
@@ -72,7 +74,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
     onData(stream, session: SMTPServerSession, cb) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
+      stream.on("end", async () => {
+        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
         state.attempts++;
         const r = opts.onData?.(state.attempts);
         if (r) return cb(refusal(r));

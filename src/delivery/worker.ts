@@ -1,0 +1,222 @@
+/**
+ * The delivery worker: leases due recipients, sends each message/domain group along its
+ * routes (failover in order; for MX, host by host), and records per-recipient outcomes:
+ * delivered, deferred with backoff, or bounced with a DSN to the sender.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { messages } from "../db/schema.ts";
+import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
+import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
+import { newId } from "../smtp/ids.ts";
+import type { Reply } from "../smtp/reply.ts";
+import type { Logger } from "../smtp/session.ts";
+import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
+import { buildDsn, type Original } from "./dsn.ts";
+import { mxHostsFor, type Resolver } from "./mx.ts";
+import { routesFor, type Route } from "./routing.ts";
+import { sendMessage, type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
+import type { Connect } from "./socket.ts";
+
+export interface DeliveryConfig {
+  hostname: string;
+  retryBaseMs: number;
+  lifetimeMs: number;
+  allowPrivateMx: boolean;
+  mxPort: number;
+  defaultUpstream: string;
+  concurrency: number;
+  perDestination: number;
+  leaseMs: number;
+  pollMs: number;
+  timeouts?: ClientOptions["timeouts"];
+}
+
+export interface DeliveryDeps {
+  db: Db;
+  connect: Connect;
+  resolver: Resolver;
+  config: DeliveryConfig;
+  log: Logger;
+  now?: () => number;
+}
+
+interface Attempt {
+  outcome: Outcome;
+  reply: string;
+  via: string;
+  remoteMta: string | null;
+}
+
+const replyText = (r: Reply) => `${r.code}${r.enhanced ? ` ${r.enhanced}` : ""} ${r.lines.join(" ")}`.trim();
+
+export class DeliveryWorker {
+  readonly owner = `w-${newId(6)}`;
+  private running = false;
+  private active = 0;
+  private readonly perDestination = new Map<string, number>();
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops leasing; waits for deliveries under way to be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.kick();
+    await this.loopDone;
+    await Promise.all(this.inFlight);
+  }
+
+  /** Look for due work now (after an accept, or when a slot frees). */
+  kick(): void {
+    if (this.wake) this.wake();
+    else this.kicked = true;
+  }
+
+  private async loop(): Promise<void> {
+    const { config } = this.deps;
+    while (this.running) {
+      this.kicked = false;
+      const free = config.concurrency - this.active;
+      if (free > 0) {
+        try {
+          const groups = await leaseDueGroups(this.deps.db, this.owner, this.now(), config.leaseMs, free);
+          for (const g of groups) this.track(this.dispatch(g));
+          // A full batch: there may be more due work, so look again as soon as a slot frees.
+        } catch (err) {
+          this.deps.log("lease_failed", { error: String(err) });
+        }
+      }
+      if (!this.kicked) await this.idle(config.pollMs);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async dispatch(group: DeliveryGroup): Promise<void> {
+    const routes = await routesFor(this.deps.db, group.domain, this.deps.config.defaultUpstream);
+    const first = routes[0];
+    const dest = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
+    const busy = this.perDestination.get(dest) ?? 0;
+    if (busy >= this.deps.config.perDestination) {
+      // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
+      await releaseLease(this.deps.db, this.owner, group.recipients.map((r) => r.id));
+      return;
+    }
+    this.active++;
+    this.perDestination.set(dest, busy + 1);
+    try {
+      await this.deliverGroup(group, routes);
+    } catch (err) {
+      // Leave the lease to run out: the recipients come back, nothing is lost.
+      this.deps.log("delivery_error", { message: group.messageId, domain: group.domain, error: String(err) });
+    } finally {
+      this.active--;
+      this.perDestination.set(dest, (this.perDestination.get(dest) ?? 1) - 1);
+      this.kick();
+    }
+  }
+
+  private async deliverGroup(group: DeliveryGroup, routes: Route[]): Promise<void> {
+    const rows = await this.deps.db.select().from(messages).where(eq(messages.id, group.messageId));
+    const m = rows[0];
+    if (!m) throw new Error(`message ${group.messageId} not found`);
+    const raw = new Uint8Array(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
+    const final = new Map<number, Attempt>();
+    let pending: LeasedRecipient[] = group.recipients;
+    const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
+
+    for (const route of routes.length > 0 ? routes : [{ kind: "mx" } as Route]) {
+      if (pending.length === 0) break;
+      const targets = await this.targetsFor(route, group.domain);
+      if (!Array.isArray(targets)) {
+        for (const r of pending) settle(r, targets);
+        if (targets.outcome === "permanent") pending = [];
+        continue;
+      }
+      for (const target of targets) {
+        if (pending.length === 0) break;
+        const result = await sendMessage(
+          this.deps.connect,
+          target,
+          { mailFrom: m.mailFrom, recipients: pending, raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret },
+          { ehloName: this.deps.config.hostname, timeouts: this.deps.config.timeouts },
+        );
+        const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
+        const remoteMta = target.tlsName ?? target.hostname;
+        const next: LeasedRecipient[] = [];
+        pending.forEach((r, i) => {
+          const res = result.results[i]!;
+          settle(r, { outcome: res.outcome, reply: replyText(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta });
+          // Try the next host on a connection failure or a 4xx (RFC 5321 §5.1).
+          if (res.outcome === "transient") next.push(r);
+        });
+        pending = next;
+      }
+    }
+    await this.record(group, m, final);
+  }
+
+  /** The hosts a route leads to, or why there are none. */
+  private async targetsFor(route: Route, domain: string): Promise<SmtpTarget[] | Attempt> {
+    if (route.kind === "relay") return [route.target];
+    const c = this.deps.config;
+    const lookup = await mxHostsFor(domain, this.deps.resolver, c.allowPrivateMx);
+    if (!lookup.ok) {
+      const code = lookup.outcome === "permanent" ? 550 : 451;
+      return { outcome: lookup.outcome, reply: `${code} ${lookup.enhanced} ${lookup.reason}`, via: `mx ${domain}`, remoteMta: null };
+    }
+    return lookup.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: "starttls-opportunistic", verifyTls: false, relay: false }));
+  }
+
+  private async record(group: DeliveryGroup, m: typeof messages.$inferSelect, final: Map<number, Attempt>): Promise<void> {
+    const c = this.deps.config;
+    const now = this.now();
+    const expired = now - m.createdAt >= c.lifetimeMs;
+    const updates: (RecipientUpdate & { remoteMta: string | null; orcpt: string | null; notify: string | null })[] = group.recipients.map((r) => {
+      const a = final.get(r.id) ?? { outcome: "transient" as const, reply: "451 4.4.0 no route was tried", via: "none", remoteMta: null };
+      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, orcpt: r.orcpt, notify: r.notify };
+      if (a.outcome === "delivered") return { ...base, state: "delivered" as const, reply: a.reply };
+      if (a.outcome === "permanent") return { ...base, state: "bounced" as const, reply: a.reply };
+      if (expired) {
+        const days = Math.round((now - m.createdAt) / 86_400_000);
+        return { ...base, state: "bounced" as const, reply: `451 4.4.7 Message expired after ${days} day(s) in the queue; last reply: ${a.reply}` };
+      }
+      return { ...base, state: "deferred" as const, reply: a.reply, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
+    });
+    const original: Original = { id: m.id, accountId: m.accountId, mailFrom: m.mailFrom, envid: m.envid, ret: m.ret, raw: new Uint8Array(m.raw), createdAt: m.createdAt };
+    const byId = new Map(updates.map((u) => [u.id, u]));
+    await recordOutcomes(this.deps.db, this.owner, m.id, updates, now, (bounced) =>
+      // Never a bounce for a bounce: DSNs go out with the null sender and buildDsn skips those.
+      buildDsn(original, bounced.map((b) => ({ ...byId.get(b.id)!, reply: b.reply })), c.hostname, new Date(now)),
+    );
+    for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: u.reply });
+  }
+}
