@@ -48,6 +48,9 @@ interface Attempt {
   remoteMta: string | null;
 }
 
+// How long work for a destination at its concurrency limit steps aside.
+const BUSY_RETRY_MS = 1000;
+
 const replyText = (r: Reply) => `${r.code}${r.enhanced ? ` ${r.enhanced}` : ""} ${r.lines.join(" ")}`.trim();
 
 export class DeliveryWorker {
@@ -127,7 +130,7 @@ export class DeliveryWorker {
     const busy = this.perDestination.get(dest) ?? 0;
     if (busy >= this.deps.config.perDestination) {
       // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
-      await releaseLease(this.deps.db, this.owner, group.recipients.map((r) => r.id));
+      await releaseLease(this.deps.db, this.owner, group.recipients.map((r) => r.id), this.now() + BUSY_RETRY_MS);
       return;
     }
     this.active++;

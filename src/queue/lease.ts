@@ -45,8 +45,13 @@ export async function leaseDueGroups(db: Db, owner: string, now: number, leaseMs
   return [...groups.values()];
 }
 
-/** Gives a lease back unused (the destination was busy), so the recipients are due again at once. */
-export async function releaseLease(db: Db, owner: string, ids: number[]): Promise<void> {
+/**
+ * Gives a lease back unused (the destination was busy). The recipients become due again
+ * at `notBefore`, behind work for other destinations, which would otherwise starve.
+ */
+export async function releaseLease(db: Db, owner: string, ids: number[], notBefore: number): Promise<void> {
   if (ids.length === 0) return;
-  await db.run(sql`UPDATE recipients SET lease_until = 0, lease_owner = NULL WHERE lease_owner = ${owner} AND id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
+  await db.run(sql`
+    UPDATE recipients SET lease_until = 0, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ${notBefore})
+    WHERE lease_owner = ${owner} AND id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
 }

@@ -195,6 +195,36 @@ describe("direct MX delivery (DNS server and MX on loopback)", () => {
   }, 40_000);
 });
 
+describe("stuck upstreams and giving up", () => {
+  test("a stuck upstream cannot stall other destinations", async () => {
+    const { createServer } = await import("node:net");
+    const stuck = createServer(() => {}); // accepts, never greets
+    await new Promise<void>((r) => stuck.listen(0, "127.0.0.1", () => r()));
+    cleanup.push(() => void stuck.close());
+    const s = await setup();
+    await cliOk(s.dir, ["route", "add", "stuck.test", `smtp://127.0.0.1:${(stuck.address() as { port: number }).port}`]);
+    const r = await relay(s.dir, { ...s.env, SMARTHOST_DELIVERY_CONCURRENCY: "4", SMARTHOST_DELIVERY_PER_DESTINATION: "1" });
+    for (let i = 0; i < 6; i++) await submit(r, s.tenant.apiKey, { from: "alice@example.com", to: [`u${i}@stuck.test`], text: "x" });
+    const id = await submit(r, s.tenant.apiKey, { from: "alice@example.com", to: ["fine@dest.test"], text: "x" });
+    await waitFor("the other destination", async () => (await status(r, s.tenant.apiKey, id)).status === "delivered" || undefined, 10_000);
+  }, 30_000);
+
+  test("past the queue lifetime a deferred recipient bounces with 4.4.7 and a DSN", async () => {
+    const s = await setup({ onRcpt: (a) => (a.startsWith("later@") ? { code: 451, message: "4.2.0 mailbox busy" } : null) });
+    const r = await relay(s.dir, { ...s.env, SMARTHOST_QUEUE_LIFETIME_SECONDS: "2" });
+    const id = await submit(r, s.tenant.apiKey, { from: "alice@example.com", to: ["later@dest.test"], subject: "expires", text: "x" });
+    const st = await waitFor("expiry bounce", async () => {
+      const v = await status(r, s.tenant.apiKey, id);
+      return v.recipients[0]!.state === "bounced" ? v : undefined;
+    }, 20_000);
+    expect(st.recipients[0]!.last_reply).toContain("4.4.7");
+    expect(st.recipients[0]!.last_reply).toContain("4.2.0 mailbox busy");
+    await waitFor("the DSN", () => s.upstream.received.find((m) => m.mailFrom === "") ?? undefined);
+    const dsn = s.upstream.received.find((m) => m.mailFrom === "")!.raw.toString();
+    expect(dsn).toContain("Status: 4.4.7");
+  }, 30_000);
+});
+
 describe("many workers, crashes", () => {
   test("two delivery processes on one database deliver 500 messages exactly once", async () => {
     const s = await setup();
