@@ -1,6 +1,6 @@
 /** `smarthost` commands (see README). Reads the same configuration as `serve`. */
 import { parseArgs } from "node:util";
-import { addApiKey, addAccount, addCredential, allowSender } from "./admin/accounts.ts";
+import { addApiKey, addAccount, addCredential, allowNetwork, allowSender } from "./admin/accounts.ts";
 import { AdminError } from "./admin/errors.ts";
 import { queueListing } from "./admin/queue.ts";
 import { addRoute } from "./admin/routes.ts";
@@ -17,6 +17,7 @@ const USAGE = `usage: smarthost <command>
   credential add ACCOUNT USERNAME [--password P] prints a generated password on its last line
   key add ACCOUNT                                prints the API key on its last line
   sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
+  network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
   queue                                          list queued and deferred recipients`;
 
@@ -91,6 +92,12 @@ export async function main(argv: string[]): Promise<number> {
       const [account, pattern] = positionals(args, 2, "sender allow ACCOUNT PATTERN");
       const p = await withDb(config, (d) => allowSender(d.db, account!, pattern!));
       console.log(`account ${account} may send as ${p}`);
+      return 0;
+    }
+    case "network allow": {
+      const [account, cidr] = positionals(args, 2, "network allow ACCOUNT CIDR");
+      const n = await withDb(config, (d) => allowNetwork(d.db, account!, cidr!));
+      console.log(`clients in ${n} may send as account ${account} without AUTH`);
       return 0;
     }
     case "route add": {

@@ -1,7 +1,8 @@
 /** Accounts, SMTP credentials, API keys and sender rules: what `smarthost account|credential|key|sender` do. */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { accounts, apiKeys, senderRules, smtpCredentials } from "../db/schema.ts";
+import { accounts, apiKeys, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
+import { normalizeCidr } from "../policy/networks.ts";
 import { generateApiKey } from "../policy/api-keys.ts";
 import { generatePassword, hashPassword } from "../policy/passwords.ts";
 import { normalizePattern } from "../policy/sender-rules.ts";
@@ -51,6 +52,19 @@ export async function addApiKey(db: Db, account: string): Promise<string> {
   const k = await generateApiKey();
   await db.insert(apiKeys).values({ id: k.id, accountId, keyHash: k.hash, createdAt: Date.now() });
   return k.key;
+}
+
+export async function allowNetwork(db: Db, account: string, cidr: string): Promise<string> {
+  const accountId = await accountIdByName(db, account);
+  const normalized = normalizeCidr(cidr);
+  if (!normalized) throw new AdminError(`"${cidr}" is not an address or network (CIDR)`);
+  try {
+    await db.insert(trustedNetworks).values({ accountId, cidr: normalized });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AdminError(`${normalized} is already trusted`);
+    throw err;
+  }
+  return normalized;
 }
 
 export async function allowSender(db: Db, account: string, pattern: string): Promise<string> {

@@ -38,6 +38,17 @@ export const senderRules = sqliteTable(
   (t) => [uniqueIndex("sender_rules_account_pattern").on(t.accountId, t.pattern)],
 );
 
+/** Client networks trusted to send as an account without AUTH (Postfix's mynetworks). */
+export const trustedNetworks = sqliteTable(
+  "trusted_networks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    /** Normalized CIDR, e.g. "192.0.2.0/24" or "2001:db8::/32". */
+    cidr: text("cidr").notNull().unique(),
+  },
+);
+
 export const routes = sqliteTable(
   "routes",
   {

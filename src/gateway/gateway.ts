@@ -5,7 +5,9 @@
  */
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials } from "../db/schema.ts";
+import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
+import { Cached } from "./cached.ts";
+import { matchNetwork } from "../policy/networks.ts";
 import { parseAddressList } from "../mime/addresses.ts";
 import { headerValues } from "../mime/headers.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
@@ -51,6 +53,9 @@ export class Gateway {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
+  // Read on every connection, changed rarely: a few seconds of staleness is fine.
+  private readonly networks = new Cached(5_000, () => this.db.select().from(trustedNetworks));
+
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -83,6 +88,13 @@ export class Gateway {
     }
     if (state.delayMs > 0) await clearFailures(this.db, username);
     return { username, accountId: row.accountId };
+  }
+
+  /** A client connecting from a trusted network sends as that network's account. */
+  async identifyNetwork(ip: string): Promise<Principal | null> {
+    const networks = await this.networks.get(this.now());
+    const hit = matchNetwork(networks, ip);
+    return hit ? { username: `network ${hit.cidr}`, accountId: hit.accountId } : null;
   }
 
   /** HTTP `Authorization: Bearer KEY`; returns the account id. */

@@ -22,6 +22,14 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
     return replies.tempFailure;
   };
   return {
+    async identify(session: SessionInfo) {
+      try {
+        return await gateway.identifyNetwork(session.remoteAddress);
+      } catch (err) {
+        log("gateway_error", { error: String(err) });
+        return null;
+      }
+    },
     async authenticate(session: SessionInfo, c: Credentials): Promise<AuthOutcome> {
       try {
         return { ok: true, principal: await gateway.authenticateSmtp(session.remoteAddress, c.username, c.password, c.authzid) };

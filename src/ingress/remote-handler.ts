@@ -4,7 +4,7 @@
  * When the gateway cannot be reached the client gets a temporary failure, never a 250.
  */
 import type { Mailbox } from "../smtp/address.ts";
-import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, SessionInfo, SubmissionHandler } from "../smtp/handler.ts";
+import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, Principal, SessionInfo, SubmissionHandler } from "../smtp/handler.ts";
 import type { MailParams, RcptParams } from "../smtp/params.ts";
 import { reply, type Reply } from "../smtp/reply.ts";
 import { encodeMessageBody, HANDOFF_CONTENT_TYPE, HANDOFF_PATH } from "../gateway/handoff.ts";
@@ -37,6 +37,9 @@ export function createRemoteHandler(baseUrl: string, token: string, log: Logger)
   const post = <T>(step: string, body: unknown) => call<T>(step, JSON.stringify(body), "application/json");
 
   return {
+    async identify(session: SessionInfo) {
+      return (await post<{ principal: Principal | null }>("identify", { session }))?.principal ?? null;
+    },
     async authenticate(session: SessionInfo, credentials: Credentials): Promise<AuthOutcome> {
       return (await post<AuthOutcome>("auth", { session, credentials })) ?? { ok: false, reply: reply(454, "4.7.0", "Temporary authentication failure") };
     },

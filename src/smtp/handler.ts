@@ -27,7 +27,10 @@ export interface SessionInfo {
   readonly tls: TlsInfo | null;
   readonly helo: string | null;
   readonly esmtp: boolean;
+  /** Who is sending: from AUTH, or from a trusted network the client connects from. */
   readonly principal: Principal | null;
+  /** True when the principal came from SMTP AUTH. */
+  readonly authenticated: boolean;
 }
 
 export interface EnvelopeRecipient {
@@ -54,6 +57,8 @@ export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; repl
 export type AcceptOutcome = { ok: true; id: string } | { ok: false; reply: Reply };
 
 export interface SubmissionHandler {
+  /** The principal of a client by its address alone (trusted networks), asked once per session. */
+  identify(session: SessionInfo): Promise<Principal | null>;
   authenticate(session: SessionInfo, credentials: Credentials): Promise<AuthOutcome>;
   /** Null accepts the sender; a reply refuses it. */
   checkSender(session: SessionInfo, from: Mailbox | null, params: MailParams): Promise<Reply | null>;

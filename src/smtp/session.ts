@@ -72,7 +72,9 @@ export class SmtpSession {
   private helo: string | null = null;
   private esmtp = false;
   private tls: TlsInfo | null;
-  private principal: Principal | null = null;
+  private authPrincipal: Principal | null = null;
+  private networkPrincipal: Principal | null = null;
+  private identified = false;
   private tx: Transaction | null = null;
   private authStep: AuthStep | null = null;
   private dot: DotDecoder | null = null;
@@ -95,6 +97,10 @@ export class SmtpSession {
     return this.mode === "closed";
   }
 
+  private get principal(): Principal | null {
+    return this.authPrincipal ?? this.networkPrincipal;
+  }
+
   get info(): SessionInfo {
     return {
       sessionId: this.sessionId,
@@ -105,6 +111,7 @@ export class SmtpSession {
       helo: this.helo,
       esmtp: this.esmtp,
       principal: this.principal,
+      authenticated: this.authPrincipal !== null,
     };
   }
 
@@ -256,9 +263,13 @@ export class SmtpSession {
     }
   }
 
-  private hello(extended: boolean, domain: string): void {
+  private async hello(extended: boolean, domain: string): Promise<void> {
     if (!/^[\x21-\x7e\u0080-\u{10ffff}]{1,255}$/u.test(domain)) {
       return this.send(replies.syntax(`${extended ? "EHLO" : "HELO"} needs a domain or address literal`));
+    }
+    if (!this.identified) {
+      this.identified = true;
+      this.networkPrincipal = await this.handler.identify(this.info);
     }
     // Commands pipelined behind EHLO before its reply: no legitimate client does that
     // (it cannot yet know PIPELINING is offered). Cut off unauthenticated ones.
@@ -279,7 +290,7 @@ export class SmtpSession {
       "DSN",
     ];
     if (this.config.tlsAvailable && !this.tls) ext.push("STARTTLS");
-    if ((this.tls || this.config.allowInsecureAuth) && !this.principal) ext.push("AUTH PLAIN LOGIN");
+    if ((this.tls || this.config.allowInsecureAuth) && !this.authPrincipal) ext.push("AUTH PLAIN LOGIN");
     this.send(reply(250, undefined, ...ext));
   }
 
@@ -403,7 +414,7 @@ export class SmtpSession {
         this.tls = info;
         this.helo = null;
         this.esmtp = false;
-        this.principal = null;
+        this.authPrincipal = null;
         this.tx = null;
         this.mode = "command";
         if (!this.active) this.current = this.run();
@@ -417,7 +428,7 @@ export class SmtpSession {
   }
 
   private async auth(arg: string): Promise<void> {
-    if (this.principal) return this.send(replies.badSequence("Already authenticated"));
+    if (this.authPrincipal) return this.send(replies.badSequence("Already authenticated"));
     if (this.tx) return this.send(replies.badSequence("AUTH not permitted during a mail transaction"));
     if (!this.helo || !this.esmtp) return this.send(replies.badSequence("Send EHLO first"));
     if (!this.tls && !this.config.allowInsecureAuth) {
@@ -470,7 +481,7 @@ export class SmtpSession {
       this.log("auth_failed", { session: this.sessionId, remote: this.peer.remoteAddress, user: creds.username });
       return this.send(outcome.reply);
     }
-    this.principal = outcome.principal;
+    this.authPrincipal = outcome.principal;
     this.log("auth", { session: this.sessionId, user: creds.username });
     this.send(replies.authOk);
   }

@@ -4,7 +4,7 @@ import type { Envelope, SessionInfo } from "./handler.ts";
 export function protocolName(session: SessionInfo, utf8: boolean): string {
   const base = utf8 ? "UTF8SMTP" : session.esmtp ? "ESMTP" : "SMTP";
   if (!session.esmtp && !utf8) return base;
-  return `${base}${session.tls ? "S" : ""}${session.principal ? "A" : ""}`;
+  return `${base}${session.tls ? "S" : ""}${session.authenticated ? "A" : ""}`;
 }
 
 /** RFC 5322 §3.3 date-time, in UTC. */

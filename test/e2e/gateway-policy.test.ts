@@ -123,3 +123,36 @@ describe("idempotency", () => {
     expect(a.id).not.toBe(b.id);
   });
 });
+
+describe("trusted networks", () => {
+  test("a client in a trusted network relays without AUTH, as that account, under its sender rules", async () => {
+    const { cliOk } = await import("../support/relay.ts");
+    const d = tempDir();
+    await addTenant(d, { account: "lan" });
+    expect(await cliOk(d, ["network", "allow", "lan", "127.0.0.0/8"])).toContain("127.0.0.0/8");
+    const bad = await (await import("../support/relay.ts")).cli(d, ["network", "allow", "lan", "not-a-net"]);
+    expect(bad.code).toBe(1);
+    const r = await startRelay(d);
+    try {
+      const c = await RawSmtp.open(r.smtpPort);
+      await c.replies(1);
+      c.write("EHLO lan-host.test\r\n");
+      await c.replies(1);
+      expect(await say(c, "MAIL FROM:<app@elsewhere.test>\r\n")).toStartWith("550 5.7.1");
+      expect(await say(c, "MAIL FROM:<app@example.com>\r\n")).toStartWith("250");
+      expect(await say(c, "RCPT TO:<x@dest.test>\r\n")).toStartWith("250");
+      expect(await say(c, "DATA\r\n")).toStartWith("354");
+      const done = await say(c, "From: app@example.com\r\nSubject: lan\r\n\r\nhi\r\n.\r\n");
+      expect(done).toStartWith("250 2.0.0 Ok: queued as");
+      c.close();
+      const db = openDb(r.dbUrl);
+      const raw = Buffer.from((await db.execute("SELECT raw FROM messages")).rows[0]!.raw as ArrayBuffer).toString();
+      db.close();
+      // Not authenticated: the trace says ESMTP, not ESMTPA.
+      expect(raw).toContain("with ESMTP id");
+    } finally {
+      await r.stop();
+      removeDir(d);
+    }
+  });
+});

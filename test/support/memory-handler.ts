@@ -12,6 +12,9 @@ export class MemoryHandler implements SubmissionHandler {
   readonly stored: Stored[] = [];
   constructor(private readonly users: Record<string, string> = { alice: "secret" }) {}
 
+  async identify() {
+    return null;
+  }
   async authenticate(_s: SessionInfo, c: Credentials): Promise<AuthOutcome> {
     if (this.users[c.username] === c.password && (c.authzid === "" || c.authzid === c.username)) {
       return { ok: true, principal: { username: c.username, accountId: "acct" } };

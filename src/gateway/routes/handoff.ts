@@ -34,6 +34,10 @@ export function handoffRoutes(handler: SubmissionHandler, token: string): Hono {
       throw new GatewayError("invalid", "Body is not valid JSON", { code: "invalid_json" });
     }
   };
+  app.post("/identify", async (c) => {
+    const b = await json(c.req.text());
+    return c.json({ principal: await handler.identify(b.session) });
+  });
   app.post("/auth", async (c) => {
     const b = await json(c.req.text());
     return c.json(await handler.authenticate(b.session, b.credentials!));
