@@ -92,10 +92,10 @@ export async function serve(config: Config): Promise<Running> {
   const ingress = await startIngress({
     smtp: config.SMARTHOST_SMTP_LISTEN,
     smtps: config.SMARTHOST_SMTPS_LISTEN,
-    certificate,
     maxConnections: config.SMARTHOST_MAX_CONNECTIONS,
     maxConnectionsPerIp: config.SMARTHOST_MAX_CONNECTIONS_PER_IP,
     handler,
+    certificate,
     idleTimeoutMs: config.SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
     greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
     log,

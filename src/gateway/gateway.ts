@@ -7,6 +7,10 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { Cached } from "./cached.ts";
+import { GroupCommit } from "../queue/group-commit.ts";
+
+// Account settings and trusted networks change rarely; a change takes effect within this.
+const ACCOUNT_CACHE_MS = 5_000;
 import { matchNetwork } from "../policy/networks.ts";
 import { parseAddressList } from "../mime/addresses.ts";
 import { headerValues } from "../mime/headers.ts";
@@ -27,6 +31,8 @@ export interface GatewayDeps {
   metrics: Metrics;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Shared writer (group commit); one is made when not given. */
+  writer?: GroupCommit;
   /** Called after each new message is committed (in-process delivery looks at once). */
   onAccepted?: () => void;
 }
@@ -54,10 +60,13 @@ export class Gateway {
   private readonly sleep: (ms: number) => Promise<void>;
 
   // Read on every connection, changed rarely: a few seconds of staleness is fine.
-  private readonly networks = new Cached(5_000, () => this.db.select().from(trustedNetworks));
+  private readonly networks = new Cached(ACCOUNT_CACHE_MS, () => this.db.select().from(trustedNetworks));
+  private readonly accountCache = new Map<string, Cached<{ patterns: string[]; limits: Limits }>>();
+  private readonly writer: GroupCommit;
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
+    this.writer = deps.writer ?? new GroupCommit(deps.db);
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -108,14 +117,26 @@ export class Gateway {
     return row.accountId;
   }
 
+  /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
+  private account(accountId: string): Promise<{ patterns: string[]; limits: Limits }> {
+    let entry = this.accountCache.get(accountId);
+    if (!entry) {
+      entry = new Cached(ACCOUNT_CACHE_MS, async () => {
+        const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
+        const rows = await this.db.select({ perMinute: accounts.perMinute, perDay: accounts.perDay }).from(accounts).where(eq(accounts.id, accountId));
+        return { patterns: rules.map((r) => r.p), limits: rows[0] ?? { perMinute: null, perDay: null } };
+      });
+      this.accountCache.set(accountId, entry);
+    }
+    return entry.get(this.now());
+  }
+
   async senderPatterns(accountId: string): Promise<string[]> {
-    const rows = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
-    return rows.map((r) => r.p);
+    return (await this.account(accountId)).patterns;
   }
 
   async limits(accountId: string): Promise<Limits> {
-    const rows = await this.db.select({ perMinute: accounts.perMinute, perDay: accounts.perDay }).from(accounts).where(eq(accounts.id, accountId));
-    return rows[0] ?? { perMinute: null, perDay: null };
+    return (await this.account(accountId)).limits;
   }
 
   /** At MAIL FROM: relay permission, the envelope sender's rule, and an early look at the limits. */
@@ -165,7 +186,7 @@ export class Gateway {
     const limits = await this.limits(s.accountId);
     const now = this.now();
     const outcome = await enqueueMessage(
-      this.db,
+      this.writer,
       {
         id: s.id ?? newId(),
         accountId: s.accountId,

@@ -1,102 +1,106 @@
 /**
- * SMTP listeners (port 25/587-style with STARTTLS, and implicit TLS, RFC 8314) with a
- * global and a per-address connection limit.
+ * SMTP listeners on Bun.listen: STARTTLS-capable ones and implicit TLS ones (RFC 8314),
+ * with a global and a per-address connection limit.
  */
-import { createServer as createTcpServer, type Server, type Socket } from "node:net";
-import { createSecureContext, createServer as createTlsServer } from "node:tls";
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config.ts";
-import type { SmtpSession } from "../smtp/session.ts";
 import { formatReply, replies } from "../smtp/reply.ts";
-import type { CertificatePair } from "./certificate.ts";
-import { normalizeAddress, serveConnection, type ConnectionOptions } from "./connection.ts";
+import type { SmtpSession } from "../smtp/session.ts";
+import { Connection, normalizeAddress, type ConnectionOptions, type ConnectionState } from "./connection.ts";
 
-export interface IngressOptions extends Omit<ConnectionOptions, "secureContext"> {
+export interface IngressOptions extends ConnectionOptions {
   smtp: ListenAddress[];
   smtps: ListenAddress[];
-  certificate: CertificatePair | null;
   maxConnections: number;
   maxConnectionsPerIp: number;
 }
 
 export interface Ingress {
-  /** Bound addresses, in the order configured: STARTTLS listeners then implicit TLS. */
+  /** Bound addresses, in the order configured. */
   smtp: ListenAddress[];
   smtps: ListenAddress[];
   close(): Promise<void>;
 }
 
 export async function startIngress(opts: IngressOptions): Promise<Ingress> {
-  const secureContext = opts.certificate ? createSecureContext({ cert: opts.certificate.cert, key: opts.certificate.key }) : null;
-  const connOpts: ConnectionOptions = {
-    ...opts,
-    session: { ...opts.session, tlsAvailable: secureContext !== null },
-    secureContext,
-  };
+  const connOpts: ConnectionOptions = { ...opts, session: { ...opts.session, tlsAvailable: opts.certificate !== null } };
   const sessions = new Set<SmtpSession>();
   const perIp = new Map<string, number>();
   let total = 0;
 
-  function admit(socket: Socket, implicitTls: boolean): void {
+  function admit(socket: Socket<ConnectionState>, implicitTls: boolean): void {
     const ip = normalizeAddress(socket.remoteAddress);
     const fromIp = perIp.get(ip) ?? 0;
     if (total >= opts.maxConnections || fromIp >= opts.maxConnectionsPerIp) {
       const r = total >= opts.maxConnections ? replies.tooManyConnections : replies.tooManyConnectionsFromIp;
-      socket.on("error", () => socket.destroy());
-      socket.end(formatReply(r));
+      socket.data = { conn: null };
+      socket.write(formatReply(r));
+      socket.end();
       opts.log("connection_refused", { remote: ip, total, fromIp });
       return;
     }
     total++;
     perIp.set(ip, fromIp + 1);
-    const session = serveConnection(socket, implicitTls, connOpts);
-    sessions.add(session);
-    socket.once("close", () => {
+    const conn: Connection = new Connection(socket, implicitTls, connOpts, handlers, () => {
       total--;
       const n = (perIp.get(ip) ?? 1) - 1;
       if (n <= 0) perIp.delete(ip);
       else perIp.set(ip, n);
-      sessions.delete(session);
+      sessions.delete(conn.session);
     });
+    sessions.add(conn.session);
   }
 
-  const servers: Server[] = [];
-  const bound = async (server: Server, at: ListenAddress): Promise<ListenAddress> => {
-    servers.push(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(at.port, at.host, () => resolve());
-    });
-    const addr = server.address();
-    return { host: at.host, port: typeof addr === "object" && addr ? addr.port : at.port };
+  const handlers: SocketHandler<ConnectionState> = {
+    data: (s, d) => s.data?.conn?.onData(s, d),
+    drain: (s) => s.data?.conn?.onDrain(),
+    close: (s) => s.data?.conn?.onClose(),
+    error: (s) => s.data?.conn?.onClose(),
+    timeout: (s) => s.data?.conn?.session.timeout(),
+    handshake: (s, ok, err) => s.data?.conn?.onHandshake(s, ok, err),
   };
-
-  const smtp: ListenAddress[] = [];
-  const smtps: ListenAddress[] = [];
-  try {
-    for (const at of opts.smtp) {
-      smtp.push(await bound(createTcpServer({ noDelay: true }, (s) => admit(s, false)), at));
-    }
-    if (secureContext) {
-      for (const at of opts.smtps) {
-        // Bun's TLS server takes the PEMs, not a SecureContext.
-        const { cert, key } = opts.certificate!;
-        const server = createTlsServer({ cert, key, handshakeTimeout: opts.idleTimeoutMs }, (s) => admit(s, true));
-        server.on("tlsClientError", () => {});
-        smtps.push(await bound(server, at));
-      }
-    }
-  } catch (err) {
-    for (const s of servers) s.close();
-    throw err;
-  }
-
-  return {
-    smtp,
-    smtps,
-    async close() {
-      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      for (const session of sessions) session.shutdown();
-      await Promise.all(closed);
+  const plainHandlers: SocketHandler<ConnectionState> = { ...handlers, open: (s) => admit(s, false) };
+  // Implicit TLS: the session starts once the handshake is done and its parameters known.
+  const tlsHandlers: SocketHandler<ConnectionState> = {
+    ...handlers,
+    open: (s) => {
+      s.data = { conn: null };
+    },
+    handshake: (s, ok) => {
+      if (s.data?.conn) return;
+      if (ok) admit(s, true);
+      else s.end();
     },
   };
+
+  const listeners: TCPSocketListener<ConnectionState>[] = [];
+  const bound = (l: TCPSocketListener<ConnectionState>, at: ListenAddress): ListenAddress => {
+    listeners.push(l);
+    return { host: at.host, port: l.port };
+  };
+  try {
+    const smtp = opts.smtp.map((at) =>
+      bound(Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, socket: plainHandlers }), at),
+    );
+    const cert = opts.certificate;
+    const smtps = cert
+      ? opts.smtps.map((at) =>
+          bound(Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, tls: { cert: cert.cert, key: cert.key }, socket: tlsHandlers }), at),
+        )
+      : [];
+    return {
+      smtp,
+      smtps,
+      async close() {
+        for (const l of listeners) l.stop(false);
+        for (const session of sessions) session.shutdown();
+        const deadline = Date.now() + 3000;
+        while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const l of listeners) l.stop(true);
+      },
+    };
+  } catch (err) {
+    for (const l of listeners) l.stop(true);
+    throw err;
+  }
 }

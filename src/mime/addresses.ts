@@ -1,5 +1,9 @@
-/** RFC 5322 address lists (header fields and JSON API fields), parsed with email-addresses. */
-import emailAddresses from "email-addresses";
+/**
+ * RFC 5322 address lists (header fields and JSON API fields), parsed with nodemailer's
+ * addressparser (fast and tolerant), every address then checked as an RFC 5321 mailbox.
+ */
+import addressparser, { type Address } from "nodemailer/lib/addressparser";
+import { parseMailbox } from "../smtp/address.ts";
 
 export interface NamedAddress {
   name: string | null;
@@ -7,21 +11,27 @@ export interface NamedAddress {
   domain: string;
 }
 
-/** Every mailbox of an address list (groups flattened); null when it does not parse. */
+function mailboxes(list: Address[]): { name: string; address: string }[] {
+  return list.flatMap((a) => (a.group ? mailboxes(a.group) : [{ name: a.name, address: a.address ?? "" }]));
+}
+
+function checked(entry: { name: string; address: string }): NamedAddress | null {
+  const box = parseMailbox(entry.address, true);
+  if (!box || box === "utf8") return null;
+  return { name: entry.name || null, address: box.address, domain: box.domain };
+}
+
+/** Every mailbox of an address list (groups flattened); null when any does not parse. */
 export function parseAddressList(value: string): NamedAddress[] | null {
-  const list = emailAddresses.parseAddressList({ input: value, rfc6532: true });
-  if (!list || list.length === 0) return null;
-  const out: NamedAddress[] = [];
-  for (const item of list) {
-    const boxes = item.type === "group" ? item.addresses : [item];
-    for (const b of boxes) out.push({ name: b.name, address: b.address, domain: b.domain });
-  }
-  return out;
+  const boxes = mailboxes(addressparser(value));
+  if (boxes.length === 0) return null;
+  const out = boxes.map(checked);
+  return out.every((a): a is NamedAddress => a !== null) ? out : null;
 }
 
 /** Exactly one mailbox ("Name <a@b>" or "a@b"); null otherwise. */
 export function parseSingleAddress(value: string): NamedAddress | null {
-  const one = emailAddresses.parseOneAddress({ input: value, rfc6532: true });
-  if (!one || one.type !== "mailbox") return null;
-  return { name: one.name, address: one.address, domain: one.domain };
+  const list = addressparser(value);
+  if (list.length !== 1 || list[0]!.group) return null;
+  return checked(mailboxes(list)[0]!);
 }

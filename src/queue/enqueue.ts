@@ -4,7 +4,7 @@
  * durable when this returns, or none of it happened.
  */
 import { and, eq, lt, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { GroupCommit } from "./group-commit.ts";
 import type { Tx } from "../db/exec.ts";
 import { events, idempotencyKeys, messages, recipients } from "../db/schema.ts";
 
@@ -36,8 +36,8 @@ export type EnqueueOutcome = { id: string; duplicate: boolean };
  * `admit` runs inside the transaction after the idempotency check and before the inserts
  * (the rate limit); throwing from it rolls everything back.
  */
-export async function enqueueMessage(db: Db, m: NewMessage, now: number, admit: (tx: Tx) => Promise<void>): Promise<EnqueueOutcome> {
-  return db.transaction(async (tx) => {
+export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: (tx: Tx) => Promise<void>): Promise<EnqueueOutcome> {
+  return writer.write(async (tx) => {
     if (m.idempotencyKey) {
       const existing = await claimIdempotencyKey(tx, m.accountId, m.idempotencyKey, m.id, now);
       if (existing) return { id: existing, duplicate: true };

@@ -93,6 +93,11 @@ export class SmtpSession {
     this.tls = peer.tls;
   }
 
+  /** Input received and not yet consumed (it waits while the session awaits the gateway). */
+  get bufferedBytes(): number {
+    return this.buf.length;
+  }
+
   get closed(): boolean {
     return this.mode === "closed";
   }
