@@ -17,6 +17,7 @@ import { openDatabase } from "./runtime/bun-db.ts";
 import { serveHttp, type HttpServer } from "./runtime/bun-http.ts";
 import type { SubmissionHandler } from "./smtp/handler.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
+import { GroupCommit } from "./queue/group-commit.ts";
 import { createNodeConnect } from "./runtime/node-socket.ts";
 import { createResolver } from "./runtime/node-dns.ts";
 import { readFile } from "node:fs/promises";
@@ -39,12 +40,15 @@ export async function serve(config: Config): Promise<Running> {
     const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
     stops.push(() => database.close());
     await applyMigrations(database);
+    // One writer for the process: submissions and delivery outcomes share commits.
+    const writer = new GroupCommit(database.client);
     const metrics = createMetrics(database.db);
     let worker: DeliveryWorker | null = null;
     if (config.SMARTHOST_DELIVERY) {
       const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
       worker = new DeliveryWorker({
         db: database.db,
+        writer,
         connect: createNodeConnect({ ca }),
         resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
         log,
@@ -65,7 +69,7 @@ export async function serve(config: Config): Promise<Running> {
       const w = worker;
       stops.unshift(() => w.stop());
     }
-    const gateway = new Gateway({ db: database.db, maxMessageBytes: maxBytes, metrics, onAccepted: () => worker?.kick() });
+    const gateway = new Gateway({ db: database.db, client: database.client, writer, maxMessageBytes: maxBytes, metrics, onAccepted: () => worker?.kick() });
     handler = createSmtpHandler(gateway, log);
     const app = createApp({
       gateway,

@@ -5,6 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import type { GroupCommit } from "../queue/group-commit.ts";
 import { messages } from "../db/schema.ts";
 import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
@@ -34,6 +35,8 @@ export interface DeliveryConfig {
 
 export interface DeliveryDeps {
   db: Db;
+  /** The process's shared writer: outcomes join the same group commits as submissions. */
+  writer: GroupCommit;
   connect: Connect;
   resolver: Resolver;
   config: DeliveryConfig;
@@ -216,7 +219,7 @@ export class DeliveryWorker {
     });
     const original: Original = { id: m.id, accountId: m.accountId, mailFrom: m.mailFrom, envid: m.envid, ret: m.ret, raw: new Uint8Array(m.raw), createdAt: m.createdAt };
     const byId = new Map(updates.map((u) => [u.id, u]));
-    await recordOutcomes(this.deps.db, this.owner, m.id, updates, now, (bounced) =>
+    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (bounced) =>
       // Never a bounce for a bounce: DSNs go out with the null sender and buildDsn skips those.
       buildDsn(original, bounced.map((b) => ({ ...byId.get(b.id)!, reply: b.reply })), c.hostname, new Date(now)),
     );

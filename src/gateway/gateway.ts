@@ -4,6 +4,7 @@
  * The SMTP handler, the HTTP routes and the remote-ingress routes all call this.
  */
 import { and, asc, eq } from "drizzle-orm";
+import type { Client } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { Cached } from "./cached.ts";
@@ -27,6 +28,8 @@ import type { Metrics } from "./metrics.ts";
 
 export interface GatewayDeps {
   db: Db;
+  /** The raw client under `db`, for the hot-path statements. */
+  client: Client;
   maxMessageBytes: number;
   metrics: Metrics;
   now?: () => number;
@@ -66,7 +69,7 @@ export class Gateway {
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
-    this.writer = deps.writer ?? new GroupCommit(deps.db);
+    this.writer = deps.writer ?? new GroupCommit(deps.client);
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -146,7 +149,7 @@ export class Gateway {
       this.deps.metrics.rejected("sender_denied");
       throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
     }
-    const early = await peekRate(this.db, principal.accountId, await this.limits(principal.accountId), this.now());
+    const early = await peekRate(this.deps.client, principal.accountId, await this.limits(principal.accountId), this.now());
     if (early) this.throwLimit(early);
   }
 
@@ -200,8 +203,8 @@ export class Gateway {
         idempotencyKey: s.idempotencyKey,
       },
       now,
-      async (tx) => {
-        const rate = await consumeRate(tx, s.accountId, limits, now);
+      async (sql) => {
+        const rate = await consumeRate(sql, s.accountId, limits, now);
         if (!rate.ok) this.throwLimit(rate);
       },
     ).catch((err: unknown) => {

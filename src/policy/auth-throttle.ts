@@ -4,7 +4,7 @@
  * password hashing, so a flood of guesses costs the server little.
  */
 import { inArray, sql } from "drizzle-orm";
-import type { Exec } from "../db/exec.ts";
+import type { Db } from "../db/client.ts";
 import { authFailures } from "../db/schema.ts";
 
 export const THROTTLE = {
@@ -28,7 +28,7 @@ export interface ThrottleState {
   delayMs: number;
 }
 
-export async function throttleState(db: Exec, keys: string[], now: number): Promise<ThrottleState> {
+export async function throttleState(db: Db, keys: string[], now: number): Promise<ThrottleState> {
   const rows = await db.select().from(authFailures).where(inArray(authFailures.key, keys));
   let blockedUntil = 0;
   let failures = 0;
@@ -42,7 +42,7 @@ export async function throttleState(db: Exec, keys: string[], now: number): Prom
   };
 }
 
-export async function recordFailure(db: Exec, keys: string[], now: number): Promise<void> {
+export async function recordFailure(db: Db, keys: string[], now: number): Promise<void> {
   const windowStart = now - THROTTLE.windowMs;
   for (const key of keys) {
     const blockAfter = key.startsWith("ip:") ? THROTTLE.blockIpAfter : THROTTLE.blockUserAfter;
@@ -57,6 +57,6 @@ export async function recordFailure(db: Exec, keys: string[], now: number): Prom
   }
 }
 
-export async function clearFailures(db: Exec, username: string): Promise<void> {
+export async function clearFailures(db: Db, username: string): Promise<void> {
   await db.delete(authFailures).where(inArray(authFailures.key, [`user:${username.toLowerCase()}`]));
 }

@@ -1,12 +1,10 @@
 /**
  * Committing an accepted message: idempotency claim, rate-limit count, message, its
- * recipients and the "accepted" event, all in one write transaction. Either all of it is
- * durable when this returns, or none of it happened.
+ * recipients and the "accepted" event, all in one write transaction (shared with other
+ * messages by group commit). Either all of it is durable when this returns, or none of it.
  */
-import { and, eq, lt, sql } from "drizzle-orm";
+import { placeholders, type Sql } from "../db/raw.ts";
 import type { GroupCommit } from "./group-commit.ts";
-import type { Tx } from "../db/exec.ts";
-import { events, idempotencyKeys, messages, recipients } from "../db/schema.ts";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
@@ -34,59 +32,49 @@ export type EnqueueOutcome = { id: string; duplicate: boolean };
 
 /**
  * `admit` runs inside the transaction after the idempotency check and before the inserts
- * (the rate limit); throwing from it rolls everything back.
+ * (the rate limit); throwing from it rolls this message back.
  */
-export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: (tx: Tx) => Promise<void>): Promise<EnqueueOutcome> {
-  return writer.write(async (tx) => {
+export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: (sql: Sql) => Promise<void>): Promise<EnqueueOutcome> {
+  return writer.write(async (sql) => {
     if (m.idempotencyKey) {
-      const existing = await claimIdempotencyKey(tx, m.accountId, m.idempotencyKey, m.id, now);
+      const existing = await claimIdempotencyKey(sql, m.accountId, m.idempotencyKey, m.id, now);
       if (existing) return { id: existing, duplicate: true };
     }
-    await admit(tx);
-    await insertMessage(tx, m, now);
+    await admit(sql);
+    await insertMessage(sql, m, now);
     return { id: m.id, duplicate: false };
   });
 }
 
+const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, next_attempt_at, updated_at)";
+
 /** The message, its recipients and its "accepted" event, inside the caller's transaction. */
-export async function insertMessage(tx: Tx, m: NewMessage, now: number): Promise<void> {
-  await tx.insert(messages).values({
-    id: m.id,
-    accountId: m.accountId,
-    source: m.source,
-    mailFrom: m.mailFrom,
-    raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength),
-    size: m.raw.byteLength,
-    envid: m.envid ?? null,
-    ret: m.ret ?? null,
-    smtputf8: m.smtputf8,
-    idempotencyKey: m.idempotencyKey ?? null,
-    createdAt: now,
+export async function insertMessage(sql: Sql, m: NewMessage, now: number): Promise<void> {
+  await sql.execute({
+    sql: INSERT_MESSAGE,
+    args: [m.id, m.accountId, m.source, m.mailFrom, m.raw, m.raw.byteLength, m.envid ?? null, m.ret ?? null, m.smtputf8 ? 1 : 0, m.idempotencyKey ?? null, now],
   });
-  await tx.insert(recipients).values(
-    m.recipients.map((r) => ({
-      messageId: m.id,
-      address: r.address,
-      domain: r.domain.toLowerCase(),
-      notify: r.notify ?? null,
-      orcpt: r.orcpt ?? null,
-      state: "queued" as const,
-      nextAttemptAt: now,
-      updatedAt: now,
-    })),
-  );
-  await tx.insert(events).values({ messageId: m.id, type: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, createdAt: now });
+  const rows = m.recipients.map(() => `(${placeholders(8)})`).join(", ");
+  await sql.execute({
+    sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} VALUES ${rows}`,
+    args: m.recipients.flatMap((r) => [m.id, r.address, r.domain.toLowerCase(), r.notify ?? null, r.orcpt ?? null, "queued", now, now]),
+  });
+  await sql.execute({
+    sql: "INSERT INTO events (message_id, type, detail, created_at) VALUES (?, 'accepted', ?, ?)",
+    args: [m.id, `${m.source}, ${m.recipients.length} recipient(s)`, now],
+  });
 }
 
 /** Returns the id of an earlier message with this key (within 24 h), or null once claimed for `id`. */
-async function claimIdempotencyKey(tx: Tx, accountId: string, key: string, id: string, now: number): Promise<string | null> {
-  const cutoff = now - IDEMPOTENCY_WINDOW_MS;
-  await tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.accountId, accountId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.createdAt, cutoff)));
-  const claimed = await tx.all<{ message_id: string }>(sql`
-    INSERT INTO idempotency_keys (account_id, key, message_id, created_at) VALUES (${accountId}, ${key}, ${id}, ${now})
-    ON CONFLICT (account_id, key) DO NOTHING
-    RETURNING message_id`);
-  if (claimed.length > 0) return null;
-  const rows = await tx.select({ messageId: idempotencyKeys.messageId }).from(idempotencyKeys).where(and(eq(idempotencyKeys.accountId, accountId), eq(idempotencyKeys.key, key)));
-  return rows[0]?.messageId ?? null;
+async function claimIdempotencyKey(sql: Sql, accountId: string, key: string, id: string, now: number): Promise<string | null> {
+  await sql.execute({ sql: "DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at < ?", args: [accountId, key, now - IDEMPOTENCY_WINDOW_MS] });
+  const claimed = await sql.execute({
+    sql: "INSERT INTO idempotency_keys (account_id, key, message_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, key) DO NOTHING RETURNING message_id",
+    args: [accountId, key, id, now],
+  });
+  if (claimed.rows.length > 0) return null;
+  const rows = await sql.execute({ sql: "SELECT message_id FROM idempotency_keys WHERE account_id = ? AND key = ?", args: [accountId, key] });
+  return (rows.rows[0]?.message_id as string | undefined) ?? null;
 }

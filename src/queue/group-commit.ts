@@ -1,14 +1,14 @@
 /**
- * Group commit: writes that arrive while a transaction is committing wait and then commit
- * together in the next one, each inside its own SAVEPOINT. A job that throws is rolled back
- * alone; the others commit. Every job's promise settles only after COMMIT returned, so an
+ * Group commit: writes that arrive while a transaction is being prepared or committed go
+ * into the next one, each inside its own SAVEPOINT. A job that throws is rolled back alone;
+ * the others commit. Every job's promise settles only after COMMIT returned, so an
  * acknowledgement still means "durable", with one fsync shared by many messages.
  */
-import type { Db } from "../db/client.ts";
-import type { Tx } from "../db/exec.ts";
+import type { Client } from "@libsql/client";
+import type { Sql } from "../db/raw.ts";
 
 interface Job {
-  run: (tx: Tx) => Promise<unknown>;
+  run: (sql: Sql) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -17,9 +17,9 @@ export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
 
-  constructor(private readonly db: Db, private readonly maxBatch = 128) {}
+  constructor(private readonly client: Client, private readonly maxBatch = 256) {}
 
-  write<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+  write<T>(run: (sql: Sql) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
@@ -33,10 +33,7 @@ export class GroupCommit {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        await this.commit(batch);
-      }
+      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.maxBatch));
     } finally {
       this.running = false;
     }
@@ -44,20 +41,32 @@ export class GroupCommit {
 
   private async commit(batch: Job[]): Promise<void> {
     const settled: { job: Job; ok: boolean; value: unknown }[] = [];
+    const alone = batch.length === 1;
     try {
-      await this.db.transaction(async (tx) => {
+      const tx = await this.client.transaction("write");
+      try {
         for (const job of batch) {
+          // With one job the transaction itself is its rollback unit.
+          if (!alone) await tx.execute("SAVEPOINT job");
           try {
-            // A nested transaction is a SAVEPOINT: this job alone rolls back if it throws.
-            const value = await tx.transaction((sp) => job.run(sp));
-            settled.push({ job, ok: true, value });
+            settled.push({ job, ok: true, value: await job.run(tx) });
+            if (!alone) await tx.execute("RELEASE job");
           } catch (err) {
             settled.push({ job, ok: false, value: err });
+            if (alone) {
+              await tx.rollback();
+              break;
+            }
+            await tx.execute("ROLLBACK TO job");
+            await tx.execute("RELEASE job");
           }
         }
-      });
+        if (!tx.closed) await tx.commit();
+      } finally {
+        tx.close();
+      }
     } catch (err) {
-      // COMMIT (or BEGIN) failed: nothing of this batch is stored.
+      // BEGIN or COMMIT failed: nothing of this batch is stored.
       for (const job of batch) job.reject(err);
       return;
     }

@@ -3,10 +3,9 @@
  * state, the attempt count, the upstream's reply, an event — and, for bounces, the DSN
  * message queued in the same transaction, so a bounce is never recorded without its DSN.
  */
-import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { events, recipients } from "../db/schema.ts";
+import type { Sql } from "../db/raw.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
+import type { GroupCommit } from "./group-commit.ts";
 
 export interface RecipientUpdate {
   id: number;
@@ -20,30 +19,24 @@ export interface RecipientUpdate {
   via: string;
 }
 
+const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
+  lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id`;
+
 /** Returns the ids whose lease this owner still held (only those were recorded). */
-export async function recordOutcomes(db: Db, owner: string, messageId: string, updates: RecipientUpdate[], now: number, dsn: (recorded: RecipientUpdate[]) => NewMessage | null): Promise<number[]> {
-  return db.transaction(async (tx) => {
+export function recordOutcomes(writer: GroupCommit, owner: string, messageId: string, updates: RecipientUpdate[], now: number, dsn: (recorded: RecipientUpdate[]) => NewMessage | null): Promise<number[]> {
+  return writer.write(async (sql: Sql) => {
     const recorded: RecipientUpdate[] = [];
     for (const u of updates) {
-      const changed = await tx
-        .update(recipients)
-        .set({
-          state: u.state,
-          attempts: sql`${recipients.attempts} + 1`,
-          nextAttemptAt: u.nextAttemptAt ?? now,
-          lastReply: u.reply,
-          leaseUntil: 0,
-          leaseOwner: null,
-          updatedAt: now,
-        })
-        .where(and(eq(recipients.id, u.id), eq(recipients.leaseOwner, owner)))
-        .returning({ id: recipients.id });
-      if (changed.length === 0) continue; // the lease ran out and another worker has it
+      const changed = await sql.execute({ sql: UPDATE, args: [u.state, u.nextAttemptAt ?? now, u.reply, now, u.id, owner] });
+      if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
       recorded.push(u);
-      await tx.insert(events).values({ messageId, recipient: u.address, type: u.state, detail: `${u.reply} (via ${u.via})`, createdAt: now });
+      await sql.execute({
+        sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+        args: [messageId, u.address, u.state, `${u.reply} (via ${u.via})`, now],
+      });
     }
     const bounce = dsn(recorded.filter((u) => u.state === "bounced"));
-    if (bounce) await insertMessage(tx, bounce, now);
+    if (bounce) await insertMessage(sql, bounce, now);
     return recorded.map((u) => u.id);
   });
 }
