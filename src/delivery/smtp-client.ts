@@ -100,6 +100,8 @@ class Dialog {
     });
     try {
       await Promise.race([this.writer.write(bytes), timeout]);
+    } catch (err) {
+      throw err instanceof UpstreamError ? err : new UpstreamError(`write failed during ${stage}: ${(err as Error).message ?? String(err)}`, stage);
     } finally {
       clearTimeout(timer);
     }
@@ -177,70 +179,125 @@ function rcptCommand(d: Dialog, r: OutboundMessage["recipients"][number]): strin
   return `RCPT TO:<${r.address}>${params.length ? ` ${params.join(" ")}` : ""}`;
 }
 
-/** Sends one message to one host. Never throws: failures become per-recipient outcomes. */
-export async function sendMessage(connect: Connect, target: SmtpTarget, m: OutboundMessage, options: ClientOptions): Promise<SessionResult> {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  let socket: Socket | null = null;
-  let dialog: Dialog | null = null;
-  const all = (outcome: Outcome, r: Reply) => m.recipients.map((x) => ({ address: x.address, outcome, reply: r }));
-  try {
-    socket = connect(
-      { hostname: target.hostname, port: target.port },
-      {
-        secureTransport: target.tls === "implicit" ? "on" : target.tls === "none" ? "off" : "starttls",
-        tlsVerify: target.verifyTls,
-        tlsServerName: target.tlsName,
-      },
-    );
-    await socket.opened;
-    dialog = new Dialog(socket, timeouts);
-    failIfNot(await dialog.reader.read(timeouts.greeting, "greeting"), 2, "greeting", target.relay);
-    await hello(dialog, options.ehloName, target.relay);
+type Failure = NonNullable<SessionResult["sessionFailure"]>;
 
-    let secure = target.tls === "implicit";
-    if ((target.tls === "starttls-required" || target.tls === "starttls-opportunistic") && dialog.extensions.has("STARTTLS")) {
-      failIfNot(await dialog.command("STARTTLS", "STARTTLS"), 2, "STARTTLS", target.relay);
-      dialog.release();
-      socket = socket.startTls({ expectedServerHostname: target.tlsName ?? target.hostname });
+function failureFrom(err: unknown, target: SmtpTarget): Failure {
+  if (err instanceof SessionFailed) return { outcome: err.outcome, reply: err.reply, stage: err.stage };
+  const timeout = err instanceof UpstreamError && /timeout/.test(err.message);
+  return {
+    outcome: "transient",
+    reply: localReply(451, timeout ? "4.4.2" : "4.4.1", `${target.hostname}:${target.port}: ${(err as Error).message ?? String(err)}`),
+    stage: err instanceof UpstreamError ? err.stage : "connect",
+  };
+}
+
+export const failedAll = (m: OutboundMessage, f: Failure): SessionResult => ({
+  sessionFailure: f,
+  results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply })),
+});
+
+/**
+ * An open, greeted (and where asked, TLS-protected and authenticated) session with one
+ * upstream, ready for messages one after another: connection reuse for busy routes.
+ */
+export class UpstreamConnection {
+  /** Messages sent over this connection. */
+  uses = 0;
+  /** An I/O failure happened: the connection must not be used again. */
+  broken = false;
+  private dirty = false;
+
+  private constructor(private socket: Socket, private dialog: Dialog, readonly target: SmtpTarget) {
+    // An idle connection the server drops is no longer usable.
+    void socket.closed.then(() => (this.broken = true), () => (this.broken = true));
+  }
+
+  /** Connects, greets, STARTTLS and AUTH as the target asks; a failure says why. */
+  static async open(connect: Connect, target: SmtpTarget, options: ClientOptions): Promise<UpstreamConnection | Failure> {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    let socket: Socket | null = null;
+    try {
+      socket = connect(
+        { hostname: target.hostname, port: target.port },
+        {
+          secureTransport: target.tls === "implicit" ? "on" : target.tls === "none" ? "off" : "starttls",
+          tlsVerify: target.verifyTls,
+          tlsServerName: target.tlsName,
+        },
+      );
       await socket.opened;
-      dialog = new Dialog(socket, timeouts);
-      secure = true;
+      let dialog = new Dialog(socket, timeouts);
+      failIfNot(await dialog.reader.read(timeouts.greeting, "greeting"), 2, "greeting", target.relay);
       await hello(dialog, options.ehloName, target.relay);
-    } else if (target.tls === "starttls-required") {
-      throw new SessionFailed("transient", localReply(451, "4.7.5", "TLS required but the server does not offer STARTTLS"), "STARTTLS");
-    }
-    if (target.auth) {
-      if (!secure && !target.allowPlaintextAuth) {
-        throw new SessionFailed("transient", localReply(451, "4.7.5", "refusing to send credentials without TLS"), "AUTH");
+      let secure = target.tls === "implicit";
+      if ((target.tls === "starttls-required" || target.tls === "starttls-opportunistic") && dialog.extensions.has("STARTTLS")) {
+        failIfNot(await dialog.command("STARTTLS", "STARTTLS"), 2, "STARTTLS", target.relay);
+        dialog.release();
+        socket = socket.startTls({ expectedServerHostname: target.tlsName ?? target.hostname });
+        await socket.opened;
+        dialog = new Dialog(socket, timeouts);
+        secure = true;
+        await hello(dialog, options.ehloName, target.relay);
+      } else if (target.tls === "starttls-required") {
+        throw new SessionFailed("transient", localReply(451, "4.7.5", "TLS required but the server does not offer STARTTLS"), "STARTTLS");
       }
-      await authenticate(dialog, target.auth, target.relay);
+      if (target.auth) {
+        if (!secure && !target.allowPlaintextAuth) {
+          throw new SessionFailed("transient", localReply(451, "4.7.5", "refusing to send credentials without TLS"), "AUTH");
+        }
+        await authenticate(dialog, target.auth, target.relay);
+      }
+      return new UpstreamConnection(socket, dialog, target);
+    } catch (err) {
+      await socket?.close().catch(() => {});
+      return failureFrom(err, target);
     }
-    if (m.smtputf8 && !dialog.extensions.has("SMTPUTF8")) {
-      // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
-      throw new SessionFailed("permanent", localReply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"), "MAIL");
+  }
+
+  /** Sends one message. Never throws: failures become per-recipient outcomes. */
+  async send(m: OutboundMessage): Promise<SessionResult> {
+    this.uses++;
+    try {
+      if (this.dirty) {
+        // The last transaction ended early (refused MAIL or every RCPT): start clean.
+        failIfNot(await this.dialog.command("RSET", "RSET"), 2, "RSET", this.target.relay);
+        this.dirty = false;
+      }
+      if (m.smtputf8 && !this.dialog.extensions.has("SMTPUTF8")) {
+        // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
+        return failedAll(m, { outcome: "permanent", reply: localReply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"), stage: "MAIL" });
+      }
+      const { results, completed } = await transaction(this.dialog, m, this.target.relay);
+      this.dirty = !completed;
+      return { sessionFailure: null, results };
+    } catch (err) {
+      // RFC 5321 §3.8: 421 means the server is closing the channel.
+      if (!(err instanceof SessionFailed) || err.reply.code === 421) this.broken = true;
+      else this.dirty = true;
+      return failedAll(m, failureFrom(err, this.target));
     }
-    return { sessionFailure: null, results: await transaction(dialog, m, target.relay) };
-  } catch (err) {
-    const failure =
-      err instanceof SessionFailed
-        ? { outcome: err.outcome, reply: err.reply, stage: err.stage }
-        : {
-            outcome: "transient" as const,
-            reply: localReply(451, err instanceof UpstreamError && /timeout/.test(err.message) ? "4.4.2" : "4.4.1", `${target.hostname}:${target.port}: ${(err as Error).message ?? String(err)}`),
-            stage: err instanceof UpstreamError ? err.stage : "connect",
-          };
-    return { sessionFailure: failure, results: all(failure.outcome, failure.reply) };
+  }
+
+  /** QUIT (briefly), then close. */
+  async close(): Promise<void> {
+    if (!this.broken) await Promise.race([this.dialog.command("QUIT", "QUIT").catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+    await this.socket.close().catch(() => {});
+  }
+}
+
+/** Sends one message to one host over a new connection. Never throws. */
+export async function sendMessage(connect: Connect, target: SmtpTarget, m: OutboundMessage, options: ClientOptions): Promise<SessionResult> {
+  const conn = await UpstreamConnection.open(connect, target, options);
+  if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn);
+  try {
+    return await conn.send(m);
   } finally {
-    if (dialog && socket) {
-      // Best effort: say goodbye briefly, then close regardless.
-      await Promise.race([dialog.command("QUIT", "QUIT").catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
-    }
-    await socket?.close().catch(() => {});
+    await conn.close();
   }
 }
 
 /** MAIL, RCPT…, DATA — pipelined when the server offers PIPELINING (RFC 2920). */
-async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promise<RecipientResult[]> {
+async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promise<{ results: RecipientResult[]; completed: boolean }> {
   const mail = mailCommand(d, m);
   const rcpts = m.recipients.map((r) => rcptCommand(d, r));
   let mailReply: Reply;
@@ -264,13 +321,13 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
   }));
   if (accepted.length === 0) {
     // With PIPELINING a server may still have said 354 to DATA: end that empty message.
-    if (dataReply?.code === 354) await d.command(".", "DATA").catch(() => {});
-    return results;
+    if (dataReply?.code === 354) await d.command(".", "DATA");
+    return { results, completed: false };
   }
   dataReply ??= await d.command("DATA", "DATA");
-  if (dataReply.code !== 354) return settle(results, dataReply, relay);
+  if (dataReply.code !== 354) return { results: settle(results, dataReply, relay), completed: false };
   await d.write(encodeData(m.raw), d.timeouts.dataBlock, "DATA");
-  return settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), relay);
+  return { results: settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), relay), completed: true };
 }
 
 /** The final reply decides every recipient RCPT accepted. */

@@ -16,7 +16,9 @@ import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
 import { buildDsn, type Original } from "./dsn.ts";
 import { mxHostsFor, type Resolver } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
-import { sendMessage, type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
+import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
+import { ConnectionPool } from "./pool.ts";
+import { Cached } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
 
 export interface DeliveryConfig {
@@ -51,6 +53,7 @@ interface Attempt {
   remoteMta: string | null;
 }
 
+const ROUTE_CACHE_MS = 5_000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
@@ -67,8 +70,23 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly now: () => number;
 
+  private readonly pool: ConnectionPool;
+  private readonly routeCache = new Map<string, Cached<Route[]>>();
+
+  /** A domain's routes, re-read every few seconds (routes change rarely). */
+  private routes(domain: string): Promise<Route[]> {
+    let entry = this.routeCache.get(domain);
+    if (!entry) {
+      if (this.routeCache.size > 10_000) this.routeCache.clear();
+      entry = new Cached(ROUTE_CACHE_MS, () => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream));
+      this.routeCache.set(domain, entry);
+    }
+    return entry.get(this.now());
+  }
+
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;
+    this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts });
   }
 
   start(): void {
@@ -83,6 +101,7 @@ export class DeliveryWorker {
     this.kick();
     await this.loopDone;
     await Promise.all(this.inFlight);
+    await this.pool.closeAll();
   }
 
   /** Look for due work now (after an accept, or when a slot frees). */
@@ -98,7 +117,7 @@ export class DeliveryWorker {
       const free = config.concurrency - this.active;
       if (free > 0) {
         try {
-          const groups = await leaseDueGroups(this.deps.db, this.owner, this.now(), config.leaseMs, free);
+          const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), config.leaseMs, free);
           for (const g of groups) this.track(this.dispatch(g));
           // A full batch: there may be more due work, so look again as soon as a slot frees.
         } catch (err) {
@@ -127,13 +146,13 @@ export class DeliveryWorker {
   }
 
   private async dispatch(group: DeliveryGroup): Promise<void> {
-    const routes = await routesFor(this.deps.db, group.domain, this.deps.config.defaultUpstream);
+    const routes = await this.routes(group.domain);
     const first = routes[0];
     const dest = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
     const busy = this.perDestination.get(dest) ?? 0;
     if (busy >= this.deps.config.perDestination) {
       // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
-      await releaseLease(this.deps.db, this.owner, group.recipients.map((r) => r.id), this.now() + BUSY_RETRY_MS);
+      await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + BUSY_RETRY_MS);
       return;
     }
     this.active++;
@@ -169,12 +188,7 @@ export class DeliveryWorker {
       }
       for (const target of targets) {
         if (pending.length === 0) break;
-        const result = await sendMessage(
-          this.deps.connect,
-          target,
-          { mailFrom: m.mailFrom, recipients: pending, raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret },
-          { ehloName: this.deps.config.hostname, timeouts: this.deps.config.timeouts },
-        );
+        const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
         const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
         const remoteMta = target.tlsName ?? target.hostname;
         const next: LeasedRecipient[] = [];

@@ -7,7 +7,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Client } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
-import { Cached } from "./cached.ts";
+import { Cached } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 
 // Account settings and trusted networks change rarely; a change takes effect within this.

@@ -4,8 +4,9 @@
  * crashed worker's recipients come back when the lease runs out. All due recipients of a
  * message at one domain are leased together, to go in one SMTP transaction.
  */
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Sql } from "../db/raw.ts";
+import { placeholders } from "../db/raw.ts";
+import type { GroupCommit } from "./group-commit.ts";
 
 export interface LeasedRecipient {
   id: number;
@@ -23,23 +24,26 @@ export interface DeliveryGroup {
   recipients: LeasedRecipient[];
 }
 
-export async function leaseDueGroups(db: Db, owner: string, now: number, leaseMs: number, maxGroups: number): Promise<DeliveryGroup[]> {
-  const rows = await db.all<LeasedRecipient>(sql`
-    UPDATE recipients SET lease_until = ${now + leaseMs}, lease_owner = ${owner}
-    WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ${now} AND lease_until <= ${now}
-      AND (message_id, domain) IN (
-        SELECT message_id, domain FROM recipients
-        WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ${now} AND lease_until <= ${now}
-        GROUP BY message_id, domain
-        ORDER BY min(next_attempt_at)
-        LIMIT ${maxGroups})
-    RETURNING id, message_id, address, domain, notify, orcpt, attempts`);
+const LEASE = `
+  UPDATE recipients SET lease_until = ?1, lease_owner = ?2
+  WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?3 AND lease_until <= ?3
+    AND (message_id, domain) IN (
+      SELECT message_id, domain FROM recipients
+      WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?3 AND lease_until <= ?3
+      GROUP BY message_id, domain
+      ORDER BY min(next_attempt_at)
+      LIMIT ?4)
+  RETURNING id, message_id, address, domain, notify, orcpt, attempts`;
+
+export async function leaseDueGroups(writer: GroupCommit, owner: string, now: number, leaseMs: number, maxGroups: number): Promise<DeliveryGroup[]> {
+  const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }));
   const groups = new Map<string, DeliveryGroup>();
-  for (const r of rows) {
+  for (const row of rs.rows) {
+    const r = row as unknown as LeasedRecipient;
     const key = `${r.message_id}\0${r.domain}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { messageId: r.message_id, domain: r.domain, recipients: [] }));
-    g.recipients.push(r);
+    g.recipients.push({ id: Number(r.id), message_id: r.message_id, address: r.address, domain: r.domain, notify: r.notify, orcpt: r.orcpt, attempts: Number(r.attempts) });
   }
   for (const g of groups.values()) g.recipients.sort((a, b) => a.id - b.id);
   return [...groups.values()];
@@ -49,9 +53,13 @@ export async function leaseDueGroups(db: Db, owner: string, now: number, leaseMs
  * Gives a lease back unused (the destination was busy). The recipients become due again
  * at `notBefore`, behind work for other destinations, which would otherwise starve.
  */
-export async function releaseLease(db: Db, owner: string, ids: number[], notBefore: number): Promise<void> {
+export async function releaseLease(writer: GroupCommit, owner: string, ids: number[], notBefore: number): Promise<void> {
   if (ids.length === 0) return;
-  await db.run(sql`
-    UPDATE recipients SET lease_until = 0, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ${notBefore})
-    WHERE lease_owner = ${owner} AND id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
+  await writer.write((sql) =>
+    sql.execute({
+      sql: `UPDATE recipients SET lease_until = 0, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ?)
+            WHERE lease_owner = ? AND id IN (${placeholders(ids.length)})`,
+      args: [notBefore, owner, ...ids],
+    }),
+  );
 }
