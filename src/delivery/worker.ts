@@ -18,6 +18,7 @@ import { mxHostsFor, type Resolver } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
 import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
 import { ConnectionPool } from "./pool.ts";
+import { Slots } from "./slots.ts";
 import { Cached } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
 
@@ -46,6 +47,11 @@ export interface DeliveryDeps {
   now?: () => number;
 }
 
+interface Job {
+  group: DeliveryGroup;
+  routes: Route[];
+}
+
 interface Attempt {
   outcome: Outcome;
   reply: string;
@@ -62,8 +68,7 @@ const replyText = (r: Reply) => `${r.code}${r.enhanced ? ` ${r.enhanced}` : ""} 
 export class DeliveryWorker {
   readonly owner = `w-${newId(6)}`;
   private running = false;
-  private active = 0;
-  private readonly perDestination = new Map<string, number>();
+  private readonly slots: Slots<Job>;
   private wake: (() => void) | null = null;
   private kicked = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -86,6 +91,7 @@ export class DeliveryWorker {
 
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;
+    this.slots = new Slots(deps.config.concurrency, deps.config.perDestination, deps.config.perDestination * 4);
     this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts });
   }
 
@@ -100,6 +106,8 @@ export class DeliveryWorker {
     this.running = false;
     this.kick();
     await this.loopDone;
+    const waiting = this.slots.drainWaiting().flatMap((j) => j.group.recipients.map((r) => r.id));
+    await releaseLease(this.deps.writer, this.owner, waiting, 0).catch(() => {});
     await Promise.all(this.inFlight);
     await this.pool.closeAll();
   }
@@ -114,12 +122,12 @@ export class DeliveryWorker {
     const { config } = this.deps;
     while (this.running) {
       this.kicked = false;
-      const free = config.concurrency - this.active;
-      if (free > 0) {
+      // Lease a little more than can run at once, so work is ready when a slot frees.
+      const room = config.concurrency * 2 - this.slots.held;
+      if (room > 0) {
         try {
-          const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), config.leaseMs, free);
-          for (const g of groups) this.track(this.dispatch(g));
-          // A full batch: there may be more due work, so look again as soon as a slot frees.
+          const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), config.leaseMs, room);
+          for (const g of groups) await this.offer(g);
         } catch (err) {
           this.deps.log("lease_failed", { error: String(err) });
         }
@@ -140,31 +148,33 @@ export class DeliveryWorker {
     });
   }
 
-  private track(p: Promise<void>): void {
+  private async offer(group: DeliveryGroup): Promise<void> {
+    const routes = await this.routes(group.domain);
+    const first = routes[0];
+    const key = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
+    const job = { group, routes };
+    const offer = this.slots.offer(key, job);
+    if (offer === "start") this.launch(key, job);
+    else if (offer === "refuse") {
+      // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
+      await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + BUSY_RETRY_MS);
+    }
+  }
+
+  private launch(key: string, job: Job): void {
+    const p = this.run(key, job);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  private async dispatch(group: DeliveryGroup): Promise<void> {
-    const routes = await this.routes(group.domain);
-    const first = routes[0];
-    const dest = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
-    const busy = this.perDestination.get(dest) ?? 0;
-    if (busy >= this.deps.config.perDestination) {
-      // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
-      await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + BUSY_RETRY_MS);
-      return;
-    }
-    this.active++;
-    this.perDestination.set(dest, busy + 1);
+  private async run(key: string, job: Job): Promise<void> {
     try {
-      await this.deliverGroup(group, routes);
+      await this.deliverGroup(job.group, job.routes);
     } catch (err) {
       // Leave the lease to run out: the recipients come back, nothing is lost.
-      this.deps.log("delivery_error", { message: group.messageId, domain: group.domain, error: String(err) });
+      this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
     } finally {
-      this.active--;
-      this.perDestination.set(dest, (this.perDestination.get(dest) ?? 1) - 1);
+      for (const next of this.slots.finish(key)) this.launch(next.key, next.item);
       this.kick();
     }
   }
