@@ -16,11 +16,9 @@ import { createLogger } from "./log.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
 import { serveHttp, type HttpServer } from "./runtime/bun-http.ts";
 import type { SubmissionHandler } from "./smtp/handler.ts";
-import { DeliveryWorker } from "./delivery/worker.ts";
+import { createDelivery } from "./runtime/bun-delivery.ts";
+import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
-import { createNodeConnect } from "./runtime/node-socket.ts";
-import { createResolver } from "./runtime/node-dns.ts";
-import { readFile } from "node:fs/promises";
 
 export interface Running {
   stop(): Promise<void>;
@@ -43,33 +41,14 @@ export async function serve(config: Config): Promise<Running> {
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.client);
     const metrics = createMetrics(database.db);
-    let worker: DeliveryWorker | null = null;
+    let delivery: DeliveryWorker | null = null;
     if (config.SMARTHOST_DELIVERY) {
-      const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
-      worker = new DeliveryWorker({
-        db: database.db,
-        writer,
-        connect: createNodeConnect({ ca }),
-        resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
-        log,
-        config: {
-          hostname: host,
-          retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
-          lifetimeMs: config.SMARTHOST_QUEUE_LIFETIME_SECONDS * 1000,
-          allowPrivateMx: config.SMARTHOST_ALLOW_PRIVATE_MX,
-          mxPort: config.SMARTHOST_MX_PORT,
-          defaultUpstream: config.SMARTHOST_UPSTREAM,
-          concurrency: config.SMARTHOST_DELIVERY_CONCURRENCY,
-          perDestination: config.SMARTHOST_DELIVERY_PER_DESTINATION,
-          leaseMs: config.SMARTHOST_DELIVERY_LEASE_SECONDS * 1000,
-          pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
-        },
-      });
-      worker.start();
-      const w = worker;
-      stops.unshift(() => w.stop());
+      const d = await createDelivery(config, host, database, writer);
+      d.start();
+      delivery = d;
+      stops.unshift(() => d.stop());
     }
-    const gateway = new Gateway({ db: database.db, client: database.client, writer, maxMessageBytes: maxBytes, metrics, onAccepted: () => worker?.kick() });
+    const gateway = new Gateway({ db: database.db, client: database.client, writer, maxMessageBytes: maxBytes, metrics, onAccepted: () => delivery?.kick() });
     handler = createSmtpHandler(gateway, log);
     const app = createApp({
       gateway,

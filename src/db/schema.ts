@@ -118,7 +118,12 @@ export const recipients = sqliteTable(
     lastReply: text("last_reply"),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("recipients_due").on(t.state, t.nextAttemptAt), index("recipients_message").on(t.messageId)],
+  (t) => [
+    index("recipients_due").on(t.state, t.nextAttemptAt),
+    index("recipients_message").on(t.messageId),
+    // The lease walks pending recipients in due order and stops at its LIMIT.
+    index("recipients_pending").on(t.nextAttemptAt).where(sql`state IN ('queued', 'deferred')`),
+  ],
 );
 
 /** Idempotency keys, one space per account across HTTP and SMTP. */

@@ -3,10 +3,10 @@
  * routes (failover in order; for MX, host by host), and records per-recipient outcomes:
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
-import { eq } from "drizzle-orm";
+import type { Client } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
-import { messages } from "../db/schema.ts";
+import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
@@ -38,6 +38,8 @@ export interface DeliveryConfig {
 
 export interface DeliveryDeps {
   db: Db;
+  /** The raw client under `db`, for hot-path reads. */
+  client: Client;
   /** The process's shared writer: outcomes join the same group commits as submissions. */
   writer: GroupCommit;
   connect: Connect;
@@ -180,10 +182,9 @@ export class DeliveryWorker {
   }
 
   private async deliverGroup(group: DeliveryGroup, routes: Route[]): Promise<void> {
-    const rows = await this.deps.db.select().from(messages).where(eq(messages.id, group.messageId));
-    const m = rows[0];
+    const m = await loadMessage(this.deps.client, group.messageId);
     if (!m) throw new Error(`message ${group.messageId} not found`);
-    const raw = new Uint8Array(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
+    const raw = m.raw;
     const final = new Map<number, Attempt>();
     let pending: LeasedRecipient[] = group.recipients;
     const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
@@ -226,7 +227,7 @@ export class DeliveryWorker {
     return lookup.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: "starttls-opportunistic", verifyTls: false, relay: false }));
   }
 
-  private async record(group: DeliveryGroup, m: typeof messages.$inferSelect, final: Map<number, Attempt>): Promise<void> {
+  private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {
     const c = this.deps.config;
     const now = this.now();
     const expired = now - m.createdAt >= c.lifetimeMs;
@@ -241,7 +242,7 @@ export class DeliveryWorker {
       }
       return { ...base, state: "deferred" as const, reply: a.reply, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
     });
-    const original: Original = { id: m.id, accountId: m.accountId, mailFrom: m.mailFrom, envid: m.envid, ret: m.ret, raw: new Uint8Array(m.raw), createdAt: m.createdAt };
+    const original: Original = m;
     const byId = new Map(updates.map((u) => [u.id, u]));
     await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (bounced) =>
       // Never a bounce for a bounce: DSNs go out with the null sender and buildDsn skips those.

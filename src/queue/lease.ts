@@ -28,10 +28,9 @@ const LEASE = `
   UPDATE recipients SET lease_until = ?1, lease_owner = ?2
   WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?3 AND lease_until <= ?3
     AND (message_id, domain) IN (
-      SELECT message_id, domain FROM recipients
+      SELECT message_id, domain FROM recipients INDEXED BY recipients_pending
       WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?3 AND lease_until <= ?3
-      GROUP BY message_id, domain
-      ORDER BY min(next_attempt_at)
+      ORDER BY next_attempt_at
       LIMIT ?4)
   RETURNING id, message_id, address, domain, notify, orcpt, attempts`;
 

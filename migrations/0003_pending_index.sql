@@ -1,0 +1,1 @@
+CREATE INDEX `recipients_pending` ON `recipients` (`next_attempt_at`) WHERE state IN ('queued', 'deferred');
