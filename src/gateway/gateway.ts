@@ -203,10 +203,12 @@ export class Gateway {
         idempotencyKey: s.idempotencyKey,
       },
       now,
-      async (sql) => {
-        const rate = await consumeRate(sql, s.accountId, limits, now);
-        if (!rate.ok) this.throwLimit(rate);
-      },
+      limits.perMinute === null && limits.perDay === null
+        ? null
+        : async (sql) => {
+            const rate = await consumeRate(sql, s.accountId, limits, now);
+            if (!rate.ok) this.throwLimit(rate);
+          },
     ).catch((err: unknown) => {
       if (err instanceof GatewayError) throw err;
       throw new GatewayError("temporary", "Could not store the message, try again later", { code: "storage" });

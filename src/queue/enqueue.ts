@@ -34,16 +34,18 @@ export type EnqueueOutcome = { id: string; duplicate: boolean };
  * `admit` runs inside the transaction after the idempotency check and before the inserts
  * (the rate limit); throwing from it rolls this message back.
  */
-export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: (sql: Sql) => Promise<void>): Promise<EnqueueOutcome> {
+export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: ((sql: Sql) => Promise<void>) | null): Promise<EnqueueOutcome> {
+  // Only a message with an idempotency key or a limit to check can be refused in the transaction.
+  const isolated = m.idempotencyKey !== undefined || admit !== null;
   return writer.write(async (sql) => {
     if (m.idempotencyKey) {
       const existing = await claimIdempotencyKey(sql, m.accountId, m.idempotencyKey, m.id, now);
       if (existing) return { id: existing, duplicate: true };
     }
-    await admit(sql);
+    await admit?.(sql);
     await insertMessage(sql, m, now);
     return { id: m.id, duplicate: false };
-  });
+  }, isolated);
 }
 
 const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at)

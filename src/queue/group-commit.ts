@@ -9,6 +9,7 @@ import type { Sql } from "../db/raw.ts";
 
 interface Job {
   run: (sql: Sql) => Promise<unknown>;
+  isolated: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -19,9 +20,13 @@ export class GroupCommit {
 
   constructor(private readonly client: Client, private readonly maxBatch = 256) {}
 
-  write<T>(run: (sql: Sql) => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` in the next group transaction. `isolated` jobs may fail on purpose (a limit
+   * reached) and get a SAVEPOINT of their own; any other job that throws fails its batch.
+   */
+  write<T>(run: (sql: Sql) => Promise<T>, isolated = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ run, isolated, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Embedded libSQL runs synchronously: without yielding once, no other write could
@@ -41,27 +46,24 @@ export class GroupCommit {
 
   private async commit(batch: Job[]): Promise<void> {
     const settled: { job: Job; ok: boolean; value: unknown }[] = [];
-    const alone = batch.length === 1;
     try {
       const tx = await this.client.transaction("write");
       try {
         for (const job of batch) {
           // With one job the transaction itself is its rollback unit.
-          if (!alone) await tx.execute("SAVEPOINT job");
+          const savepoint = job.isolated && batch.length > 1;
+          if (savepoint) await tx.execute("SAVEPOINT job");
           try {
             settled.push({ job, ok: true, value: await job.run(tx) });
-            if (!alone) await tx.execute("RELEASE job");
+            if (savepoint) await tx.execute("RELEASE job");
           } catch (err) {
+            if (!savepoint) throw err;
             settled.push({ job, ok: false, value: err });
-            if (alone) {
-              await tx.rollback();
-              break;
-            }
             await tx.execute("ROLLBACK TO job");
             await tx.execute("RELEASE job");
           }
         }
-        if (!tx.closed) await tx.commit();
+        await tx.commit();
       } finally {
         tx.close();
       }

@@ -1,0 +1,130 @@
+/** Load generators: smtp-source, an accept-latency probe, wrk for HTTP, idle connections. */
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireTool } from "../test/support/require-tool.ts";
+
+export interface SourceRun {
+  seconds: number;
+}
+
+/** Postfix's smtp-source: `sessions` parallel, `size` bytes each, new connection per message unless `reuse`. */
+export async function smtpSource(port: number, n: number, size: number, sessions: number, reuse: boolean): Promise<SourceRun> {
+  const bin = requireTool("smtp-source");
+  const args = [bin, "-s", String(sessions), "-l", String(size), "-m", String(n), ...(reuse ? ["-d"] : []), "-f", "bench@example.com", "-t", "rcpt@dest.test", `127.0.0.1:${port}`];
+  const t0 = performance.now();
+  const proc = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
+  const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`smtp-source failed: ${err}`);
+  return { seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Accept latency under load: one message at a time over fresh connections, timing the
+ * final "." to its 250 (what a client waits for the commit).
+ */
+export function latencyProbe(port: number, size: number): { stop(): Promise<number[]> } {
+  const samples: number[] = [];
+  let running = true;
+  const body = `From: bench@example.com\r\nTo: rcpt@dest.test\r\nSubject: probe\r\n\r\n${"x".repeat(Math.max(0, size - 80))}\r\n`;
+  const loop = (async () => {
+    while (running) {
+      const t = await oneMessage(port, body).catch(() => null);
+      if (t !== null) samples.push(t);
+      await Bun.sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+function oneMessage(port: number, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const steps = ["EHLO probe.test\r\n", "MAIL FROM:<bench@example.com>\r\n", "RCPT TO:<rcpt@dest.test>\r\n", "DATA\r\n", `${body}.\r\n`, "QUIT\r\n"];
+    let step = 0;
+    let buf = "";
+    let sentDot = 0;
+    let result = -1;
+    void Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(s, d) {
+          buf += Buffer.from(d).toString("latin1");
+          const lines = buf.split("\r\n");
+          buf = lines.pop()!;
+          for (const l of lines) {
+            if (!/^\d{3} /.test(l)) continue;
+            if (step === 5 && result < 0) result = performance.now() - sentDot;
+            if (step >= steps.length) continue;
+            if (step === 4) sentDot = performance.now();
+            s.write(steps[step++]!);
+          }
+        },
+        close() {
+          if (result >= 0) resolve(result);
+          else reject(new Error("probe failed"));
+        },
+        error(_s, e) {
+          reject(e);
+        },
+      },
+    }).catch(reject);
+  });
+}
+
+export const percentile = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+/** wrk POSTing a JSON message to /v1/messages; returns requests/s and the share of 202s. */
+export async function httpLoad(port: number, apiKey: string, seconds: number, connections: number): Promise<{ rps: number; errors: number; requests: number }> {
+  const wrk = requireTool("wrk");
+  const script = join(tmpdir(), `bench-wrk-${process.pid}.lua`);
+  const body = JSON.stringify({ from: "bench@example.com", to: ["rcpt@dest.test"], subject: "bench", text: "x".repeat(1800) });
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${apiKey}"\n`,
+  );
+  const proc = Bun.spawn([wrk, "-t", "1", "-c", String(connections), "-d", `${seconds}s`, "-s", script, `http://127.0.0.1:${port}/v1/messages`], { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, errors, requests };
+}
+
+/** Opens `n` SMTP connections that only read the greeting and then sit idle. */
+export async function idleConnections(port: number, n: number): Promise<{ greeted: number; close(): void }> {
+  const sockets: { end(): void }[] = [];
+  let greeted = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      sockets.push(
+        await Bun.connect({
+          hostname: "127.0.0.1",
+          port,
+          socket: {
+            data() {
+              greeted++;
+            },
+          },
+        }),
+      );
+    } catch {
+      break;
+    }
+    if (i % 500 === 499) await Bun.sleep(20);
+  }
+  const deadline = Date.now() + 10_000;
+  while (greeted < sockets.length && Date.now() < deadline) await Bun.sleep(100);
+  return { greeted, close: () => sockets.forEach((s) => s.end()) };
+}

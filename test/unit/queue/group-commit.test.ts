@@ -1,0 +1,51 @@
+import { afterEach, expect, test } from "bun:test";
+import { createClient, type Client } from "@libsql/client";
+import { join } from "node:path";
+import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { removeDir, tempDir } from "../../support/relay.ts";
+
+let dir: string;
+let client: Client;
+afterEach(() => {
+  client?.close();
+  removeDir(dir);
+});
+
+async function setup() {
+  dir = tempDir();
+  client = createClient({ url: `file:${join(dir, "g.db")}` });
+  await client.execute("CREATE TABLE t (v TEXT UNIQUE)");
+  return new GroupCommit(client);
+}
+const count = async () => Number((await client.execute("SELECT count(*) AS n FROM t")).rows[0]!.n);
+const insert = (v: string) => async (sql: { execute: Client["execute"] }) => {
+  await sql.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [v] });
+  return v;
+};
+
+test("writes issued together commit in one transaction and each settles after it", async () => {
+  const g = await setup();
+  const results = await Promise.all(["a", "b", "c"].map((v) => g.write(insert(v))));
+  expect(results).toEqual(["a", "b", "c"]);
+  expect(await count()).toBe(3);
+});
+
+test("an isolated job that fails is rolled back alone", async () => {
+  const g = await setup();
+  const failing = g.write(async (sql) => {
+    await sql.execute({ sql: "INSERT INTO t (v) VALUES ('x')", args: [] });
+    throw new Error("limit reached");
+  }, true);
+  const ok = g.write(insert("y"));
+  await expect(failing).rejects.toThrow("limit reached");
+  expect(await ok).toBe("y");
+  expect((await client.execute("SELECT v FROM t")).rows.map((r) => r.v)).toEqual(["y"]);
+});
+
+test("a job that fails unexpectedly fails its whole batch: nothing is acknowledged", async () => {
+  const g = await setup();
+  const settled = await Promise.allSettled([g.write(insert("same")), g.write(insert("same"))]); // the second violates UNIQUE
+  expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected"]);
+  expect(await count()).toBe(0);
+  expect(await g.write(insert("later"))).toBe("later");
+});
