@@ -39,7 +39,7 @@ export async function serve(config: Config): Promise<Running> {
     stops.push(() => database.close());
     await applyMigrations(database);
     // One writer for the process: submissions and delivery outcomes share commits.
-    const writer = new GroupCommit(database.client);
+    const writer = new GroupCommit(database.sql);
     const metrics = createMetrics(database.db);
     let delivery: DeliveryWorker | null = null;
     if (config.SMARTHOST_DELIVERY) {
@@ -48,7 +48,7 @@ export async function serve(config: Config): Promise<Running> {
       delivery = d;
       stops.unshift(() => d.stop());
     }
-    const gateway = new Gateway({ db: database.db, client: database.client, writer, maxMessageBytes: maxBytes, metrics, onAccepted: () => delivery?.kick() });
+    const gateway = new Gateway({ db: database.db, sql: database.sql, writer, maxMessageBytes: maxBytes, metrics, onAccepted: () => delivery?.kick() });
     handler = createSmtpHandler(gateway, log);
     const app = createApp({
       gateway,

@@ -5,18 +5,29 @@
 import type { Client, Config as LibsqlConfig } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
+import type { SqlDatabase } from "./raw.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
 export interface Database {
   client: Client;
   db: Db;
+  /** The connection for hand-written hot-path statements (the client itself, or a faster one). */
+  sql: SqlDatabase;
   close(): void;
 }
 
 /** Wraps a client made by the runtime (node/bun native, or the web entry on Workers). */
-export function databaseFrom(client: Client): Database {
-  return { client, db: drizzle(client, { schema }), close: () => client.close() };
+export function databaseFrom(client: Client, fast?: SqlDatabase & { close(): void }): Database {
+  return {
+    client,
+    db: drizzle(client, { schema }),
+    sql: fast ?? client,
+    close: () => {
+      fast?.close();
+      client.close();
+    },
+  };
 }
 
 export function libsqlConfig(url: string, authToken?: string): LibsqlConfig {

@@ -1,12 +1,26 @@
 /**
  * Hand-written SQL for the hot paths (accepting, leasing, recording outcomes): constant
- * statements run directly on the libSQL client or transaction, without a query builder
- * in the way. Both libSQL's Client and Transaction satisfy this.
+ * statements run directly on a libSQL connection, without a query builder in the way.
+ * libSQL's Client and Transaction satisfy these, and so does the embedded fast path.
  */
-import type { InStatement, ResultSet } from "@libsql/client";
+import type { InStatement } from "@libsql/client";
+
+export interface SqlResult {
+  readonly rows: readonly Record<string, unknown>[];
+}
 
 export interface Sql {
-  execute(stmt: InStatement): Promise<ResultSet>;
+  execute(stmt: InStatement): Promise<SqlResult>;
+}
+
+export interface SqlTransaction extends Sql {
+  commit(): Promise<void>;
+  /** Rolls back when not committed. */
+  close(): void;
+}
+
+export interface SqlDatabase extends Sql {
+  transaction(mode: "write"): Promise<SqlTransaction>;
 }
 
 /** `?, ?, …` for n parameters. */

@@ -3,7 +3,7 @@
  * routes (failover in order; for MX, host by host), and records per-recipient outcomes:
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
-import type { Client } from "@libsql/client";
+import type { Sql } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
@@ -38,8 +38,8 @@ export interface DeliveryConfig {
 
 export interface DeliveryDeps {
   db: Db;
-  /** The raw client under `db`, for hot-path reads. */
-  client: Client;
+  /** The connection for hot-path reads. */
+  sql: Sql;
   /** The process's shared writer: outcomes join the same group commits as submissions. */
   writer: GroupCommit;
   connect: Connect;
@@ -182,7 +182,7 @@ export class DeliveryWorker {
   }
 
   private async deliverGroup(group: DeliveryGroup, routes: Route[]): Promise<void> {
-    const m = await loadMessage(this.deps.client, group.messageId);
+    const m = await loadMessage(this.deps.sql, group.messageId);
     if (!m) throw new Error(`message ${group.messageId} not found`);
     const raw = m.raw;
     const final = new Map<number, Attempt>();

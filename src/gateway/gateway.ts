@@ -4,7 +4,7 @@
  * The SMTP handler, the HTTP routes and the remote-ingress routes all call this.
  */
 import { and, asc, eq } from "drizzle-orm";
-import type { Client } from "@libsql/client";
+import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { Cached } from "../util/cached.ts";
@@ -28,8 +28,8 @@ import type { Metrics } from "./metrics.ts";
 
 export interface GatewayDeps {
   db: Db;
-  /** The raw client under `db`, for the hot-path statements. */
-  client: Client;
+  /** The connection for the hot-path statements. */
+  sql: SqlDatabase;
   maxMessageBytes: number;
   metrics: Metrics;
   now?: () => number;
@@ -69,7 +69,7 @@ export class Gateway {
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
-    this.writer = deps.writer ?? new GroupCommit(deps.client);
+    this.writer = deps.writer ?? new GroupCommit(deps.sql);
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -149,7 +149,7 @@ export class Gateway {
       this.deps.metrics.rejected("sender_denied");
       throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
     }
-    const early = await peekRate(this.deps.client, principal.accountId, await this.limits(principal.accountId), this.now());
+    const early = await peekRate(this.deps.sql, principal.accountId, await this.limits(principal.accountId), this.now());
     if (early) this.throwLimit(early);
   }
 

@@ -4,8 +4,7 @@
  * the others commit. Every job's promise settles only after COMMIT returned, so an
  * acknowledgement still means "durable", with one fsync shared by many messages.
  */
-import type { Client } from "@libsql/client";
-import type { Sql } from "../db/raw.ts";
+import type { Sql, SqlDatabase } from "../db/raw.ts";
 
 interface Job {
   run: (sql: Sql) => Promise<unknown>;
@@ -18,7 +17,7 @@ export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
 
-  constructor(private readonly client: Client, private readonly maxBatch = 256) {}
+  constructor(private readonly client: SqlDatabase, private readonly maxBatch = 256) {}
 
   /**
    * Runs `run` in the next group transaction. `isolated` jobs may fail on purpose (a limit

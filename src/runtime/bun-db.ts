@@ -2,6 +2,7 @@
 import { createClient } from "@libsql/client";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { EmbeddedDatabase } from "./libsql-embedded.ts";
 import { databaseFrom, libsqlConfig, prepareEmbedded, type Database } from "../db/client.ts";
 
 export async function openDatabase(url: string, authToken?: string): Promise<Database> {
@@ -10,6 +11,8 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
     if (path && path !== ":memory:") await mkdir(dirname(path), { recursive: true });
   }
   const client = createClient(libsqlConfig(url, authToken));
-  if (url.startsWith("file:")) await prepareEmbedded(client);
-  return databaseFrom(client);
+  if (!url.startsWith("file:")) return databaseFrom(client);
+  await prepareEmbedded(client);
+  const path = url.slice("file:".length).split("?")[0]!;
+  return databaseFrom(client, path && path !== ":memory:" ? new EmbeddedDatabase(path) : undefined);
 }

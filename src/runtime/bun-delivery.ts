@@ -12,7 +12,7 @@ export async function createDelivery(config: Config, hostname: string, database:
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
   return new DeliveryWorker({
     db: database.db,
-    client: database.client,
+    sql: database.sql,
     writer,
     connect: createNodeConnect({ ca }),
     resolver: createResolver(config.SMARTHOST_DNS_SERVERS),

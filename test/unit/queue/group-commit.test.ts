@@ -2,6 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
 import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import type { Sql } from "../../../src/db/raw.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 
 let dir: string;
@@ -18,7 +19,7 @@ async function setup() {
   return new GroupCommit(client);
 }
 const count = async () => Number((await client.execute("SELECT count(*) AS n FROM t")).rows[0]!.n);
-const insert = (v: string) => async (sql: { execute: Client["execute"] }) => {
+const insert = (v: string) => async (sql: Sql) => {
   await sql.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [v] });
   return v;
 };
