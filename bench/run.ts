@@ -115,16 +115,18 @@ async function main(): Promise<void> {
     }
   }
 
-  // HTTP submissions and idle connections: smarthost alone.
+  // HTTP submissions and idle connections: smarthost alone, each on a fresh server.
   const sink = await startSink();
-  const sh = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
-  const http = await httpLoad(sh.http, sh.apiKey, 10, 64);
-  const before = new Sampler(() => sh.pids()).stop().peakRss;
-  const idle = await idleConnections(sh.port, 10_000);
+  const forHttp = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
+  const http = await httpLoad(forHttp.http, forHttp.apiKey, 10, 64);
+  await forHttp.stop();
+  const forIdle = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
+  const before = new Sampler(() => forIdle.pids()).stop().peakRss;
+  const idle = await idleConnections(forIdle.port, 10_000);
   await Bun.sleep(1000);
-  const after = new Sampler(() => sh.pids()).stop().peakRss;
+  const after = new Sampler(() => forIdle.pids()).stop().peakRss;
   idle.close();
-  await sh.stop();
+  await forIdle.stop();
   await sink.stop();
 
   const extra = [

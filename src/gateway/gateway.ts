@@ -66,6 +66,7 @@ export class Gateway {
   private readonly networks = new Cached(ACCOUNT_CACHE_MS, () => this.db.select().from(trustedNetworks));
   private readonly accountCache = new Map<string, Cached<{ patterns: string[]; limits: Limits }>>();
   private readonly writer: GroupCommit;
+  private readonly keyCache = new Map<string, Cached<typeof apiKeys.$inferSelect | null>>();
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
@@ -114,8 +115,14 @@ export class Gateway {
     const key = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
     const id = key ? apiKeyId(key) : null;
     if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
-    const rows = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id));
-    const row = rows[0];
+    let entry = this.keyCache.get(id);
+    if (!entry) {
+      if (this.keyCache.size > 10_000) this.keyCache.clear();
+      entry = new Cached(ACCOUNT_CACHE_MS, async () => (await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0] ?? null);
+      this.keyCache.set(id, entry);
+    }
+    const row = await entry.get(this.now());
+    // The presented key is hashed and compared every time; only the stored row is cached.
     if (!row || !(await apiKeyMatches(key, row.keyHash))) throw new GatewayError("unauthenticated", "Invalid API key");
     return row.accountId;
   }

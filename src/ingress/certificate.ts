@@ -4,7 +4,6 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 
 export interface CertificatePair {
   cert: string;
@@ -27,6 +26,7 @@ export async function loadCertificate(opts: {
   } catch {
     // First start: make one below.
   }
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: opts.hostname }], {
     keyType: "ec",
     curve: "P-256",

@@ -3,7 +3,6 @@
  * MailComposer (encodings, folding, multipart/alternative and attachments). Bcc never
  * appears in the headers; it is envelope only.
  */
-import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import type { NamedAddress } from "./addresses.ts";
 
 export interface Composition {
@@ -22,6 +21,8 @@ export interface Composition {
 const asMail = (a: NamedAddress) => ({ name: a.name ?? "", address: a.address });
 
 export async function composeMessage(c: Composition): Promise<Uint8Array> {
+  // Loaded on first use: a node that never takes JSON submissions never holds it in memory.
+  const { default: MailComposer } = await import("nodemailer/lib/mail-composer/index.js");
   const composer = new MailComposer({
     from: asMail(c.from),
     to: c.to.map(asMail),
