@@ -8,10 +8,10 @@ import { ConfigError, loadConfig, type Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
-import { serve } from "./serve.ts";
+import { modeOf, serve } from "./serve.ts";
 
 const USAGE = `usage: smarthost <command>
-  serve                                          run the relay (SMTP, HTTP API)
+  serve [--egress-only]                          run the relay (SMTP, HTTP API, delivery); --egress-only: delivery alone
   migrate                                        apply migrations to the database
   account add NAME [--per-minute N] [--per-day N]
   credential add ACCOUNT USERNAME [--password P] prints a generated password on its last line
@@ -24,7 +24,7 @@ const USAGE = `usage: smarthost <command>
 async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
   try {
-    await applyMigrations(database);
+    await applyMigrations(database.client);
     return await fn(database);
   } finally {
     database.close();
@@ -49,7 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   const args = ["serve", "migrate", "queue"].includes(cmd ?? "") ? [sub, ...rest].filter((x): x is string => x !== undefined) : rest;
   switch (key) {
     case "serve": {
-      const running = await serve(config);
+      const { values } = parseArgs({ args, options: { "egress-only": { type: "boolean", default: false } } });
+      const running = await serve(config, modeOf(config, values["egress-only"]!));
       const stop = async () => {
         await running.stop();
         process.exit(0);

@@ -3,7 +3,7 @@
  * or an ingress-only node when SMARTHOST_GATEWAY_URL names a remote gateway.
  */
 import { hostname as osHostname } from "node:os";
-import type { Config } from "./config.ts";
+import { ConfigError, type Config } from "./config.ts";
 import { applyMigrations } from "./db/migrate.ts";
 import { createApp } from "./gateway/app.ts";
 import { Gateway } from "./gateway/gateway.ts";
@@ -24,7 +24,19 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function serve(config: Config): Promise<Running> {
+/**
+ * all-in-one: SMTP ingress, gateway (HTTP API) and delivery on one database;
+ * ingress-only: SMTP in, every decision asked of a remote gateway (SMARTHOST_GATEWAY_URL);
+ * egress-only: delivery alone (e.g. the node that may open port 25 next to an edge gateway).
+ */
+export type Mode = "all-in-one" | "ingress-only" | "egress-only";
+
+export function modeOf(config: Config, egressOnly: boolean): Mode {
+  if (egressOnly) return "egress-only";
+  return config.SMARTHOST_GATEWAY_URL ? "ingress-only" : "all-in-one";
+}
+
+export async function serve(config: Config, mode: Mode = modeOf(config, false)): Promise<Running> {
   const log = createLogger(config.SMARTHOST_LOG);
   const host = config.SMARTHOST_HOSTNAME || osHostname();
   const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
@@ -32,12 +44,13 @@ export async function serve(config: Config): Promise<Running> {
   let handler: SubmissionHandler;
   let http: HttpServer | null = null;
 
-  if (config.SMARTHOST_GATEWAY_URL) {
-    handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL, config.SMARTHOST_GATEWAY_TOKEN!, log);
+  if (mode === "egress-only") return serveEgress(config, host, log);
+  if (mode === "ingress-only") {
+    handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL!, config.SMARTHOST_GATEWAY_TOKEN!, log);
   } else {
     const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
     stops.push(() => database.close());
-    await applyMigrations(database);
+    await applyMigrations(database.client);
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
     const metrics = createMetrics(database.db);
@@ -98,14 +111,29 @@ export async function serve(config: Config): Promise<Running> {
     smtp: ingress.smtp.map((a) => a.port),
     smtps: ingress.smtps.map((a) => a.port),
     http: http ? [http.address.port] : [],
-    mode: config.SMARTHOST_GATEWAY_URL ? "ingress-only" : "all-in-one",
-    delivery: !config.SMARTHOST_GATEWAY_URL && config.SMARTHOST_DELIVERY,
+    mode,
+    delivery: mode === "all-in-one" && config.SMARTHOST_DELIVERY,
     hostname: host,
   });
 
   return {
     async stop() {
       for (const s of stops) await s();
+    },
+  };
+}
+
+async function serveEgress(config: Config, host: string, log: ReturnType<typeof createLogger>): Promise<Running> {
+  if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
+  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
+  await applyMigrations(database.client);
+  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql));
+  delivery.start();
+  log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
+  return {
+    async stop() {
+      await delivery.stop();
+      database.close();
     },
   };
 }

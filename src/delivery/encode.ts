@@ -1,42 +1,58 @@
 /**
  * The DATA payload (RFC 5321 §4.5.2): CRLF-only lines, a leading "." doubled, no line
  * over 998 octets (longer ones are broken, as other MTAs do), ended by CRLF.CRLF.
+ * Runs of ordinary bytes are copied whole; only line ends and leading dots are looked at.
  */
 const MAX_LINE = 998;
+const CR = 13;
+const LF = 10;
+const DOT = 46;
 
 export function encodeData(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(message.length + Math.ceil(message.length / 40) + 8);
-  let buf = out;
+  let out = new Uint8Array(message.length + (message.length >> 6) + 16);
   let n = 0;
-  let line = 0;
-  const push = (b: number) => {
-    if (n === buf.length) {
-      const bigger = new Uint8Array(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
-    buf[n++] = b;
+  const ensure = (extra: number) => {
+    if (n + extra <= out.length) return;
+    const bigger = new Uint8Array(Math.max(out.length * 2, n + extra));
+    bigger.set(out.subarray(0, n));
+    out = bigger;
   };
-  const newline = () => {
-    push(13);
-    push(10);
-    line = 0;
+  const copy = (from: number, to: number) => {
+    ensure(to - from);
+    out.set(message.subarray(from, to), n);
+    n += to - from;
   };
-  for (let i = 0; i < message.length; i++) {
-    const b = message[i]!;
-    if (b === 13 || b === 10) {
-      if (b === 13 && message[i + 1] === 10) i++;
-      newline();
-      continue;
+  const crlf = () => {
+    ensure(2);
+    out[n++] = CR;
+    out[n++] = LF;
+  };
+  let i = 0;
+  const len = message.length;
+  while (i < len) {
+    // One line: [i, end) without its line break.
+    let end = i;
+    while (end < len && message[end] !== CR && message[end] !== LF) end++;
+    // A line too long is broken into pieces; each piece is a line and may need its dot stuffed.
+    for (let at = i; ; ) {
+      let room = MAX_LINE;
+      if (message[at] === DOT && at < end) {
+        ensure(1);
+        out[n++] = DOT;
+        room--;
+      }
+      const stop = Math.min(end, at + room);
+      copy(at, stop);
+      at = stop;
+      crlf();
+      if (at >= end) break;
     }
-    if (line === MAX_LINE) newline();
-    if (line === 0 && b === 46) push(46);
-    push(b);
-    line++;
+    if (end < len && message[end] === CR && message[end + 1] === LF) end++;
+    i = end + 1;
   }
-  if (line > 0) newline();
-  push(46);
-  push(13);
-  push(10);
-  return buf.subarray(0, n);
+  ensure(3);
+  out[n++] = DOT;
+  out[n++] = CR;
+  out[n++] = LF;
+  return out.subarray(0, n);
 }

@@ -58,7 +58,7 @@ export class ConnectionPool {
   }
 
   private giveBack(key: string, conn: UpstreamConnection): void {
-    if (conn.broken || conn.uses >= this.maxUses) {
+    if (conn.broken || conn.uses >= this.maxUses || this.idleMs <= 0) {
       void conn.close();
       return;
     }

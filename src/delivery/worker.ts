@@ -34,6 +34,13 @@ export interface DeliveryConfig {
   leaseMs: number;
   pollMs: number;
   timeouts?: ClientOptions["timeouts"];
+  /**
+   * Deliver only through smart-host routes and leave direct-MX work to other nodes (on
+   * Workers, which cannot open port 25).
+   */
+  relayOnly?: boolean;
+  /** Keep upstream connections open between messages (not on Workers: a socket belongs to one invocation). */
+  reuseConnections?: boolean;
 }
 
 export interface DeliveryDeps {
@@ -94,7 +101,7 @@ export class DeliveryWorker {
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;
     this.slots = new Slots(deps.config.concurrency, deps.config.perDestination, deps.config.perDestination * 4);
-    this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts });
+    this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts }, deps.config.reuseConnections === false ? 0 : undefined);
   }
 
   start(): void {
@@ -150,8 +157,24 @@ export class DeliveryWorker {
     });
   }
 
+  /**
+   * One pass without the loop, for runtimes driven by events (a Workers cron or an accept):
+   * lease what is due now, deliver it, wait for the outcomes. Returns the groups leased.
+   */
+  async drainOnce(): Promise<number> {
+    const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), this.deps.config.leaseMs, this.deps.config.concurrency);
+    for (const g of groups) await this.offer(g);
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    return groups.length;
+  }
+
   private async offer(group: DeliveryGroup): Promise<void> {
     const routes = await this.routes(group.domain);
+    if (this.deps.config.relayOnly && routes.some((r) => r.kind === "mx")) {
+      // Not this node's to deliver: give it straight back for a node that can reach port 25.
+      await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), 0);
+      return;
+    }
     const first = routes[0];
     const key = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
     const job = { group, routes };

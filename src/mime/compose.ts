@@ -3,6 +3,7 @@
  * MailComposer (encodings, folding, multipart/alternative and attachments). Bcc never
  * appears in the headers; it is envelope only.
  */
+import { Buffer } from "node:buffer";
 import type { NamedAddress } from "./addresses.ts";
 
 export interface Composition {

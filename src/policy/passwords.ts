@@ -1,23 +1,54 @@
 /**
- * SMTP passwords: argon2id (WebAssembly, so the same hashes verify on Bun, Node, Deno and
- * Workers — Workers have no native argon2 and cap PBKDF2 at 100 000 iterations).
+ * SMTP passwords: argon2id, stored in the PHC string format ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+ * Computed by hash-wasm (WebAssembly) where the runtime may compile WebAssembly, else by
+ * @noble/hashes (plain JavaScript, for Workers, which refuse WebAssembly compiled at run
+ * time); both give the same bytes, so a hash made on one runtime verifies on every other.
  * Parameters: OWASP's argon2id minimum (19 MiB, t=2, p=1).
  */
-import { argon2id, argon2Verify } from "hash-wasm";
+import { argon2id as argon2Wasm } from "hash-wasm";
+import { argon2id as argon2Js } from "@noble/hashes/argon2.js";
 
-const PARAMS = { memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32 } as const;
+interface Params {
+  m: number;
+  t: number;
+  p: number;
+}
+const PARAMS: Params = { m: 19456, t: 2, p: 1 };
+const HASH_LENGTH = 32;
+
+let wasmWorks: boolean | null = null;
+
+async function argon2(password: string, salt: Uint8Array, params: Params, length: number): Promise<Uint8Array> {
+  if (wasmWorks !== false) {
+    try {
+      const out = await argon2Wasm({ password, salt, iterations: params.t, memorySize: params.m, parallelism: params.p, hashLength: length, outputType: "binary" });
+      wasmWorks = true;
+      return out;
+    } catch (err) {
+      if (wasmWorks) throw err;
+      wasmWorks = false;
+    }
+  }
+  return argon2Js(password, salt, { t: params.t, m: params.m, p: params.p, dkLen: length });
+}
+
+const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, "");
+const unb64 = (s: string) => Uint8Array.from(atob(s + "=".repeat((4 - (s.length % 4)) % 4)), (c) => c.charCodeAt(0));
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
-  return argon2id({ ...PARAMS, password, salt, outputType: "encoded" });
+  const hash = await argon2(password, salt, PARAMS, HASH_LENGTH);
+  return `$argon2id$v=19$m=${PARAMS.m},t=${PARAMS.t},p=${PARAMS.p}$${b64(salt)}$${b64(hash)}`;
 }
 
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
-  try {
-    return await argon2Verify({ password, hash: encoded });
-  } catch {
-    return false;
-  }
+  const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
+  if (!m) return false;
+  const expected = unb64(m[5]!);
+  const actual = await argon2(password, unb64(m[4]!), { m: Number(m[1]), t: Number(m[2]), p: Number(m[3]) }, expected.length);
+  let diff = actual.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= (actual[i] ?? 0) ^ expected[i]!;
+  return diff === 0;
 }
 
 let dummy: Promise<string> | null = null;

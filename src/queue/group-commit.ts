@@ -6,6 +6,9 @@
  */
 import type { Sql, SqlDatabase } from "../db/raw.ts";
 
+// setImmediate where the runtime has it (Bun, Node, Deno); a zero timeout elsewhere (Workers).
+const nextTurn: (f: () => void) => void = typeof setImmediate === "function" ? (f) => setImmediate(f) : (f) => setTimeout(f, 0);
+
 interface Job {
   run: (sql: Sql) => Promise<unknown>;
   isolated: boolean;
@@ -30,7 +33,7 @@ export class GroupCommit {
         this.running = true;
         // Embedded libSQL runs synchronously: without yielding once, no other write could
         // ever join. One turn of the event loop lets every session ready now add its own.
-        setImmediate(() => void this.drain());
+        nextTurn(() => void this.drain());
       }
     });
   }

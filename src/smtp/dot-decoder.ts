@@ -52,6 +52,8 @@ export class DotDecoder {
     let runStart = 0;
     let i = 0;
     const n = chunk.length;
+    let nextCr = -1;
+    let nextLf = -1;
     for (; i < n && this.state !== State.Done; i++) {
       const b = chunk[i]!;
       this.lineLength++;
@@ -64,10 +66,12 @@ export class DotDecoder {
           } else this.inLine(b);
           break;
         case State.InLine:
-          // Fast path: skip ordinary bytes up to the next CR or LF.
+          // Fast path: skip ordinary bytes up to the next CR or LF (found natively, and
+          // each found once per chunk).
           if (b !== CR && b !== LF) {
-            let j = i + 1;
-            while (j < n && chunk[j] !== CR && chunk[j] !== LF) j++;
+            if (nextCr <= i) nextCr = indexOr(chunk, CR, i, n);
+            if (nextLf <= i) nextLf = indexOr(chunk, LF, i, n);
+            const j = Math.min(nextCr, nextLf);
             this.lineLength += j - i - 1;
             i = j - 1;
           } else this.inLine(b);
@@ -133,6 +137,11 @@ export class DotDecoder {
     if (this.problem) return;
     this.parts.push(chunk.slice(from, to));
   }
+}
+
+function indexOr(chunk: Uint8Array, byte: number, from: number, otherwise: number): number {
+  const at = chunk.indexOf(byte, from);
+  return at < 0 ? otherwise : at;
 }
 
 export function concat(parts: Uint8Array[], total?: number): Uint8Array {

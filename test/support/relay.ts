@@ -61,8 +61,13 @@ export async function cliOk(dir: string, args: string[], extra: Record<string, s
   return r.stdout.trim().split("\n").at(-1)!;
 }
 
-export async function startRelay(dir: string, extra: Record<string, string> = {}): Promise<Relay> {
-  const proc = Bun.spawn([process.execPath, CLI, "serve"], { env: baseEnv(dir, extra), cwd: dir, stdout: "pipe", stderr: "pipe" });
+export function startRelay(dir: string, extra: Record<string, string> = {}): Promise<Relay> {
+  return startRelayArgs(dir, ["serve"], extra);
+}
+
+/** Starts the relay with other arguments (`serve --egress-only`). */
+export async function startRelayArgs(dir: string, args: string[], extra: Record<string, string> = {}): Promise<Relay> {
+  const proc = Bun.spawn([process.execPath, CLI, ...args], { env: baseEnv(dir, extra), cwd: dir, stdout: "pipe", stderr: "pipe" });
   let logs = "";
   const decoder = new TextDecoder();
   const signal: { resolve: ((line: Record<string, unknown>) => void) | null } = { resolve: null };

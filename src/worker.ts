@@ -1,0 +1,101 @@
+/**
+ * The Workers entry: `fetch` is the gateway (HTTP API and the ingress handoff), `scheduled`
+ * (cron) and each accept (`waitUntil`) run deliveries through provider-relay routes over
+ * `cloudflare:sockets`. Direct-MX work is left to Bun egress nodes: Workers cannot open
+ * port 25. The database is a remote libSQL (Turso or sqld) shared with the Bun nodes.
+ */
+import { connect } from "cloudflare:sockets";
+import { createClient } from "@libsql/client/web";
+import { loadConfig, type Config } from "./config.ts";
+import { databaseFrom, type Database } from "./db/client.ts";
+import { DeliveryWorker } from "./delivery/worker.ts";
+import { createApp } from "./gateway/app.ts";
+import { Gateway } from "./gateway/gateway.ts";
+import { createMetrics } from "./gateway/metrics.ts";
+import { createSmtpHandler } from "./gateway/smtp-handler.ts";
+import { GroupCommit } from "./queue/group-commit.ts";
+import type { Connect } from "./delivery/socket.ts";
+import type { Resolver } from "./delivery/mx.ts";
+
+type Env = Record<string, string | undefined>;
+
+interface Ctx {
+  waitUntil(p: Promise<unknown>): void;
+}
+
+interface Isolate {
+  config: Config;
+  database: Database;
+  app: ReturnType<typeof createApp>;
+  delivery: DeliveryWorker;
+}
+
+// Bindings arrive with each request: the gateway is built on first use and kept for the isolate.
+let isolate: Isolate | null = null;
+
+const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
+
+// MX lookups never happen here (relay routes only); a resolver that says so.
+const noResolver: Resolver = {
+  resolveMx: () => Promise.reject(Object.assign(new Error("no MX lookups on Workers"), { code: "ESERVFAIL" })),
+  resolve4: () => Promise.reject(Object.assign(new Error("no lookups on Workers"), { code: "ESERVFAIL" })),
+  resolve6: () => Promise.reject(Object.assign(new Error("no lookups on Workers"), { code: "ESERVFAIL" })),
+};
+
+function build(env: Env): Isolate {
+  const config = loadConfig(env);
+  const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
+  const writer = new GroupCommit(database.sql);
+  const metrics = createMetrics(database.db);
+  const hostname = config.SMARTHOST_HOSTNAME || "smarthost.workers";
+  const delivery = new DeliveryWorker({
+    db: database.db,
+    sql: database.sql,
+    writer,
+    connect: connect as unknown as Connect,
+    resolver: noResolver,
+    log,
+    config: {
+      hostname,
+      retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
+      lifetimeMs: config.SMARTHOST_QUEUE_LIFETIME_SECONDS * 1000,
+      allowPrivateMx: false,
+      mxPort: config.SMARTHOST_MX_PORT,
+      defaultUpstream: config.SMARTHOST_UPSTREAM,
+      // Workers allow 6 open connections per invocation.
+      concurrency: 5,
+      perDestination: 5,
+      leaseMs: config.SMARTHOST_DELIVERY_LEASE_SECONDS * 1000,
+      pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
+      relayOnly: true,
+      reuseConnections: false,
+    },
+  });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics });
+  const app = createApp({
+    gateway,
+    metrics,
+    smtpHandler: createSmtpHandler(gateway, log),
+    hostname,
+    maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
+    gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
+    log,
+  });
+  return { config, database, app, delivery };
+}
+
+const deliver = (i: Isolate) => i.delivery.drainOnce().catch((err) => log("delivery_error", { error: String(err) }));
+
+export default {
+  async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
+    isolate ??= build(env);
+    const response = await isolate.app.fetch(request);
+    // Deliver right after an accept, within this invocation's lifetime.
+    if (request.method === "POST" && response.status >= 200 && response.status < 300) ctx.waitUntil(deliver(isolate));
+    return response;
+  },
+  async scheduled(_event: unknown, env: Env, ctx: Ctx): Promise<void> {
+    isolate ??= build(env);
+    ctx.waitUntil(deliver(isolate));
+  },
+};
