@@ -78,7 +78,10 @@ export function classify(r: Reply, relay: boolean, sessionStage: boolean): Outco
 }
 
 const localReply = (code: number, enhanced: string, text: string) => reply(code, enhanced, text);
-const containsNonAscii = (bytes: Uint8Array) => bytes.some((b) => b >= 0x80);
+function containsNonAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
+  return false;
+}
 
 class Dialog {
   readonly reader: ReplyReader;
