@@ -7,10 +7,8 @@ import { createClient } from "@libsql/client";
 import { loadConfig } from "./config.ts";
 import { databaseFrom } from "./db/client.ts";
 import { applyMigrations } from "./db/migrate.ts";
-import { createApp } from "./gateway/app.ts";
-import { Gateway } from "./gateway/gateway.ts";
-import { createMetrics } from "./gateway/metrics.ts";
-import { createSmtpHandler } from "./gateway/smtp-handler.ts";
+import { createGatewayStack } from "./gateway/stack.ts";
+import { GroupCommit } from "./queue/group-commit.ts";
 import { createLogger } from "./log.ts";
 
 declare const Deno: {
@@ -22,17 +20,6 @@ const config = loadConfig(Deno.env.toObject());
 const log = createLogger(config.SMARTHOST_LOG);
 const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
 await applyMigrations(database.client);
-const metrics = createMetrics(database.db);
-const gateway = new Gateway({ db: database.db, sql: database.sql, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics });
-const hostname = config.SMARTHOST_HOSTNAME || "smarthost";
-const app = createApp({
-  gateway,
-  metrics,
-  smtpHandler: createSmtpHandler(gateway, log),
-  hostname,
-  maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
-  gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
-  log,
-});
+const { app } = createGatewayStack({ config, database, writer: new GroupCommit(database.sql), hostname: config.SMARTHOST_HOSTNAME || "smarthost", log });
 const at = config.SMARTHOST_HTTP_LISTEN[0] ?? { host: "127.0.0.1", port: 8787 };
 Deno.serve({ hostname: at.host, port: at.port, onListen: ({ port }) => log("listening", { http: [port], mode: "gateway", runtime: "deno" }) }, app.fetch);

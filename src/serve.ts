@@ -5,10 +5,7 @@
 import { hostname as osHostname } from "node:os";
 import { ConfigError, type Config } from "./config.ts";
 import { applyMigrations } from "./db/migrate.ts";
-import { createApp } from "./gateway/app.ts";
-import { Gateway } from "./gateway/gateway.ts";
-import { createMetrics } from "./gateway/metrics.ts";
-import { createSmtpHandler } from "./gateway/smtp-handler.ts";
+import { createGatewayStack } from "./gateway/stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
 import { startIngress } from "./ingress/listener.ts";
 import { createRemoteHandler } from "./ingress/remote-handler.ts";
@@ -53,7 +50,6 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     await applyMigrations(database.client);
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
-    const metrics = createMetrics(database.db);
     let delivery: DeliveryWorker | null = null;
     if (config.SMARTHOST_DELIVERY) {
       const d = await createDelivery(config, host, database, writer);
@@ -61,17 +57,9 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
       delivery = d;
       stops.unshift(() => d.stop());
     }
-    const gateway = new Gateway({ db: database.db, sql: database.sql, writer, maxMessageBytes: maxBytes, metrics, onAccepted: () => delivery?.kick() });
-    handler = createSmtpHandler(gateway, log);
-    const app = createApp({
-      gateway,
-      metrics,
-      smtpHandler: handler,
-      hostname: host,
-      maxMessageBytes: maxBytes,
-      gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
-      log,
-    });
+    const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick() });
+    handler = stack.smtpHandler;
+    const app = stack.app;
     const at = config.SMARTHOST_HTTP_LISTEN[0];
     if (at) {
       http = serveHttp(at, app.fetch, Math.ceil(maxBytes * 1.4) + 1024 * 1024);

@@ -9,10 +9,7 @@ import { createClient } from "@libsql/client/web";
 import { loadConfig, type Config } from "./config.ts";
 import { databaseFrom, type Database } from "./db/client.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
-import { createApp } from "./gateway/app.ts";
-import { Gateway } from "./gateway/gateway.ts";
-import { createMetrics } from "./gateway/metrics.ts";
-import { createSmtpHandler } from "./gateway/smtp-handler.ts";
+import { createGatewayStack } from "./gateway/stack.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import type { Connect } from "./delivery/socket.ts";
 import type { Resolver } from "./delivery/mx.ts";
@@ -26,7 +23,7 @@ interface Ctx {
 interface Isolate {
   config: Config;
   database: Database;
-  app: ReturnType<typeof createApp>;
+  app: ReturnType<typeof createGatewayStack>["app"];
   delivery: DeliveryWorker;
 }
 
@@ -46,7 +43,6 @@ function build(env: Env): Isolate {
   const config = loadConfig(env);
   const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
   const writer = new GroupCommit(database.sql);
-  const metrics = createMetrics(database.db);
   const hostname = config.SMARTHOST_HOSTNAME || "smarthost.workers";
   const delivery = new DeliveryWorker({
     db: database.db,
@@ -71,16 +67,7 @@ function build(env: Env): Isolate {
       reuseConnections: false,
     },
   });
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics });
-  const app = createApp({
-    gateway,
-    metrics,
-    smtpHandler: createSmtpHandler(gateway, log),
-    hostname,
-    maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
-    gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
-    log,
-  });
+  const { app } = createGatewayStack({ config, database, writer, hostname, log });
   return { config, database, app, delivery };
 }
 

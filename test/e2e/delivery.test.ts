@@ -6,7 +6,7 @@ import { simpleParser } from "mailparser";
 import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startUpstream, type Upstream, type UpstreamOptions } from "../support/upstream.ts";
 import { startDns, type DnsServer } from "../support/dns-server.ts";
-import { PY_PRELUDE, python } from "../support/python.ts";
+import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -58,18 +58,7 @@ describe("delivery through a provider relay (smtp-server with AUTH and STARTTLS)
     const s = await setup({ auth: { username: "provider-user", password: "provider-pass" } });
     const r = await relay(s.dir, s.env);
     const sent = "From: alice@example.com\r\nTo: bob@dest.test\r\nSubject: exact bytes\r\n\r\nline one\r\n.dot line\r\n\r\nlast\r\n";
-    const reply = await python<string>(
-      `${PY_PRELUDE}
-s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
-s.starttls(context=ctx)
-s.login(sys.argv[2], sys.argv[3])
-s.mail('bounce-me@example.com')
-s.rcpt('bob@dest.test')
-s.rcpt('carol@other.test')
-code, text = s.data(sys.argv[4].encode())
-out(text.decode())`,
-      [r.smtpPort, s.tenant.username, s.tenant.password, sent],
-    );
+    const reply = await smtplibSend(r.smtpPort, s.tenant.username, s.tenant.password, "bounce-me@example.com", ["bob@dest.test", "carol@other.test"], sent);
     const id = /queued as (\S+)/.exec(reply)![1]!;
     await waitFor("delivery", () => s.upstream.received.length >= 2 || undefined);
     for (const got of s.upstream.received) {

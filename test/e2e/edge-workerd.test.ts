@@ -9,7 +9,7 @@ import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
-import { PY_PRELUDE, python } from "../support/python.ts";
+import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
 
 let dir: string;
@@ -52,17 +52,7 @@ afterAll(async () => {
 });
 
 test("SMTP into a Bun ingress node, accepted by the Worker, delivered by it over cloudflare:sockets", async () => {
-  const reply = await python<string>(
-    `${PY_PRELUDE}
-s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
-s.starttls(context=ctx)
-s.login(sys.argv[2], sys.argv[3])
-s.mail('app@example.com')
-s.rcpt('someone@dest.test')
-code, text = s.data('From: app@example.com\\r\\nSubject: via the edge\\r\\n\\r\\nhello from workerd\\r\\n')
-out(text.decode())`,
-    [ingress.smtpPort, tenant.username, tenant.password],
-  );
+  const reply = await smtplibSend(ingress.smtpPort, tenant.username, tenant.password, "app@example.com", ["someone@dest.test"], "From: app@example.com\r\nSubject: via the edge\r\n\r\nhello from workerd\r\n");
   const id = /queued as (\S+)/.exec(reply)?.[1];
   if (!id) throw new Error(`no 250 from the ingress node (${reply}); Worker log:\n${worker.logs().slice(-4000)}\ningress log:\n${ingress.logs().slice(-2000)}`);
   await waitFor("the Worker's delivery", () => upstream.received.length >= 1 || undefined, 30_000);

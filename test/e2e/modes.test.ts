@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { addTenant, cliOk, removeDir, startRelay, startRelayArgs, tempDir, type Relay } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
-import { PY_PRELUDE, python } from "../support/python.ts";
+import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
 
 const started: Relay[] = [];
@@ -41,17 +41,7 @@ test("SMTP in on an ingress node, committed by the gateway, delivered by the egr
   expect(egress.logs()).toContain('"mode":"egress-only"');
   expect(egress.smtpPort).toBe(0);
 
-  const reply = await python<string>(
-    `${PY_PRELUDE}
-s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
-s.starttls(context=ctx)
-s.login(sys.argv[2], sys.argv[3])
-s.mail('alice@example.com')
-s.rcpt('bob@dest.test')
-code, text = s.data('From: alice@example.com\\r\\nSubject: three nodes\\r\\n\\r\\nhello\\r\\n')
-out(text.decode())`,
-    [ingress.smtpPort, tenant.username, tenant.password],
-  );
+  const reply = await smtplibSend(ingress.smtpPort, tenant.username, tenant.password, "alice@example.com", ["bob@dest.test"], "From: alice@example.com\r\nSubject: three nodes\r\n\r\nhello\r\n");
   const id = /queued as (\S+)/.exec(reply)![1]!;
   await waitFor("delivery by the egress node", () => upstream!.received.length >= 1 || undefined);
   expect(upstream.received[0]!.raw.toString()).toContain("Subject: three nodes");

@@ -14,3 +14,20 @@ ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 def out(x): print(json.dumps(x))
 `;
+
+/** One message through Python's smtplib: STARTTLS, AUTH, MAIL, RCPT…, DATA; returns the final reply text. */
+export function smtplibSend(port: number, user: string, password: string, from: string, rcpts: string[], data: string): Promise<string> {
+  return python<string>(
+    `${PY_PRELUDE}
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
+s.starttls(context=ctx)
+s.login(sys.argv[2], sys.argv[3])
+s.mail(sys.argv[4])
+for r in json.loads(sys.argv[5]):
+    s.rcpt(r)
+code, text = s.data(sys.argv[6].encode())
+s.quit()
+out(text.decode())`,
+    [port, user, password, from, JSON.stringify(rcpts), data],
+  );
+}
