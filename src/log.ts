@@ -1,6 +1,6 @@
 /** Structured logs: one JSON object per line on stderr. Never given secrets. */
 import process from "node:process";
-import type { Logger } from "./smtp/session.ts";
+import type { Logger } from "./smtp/session-types.ts";
 
 export function createLogger(level: "info" | "silent"): Logger {
   if (level === "silent") return () => {};

@@ -11,7 +11,7 @@ import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient 
 import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Reply } from "../smtp/reply.ts";
-import type { Logger } from "../smtp/session.ts";
+import type { Logger } from "../smtp/session-types.ts";
 import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
 import { buildDsn, type Original } from "./dsn.ts";
 import { mxHostsFor, type Resolver } from "./mx.ts";

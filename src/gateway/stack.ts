@@ -2,7 +2,7 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
-import type { Logger } from "../smtp/session.ts";
+import type { Logger } from "../smtp/session-types.ts";
 import { createApp } from "./app.ts";
 import { Gateway } from "./gateway.ts";
 import { createMetrics } from "./metrics.ts";

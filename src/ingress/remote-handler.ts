@@ -8,7 +8,7 @@ import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, Principal, Sess
 import type { MailParams, RcptParams } from "../smtp/params.ts";
 import { reply, type Reply } from "../smtp/reply.ts";
 import { encodeMessageBody, HANDOFF_CONTENT_TYPE, HANDOFF_PATH } from "../gateway/handoff.ts";
-import type { Logger } from "../smtp/session.ts";
+import type { Logger } from "../smtp/session-types.ts";
 
 const unreachable = reply(451, "4.4.1", "Gateway unavailable, try again later");
 const TIMEOUT_MS = 60_000;

@@ -6,52 +6,22 @@
  * pipelined commands are answered in sequence however the bytes were split. Replies are
  * held until the loop needs more input, then written together (RFC 2920 §3.2).
  */
-import { parsePath } from "./address.ts";
+import { ehloKeywords, parseMailArgument, parseRcptArgument } from "./arguments.ts";
 import { ChunkReader } from "./chunk-reader.ts";
-import { DotDecoder, type DataProblem } from "./dot-decoder.ts";
+import { concat, DotDecoder, type DataProblem } from "./dot-decoder.ts";
 import type { Envelope, EnvelopeRecipient, Principal, SessionInfo, SubmissionHandler, TlsInfo } from "./handler.ts";
 import { newId } from "./ids.ts";
-import { parseMailParams, parseRcptParams, type MailParams } from "./params.ts";
+import type { MailParams } from "./params.ts";
 import { formatReply, replies, reply, type Reply } from "./reply.ts";
-import { decodeBase64Text, encodeBase64Text, parsePlain } from "./sasl.ts";
+import { encodeBase64Text, SaslExchange, type SaslStep } from "./sasl.ts";
 import { receivedHeader } from "./trace.ts";
+import type { Logger, Peer, SessionConfig, SessionTransport } from "./session-types.ts";
+import { LineFramer } from "./command-line.ts";
 
-export interface SessionConfig {
-  readonly hostname: string;
-  readonly maxMessageBytes: number;
-  readonly maxRecipients: number;
-  readonly maxErrors: number;
-  /** STARTTLS can be offered (a certificate is loaded and the link is not TLS yet). */
-  readonly tlsAvailable: boolean;
-  readonly allowInsecureAuth: boolean;
-}
-
-export interface SessionTransport {
-  send(text: string): void;
-  /** Upgrades the link; resolves once the handshake is done. Plaintext after the call is never delivered. */
-  startTls(): Promise<TlsInfo>;
-  close(): void;
-}
-
-export interface Peer {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
-  readonly tls: TlsInfo | null;
-}
-
-export type Logger = (event: string, fields: Record<string, unknown>) => void;
-
-// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with <CR><LF>.
-const MAX_COMMAND_LINE = 512;
-// RFC 4954 §4: AUTH lines (with initial response) up to 12288 octets.
-const MAX_AUTH_LINE = 12288;
 const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH"]);
 const EMPTY = new Uint8Array(0);
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 type Mode = "greeting" | "command" | "auth" | "data" | "bdat" | "tls" | "closed";
-type AuthStep = { mechanism: "PLAIN" } | { mechanism: "LOGIN"; username: string | null };
 
 interface Transaction {
   readonly id: string;
@@ -67,7 +37,7 @@ export class SmtpSession {
   private out = "";
   private active = false;
   private current: Promise<void> = Promise.resolve();
-  private discardingLine = false;
+  private readonly framer = new LineFramer();
   private errors = 0;
   private helo: string | null = null;
   private esmtp = false;
@@ -76,7 +46,7 @@ export class SmtpSession {
   private networkPrincipal: Principal | null = null;
   private identified = false;
   private tx: Transaction | null = null;
-  private authStep: AuthStep | null = null;
+  private sasl: SaslExchange | null = null;
   private dot: DotDecoder | null = null;
   private bdatReader: ChunkReader | null = null;
   private bdatLast = false;
@@ -134,7 +104,7 @@ export class SmtpSession {
       this.closeWith(replies.earlyTalker);
       return Promise.resolve();
     }
-    this.buf = this.buf.length === 0 ? chunk : concat2(this.buf, chunk);
+    this.buf = this.buf.length === 0 ? chunk : concat([this.buf, chunk]);
     // The promise settles once this input is consumed: the ingress reads no more until then.
     if (!this.active) this.current = this.run();
     return this.current;
@@ -183,48 +153,29 @@ export class SmtpSession {
     const line = this.takeLine();
     if (line === null) return false;
     if (line === undefined) return true;
-    if (this.mode === "auth") await this.continueAuth(line);
+    if (this.mode === "auth") await this.authStep(this.sasl!.respond(line));
     else await this.command(line);
     return true;
   }
 
   /** The next command line; null when incomplete, undefined when it was refused. */
   private takeLine(): string | null | undefined {
-    const lf = this.buf.indexOf(10);
-    if (lf < 0) {
-      if (this.buf.length > MAX_AUTH_LINE && !this.discardingLine) {
-        this.discardingLine = true;
-        this.send(this.mode === "auth" ? replies.authLineTooLong : replies.lineTooLong);
-      }
-      if (this.discardingLine) this.buf = EMPTY;
-      return null;
+    const { framed, rest } = this.framer.take(this.buf, this.mode === "auth");
+    this.buf = rest;
+    switch (framed.kind) {
+      case "line":
+        return framed.text;
+      case "incomplete":
+        return null;
+      case "bare":
+        // A bare CR or LF in a command: the client is broken or smuggling. Refuse and hang up.
+        this.closeWith(replies.bareLineEnding);
+        return undefined;
+      case "refused":
+        if (framed.reply) this.send(framed.reply);
+        if (this.mode === "auth") this.endAuth();
+        return undefined;
     }
-    const raw = this.buf.subarray(0, lf + 1);
-    this.buf = this.buf.subarray(lf + 1);
-    if (this.discardingLine) {
-      this.discardingLine = false;
-      return undefined;
-    }
-    const cr = raw.indexOf(13);
-    if (cr !== raw.length - 2) {
-      // A bare CR or LF in a command: the client is broken or smuggling. Refuse and hang up.
-      this.closeWith(replies.bareLineEnding);
-      return undefined;
-    }
-    let text: string;
-    try {
-      text = utf8.decode(raw.subarray(0, raw.length - 2));
-    } catch {
-      this.send(replies.syntax("Command is not valid UTF-8"));
-      return undefined;
-    }
-    const isAuth = this.mode === "auth" || /^AUTH /i.test(text);
-    if (raw.length > (isAuth ? MAX_AUTH_LINE : MAX_COMMAND_LINE)) {
-      this.send(isAuth ? replies.authLineTooLong : replies.lineTooLong);
-      if (this.mode === "auth") this.endAuth();
-      return undefined;
-    }
-    return text;
   }
 
   private async command(line: string): Promise<void> {
@@ -284,53 +235,34 @@ export class SmtpSession {
     this.tx = null;
     const host = this.config.hostname;
     if (!extended) return this.send(reply(250, undefined, host));
-    const ext = [
-      `${host} greets ${domain}`,
-      "PIPELINING",
-      `SIZE ${this.config.maxMessageBytes}`,
-      "8BITMIME",
-      "SMTPUTF8",
-      "ENHANCEDSTATUSCODES",
-      "CHUNKING",
-      "DSN",
-    ];
-    if (this.config.tlsAvailable && !this.tls) ext.push("STARTTLS");
-    if ((this.tls || this.config.allowInsecureAuth) && !this.authPrincipal) ext.push("AUTH PLAIN LOGIN");
-    this.send(reply(250, undefined, ...ext));
+    const keywords = ehloKeywords({
+      maxMessageBytes: this.config.maxMessageBytes,
+      offerStartTls: this.config.tlsAvailable && !this.tls,
+      offerAuth: (this.tls !== null || this.config.allowInsecureAuth) && !this.authPrincipal,
+    });
+    this.send(reply(250, undefined, `${host} greets ${domain}`, ...keywords));
   }
 
   private async mail(arg: string): Promise<void> {
     if (!this.helo) return this.send(replies.badSequence("Send HELO/EHLO first"));
     if (this.tx) return this.send(replies.badSequence("Nested MAIL command"));
-    if (!/^FROM:/i.test(arg)) return this.send(replies.syntax("Syntax: MAIL FROM:<address> [parameters]"));
-    const path = parsePath(arg.slice(5), { allowNull: true, utf8: true });
-    if (!path.ok) return this.send(replies.syntax(path.message));
-    const parsed = parseMailParams(path.rest);
-    if (!parsed.ok) return this.send(parsed.reply);
-    const params = parsed.params;
-    if (path.mailbox?.utf8 && !params.smtputf8) return this.send(replies.utf8NotAllowed);
-    if (params.size !== undefined && params.size > this.config.maxMessageBytes) {
-      return this.send(replies.tooBig(this.config.maxMessageBytes));
-    }
-    const refusal = await this.handler.checkSender(this.info, path.mailbox, params);
+    const parsed = parseMailArgument(arg, this.config.maxMessageBytes);
+    if ("code" in parsed) return this.send(parsed);
+    const refusal = await this.handler.checkSender(this.info, parsed.from, parsed.params);
     if (refusal) return this.send(refusal);
-    this.tx = { id: newId(), from: path.mailbox, params, recipients: [], chunks: null };
+    this.tx = { id: newId(), from: parsed.from, params: parsed.params, recipients: [], chunks: null };
     this.send(replies.senderOk);
   }
 
   private async rcpt(arg: string): Promise<void> {
     const tx = this.tx;
     if (!tx) return this.send(replies.badSequence("Need MAIL command"));
-    if (!/^TO:/i.test(arg)) return this.send(replies.syntax("Syntax: RCPT TO:<address> [parameters]"));
-    const path = parsePath(arg.slice(3), { allowNull: false, utf8: tx.params.smtputf8 });
-    if (!path.ok) return this.send(path.reason === "utf8" ? replies.utf8NotAllowed : replies.syntax(path.message));
-    const parsed = parseRcptParams(path.rest);
-    if (!parsed.ok) return this.send(parsed.reply);
+    const parsed = parseRcptArgument(arg, tx.params.smtputf8);
+    if ("code" in parsed) return this.send(parsed);
     if (tx.recipients.length >= this.config.maxRecipients) return this.send(replies.tooManyRecipients);
-    const mailbox = path.mailbox!;
-    const refusal = await this.handler.checkRecipient(this.info, this.envelope(tx), mailbox, parsed.params);
+    const refusal = await this.handler.checkRecipient(this.info, this.envelope(tx), parsed.to, parsed.params);
     if (refusal) return this.send(refusal);
-    tx.recipients.push({ mailbox, params: parsed.params });
+    tx.recipients.push({ mailbox: parsed.to, params: parsed.params });
     this.send(replies.recipientOk);
   }
 
@@ -397,7 +329,7 @@ export class SmtpSession {
     this.tx = null;
     const envelope = this.envelope(tx);
     const trace = new TextEncoder().encode(receivedHeader(this.config.hostname, this.info, envelope, tx.id, new Date()));
-    const outcome = await this.handler.accept(this.info, envelope, concat2(trace, body), tx.id);
+    const outcome = await this.handler.accept(this.info, envelope, concat([trace, body]), tx.id);
     if (!outcome.ok) return this.send(outcome.reply);
     this.log("accepted", { session: this.sessionId, id: outcome.id, size: body.length, rcpts: envelope.recipients.length });
     this.send(replies.queued(outcome.id));
@@ -441,58 +373,33 @@ export class SmtpSession {
     }
     const [mech = "", initial, ...extra] = arg.split(" ");
     if (extra.length > 0) return this.send(replies.syntax("Syntax: AUTH mechanism [initial-response]"));
-    const mechanism = mech.toUpperCase();
-    if (mechanism === "PLAIN") {
-      this.authStep = { mechanism };
-      if (initial === undefined) return this.challenge("");
-      return this.continueAuth(initial === "=" ? "" : initial);
-    }
-    if (mechanism === "LOGIN") {
-      this.authStep = { mechanism, username: null };
-      if (initial === undefined) return this.challenge("Username:");
-      return this.continueAuth(initial);
-    }
-    this.send(replies.unknownMechanism);
+    const exchange = SaslExchange.open(mech);
+    if (!exchange) return this.send(replies.unknownMechanism);
+    this.sasl = exchange;
+    return this.authStep(exchange.begin(initial));
   }
 
-  private challenge(text: string): void {
-    this.mode = "auth";
-    this.send(replies.authChallenge(encodeBase64Text(text)));
-  }
-
-  private async continueAuth(line: string): Promise<void> {
-    const step = this.authStep!;
-    if (line === "*") {
-      this.endAuth();
-      return this.send(replies.authCancelled);
-    }
-    const decoded = decodeBase64Text(line);
-    if (decoded === null) {
-      this.endAuth();
-      return this.send(replies.badBase64);
-    }
-    if (step.mechanism === "LOGIN" && step.username === null) {
-      this.authStep = { mechanism: "LOGIN", username: decoded };
-      return this.challenge("Password:");
+  private async authStep(step: SaslStep): Promise<void> {
+    if (step.kind === "challenge") {
+      this.mode = "auth";
+      return this.send(replies.authChallenge(encodeBase64Text(step.text)));
     }
     this.endAuth();
-    const creds =
-      step.mechanism === "PLAIN"
-        ? parsePlain(decoded)
-        : { authzid: "", username: step.username!, password: decoded };
-    if (!creds) return this.send(replies.badBase64);
-    const outcome = await this.handler.authenticate(this.info, { mechanism: step.mechanism, ...creds });
+    if (step.kind === "cancelled") return this.send(replies.authCancelled);
+    if (step.kind === "malformed") return this.send(replies.badBase64);
+    const { kind: _, ...credentials } = step;
+    const outcome = await this.handler.authenticate(this.info, credentials);
     if (!outcome.ok) {
-      this.log("auth_failed", { session: this.sessionId, remote: this.peer.remoteAddress, user: creds.username });
+      this.log("auth_failed", { session: this.sessionId, remote: this.peer.remoteAddress, user: credentials.username });
       return this.send(outcome.reply);
     }
     this.authPrincipal = outcome.principal;
-    this.log("auth", { session: this.sessionId, user: creds.username });
+    this.log("auth", { session: this.sessionId, user: credentials.username });
     this.send(replies.authOk);
   }
 
   private endAuth(): void {
-    this.authStep = null;
+    this.sasl = null;
     if (this.mode === "auth") this.mode = "command";
   }
 
@@ -523,11 +430,4 @@ export class SmtpSession {
     this.out = "";
     this.transport.send(text);
   }
-}
-
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,6 +1,7 @@
 /** Runs an SmtpSession against scripted input and collects what it says. */
 import type { SubmissionHandler, TlsInfo } from "../../src/smtp/handler.ts";
-import { SmtpSession, type SessionConfig } from "../../src/smtp/session.ts";
+import { SmtpSession } from "../../src/smtp/session.ts";
+import type { SessionConfig } from "../../src/smtp/session-types.ts";
 import { MemoryHandler } from "./memory-handler.ts";
 
 export const baseConfig: SessionConfig = {
