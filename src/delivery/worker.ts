@@ -7,6 +7,7 @@ import type { Sql } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
+import { purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
@@ -41,6 +42,8 @@ export interface DeliveryConfig {
   relayOnly?: boolean;
   /** Keep upstream connections open between messages (not on Workers: a socket belongs to one invocation). */
   reuseConnections?: boolean;
+  /** How long finished messages stay for the status API before they are removed (0 keeps them). */
+  retentionMs?: number;
 }
 
 export interface DeliveryDeps {
@@ -69,6 +72,7 @@ interface Attempt {
 }
 
 const ROUTE_CACHE_MS = 5_000;
+const PURGE_EVERY_MS = 60_000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
@@ -129,8 +133,13 @@ export class DeliveryWorker {
 
   private async loop(): Promise<void> {
     const { config } = this.deps;
+    let nextPurge = 0;
     while (this.running) {
       this.kicked = false;
+      if (config.retentionMs && this.now() >= nextPurge) {
+        nextPurge = this.now() + PURGE_EVERY_MS;
+        await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+      }
       // Lease a little more than can run at once, so work is ready when a slot frees.
       const room = config.concurrency * 2 - this.slots.held;
       if (room > 0) {

@@ -56,8 +56,6 @@ export interface Submission {
   smtputf8?: boolean;
 }
 
-const domainOf = (address: string) => address.slice(address.lastIndexOf("@") + 1);
-
 export class Gateway {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -260,5 +258,3 @@ export class Gateway {
     };
   }
 }
-
-export { domainOf };

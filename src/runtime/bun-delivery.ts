@@ -28,6 +28,7 @@ export async function createDelivery(config: Config, hostname: string, database:
       perDestination: config.SMARTHOST_DELIVERY_PER_DESTINATION,
       leaseMs: config.SMARTHOST_DELIVERY_LEASE_SECONDS * 1000,
       pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
+      retentionMs: config.SMARTHOST_RETENTION_SECONDS * 1000,
     },
   });
 }

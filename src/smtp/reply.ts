@@ -13,10 +13,6 @@ export function reply(code: number, enhanced: string | undefined, ...lines: stri
   return { code, enhanced, lines: lines.length > 0 ? lines : [""] };
 }
 
-export const isPositive = (r: Reply): boolean => r.code >= 200 && r.code < 400;
-export const isTransient = (r: Reply): boolean => r.code >= 400 && r.code < 500;
-export const isPermanent = (r: Reply): boolean => r.code >= 500;
-
 /** Wire form: every line but the last uses "code-", the last "code ". */
 export function formatReply(r: Reply): string {
   const prefix = r.enhanced ? `${r.enhanced} ` : "";

@@ -1,0 +1,24 @@
+/**
+ * Finished messages (every recipient delivered or bounced) are kept for the status API
+ * for a while, then removed with their recipients and events — the queue does not grow
+ * without end. One statement per table, in one transaction.
+ */
+import type { Sql } from "../db/raw.ts";
+import type { GroupCommit } from "./group-commit.ts";
+
+const FINISHED = `SELECT id FROM messages m WHERE m.created_at < ?
+  AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'deferred'))
+  LIMIT ?`;
+
+/** Removes up to `max` finished messages accepted before `before`; returns how many. */
+export async function purgeFinished(writer: GroupCommit, before: number, max = 1000): Promise<number> {
+  return writer.write(async (sql: Sql) => {
+    const ids = (await sql.execute({ sql: FINISHED, args: [before, max] })).rows.map((r) => r.id as string);
+    if (ids.length === 0) return 0;
+    const list = ids.map(() => "?").join(", ");
+    await sql.execute({ sql: `DELETE FROM events WHERE message_id IN (${list})`, args: ids });
+    await sql.execute({ sql: `DELETE FROM recipients WHERE message_id IN (${list})`, args: ids });
+    await sql.execute({ sql: `DELETE FROM messages WHERE id IN (${list})`, args: ids });
+    return ids.length;
+  });
+}

@@ -1,0 +1,32 @@
+import { afterEach, expect, test } from "bun:test";
+import { createClient, type Client } from "@libsql/client";
+import { join } from "node:path";
+import { applyMigrations } from "../../../src/db/migrate.ts";
+import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { insertMessage } from "../../../src/queue/enqueue.ts";
+import { purgeFinished } from "../../../src/queue/retention.ts";
+import { removeDir, tempDir } from "../../support/relay.ts";
+
+let dir = "";
+let client: Client;
+afterEach(() => {
+  client?.close();
+  if (dir) removeDir(dir);
+});
+
+test("removes finished messages past retention, keeps queued and recent ones", async () => {
+  dir = tempDir();
+  client = createClient({ url: `file:${join(dir, "r.db")}` });
+  await applyMigrations(client);
+  const writer = new GroupCommit(client);
+  const msg = (id: string) => ({ id, accountId: "a", source: "smtp" as const, mailFrom: "a@b.c", raw: new TextEncoder().encode("x\r\n"), recipients: [{ address: "r@d.e", domain: "d.e" }], smtputf8: false });
+  await writer.write((sql) => insertMessage(sql, msg("old-done"), 1_000));
+  await writer.write((sql) => insertMessage(sql, msg("old-queued"), 1_000));
+  await writer.write((sql) => insertMessage(sql, msg("new-done"), 9_000));
+  await client.execute("UPDATE recipients SET state = 'delivered' WHERE message_id IN ('old-done', 'new-done')");
+  expect(await purgeFinished(writer, 5_000)).toBe(1);
+  const left = (await client.execute("SELECT id FROM messages ORDER BY id")).rows.map((r) => r.id);
+  expect(left).toEqual(["new-done", "old-queued"]);
+  expect(Number((await client.execute("SELECT count(*) AS n FROM events WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
+  expect(Number((await client.execute("SELECT count(*) AS n FROM recipients WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
+});
