@@ -8,7 +8,8 @@
  */
 import { ehloKeywords, parseMailArgument, parseRcptArgument } from "./arguments.ts";
 import { ChunkReader } from "./chunk-reader.ts";
-import { concat, DotDecoder, type DataProblem } from "./dot-decoder.ts";
+import { concat } from "./dot-decoder.ts";
+import { chunkBody, dataBody, type BodyIntake } from "./body.ts";
 import type { Envelope, EnvelopeRecipient, Principal, SessionInfo, SubmissionHandler, TlsInfo } from "./handler.ts";
 import { newId } from "./ids.ts";
 import type { MailParams } from "./params.ts";
@@ -21,7 +22,7 @@ import { LineFramer } from "./command-line.ts";
 const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH"]);
 const EMPTY = new Uint8Array(0);
 
-type Mode = "greeting" | "command" | "auth" | "data" | "bdat" | "tls" | "closed";
+type Mode = "greeting" | "command" | "auth" | "body" | "tls" | "closed";
 
 interface Transaction {
   readonly id: string;
@@ -47,10 +48,7 @@ export class SmtpSession {
   private identified = false;
   private tx: Transaction | null = null;
   private sasl: SaslExchange | null = null;
-  private dot: DotDecoder | null = null;
-  private bdatReader: ChunkReader | null = null;
-  private bdatLast = false;
-  private bdatRefusal: Reply | null = null;
+  private body: BodyIntake | null = null;
   readonly sessionId = newId(8);
 
   constructor(
@@ -122,7 +120,7 @@ export class SmtpSession {
   private async run(): Promise<void> {
     this.active = true;
     try {
-      while (this.buf.length > 0 && (this.mode === "command" || this.mode === "auth" || this.mode === "data" || this.mode === "bdat")) {
+      while (this.buf.length > 0 && (this.mode === "command" || this.mode === "auth" || this.mode === "body")) {
         if (!(await this.step())) break;
       }
     } catch (err) {
@@ -136,18 +134,18 @@ export class SmtpSession {
 
   /** Processes one unit of input; false when more input is needed. */
   private async step(): Promise<boolean> {
-    if (this.mode === "data") {
-      const dot = this.dot!;
-      this.buf = this.buf.subarray(dot.feed(this.buf));
-      if (!dot.done) return false;
-      await this.finishData(dot);
-      return true;
-    }
-    if (this.mode === "bdat") {
-      const reader = this.bdatReader!;
-      this.buf = this.buf.subarray(reader.feed(this.buf));
-      if (!reader.chunkDone) return false;
-      await this.finishChunk();
+    if (this.mode === "body") {
+      const body = this.body!;
+      this.buf = this.buf.subarray(body.feed(this.buf));
+      if (!body.done) return false;
+      this.mode = "command";
+      this.body = null;
+      const end = body.end();
+      if (end.kind === "message") await this.commit(end.bytes);
+      else {
+        if (end.endsTransaction) this.tx = null;
+        this.send(end.reply);
+      }
       return true;
     }
     const line = this.takeLine();
@@ -272,56 +270,20 @@ export class SmtpSession {
     if (!tx) return this.send(replies.badSequence("Need MAIL command"));
     if (tx.chunks) return this.send(replies.badSequence("DATA cannot follow BDAT"));
     if (tx.recipients.length === 0) return this.send(replies.noValidRecipients);
-    this.dot = new DotDecoder(this.config.maxMessageBytes);
-    this.mode = "data";
+    this.body = dataBody(this.config.maxMessageBytes);
+    this.mode = "body";
     this.send(replies.startData);
-  }
-
-  private async finishData(dot: DotDecoder): Promise<void> {
-    this.mode = "command";
-    this.dot = null;
-    const message = dot.message();
-    if (!message) return this.refuseMessage(dot.problem!);
-    await this.commit(message);
   }
 
   private bdat(arg: string): void {
     const m = /^(\d{1,15})(?: +(LAST))? *$/i.exec(arg);
     // Without a size the chunk cannot be skipped, so the dialog cannot stay in step.
     if (!m) return this.closeWith(replies.syntax("Syntax: BDAT size [LAST]"));
-    const size = Number(m[1]);
     const tx = this.tx;
-    this.bdatLast = m[2] !== undefined;
-    this.bdatRefusal = !tx
-      ? replies.badSequence("Need MAIL command")
-      : tx.recipients.length === 0
-        ? replies.noValidRecipients
-        : null;
-    // A refused chunk is still read (RFC 3030 §2), into a reader that keeps nothing.
-    this.bdatReader = tx && !this.bdatRefusal ? (tx.chunks ??= new ChunkReader(this.config.maxMessageBytes)) : new ChunkReader(0);
-    this.bdatReader.begin(size);
-    this.mode = "bdat";
-  }
-
-  private async finishChunk(): Promise<void> {
-    this.mode = "command";
-    const reader = this.bdatReader!;
-    this.bdatReader = null;
-    if (this.bdatRefusal) return this.send(this.bdatRefusal);
-    if (reader.problem === "too-big") {
-      this.tx = null;
-      return this.send(replies.tooBig(this.config.maxMessageBytes));
-    }
-    if (!this.bdatLast) return this.send(replies.chunkOk(reader.totalSize));
-    const message = reader.finish();
-    if (!message) return this.refuseMessage(reader.problem!);
-    await this.commit(message);
-  }
-
-  private refuseMessage(problem: DataProblem): void {
-    this.tx = null;
-    if (problem === "too-big") return this.send(replies.tooBig(this.config.maxMessageBytes));
-    this.send(problem === "line-too-long" ? replies.messageLineTooLong : replies.messageBareLineEnding);
+    const refusal = !tx ? replies.badSequence("Need MAIL command") : tx.recipients.length === 0 ? replies.noValidRecipients : null;
+    const reader = tx && !refusal ? (tx.chunks ??= new ChunkReader(this.config.maxMessageBytes)) : null;
+    this.body = chunkBody(reader, Number(m[1]), m[2] !== undefined, refusal, this.config.maxMessageBytes);
+    this.mode = "body";
   }
 
   private async commit(body: Uint8Array): Promise<void> {
