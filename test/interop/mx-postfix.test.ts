@@ -19,7 +19,10 @@ beforeAll(async () => {
   requireTool("swaks");
   dir = tempDir();
   sink = await startUpstream();
-  postfix = await startPostfix({ port: await freeTcpPort(), relayTo: sink.port, relayDomains: "dest.test" });
+  // A free port can be taken between choosing it and Postfix binding it: try another once.
+  postfix = await startPostfix({ port: await freeTcpPort(), relayTo: sink.port, relayDomains: "dest.test" }).catch(async () =>
+    startPostfix({ port: await freeTcpPort(), relayTo: sink.port, relayDomains: "dest.test" }),
+  );
   dns = await startDnsmasq({ mx: [["dest.test", "mx.dest.test", 10]], hosts: [["mx.dest.test", "127.0.0.1"]] });
   tenant = await addTenant(dir);
   relay = await startRelay(dir, {
