@@ -42,7 +42,8 @@ const noResolver: Resolver = {
 function build(env: Env): Isolate {
   const config = loadConfig(env);
   const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
-  const writer = new GroupCommit(database.sql);
+  // No group commit across requests: each request drives its own transactions.
+  const writer = new GroupCommit(database.sql, { batching: false });
   const hostname = config.SMARTHOST_HOSTNAME || "smarthost.workers";
   const delivery = new DeliveryWorker({
     db: database.db,
@@ -71,6 +72,9 @@ function build(env: Env): Isolate {
   return { config, database, app, delivery };
 }
 
+// The routes that commit a new message.
+const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
+
 const deliver = (i: Isolate) => i.delivery.drainOnce().catch((err) => log("delivery_error", { error: String(err) }));
 
 export default {
@@ -78,7 +82,7 @@ export default {
     isolate ??= build(env);
     const response = await isolate.app.fetch(request);
     // Deliver right after an accept, within this invocation's lifetime.
-    if (request.method === "POST" && response.status >= 200 && response.status < 300) ctx.waitUntil(deliver(isolate));
+    if (request.method === "POST" && ACCEPTS.test(new URL(request.url).pathname) && response.ok) ctx.waitUntil(deliver(isolate));
     return response;
   },
   async scheduled(_event: unknown, env: Env, ctx: Ctx): Promise<void> {

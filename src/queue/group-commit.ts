@@ -20,7 +20,14 @@ export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
 
-  constructor(private readonly client: SqlDatabase, private readonly maxBatch = 256) {}
+  /**
+   * `batching: false` gives every write its own transaction, run at once by its caller: on
+   * Workers a transaction must be driven by the request that needs it, never by another.
+   */
+  constructor(
+    private readonly client: SqlDatabase,
+    private readonly options: { batching?: boolean; maxBatch?: number } = {},
+  ) {}
 
   /**
    * Runs `run` in the next group transaction. `isolated` jobs may fail on purpose (a limit
@@ -28,7 +35,12 @@ export class GroupCommit {
    */
   write<T>(run: (sql: Sql) => Promise<T>, isolated = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, isolated, resolve: resolve as (v: unknown) => void, reject });
+      const job: Job = { run, isolated, resolve: resolve as (v: unknown) => void, reject };
+      if (this.options.batching === false) {
+        void this.commit([job]);
+        return;
+      }
+      this.queue.push(job);
       if (!this.running) {
         this.running = true;
         // Embedded libSQL runs synchronously: without yielding once, no other write could
@@ -40,7 +52,7 @@ export class GroupCommit {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.maxBatch));
+      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.options.maxBatch ?? 256));
     } finally {
       this.running = false;
     }

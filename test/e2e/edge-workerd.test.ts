@@ -54,6 +54,8 @@ afterAll(async () => {
 test("SMTP into a Bun ingress node, accepted by the Worker, delivered by it over cloudflare:sockets", async () => {
   const reply = await smtplibSend(ingress.smtpPort, tenant.username, tenant.password, "app@example.com", ["someone@dest.test"], "From: app@example.com\r\nSubject: via the edge\r\n\r\nhello from workerd\r\n");
   const id = /queued as (\S+)/.exec(reply)?.[1];
+  // Give wrangler a moment to print what the Worker logged before showing it.
+  if (!id) await Bun.sleep(1500);
   if (!id) throw new Error(`no 250 from the ingress node (${reply}); Worker log:\n${worker.logs().slice(-4000)}\ningress log:\n${ingress.logs().slice(-2000)}`);
   await waitFor("the Worker's delivery", () => upstream.received.length >= 1 || undefined, 30_000);
   const got = upstream.received[0]!;
@@ -76,7 +78,10 @@ test("the Worker serves the JSON API and the cron delivers what is due", async (
     headers: { authorization: `Bearer ${tenant.apiKey}` },
     body: JSON.stringify({ from: "app@example.com", to: ["json@dest.test"], subject: "json at the edge", text: "built in workerd" }),
   });
-  if (res.status !== 202) console.log(await res.text(), worker.logs().slice(-3000));
+  if (res.status !== 202) {
+    await Bun.sleep(1500);
+    console.log(await res.text(), worker.logs().slice(-3000));
+  }
   expect(res.status).toBe(202);
   await fetch(`${worker.url}/__scheduled`);
   await waitFor("JSON message delivered", () => upstream.received.length > before || undefined, 30_000);

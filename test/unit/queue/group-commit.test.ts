@@ -50,3 +50,11 @@ test("a job that fails unexpectedly fails its whole batch: nothing is acknowledg
   expect(await count()).toBe(0);
   expect(await g.write(insert("later"))).toBe("later");
 });
+
+test("without batching every write is its own transaction (Workers)", async () => {
+  await setup();
+  const g = new GroupCommit(client, { batching: false });
+  const settled = await Promise.allSettled([g.write(insert("one")), g.write(insert("one"))]);
+  expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected"]);
+  expect(await count()).toBe(1);
+});
