@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
@@ -16,6 +17,8 @@ let dir: string;
 let hrana: HranaServer;
 let worker: WranglerDev;
 let upstream: Upstream;
+let starttlsUpstream: Upstream;
+let implicitUpstream: Upstream;
 let ingress: Relay;
 let tenant: Tenant;
 
@@ -23,6 +26,12 @@ beforeAll(async () => {
   dir = tempDir();
   hrana = startHranaServer(join(dir, "edge.db"));
   upstream = await startUpstream({ hideStartTls: true });
+  starttlsUpstream = await startUpstream();
+  implicitUpstream = await startUpstream({ secure: true });
+  // workerd always verifies certificates; it reads its roots from SSL_CERT_FILE, so the
+  // test's CA joins the system bundle for this run only.
+  const bundle = join(dir, "ca-bundle.pem");
+  writeFileSync(bundle, `${readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8")}\n${starttlsUpstream.cert}`);
   // The CLI (Bun) administers the same remote database the Worker uses.
   const remote = { SMARTHOST_DB_URL: hrana.url };
   tenant = await (async () => {
@@ -32,9 +41,14 @@ beforeAll(async () => {
     await cliOk(dir, ["sender", "allow", account, "example.com"], remote);
     const apiKey = await cliOk(dir, ["key", "add", account], remote);
     await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`], remote);
+    await cliOk(dir, ["route", "add", "starttls.test", `smtp://localhost:${starttlsUpstream.port}?tls=required`], remote);
+    await cliOk(dir, ["route", "add", "implicit.test", `smtps://localhost:${implicitUpstream.port}`], remote);
     return { account, username: "edgeuser", password: "edge-password-1", apiKey };
   })();
-  worker = await startWranglerDev({ SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test" });
+  worker = await startWranglerDev(
+    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test" },
+    { SSL_CERT_FILE: bundle },
+  );
   ingress = await startRelay(tempDir(), {
     SMARTHOST_GATEWAY_URL: worker.url,
     SMARTHOST_GATEWAY_TOKEN: "edge-shared-token",
@@ -47,6 +61,8 @@ afterAll(async () => {
   await ingress?.stop();
   await worker?.stop();
   await upstream?.close();
+  await starttlsUpstream?.close();
+  await implicitUpstream?.close();
   await hrana?.stop();
   removeDir(dir);
 });
@@ -86,6 +102,21 @@ test("the Worker serves the JSON API and the cron delivers what is due", async (
   await fetch(`${worker.url}/__scheduled`);
   await waitFor("JSON message delivered", () => upstream.received.length > before || undefined, 30_000);
   expect(upstream.received.at(-1)!.raw.toString()).toContain("Subject: json at the edge");
+}, 60_000);
+
+test("the Worker delivers over STARTTLS and over implicit TLS, certificates verified", async () => {
+  for (const domain of ["starttls.test", "implicit.test"]) {
+    const res = await fetch(`${worker.url}/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      body: JSON.stringify({ from: "app@example.com", to: [`x@${domain}`], subject: `tls to ${domain}`, text: "secure" }),
+    });
+    expect(res.status).toBe(202);
+  }
+  await waitFor("both TLS deliveries", () => (starttlsUpstream.received.length >= 1 && implicitUpstream.received.length >= 1) || undefined, 30_000);
+  expect(starttlsUpstream.received[0]!.secure).toBe(true);
+  expect(implicitUpstream.received[0]!.secure).toBe(true);
+  expect(starttlsUpstream.received[0]!.raw.toString()).toContain("Subject: tls to starttls.test");
 }, 60_000);
 
 test("wrangler builds the Worker bundle (what `wrangler deploy` uploads)", async () => {

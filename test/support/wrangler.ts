@@ -11,7 +11,7 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-export async function startWranglerDev(vars: Record<string, string>): Promise<WranglerDev> {
+export async function startWranglerDev(vars: Record<string, string>, env: Record<string, string> = {}): Promise<WranglerDev> {
   const port = await freeTcpPort();
   const inspector = await freeTcpPort();
   const args = [join(ROOT, "node_modules", ".bin", "wrangler"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--test-scheduled", "--show-interactive-dev-session=false"];
@@ -19,7 +19,7 @@ export async function startWranglerDev(vars: Record<string, string>): Promise<Wr
   const proc = Bun.spawn(args, {
     cwd: ROOT,
     // No lookups or telemetry off the machine.
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
