@@ -1,27 +1,16 @@
 /** Who may send what: sender rules, AUTH throttling, idempotency across HTTP and SMTP. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { addTenant, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { describe, expect, test } from "bun:test";
+import { addTenant, openDb, removeDir, startRelay, tempDir, useRelay } from "../support/relay.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
 
-let dir: string;
-let relay: Relay;
-let tenant: Tenant;
-
-beforeAll(async () => {
-  dir = tempDir();
-  tenant = await addTenant(dir);
+const f = useRelay({ SMARTHOST_ALLOW_INSECURE_AUTH: "true" }, async (dir) => {
   await addTenant(dir, { account: "other", username: "mallory" });
-  relay = await startRelay(dir, { SMARTHOST_ALLOW_INSECURE_AUTH: "true" });
-});
-afterAll(async () => {
-  await relay.stop();
-  removeDir(dir);
 });
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-async function session(user = tenant.username, password = tenant.password): Promise<RawSmtp> {
-  const c = await RawSmtp.open(relay.smtpPort);
+async function session(user = f.tenant.username, password = f.tenant.password): Promise<RawSmtp> {
+  const c = await RawSmtp.open(f.relay.smtpPort);
   await c.replies(1);
   c.write("EHLO policy.test\r\n");
   await c.replies(1);
@@ -56,7 +45,7 @@ describe("sender rules", () => {
 
 describe("AUTH throttling", () => {
   test("slows repeated failures, keeps the connection for three, then refuses even the right password", async () => {
-    const c = await RawSmtp.open(relay.smtpPort);
+    const c = await RawSmtp.open(f.relay.smtpPort);
     await c.replies(1);
     c.write("EHLO guess.test\r\n");
     await c.replies(1);
@@ -69,30 +58,30 @@ describe("AUTH throttling", () => {
     }
     // Later failures are answered more slowly than the first.
     expect(times[3]!).toBeGreaterThan(times[0]! + 800);
-    const r = await say(c, `AUTH PLAIN ${b64(`\0mallory\0${tenant.password}`)}\r\n`);
+    const r = await say(c, `AUTH PLAIN ${b64(`\0mallory\0${f.tenant.password}`)}\r\n`);
     expect(r).toStartWith("454 4.7.0");
     c.close();
-    const db = openDb(relay.dbUrl);
+    const db = openDb(f.relay.dbUrl);
     const rows = (await db.execute("SELECT key, count FROM auth_failures ORDER BY key")).rows;
     db.close();
     expect(rows.map((r) => r.key)).toEqual(["ip:127.0.0.1", "user:mallory"]);
   }, 30_000);
 
   test("refuses an authzid other than the user", async () => {
-    const c = await RawSmtp.open(relay.smtpPort);
+    const c = await RawSmtp.open(f.relay.smtpPort);
     await c.replies(1);
     c.write("EHLO z.test\r\n");
     await c.replies(1);
-    expect(await say(c, `AUTH PLAIN ${b64(`mallory\0${tenant.username}\0${tenant.password}`)}\r\n`)).toStartWith("535");
+    expect(await say(c, `AUTH PLAIN ${b64(`mallory\0${f.tenant.username}\0${f.tenant.password}`)}\r\n`)).toStartWith("535");
     c.close();
   });
 });
 
 describe("idempotency", () => {
   test("the same key over HTTP then SMTP yields one message", async () => {
-    const res = await fetch(`${relay.http}/v1/messages`, {
+    const res = await fetch(`${f.relay.http}/v1/messages`, {
       method: "POST",
-      headers: { authorization: `Bearer ${tenant.apiKey}`, "content-type": "application/json", "idempotency-key": "order-4711" },
+      headers: { authorization: `Bearer ${f.tenant.apiKey}`, "content-type": "application/json", "idempotency-key": "order-4711" },
       body: JSON.stringify({ from: "alice@example.com", to: ["bob@dest.test"], subject: "once", text: "only once" }),
     });
     expect(res.status).toBe(202);
@@ -104,7 +93,7 @@ describe("idempotency", () => {
     const r = await say(c, "From: alice@example.com\r\nSmarthost-Idempotency-Key: order-4711\r\nSubject: once\r\n\r\nagain\r\n.\r\n");
     expect(r).toBe(`250 2.0.0 Ok: queued as ${id}`);
     c.close();
-    const db = openDb(relay.dbUrl);
+    const db = openDb(f.relay.dbUrl);
     const n = (await db.execute({ sql: "SELECT count(*) AS n FROM messages WHERE idempotency_key = ?", args: ["order-4711"] })).rows[0]!.n;
     db.close();
     expect(Number(n)).toBe(1);
@@ -112,13 +101,13 @@ describe("idempotency", () => {
 
   test("keys are per account", async () => {
     const post = (key: string) =>
-      fetch(`${relay.http}/v1/messages`, {
+      fetch(`${f.relay.http}/v1/messages`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "idempotency-key": "shared-key" },
         body: JSON.stringify({ from: "x@example.com", to: ["bob@dest.test"], text: "t" }),
       }).then((r) => r.json() as Promise<{ id: string }>);
-    const otherKey = (await import("../support/relay.ts")).cliOk(dir, ["key", "add", "other"]);
-    const a = await post(tenant.apiKey);
+    const otherKey = (await import("../support/relay.ts")).cliOk(f.dir, ["key", "add", "other"]);
+    const a = await post(f.tenant.apiKey);
     const b = await post(await otherKey);
     expect(a.id).not.toBe(b.id);
   });

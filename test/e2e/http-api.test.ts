@@ -1,32 +1,20 @@
 /** The HTTP API on the running relay: submissions, precise 4xx JSON errors, status, health, metrics. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { addTenant, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { describe, expect, test } from "bun:test";
+import { addTenant, openDb, removeDir, tempDir, useRelay } from "../support/relay.ts";
 
-let dir: string;
-let relay: Relay;
-let tenant: Tenant;
-
-beforeAll(async () => {
-  dir = tempDir();
-  tenant = await addTenant(dir);
-  relay = await startRelay(dir, { SMARTHOST_MAX_MESSAGE_BYTES: "100000" });
-});
-afterAll(async () => {
-  await relay.stop();
-  removeDir(dir);
-});
+const f = useRelay({ SMARTHOST_MAX_MESSAGE_BYTES: "100000" });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${relay.http}${path}`, {
+  const res = await fetch(`${f.relay.http}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${tenant.apiKey}`, "content-type": "application/json", ...headers },
+    headers: { authorization: `Bearer ${f.tenant.apiKey}`, "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 
 async function storedRaw(id: string): Promise<string> {
-  const db = openDb(relay.dbUrl);
+  const db = openDb(f.relay.dbUrl);
   const row = (await db.execute({ sql: "SELECT raw FROM messages WHERE id = ?", args: [id] })).rows[0]!;
   db.close();
   return Buffer.from(row.raw as ArrayBuffer).toString("utf8");
@@ -55,7 +43,7 @@ describe("POST /v1/messages", () => {
     expect(raw.toLowerCase()).not.toContain("bcc");
     expect(raw).not.toContain("hidden.test");
     expect(raw).not.toMatch(/[^\r]\n/);
-    const s = await fetch(`${relay.http}/v1/messages/${r.body.id}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    const s = await fetch(`${f.relay.http}/v1/messages/${r.body.id}`, { headers: { authorization: `Bearer ${f.tenant.apiKey}` } });
     const view = (await s.json()) as { recipients: { address: string }[]; events: { type: string }[] };
     expect(view.recipients.map((x) => x.address)).toEqual(["bob@dest.test", "carol@dest.test", "dave@hidden.test"]);
     expect(view.events[0]!.type).toBe("accepted");
@@ -95,7 +83,7 @@ describe("POST /v1/messages", () => {
   });
 
   test("401 without a key, 403 for a sender the account may not use", async () => {
-    const none = await fetch(`${relay.http}/v1/messages`, { method: "POST", body: JSON.stringify(ok) });
+    const none = await fetch(`${f.relay.http}/v1/messages`, { method: "POST", body: JSON.stringify(ok) });
     expect(none.status).toBe(401);
     expect(((await none.json()) as any).error.code).toBe("unauthenticated");
     const wrong = await post("/v1/messages", ok, { authorization: "Bearer sh_AAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
@@ -131,13 +119,13 @@ describe("POST /v1/messages/raw", () => {
 
 describe("status, health and metrics", () => {
   test("GET /v1/messages/:id is 404 for an unknown id and for another account's message", async () => {
-    const r = await fetch(`${relay.http}/v1/messages/NOPE`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    const r = await fetch(`${f.relay.http}/v1/messages/NOPE`, { headers: { authorization: `Bearer ${f.tenant.apiKey}` } });
     expect(r.status).toBe(404);
   });
 
   test("healthz answers and metrics are Prometheus text", async () => {
-    expect((await fetch(`${relay.http}/healthz`)).status).toBe(200);
-    const text = await (await fetch(`${relay.http}/metrics`)).text();
+    expect((await fetch(`${f.relay.http}/healthz`)).status).toBe(200);
+    const text = await (await fetch(`${f.relay.http}/metrics`)).text();
     expect(text).toMatch(/smarthost_messages_accepted_total\{source="http"\} \d+/);
     expect(text).toMatch(/smarthost_submissions_rejected_total\{reason="sender_denied"\} \d+/);
     expect(text).toMatch(/smarthost_queue_recipients\{state="queued"\} \d+/);

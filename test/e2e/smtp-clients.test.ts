@@ -1,27 +1,15 @@
 /** The running relay against real SMTP clients: Python's smtplib, nodemailer, openssl. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { connect as tlsConnect } from "node:tls";
-import { addTenant, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { addTenant, openDb, removeDir, tempDir, useRelay } from "../support/relay.ts";
 import { PY_PRELUDE, python } from "../support/python.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
 
-let dir: string;
-let relay: Relay;
-let tenant: Tenant;
-
-beforeAll(async () => {
-  dir = tempDir();
-  tenant = await addTenant(dir);
-  relay = await startRelay(dir);
-});
-afterAll(async () => {
-  await relay.stop();
-  removeDir(dir);
-});
+const f = useRelay();
 
 async function messageCount(): Promise<number> {
-  const db = openDb(relay.dbUrl);
+  const db = openDb(f.relay.dbUrl);
   try {
     return Number((await db.execute("SELECT count(*) AS n FROM messages")).rows[0]!.n);
   } finally {
@@ -30,7 +18,7 @@ async function messageCount(): Promise<number> {
 }
 
 async function status(id: string) {
-  const res = await fetch(`${relay.http}/v1/messages/${id}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+  const res = await fetch(`${f.relay.http}/v1/messages/${id}`, { headers: { authorization: `Bearer ${f.tenant.apiKey}` } });
   return { code: res.status, body: (await res.json()) as { recipients: { address: string; state: string }[]; mail_from: string } };
 }
 
@@ -48,7 +36,7 @@ s.rcpt('bob@dest.test')
 code, msg = s.data('From: alice@example.com\\r\\nTo: bob@dest.test\\r\\nSubject: t\\r\\n\\r\\nhello\\r\\n')
 s.quit()
 out({'tls': tls, 'auth': auth, 'data': [code, msg.decode()]})`,
-      [relay.smtpPort, tenant.username, tenant.password],
+      [f.relay.smtpPort, f.tenant.username, f.tenant.password],
     );
     expect(r.tls).toBe(220);
     expect(r.auth).toBe(235);
@@ -71,7 +59,7 @@ s.rcpt('χρήστης@παράδειγμα.δοκιμή')
 code, text = s.data(msg)
 s.quit()
 out([code, text.decode()])`,
-      [relay.smtpsPort, tenant.username, tenant.password],
+      [f.relay.smtpsPort, f.tenant.username, f.tenant.password],
     );
     expect(r[0]).toBe(250);
     const id = /queued as (\S+)/.exec(r[1])![1]!;
@@ -90,7 +78,7 @@ s.send(b'MAIL FROM:<alice@example.com>\\r\\nRSET\\r\\nNOOP\\r\\nRCPT TO:<x@dest.
 codes = [s.getreply()[0] for _ in range(4)]
 s.quit()
 out(codes)`,
-      [relay.smtpPort, tenant.username, tenant.password],
+      [f.relay.smtpPort, f.tenant.username, f.tenant.password],
     );
     expect(r).toEqual([250, 250, 250, 503]);
   });
@@ -103,7 +91,7 @@ s.ehlo()
 offered = s.has_extn('auth')
 code, text = s.docmd('AUTH', 'PLAIN ' + base64.b64encode(b'\\0alice\\0x').decode())
 out({'offered': offered, 'code': code, 'text': text.decode()})`,
-      [relay.smtpPort],
+      [f.relay.smtpPort],
     );
     expect(r.offered).toBe(false);
     expect(r.code).toBe(530);
@@ -119,7 +107,7 @@ describe("nodemailer", () => {
         port,
         secure,
         requireTLS: !secure,
-        auth: { user: tenant.username, pass: tenant.password },
+        auth: { user: f.tenant.username, pass: f.tenant.password },
         tls: { rejectUnauthorized: false },
       })
       .sendMail({
@@ -132,7 +120,7 @@ describe("nodemailer", () => {
       });
 
   test("sends over STARTTLS with AUTH; Bcc stays in the envelope", async () => {
-    const info = await send(relay.smtpPort, false);
+    const info = await send(f.relay.smtpPort, false);
     expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as /);
     expect(info.accepted).toEqual(["carol@dest.test", "dave@dest.test"]);
     const id = /queued as (\S+)/.exec(info.response)![1]!;
@@ -140,13 +128,13 @@ describe("nodemailer", () => {
   });
 
   test("sends over implicit TLS", async () => {
-    expect((await send(relay.smtpsPort, true)).response).toStartWith("250 2.0.0");
+    expect((await send(f.relay.smtpsPort, true)).response).toStartWith("250 2.0.0");
   });
 });
 
 describe("STARTTLS", () => {
   test("openssl s_client negotiates TLS and gets an EHLO reply inside it", async () => {
-    const proc = Bun.spawn(["openssl", "s_client", "-starttls", "smtp", "-connect", `127.0.0.1:${relay.smtpPort}`, "-quiet", "-ign_eof"], {
+    const proc = Bun.spawn(["openssl", "s_client", "-starttls", "smtp", "-connect", `127.0.0.1:${f.relay.smtpPort}`, "-quiet", "-ign_eof"], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
@@ -165,7 +153,7 @@ describe("STARTTLS", () => {
   });
 
   test("a command injected behind STARTTLS is not answered inside TLS", async () => {
-    const raw = await RawSmtp.open(relay.smtpPort);
+    const raw = await RawSmtp.open(f.relay.smtpPort);
     await raw.replies(1);
     raw.write("EHLO inject.test\r\n");
     await raw.replies(1);
@@ -188,7 +176,7 @@ describe("STARTTLS", () => {
 describe("no open relay", () => {
   test("an unauthenticated client cannot relay and nothing is stored", async () => {
     const before = await messageCount();
-    const raw = await RawSmtp.open(relay.smtpPort);
+    const raw = await RawSmtp.open(f.relay.smtpPort);
     await raw.replies(1);
     raw.write("EHLO open.test\r\n");
     await raw.replies(1);

@@ -3,6 +3,7 @@
  * with its own data folder and libSQL file, and runs CLI commands against the same
  * database. Every process started here is stopped by PID.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { createClient, type Client } from "@libsql/client";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -137,4 +138,29 @@ export function openDb(dbUrl: string): Client {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+export interface RelayFixture {
+  dir: string;
+  relay: Relay;
+  tenant: Tenant;
+}
+
+/**
+ * A relay for a whole test file: a temp folder, the "acme" tenant (plus whatever `prepare`
+ * adds), the server started before the tests and stopped and removed after them.
+ */
+export function useRelay(env: Record<string, string> = {}, prepare?: (dir: string) => Promise<void>): RelayFixture {
+  const f = {} as RelayFixture;
+  beforeAll(async () => {
+    f.dir = tempDir();
+    f.tenant = await addTenant(f.dir);
+    await prepare?.(f.dir);
+    f.relay = await startRelay(f.dir, env);
+  });
+  afterAll(async () => {
+    await f.relay?.stop();
+    if (f.dir) removeDir(f.dir);
+  });
+  return f;
 }
