@@ -4,6 +4,7 @@
  * header injection cannot happen whatever the MIME builder does.
  */
 import * as v from "valibot";
+import { BASE64 } from "../util/bytes.ts";
 
 const UNSAFE = /[\r\n\0\u2028\u2029\u0085]/;
 const safe = (what: string) => v.check((s: string) => !UNSAFE.test(s), `${what} must not contain line breaks or NUL`);
@@ -11,7 +12,6 @@ const safe = (what: string) => v.check((s: string) => !UNSAFE.test(s), `${what} 
 const headerText = (what: string, max = 998) => v.pipe(v.string(`${what} must be a string`), v.maxLength(max, `${what} is too long`), safe(what));
 const addressText = v.pipe(v.string("address must be a string"), v.minLength(3, "address is too short"), v.maxLength(998, "address is too long"), safe("address"));
 const addressList = (field: string) => v.optional(v.pipe(v.array(addressText, `${field} must be an array of addresses`), v.maxLength(1000, `${field} has too many addresses`)), []);
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const base64 = (what: string) => v.pipe(v.string(`${what} must be a base64 string`), v.transform((s) => s.replace(/\s+/g, "")), v.regex(BASE64, `${what} must be valid base64`));
 
 // RFC 5322 §3.6.8 field-name: printable ASCII except ":".

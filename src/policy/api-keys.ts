@@ -2,7 +2,8 @@
  * HTTP API keys: "sh_<id>_<secret>", 256 random bits of secret. The id is visible (for
  * listing and lookup); only the SHA-256 of the whole key is stored, and the key is shown once.
  */
-import { base64url, constantTimeEqual } from "./passwords.ts";
+import { base64url } from "../util/bytes.ts";
+import { constantTimeEqual } from "./passwords.ts";
 
 export interface NewApiKey {
   id: string;

@@ -7,6 +7,7 @@
  */
 import { argon2id as argon2Wasm } from "hash-wasm";
 import { argon2id as argon2Js } from "@noble/hashes/argon2.js";
+import { base64ToBytes, base64url, bytesToBase64, equalBytes } from "../util/bytes.ts";
 
 interface Params {
   m: number;
@@ -32,8 +33,8 @@ async function argon2(password: string, salt: Uint8Array, params: Params, length
   return argon2Js(password, salt, { t: params.t, m: params.m, p: params.p, dkLen: length });
 }
 
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, "");
-const unb64 = (s: string) => Uint8Array.from(atob(s + "=".repeat((4 - (s.length % 4)) % 4)), (c) => c.charCodeAt(0));
+// PHC strings carry base64 without padding.
+const b64 = (bytes: Uint8Array) => bytesToBase64(bytes).replace(/=+$/, "");
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
@@ -44,11 +45,9 @@ export async function hashPassword(password: string): Promise<string> {
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
   if (!m) return false;
-  const expected = unb64(m[5]!);
-  const actual = await argon2(password, unb64(m[4]!), { m: Number(m[1]), t: Number(m[2]), p: Number(m[3]) }, expected.length);
-  let diff = actual.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) diff |= (actual[i] ?? 0) ^ expected[i]!;
-  return diff === 0;
+  const expected = base64ToBytes(m[5]!);
+  const actual = await argon2(password, base64ToBytes(m[4]!), { m: Number(m[1]), t: Number(m[2]), p: Number(m[3]) }, expected.length);
+  return equalBytes(actual, expected);
 }
 
 let dummy: Promise<string> | null = null;
@@ -65,18 +64,7 @@ export function generatePassword(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(24)));
 }
 
-export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** Equal-length comparison whose time does not depend on where strings differ. */
+/** String comparison whose time does not depend on where the strings differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ea = new TextEncoder().encode(a);
-  const eb = new TextEncoder().encode(b);
-  let diff = ea.length ^ eb.length;
-  const n = Math.max(ea.length, eb.length);
-  for (let i = 0; i < n; i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0);
-  return diff === 0;
+  return equalBytes(new TextEncoder().encode(a), new TextEncoder().encode(b));
 }

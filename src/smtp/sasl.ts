@@ -1,24 +1,18 @@
 /** SASL PLAIN (RFC 4616) and LOGIN decoding for SMTP AUTH (RFC 4954). */
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { BASE64, base64ToBytes, bytesToBase64 } from "../util/bytes.ts";
 
 /** Strict base64 → UTF-8 text; null when either layer is malformed. */
 export function decodeBase64Text(s: string): string | null {
   if (!BASE64.test(s)) return null;
-  const binary = atob(s);
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true }).decode(base64ToBytes(s));
   } catch {
     return null;
   }
 }
 
 export function encodeBase64Text(s: string): string {
-  const bytes = new TextEncoder().encode(s);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
+  return bytesToBase64(new TextEncoder().encode(s));
 }
 
 /** message = [authzid] UTF8NUL authcid UTF8NUL passwd */

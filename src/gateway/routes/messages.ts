@@ -1,6 +1,7 @@
 /** The submission API: POST /v1/messages, POST /v1/messages/raw, GET /v1/messages/:id. */
 import { Hono, type Context } from "hono";
 import * as v from "valibot";
+import { base64ToBytes } from "../../util/bytes.ts";
 import { composeMessage } from "../../mime/compose.ts";
 import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
 import { parseMailbox } from "../../smtp/address.ts";
@@ -71,7 +72,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
       text: body.text,
       html: body.html,
       headers: body.headers,
-      attachments: body.attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, content: Uint8Array.from(atob(a.content), (ch) => ch.charCodeAt(0)) })),
+      attachments: body.attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, content: base64ToBytes(a.content) })),
       messageIdDomain: from.domain || hostname,
     });
     const outcome = await gateway.submit({
@@ -92,7 +93,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
     const body = await jsonBody(c, RawBody);
     const from = body.mail_from === "" ? null : address(body.mail_from, "mail_from");
     const rcpts = list(body.rcpt_to, "rcpt_to");
-    const decoded = Uint8Array.from(atob(body.raw), (ch) => ch.charCodeAt(0));
+    const decoded = base64ToBytes(body.raw);
     const raw = normalizeLineEndings(decoded);
     if (raw === null) throw new GatewayError("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });
     const outcome = await gateway.submit({
