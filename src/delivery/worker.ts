@@ -20,7 +20,7 @@ import { routesFor, type Route } from "./routing.ts";
 import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
 import { ConnectionPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
-import { Cached } from "../util/cached.ts";
+import { CachedMap } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
 
 export interface DeliveryConfig {
@@ -89,18 +89,8 @@ export class DeliveryWorker {
   private readonly now: () => number;
 
   private readonly pool: ConnectionPool;
-  private readonly routeCache = new Map<string, Cached<Route[]>>();
-
-  /** A domain's routes, re-read every few seconds (routes change rarely). */
-  private routes(domain: string): Promise<Route[]> {
-    let entry = this.routeCache.get(domain);
-    if (!entry) {
-      if (this.routeCache.size > 10_000) this.routeCache.clear();
-      entry = new Cached(ROUTE_CACHE_MS, () => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream));
-      this.routeCache.set(domain, entry);
-    }
-    return entry.get(this.now());
-  }
+  /** Each domain's routes, re-read every few seconds (routes change rarely). */
+  private readonly routes = new CachedMap(ROUTE_CACHE_MS, (domain: string) => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream));
 
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;
@@ -178,7 +168,7 @@ export class DeliveryWorker {
   }
 
   private async offer(group: DeliveryGroup): Promise<void> {
-    const routes = await this.routes(group.domain);
+    const routes = await this.routes.get(group.domain, this.now());
     if (this.deps.config.relayOnly && routes.some((r) => r.kind === "mx")) {
       // Not this node's to deliver: give it straight back for a node that can reach port 25.
       await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), 0);

@@ -7,11 +7,8 @@ import { and, asc, eq } from "drizzle-orm";
 import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
-import { Cached } from "../util/cached.ts";
+import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
-
-// Account settings and trusted networks change rarely; a change takes effect within this.
-const ACCOUNT_CACHE_MS = 5_000;
 import { matchNetwork } from "../policy/networks.ts";
 import { parseAddressList } from "../mime/addresses.ts";
 import { headerValues } from "../mime/headers.ts";
@@ -25,6 +22,9 @@ import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { GatewayError } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
+
+// Account settings, API keys and trusted networks change rarely; a change takes effect within this.
+const ACCOUNT_CACHE_MS = 5_000;
 
 export interface GatewayDeps {
   db: Db;
@@ -62,9 +62,15 @@ export class Gateway {
 
   // Read on every connection, changed rarely: a few seconds of staleness is fine.
   private readonly networks = new Cached(ACCOUNT_CACHE_MS, () => this.db.select().from(trustedNetworks));
-  private readonly accountCache = new Map<string, Cached<{ patterns: string[]; limits: Limits }>>();
+  private readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
+    const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
+    const rows = await this.db.select({ perMinute: accounts.perMinute, perDay: accounts.perDay }).from(accounts).where(eq(accounts.id, accountId));
+    const limits: Limits = rows[0] ?? { perMinute: null, perDay: null };
+    return { patterns: rules.map((r) => r.p), limits };
+  });
+  // Only the stored row is cached; the presented key is hashed and compared every time.
+  private readonly apiKeyRows = new CachedMap(ACCOUNT_CACHE_MS, async (id: string) => (await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0] ?? null);
   private readonly writer: GroupCommit;
-  private readonly keyCache = new Map<string, Cached<typeof apiKeys.$inferSelect | null>>();
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
@@ -113,38 +119,18 @@ export class Gateway {
     const key = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
     const id = key ? apiKeyId(key) : null;
     if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
-    let entry = this.keyCache.get(id);
-    if (!entry) {
-      if (this.keyCache.size > 10_000) this.keyCache.clear();
-      entry = new Cached(ACCOUNT_CACHE_MS, async () => (await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0] ?? null);
-      this.keyCache.set(id, entry);
-    }
-    const row = await entry.get(this.now());
-    // The presented key is hashed and compared every time; only the stored row is cached.
+    const row = await this.apiKeyRows.get(id, this.now());
     if (!row || !(await apiKeyMatches(key, row.keyHash))) throw new GatewayError("unauthenticated", "Invalid API key");
     return row.accountId;
   }
 
   /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
-  private account(accountId: string): Promise<{ patterns: string[]; limits: Limits }> {
-    let entry = this.accountCache.get(accountId);
-    if (!entry) {
-      entry = new Cached(ACCOUNT_CACHE_MS, async () => {
-        const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
-        const rows = await this.db.select({ perMinute: accounts.perMinute, perDay: accounts.perDay }).from(accounts).where(eq(accounts.id, accountId));
-        return { patterns: rules.map((r) => r.p), limits: rows[0] ?? { perMinute: null, perDay: null } };
-      });
-      this.accountCache.set(accountId, entry);
-    }
-    return entry.get(this.now());
+  private senderPatterns(accountId: string): Promise<string[]> {
+    return this.accounts.get(accountId, this.now()).then((a) => a.patterns);
   }
 
-  async senderPatterns(accountId: string): Promise<string[]> {
-    return (await this.account(accountId)).patterns;
-  }
-
-  async limits(accountId: string): Promise<Limits> {
-    return (await this.account(accountId)).limits;
+  private limits(accountId: string): Promise<Limits> {
+    return this.accounts.get(accountId, this.now()).then((a) => a.limits);
   }
 
   /** At MAIL FROM: relay permission, the envelope sender's rule, and an early look at the limits. */

@@ -23,3 +23,27 @@ export class Cached<T> {
     return this.loading;
   }
 }
+
+/**
+ * Cached values by key (an account, an API key id, a domain). Bounded: past `maxKeys`
+ * everything is dropped and reloaded on demand.
+ */
+export class CachedMap<K, T> {
+  private readonly entries = new Map<K, Cached<T>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly load: (key: K) => Promise<T>,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  get(key: K, now: number): Promise<T> {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      if (this.entries.size >= this.maxKeys) this.entries.clear();
+      entry = new Cached(this.ttlMs, () => this.load(key));
+      this.entries.set(key, entry);
+    }
+    return entry.get(now);
+  }
+}
