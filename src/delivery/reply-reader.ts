@@ -11,6 +11,19 @@ export class UpstreamError extends Error {
   }
 }
 
+/** `work`, or an UpstreamError when it takes longer than `ms`. */
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, stage: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UpstreamError(`timeout ${what} during ${stage}`, stage)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3}) /;
 // A reply longer than this is not an SMTP reply.
 const MAX_REPLY_BYTES = 64 * 1024;
@@ -56,17 +69,9 @@ export class ReplyReader {
       if (this.buf.length > MAX_REPLY_BYTES) throw new UpstreamError(`reply too long during ${stage}`, stage);
       const left = deadline - Date.now();
       if (left <= 0) throw new UpstreamError(`timeout waiting for reply during ${stage}`, stage);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new UpstreamError(`timeout waiting for reply during ${stage}`, stage)), left);
-      });
-      try {
-        const { value, done } = await Promise.race([this.reader.read(), timeout]);
-        if (done) throw new UpstreamError(`connection closed by server during ${stage}`, stage);
-        if (value) this.buf += this.decoder.decode(value, { stream: true });
-      } finally {
-        clearTimeout(timer);
-      }
+      const { value, done } = await withDeadline(this.reader.read(), left, "waiting for reply", stage);
+      if (done) throw new UpstreamError(`connection closed by server during ${stage}`, stage);
+      if (value) this.buf += this.decoder.decode(value, { stream: true });
     }
   }
 }

@@ -6,7 +6,7 @@
 import { encodeBase64Text } from "../smtp/sasl.ts";
 import { reply, type Reply } from "../smtp/reply.ts";
 import { encodeData } from "./encode.ts";
-import { ReplyReader, UpstreamError } from "./reply-reader.ts";
+import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
 import type { Connect, Socket } from "./socket.ts";
 
 export type Outcome = "delivered" | "transient" | "permanent";
@@ -89,7 +89,7 @@ class Dialog {
   readonly timeouts: typeof DEFAULT_TIMEOUTS;
   extensions = new Map<string, string>();
 
-  constructor(readonly socket: Socket, timeouts: typeof DEFAULT_TIMEOUTS) {
+  constructor(socket: Socket, timeouts: typeof DEFAULT_TIMEOUTS) {
     this.reader = new ReplyReader(socket.readable);
     this.writer = socket.writable.getWriter();
     this.timeouts = timeouts;
@@ -97,16 +97,10 @@ class Dialog {
 
   async write(data: string | Uint8Array, timeoutMs: number, stage: string): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new UpstreamError(`timeout writing during ${stage}`, stage)), timeoutMs);
-    });
     try {
-      await Promise.race([this.writer.write(bytes), timeout]);
+      await withDeadline(this.writer.write(bytes), timeoutMs, "writing", stage);
     } catch (err) {
       throw err instanceof UpstreamError ? err : new UpstreamError(`write failed during ${stage}: ${(err as Error).message ?? String(err)}`, stage);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -316,13 +310,12 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
     if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));
   }
   failIfNot(mailReply, 2, "MAIL", relay);
-  const accepted = m.recipients.filter((_, i) => rcptReplies[i]!.code < 400);
   const results: RecipientResult[] = m.recipients.map((r, i) => ({
     address: r.address,
     outcome: classify(rcptReplies[i]!, relay, false),
     reply: rcptReplies[i]!,
   }));
-  if (accepted.length === 0) {
+  if (!rcptReplies.some((r) => r.code < 400)) {
     // With PIPELINING a server may still have said 354 to DATA: end that empty message.
     if (dataReply?.code === 354) await d.command(".", "DATA");
     return { results, completed: false };
