@@ -9,6 +9,8 @@ export interface NamedAddress {
   name: string | null;
   address: string;
   domain: string;
+  /** Non-ASCII: needs SMTPUTF8 on the way out. */
+  utf8: boolean;
 }
 
 function mailboxes(list: Address[]): { name: string; address: string }[] {
@@ -18,7 +20,7 @@ function mailboxes(list: Address[]): { name: string; address: string }[] {
 function checked(entry: { name: string; address: string }): NamedAddress | null {
   const box = parseMailbox(entry.address, true);
   if (!box || box === "utf8") return null;
-  return { name: entry.name || null, address: box.address, domain: box.domain };
+  return { name: entry.name || null, address: box.address, domain: box.domain, utf8: box.utf8 };
 }
 
 /** Every mailbox of an address list (groups flattened); null when any does not parse. */

@@ -4,7 +4,6 @@ import * as v from "valibot";
 import { base64ToBytes } from "../../util/bytes.ts";
 import { composeMessage } from "../../mime/compose.ts";
 import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
-import { parseMailbox } from "../../smtp/address.ts";
 import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { issueField, MessageBody, RawBody } from "../schemas.ts";
@@ -35,11 +34,10 @@ function idempotencyKey(c: Context): string | undefined {
 }
 
 /** One parse of an address, used for the header, the sender rule and the envelope. */
-function address(value: string, field: string): NamedAddress & { utf8: boolean } {
+function address(value: string, field: string): NamedAddress {
   const parsed = parseSingleAddress(value);
-  const mailbox = parsed ? parseMailbox(parsed.address, true) : null;
-  if (!parsed || !mailbox || mailbox === "utf8") throw new GatewayError("invalid", `${field}: not a valid email address`, { code: "invalid_address", field });
-  return { ...parsed, address: mailbox.address, domain: mailbox.domain, utf8: mailbox.utf8 };
+  if (!parsed) throw new GatewayError("invalid", `${field}: not a valid email address`, { code: "invalid_address", field });
+  return parsed;
 }
 
 const list = (values: string[], field: string) => values.map((x, i) => address(x, `${field}[${i}]`));
