@@ -219,7 +219,11 @@ export class Gateway {
 
   /** The status view of one message, for its own account only. */
   async messageStatus(accountId: string, id: string) {
-    const rows = await this.db.select().from(messages).where(and(eq(messages.id, id), eq(messages.accountId, accountId)));
+    // Everything but the message bytes, which can be megabytes and are not shown.
+    const rows = await this.db
+      .select({ id: messages.id, source: messages.source, mailFrom: messages.mailFrom, size: messages.size, createdAt: messages.createdAt })
+      .from(messages)
+      .where(and(eq(messages.id, id), eq(messages.accountId, accountId)));
     const m = rows[0];
     if (!m) throw new GatewayError("not-found", "No such message", { code: "not_found" });
     const rcpts = await this.db.select().from(recipients).where(eq(recipients.messageId, id)).orderBy(asc(recipients.id));
