@@ -8,6 +8,8 @@
  * message/delivery-status parts.
  */
 import type { NewMessage } from "../queue/enqueue.ts";
+import type { StoredMessage } from "../queue/stored.ts";
+import { headerBlock } from "../mime/headers.ts";
 import { newId } from "../smtp/ids.ts";
 import { rfc5322Date } from "../smtp/trace.ts";
 
@@ -20,24 +22,9 @@ export interface Bounced {
   remoteMta: string | null;
 }
 
-export interface Original {
-  id: string;
-  accountId: string;
-  mailFrom: string;
-  envid: string | null;
-  ret: string | null;
-  raw: Uint8Array;
-  createdAt: number;
-}
 
 /** RFC 3461 §4.1: NOTIFY=NEVER, or a list without FAILURE, means no failure DSN. */
 export const wantsFailureDsn = (notify: string | null) => !notify || notify.split(",").includes("FAILURE");
-
-function headerBlock(raw: Uint8Array): string {
-  const text = new TextDecoder("utf-8").decode(raw);
-  const end = text.indexOf("\r\n\r\n");
-  return end < 0 ? text : text.slice(0, end + 2);
-}
 
 /** RFC 3463 status from the reply ("550 5.1.1 …"), or a generic permanent one. */
 function statusOf(reply: string): string {
@@ -46,7 +33,7 @@ function statusOf(reply: string): string {
 
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").slice(0, 900);
 
-export function buildDsn(o: Original, bounced: Bounced[], reportingHost: string, now: Date): NewMessage | null {
+export function buildDsn(o: StoredMessage, bounced: Bounced[], reportingHost: string, now: Date): NewMessage | null {
   const notify = bounced.filter((b) => wantsFailureDsn(b.notify));
   if (o.mailFrom === "" || notify.length === 0) return null;
   const boundary = `=_smarthost_${newId(10)}`;

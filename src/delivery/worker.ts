@@ -14,7 +14,7 @@ import { newId } from "../smtp/ids.ts";
 import type { Reply } from "../smtp/reply.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
-import { buildDsn, type Original } from "./dsn.ts";
+import { buildDsn } from "./dsn.ts";
 import { mxHostsFor, type Resolver } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
 import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
@@ -206,7 +206,6 @@ export class DeliveryWorker {
   private async deliverGroup(group: DeliveryGroup, routes: Route[]): Promise<void> {
     const m = await loadMessage(this.deps.sql, group.messageId);
     if (!m) throw new Error(`message ${group.messageId} not found`);
-    const raw = m.raw;
     const final = new Map<number, Attempt>();
     let pending: LeasedRecipient[] = group.recipients;
     const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
@@ -221,7 +220,7 @@ export class DeliveryWorker {
       }
       for (const target of targets) {
         if (pending.length === 0) break;
-        const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
+        const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
         const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
         const remoteMta = target.tlsName ?? target.hostname;
         const next: LeasedRecipient[] = [];
@@ -264,12 +263,8 @@ export class DeliveryWorker {
       }
       return { ...base, state: "deferred" as const, reply: a.reply, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
     });
-    const original: Original = m;
-    const byId = new Map(updates.map((u) => [u.id, u]));
-    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (bounced) =>
-      // Never a bounce for a bounce: DSNs go out with the null sender and buildDsn skips those.
-      buildDsn(original, bounced.map((b) => ({ ...byId.get(b.id)!, reply: b.reply })), c.hostname, new Date(now)),
-    );
+    // Never a bounce for a bounce: DSNs go out with the null sender and buildDsn skips those.
+    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (bounced) => buildDsn(m, bounced, c.hostname, new Date(now)));
     for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: u.reply });
   }
 }

@@ -8,9 +8,14 @@ function headerEnd(raw: Uint8Array): number {
   return raw.length;
 }
 
+/** The header block as text, its last line ending kept; only those bytes are decoded. */
+export function headerBlock(raw: Uint8Array): string {
+  return new TextDecoder("utf-8").decode(raw.subarray(0, headerEnd(raw)));
+}
+
 /** All values of a header field, unfolded (RFC 5322 §2.2.3), in order. */
 export function headerValues(raw: Uint8Array, name: string): string[] {
-  const text = new TextDecoder("utf-8").decode(raw.subarray(0, headerEnd(raw)));
+  const text = headerBlock(raw);
   const unfolded = text.replace(/\r\n(?=[ \t])/g, "");
   const wanted = name.toLowerCase();
   const out: string[] = [];

@@ -23,9 +23,9 @@ const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_a
   lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id`;
 
 /** Returns the ids whose lease this owner still held (only those were recorded). */
-export function recordOutcomes(writer: GroupCommit, owner: string, messageId: string, updates: RecipientUpdate[], now: number, dsn: (recorded: RecipientUpdate[]) => NewMessage | null): Promise<number[]> {
+export function recordOutcomes<U extends RecipientUpdate>(writer: GroupCommit, owner: string, messageId: string, updates: U[], now: number, dsn: (bounced: U[]) => NewMessage | null): Promise<number[]> {
   return writer.write(async (sql: Sql) => {
-    const recorded: RecipientUpdate[] = [];
+    const recorded: U[] = [];
     for (const u of updates) {
       const changed = await sql.execute({ sql: UPDATE, args: [u.state, u.nextAttemptAt ?? now, u.reply, now, u.id, owner] });
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
