@@ -6,7 +6,6 @@ import { queueListing } from "./admin/queue.ts";
 import { addRoute } from "./admin/routes.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
-import { applyMigrations } from "./db/migrate.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
 import { modeOf, serve } from "./serve.ts";
 
@@ -24,7 +23,6 @@ const USAGE = `usage: smarthost <command>
 async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
   try {
-    await applyMigrations(database.client);
     return await fn(database);
   } finally {
     database.close();
@@ -60,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     }
     case "migrate":
+      // Opening the database applies what is pending.
       await withDb(config, async () => {});
       console.log(`migrations applied to ${config.SMARTHOST_DB_URL}`);
       return 0;

@@ -4,7 +4,6 @@
  */
 import { hostname as osHostname } from "node:os";
 import { ConfigError, type Config } from "./config.ts";
-import { applyMigrations } from "./db/migrate.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
 import { startIngress } from "./ingress/listener.ts";
@@ -47,7 +46,6 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
   } else {
     const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
     stops.push(() => database.close());
-    await applyMigrations(database.client);
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
@@ -114,7 +112,6 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
 async function serveEgress(config: Config, host: string, log: ReturnType<typeof createLogger>): Promise<Running> {
   if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
-  await applyMigrations(database.client);
   const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql));
   delivery.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
