@@ -15,7 +15,8 @@ export interface BodyIntake {
   /** Consumes input; returns how many octets were used. */
   feed(bytes: Uint8Array): number;
   readonly done: boolean;
-  end(): BodyEnd;
+  /** `prefix` gives the bytes to put before the message (the trace header), only when there is one. */
+  end(prefix: () => Uint8Array): BodyEnd;
 }
 
 function refused(problem: DataProblem, max: number): BodyEnd {
@@ -30,8 +31,9 @@ export function dataBody(max: number): BodyIntake {
     get done() {
       return dot.done;
     },
-    end() {
-      const message = dot.message();
+    end(prefix) {
+      if (dot.problem) return refused(dot.problem, max);
+      const message = dot.message(prefix());
       return message ? { kind: "message", bytes: message } : refused(dot.problem!, max);
     },
   };
@@ -49,11 +51,11 @@ export function chunkBody(reader: ChunkReader | null, size: number, last: boolea
     get done() {
       return r.chunkDone;
     },
-    end() {
+    end(prefix) {
       if (refusal) return { kind: "reply", reply: refusal, endsTransaction: false };
       if (r.problem === "too-big") return refused("too-big", max);
       if (!last) return { kind: "reply", reply: replies.chunkOk(r.totalSize), endsTransaction: false };
-      const message = r.finish();
+      const message = r.finish(prefix());
       return message ? { kind: "message", bytes: message } : refused(r.problem!, max);
     },
   };

@@ -53,12 +53,12 @@ export class ChunkReader {
     return take;
   }
 
-  /** At BDAT LAST: the message, ending in <CR><LF>, or null when invalid. */
-  finish(): Uint8Array | null {
+  /** At BDAT LAST: the message (after `prefix`), ending in <CR><LF>, or null when invalid. */
+  finish(prefix?: Uint8Array): Uint8Array | null {
     if (this.afterCr) this.problem ??= "bare-line-ending";
     if (this.lineLength > MAX_TEXT_LINE) this.problem ??= "line-too-long";
     if (this.problem) return null;
     if (this.lineLength > 0) this.parts.push(new Uint8Array([CR, LF]));
-    return concat(this.parts);
+    return concat(prefix ? [prefix, ...this.parts] : this.parts);
   }
 }

@@ -105,10 +105,13 @@ export class DotDecoder {
     return i;
   }
 
-  /** The decoded message, or null when a problem made it invalid. */
-  message(): Uint8Array | null {
+  /**
+   * The decoded message, or null when a problem made it invalid. A `prefix` (the trace
+   * header) is joined in the same copy.
+   */
+  message(prefix?: Uint8Array): Uint8Array | null {
     if (this.problem) return null;
-    return concat(this.parts, this.size);
+    return prefix ? concat([prefix, ...this.parts], prefix.length + this.size) : concat(this.parts, this.size);
   }
 
   private inLine(b: number): void {

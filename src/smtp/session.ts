@@ -140,7 +140,7 @@ export class SmtpSession {
       if (!body.done) return false;
       this.mode = "command";
       this.body = null;
-      const end = body.end();
+      const end = body.end(() => this.traceHeader(this.tx!));
       if (end.kind === "message") await this.commit(end.bytes);
       else {
         if (end.endsTransaction) this.tx = null;
@@ -286,14 +286,18 @@ export class SmtpSession {
     this.mode = "body";
   }
 
-  private async commit(body: Uint8Array): Promise<void> {
+  private traceHeader(tx: Transaction): Uint8Array {
+    return new TextEncoder().encode(receivedHeader(this.config.hostname, this.info, this.envelope(tx), tx.id, new Date()));
+  }
+
+  /** Hands the whole message (trace header first) to the handler; 250 once it is committed. */
+  private async commit(message: Uint8Array): Promise<void> {
     const tx = this.tx!;
     this.tx = null;
     const envelope = this.envelope(tx);
-    const trace = new TextEncoder().encode(receivedHeader(this.config.hostname, this.info, envelope, tx.id, new Date()));
-    const outcome = await this.handler.accept(this.info, envelope, concat([trace, body]), tx.id);
+    const outcome = await this.handler.accept(this.info, envelope, message, tx.id);
     if (!outcome.ok) return this.send(outcome.reply);
-    this.log("accepted", { session: this.sessionId, id: outcome.id, size: body.length, rcpts: envelope.recipients.length });
+    this.log("accepted", { session: this.sessionId, id: outcome.id, size: message.length, rcpts: envelope.recipients.length });
     this.send(replies.queued(outcome.id));
   }
 
