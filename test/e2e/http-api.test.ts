@@ -1,6 +1,6 @@
 /** The HTTP API on the running relay: submissions, precise 4xx JSON errors, status, health, metrics. */
 import { describe, expect, test } from "bun:test";
-import { addTenant, openDb, removeDir, tempDir, useRelay } from "../support/relay.ts";
+import { openDb, useRelay } from "../support/relay.ts";
 
 const f = useRelay({ SMARTHOST_MAX_MESSAGE_BYTES: "100000" });
 

@@ -26,14 +26,18 @@ async function greeted(): Promise<RawSmtp> {
   return c;
 }
 
+/** Sends `input`; the reply must start with `expected` and the server must hang up. */
+async function answeredThenClosed(c: RawSmtp, input: string, expected: string): Promise<void> {
+  c.write(input);
+  const [r] = await c.replies(1);
+  expect(r).toStartWith(expected);
+  await Bun.sleep(100);
+  expect(c.closed).toBe(true);
+}
+
 describe("ingress limits", () => {
   test("refuses an early talker", async () => {
-    const c = await RawSmtp.open(relay.smtpPort);
-    c.write("EHLO hasty.test\r\n");
-    const [r] = await c.replies(1);
-    expect(r).toStartWith("554 5.5.0");
-    await Bun.sleep(100);
-    expect(c.closed).toBe(true);
+    await answeredThenClosed(await RawSmtp.open(relay.smtpPort), "EHLO hasty.test\r\n", "554 5.5.0");
   });
 
   test("limits connections per address with 421", async () => {
@@ -79,12 +83,7 @@ describe("ingress limits", () => {
   });
 
   test("closes on an HTTP request", async () => {
-    const c = await greeted();
-    c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    const [r] = await c.replies(1);
-    expect(r).toStartWith("554 5.5.1");
-    await Bun.sleep(100);
-    expect(c.closed).toBe(true);
+    await answeredThenClosed(await greeted(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "554 5.5.1");
   });
 
   test("answers a bare LF in a command with 554 5.5.2 and closes", async () => {
@@ -93,10 +92,6 @@ describe("ingress limits", () => {
     await c.replies(1);
     c.write("MAIL FROM:<a@example.com>\r\n");
     await c.replies(1);
-    c.write("NOOP\n");
-    const [r] = await c.replies(1);
-    expect(r).toStartWith("554 5.5.2");
-    await Bun.sleep(100);
-    expect(c.closed).toBe(true);
+    await answeredThenClosed(c, "NOOP\n", "554 5.5.2");
   });
 });

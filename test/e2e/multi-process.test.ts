@@ -68,19 +68,25 @@ out(res)`,
   }, 30_000);
 });
 
+/** A gateway process and an ingress-only node (no database of its own) handing off to it. */
+async function gatewayWithIngress(gatewayToken: string, ingressToken: string) {
+  const dir = tempDir();
+  const ingressDir = tempDir();
+  dirs.push(dir, ingressDir);
+  const tenant = await addTenant(dir);
+  const gateway = await relayIn(dir, { SMARTHOST_GATEWAY_TOKEN: gatewayToken });
+  const ingress = await relayIn(ingressDir, {
+    SMARTHOST_GATEWAY_URL: gateway.http,
+    SMARTHOST_GATEWAY_TOKEN: ingressToken,
+    SMARTHOST_DB_URL: "file:/nonexistent/never-opened.db",
+    SMARTHOST_HTTP_LISTEN: "",
+  });
+  return { tenant, gateway, ingress };
+}
+
 describe("ingress-only node", () => {
   test("a message submitted over SMTP to the ingress node is committed by the gateway process", async () => {
-    const dir = tempDir();
-    const ingressDir = tempDir();
-    dirs.push(dir, ingressDir);
-    const tenant = await addTenant(dir);
-    const gateway = await relayIn(dir, { SMARTHOST_GATEWAY_TOKEN: "shared-secret-token" });
-    const ingress = await relayIn(ingressDir, {
-      SMARTHOST_GATEWAY_URL: gateway.http,
-      SMARTHOST_GATEWAY_TOKEN: "shared-secret-token",
-      SMARTHOST_DB_URL: "file:/nonexistent/never-opened.db",
-      SMARTHOST_HTTP_LISTEN: "",
-    });
+    const { tenant, gateway, ingress } = await gatewayWithIngress("shared-secret-token", "shared-secret-token");
     expect(ingress.logs()).toContain('"mode":"ingress-only"');
     const r = await python<{ bad: number; ok: [number, string] }>(
       `${PY_PRELUDE}
@@ -106,12 +112,7 @@ out({'bad': bad, 'ok': [code, text.decode()]})`,
   }, 30_000);
 
   test("refuses with 4xx, never 250, when the gateway token is wrong", async () => {
-    const dir = tempDir();
-    const ingressDir = tempDir();
-    dirs.push(dir, ingressDir);
-    const tenant = await addTenant(dir);
-    const gateway = await relayIn(dir, { SMARTHOST_GATEWAY_TOKEN: "right-token" });
-    const ingress = await relayIn(ingressDir, { SMARTHOST_GATEWAY_URL: gateway.http, SMARTHOST_GATEWAY_TOKEN: "wrong-token", SMARTHOST_HTTP_LISTEN: "" });
+    const { tenant, ingress } = await gatewayWithIngress("right-token", "wrong-token");
     const code = await python<number>(
       `${PY_PRELUDE}
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))

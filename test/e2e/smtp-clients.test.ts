@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { connect as tlsConnect } from "node:tls";
-import { addTenant, openDb, removeDir, tempDir, useRelay } from "../support/relay.ts";
+import { openDb, useRelay } from "../support/relay.ts";
 import { PY_PRELUDE, python } from "../support/python.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
 

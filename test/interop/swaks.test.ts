@@ -1,6 +1,6 @@
 /** swaks (Debian) against the running relay: STARTTLS, implicit TLS, AUTH, PIPELINING, no open relay. */
 import { describe, expect, test } from "bun:test";
-import { addTenant, removeDir, tempDir, useRelay } from "../support/relay.ts";
+import { useRelay } from "../support/relay.ts";
 import { requireTool, run } from "../support/require-tool.ts";
 
 const swaks = requireTool("swaks");
