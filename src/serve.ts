@@ -12,6 +12,7 @@ import { createLogger } from "./log.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
 import { serveHttp, type HttpServer } from "./runtime/bun-http.ts";
 import type { SubmissionHandler } from "./smtp/handler.ts";
+import type { Logger } from "./smtp/session-types.ts";
 import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
@@ -50,7 +51,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
     if (config.SMARTHOST_DELIVERY) {
-      const d = await createDelivery(config, host, database, writer);
+      const d = await createDelivery(config, host, database, writer, log);
       d.start();
       delivery = d;
       stops.unshift(() => d.stop());
@@ -109,10 +110,10 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
   };
 }
 
-async function serveEgress(config: Config, host: string, log: ReturnType<typeof createLogger>): Promise<Running> {
+async function serveEgress(config: Config, host: string, log: Logger): Promise<Running> {
   if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
-  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql));
+  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql), log);
   delivery.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {

@@ -2,13 +2,13 @@
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config.ts";
 import { DeliveryWorker } from "../delivery/worker.ts";
-import { createLogger } from "../log.ts";
+import type { Logger } from "../smtp/session-types.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import type { Database } from "../db/client.ts";
 import { createResolver } from "./node-dns.ts";
 import { createNodeConnect } from "./node-socket.ts";
 
-export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit): Promise<DeliveryWorker> {
+export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
   return new DeliveryWorker({
     db: database.db,
@@ -16,7 +16,7 @@ export async function createDelivery(config: Config, hostname: string, database:
     writer,
     connect: createNodeConnect({ ca }),
     resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
-    log: createLogger(config.SMARTHOST_LOG),
+    log,
     config: {
       hostname,
       retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
