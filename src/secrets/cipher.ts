@@ -1,0 +1,71 @@
+/**
+ * Secrets at rest (route passwords, DKIM private keys, webhook secrets): AES-256-GCM with
+ * SMARTHOST_SECRET_KEY, on WebCrypto so the same code runs on Bun, Deno and Workers.
+ *
+ * Sealed form: `enc:v1:` + base64(12-byte IV ‖ ciphertext ‖ 16-byte tag). Each value is
+ * bound to what it is for (the `purpose`, used as additional data), so a sealed route
+ * password copied into a DKIM key row does not open.
+ */
+import { base64ToBytes, BASE64, bytesToBase64 } from "../util/bytes.ts";
+
+const PREFIX = "enc:v1:";
+const IV_BYTES = 12;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export class SecretKeyError extends Error {}
+
+export interface SecretBox {
+  seal(plaintext: string, purpose: string): Promise<string>;
+  open(sealed: string, purpose: string): Promise<string>;
+}
+
+/** True for a value written by `seal` (so a migration can tell sealed from clear text). */
+export const isSealed = (value: string): boolean => value.startsWith(PREFIX);
+
+/** Parses the configured key: 32 bytes, base64. */
+export function parseSecretKey(b64: string): Uint8Array {
+  const s = b64.trim();
+  if (!BASE64.test(s)) throw new SecretKeyError("SMARTHOST_SECRET_KEY must be base64");
+  const bytes = base64ToBytes(s);
+  if (bytes.length !== 32) throw new SecretKeyError(`SMARTHOST_SECRET_KEY must be 32 bytes (base64), not ${bytes.length}`);
+  return bytes;
+}
+
+/** A fresh key in the configured form (what `serve` writes under the data folder). */
+export function generateSecretKey(): string {
+  return bytesToBase64(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
+  const raw = parseSecretKey(keyBase64);
+  const key = await crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  return {
+    async seal(plaintext, purpose) {
+      const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+      const ct = new Uint8Array(
+        await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(purpose) }, key, encoder.encode(plaintext)),
+      );
+      const out = new Uint8Array(IV_BYTES + ct.length);
+      out.set(iv);
+      out.set(ct, IV_BYTES);
+      return PREFIX + bytesToBase64(out);
+    },
+    async open(sealed, purpose) {
+      if (!isSealed(sealed)) throw new SecretKeyError("not a sealed value");
+      const bytes = base64ToBytes(sealed.slice(PREFIX.length));
+      if (bytes.length < IV_BYTES + 16) throw new SecretKeyError("sealed value is truncated");
+      try {
+        const pt = await crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: bytes.subarray(0, IV_BYTES), additionalData: encoder.encode(purpose) },
+          key,
+          bytes.subarray(IV_BYTES),
+        );
+        return decoder.decode(pt);
+      } catch {
+        // Wrong key, wrong purpose or altered bytes: all look the same from here, on purpose.
+        throw new SecretKeyError("sealed value does not open with SMARTHOST_SECRET_KEY");
+      }
+    },
+  };
+}
