@@ -24,12 +24,12 @@ export interface SecretBox {
 export const isSealed = (value: string): boolean => value.startsWith(PREFIX);
 
 /** Parses the configured key: 32 bytes, base64. */
-export function parseSecretKey(b64: string): Uint8Array {
+export function parseSecretKey(b64: string): Uint8Array<ArrayBuffer> {
   const s = b64.trim();
   if (!BASE64.test(s)) throw new SecretKeyError("SMARTHOST_SECRET_KEY must be base64");
   const bytes = base64ToBytes(s);
   if (bytes.length !== 32) throw new SecretKeyError(`SMARTHOST_SECRET_KEY must be 32 bytes (base64), not ${bytes.length}`);
-  return bytes;
+  return new Uint8Array(bytes);
 }
 
 /** A fresh key in the configured form (what `serve` writes under the data folder). */
@@ -53,7 +53,7 @@ export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
     },
     async open(sealed, purpose) {
       if (!isSealed(sealed)) throw new SecretKeyError("not a sealed value");
-      const bytes = base64ToBytes(sealed.slice(PREFIX.length));
+      const bytes = new Uint8Array(base64ToBytes(sealed.slice(PREFIX.length)));
       if (bytes.length < IV_BYTES + 16) throw new SecretKeyError("sealed value is truncated");
       try {
         const pt = await crypto.subtle.decrypt(
