@@ -2,18 +2,13 @@
  * HTTP API keys: "sh_<id>_<secret>", 256 random bits of secret. The id is visible (for
  * listing and lookup); only the SHA-256 of the whole key is stored, and the key is shown once.
  */
-import { base64url } from "../util/bytes.ts";
-import { constantTimeEqual } from "./passwords.ts";
+import { base64url, constantTimeEqual } from "../util/bytes.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export interface NewApiKey {
   id: string;
   key: string;
   hash: string;
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export async function generateApiKey(): Promise<NewApiKey> {

@@ -63,8 +63,3 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
 export function generatePassword(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(24)));
 }
-
-/** String comparison whose time does not depend on where the strings differ. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  return equalBytes(new TextEncoder().encode(a), new TextEncoder().encode(b));
-}

@@ -3,7 +3,7 @@
  * Node and Deno). Certificate checks stay on unless a caller opts out for opportunistic
  * TLS; extra trusted CAs (for private relays) can be given.
  */
-import { connect as netConnect, type Socket as NetSocket } from "node:net";
+import { isIP, connect as netConnect, type Socket as NetSocket } from "node:net";
 import { connect as tlsConnect, rootCertificates, type TLSSocket } from "node:tls";
 import type { Connect, Socket, SocketAddress, SocketInfo, SocketOptions } from "../delivery/socket.ts";
 
@@ -79,7 +79,8 @@ function wrap(raw: NetSocket | TLSSocket, opened: Promise<SocketInfo>, options: 
   };
 }
 
-const isIp = (h: string) => /^[\d.]+$/.test(h) || h.includes(":");
+// RFC 6066 §3: SNI carries host names only, never address literals.
+const isIp = (h: string) => isIP(h) !== 0;
 
 export function createNodeConnect(node: NodeConnectOptions = {}): Connect {
   return (address, options = {}) => {

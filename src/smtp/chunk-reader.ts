@@ -3,7 +3,8 @@
  * same line rules as DATA — a bare <CR> or <LF> or an over-long line makes the message
  * invalid, checked across chunk boundaries.
  */
-import { concat, MAX_TEXT_LINE, type DataProblem } from "./dot-decoder.ts";
+import { concat } from "../util/bytes.ts";
+import { MAX_TEXT_LINE, type DataProblem } from "./dot-decoder.ts";
 
 const CR = 13;
 const LF = 10;

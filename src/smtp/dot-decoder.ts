@@ -10,6 +10,7 @@
  * - On an oversized message or a too-long line it keeps reading to the real end, so the
  *   dialog stays in step; the body is simply no longer kept.
  */
+import { concat } from "../util/bytes.ts";
 
 const CR = 13;
 const LF = 10;
@@ -145,15 +146,4 @@ export class DotDecoder {
 function indexOr(chunk: Uint8Array, byte: number, from: number, otherwise: number): number {
   const at = chunk.indexOf(byte, from);
   return at < 0 ? otherwise : at;
-}
-
-export function concat(parts: Uint8Array[], total?: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total ?? parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

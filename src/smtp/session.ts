@@ -8,7 +8,7 @@
  */
 import { ehloKeywords, parseMailArgument, parseRcptArgument } from "./arguments.ts";
 import { ChunkReader } from "./chunk-reader.ts";
-import { concat } from "./dot-decoder.ts";
+import { concat } from "../util/bytes.ts";
 import { chunkBody, dataBody, type BodyIntake } from "./body.ts";
 import type { Envelope, EnvelopeRecipient, Principal, SessionInfo, SubmissionHandler, TlsInfo } from "./handler.ts";
 import { newId } from "./ids.ts";

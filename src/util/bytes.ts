@@ -1,4 +1,4 @@
-/** Base64 (RFC 4648) and byte comparison on Web APIs only, for every runtime. */
+/** Base64 (RFC 4648), byte joining and comparison on Web APIs only, for every runtime. */
 
 /** Strict, padded base64 (what SMTP AUTH and the JSON API accept). */
 export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -22,4 +22,21 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   const n = Math.max(a.length, b.length);
   for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
+}
+
+/** String comparison whose time does not depend on where the strings differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  return equalBytes(new TextEncoder().encode(a), new TextEncoder().encode(b));
+}
+
+/** The parts joined in one buffer (a single part comes back as it is, uncopied). */
+export function concat(parts: Uint8Array[], total?: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total ?? parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

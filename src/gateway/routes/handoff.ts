@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { Credentials, Envelope, SessionInfo, SubmissionHandler } from "../../smtp/handler.ts";
 import type { Mailbox } from "../../smtp/address.ts";
 import type { MailParams, RcptParams } from "../../smtp/params.ts";
-import { constantTimeEqual } from "../../policy/passwords.ts";
+import { constantTimeEqual } from "../../util/bytes.ts";
 import { GatewayError } from "../errors.ts";
 import { decodeMessageBody } from "../handoff.ts";
 
