@@ -64,7 +64,7 @@ function wrap(raw: NetSocket | TLSSocket, opened: Promise<SocketInfo>, options: 
       const servername = opts?.expectedServerHostname ?? options.tlsServerName ?? address.hostname;
       const secure = tlsConnect({
         socket: raw,
-        servername: isIp(servername) ? undefined : servername,
+        servername: sniName(servername),
         host: servername,
         rejectUnauthorized: options.tlsVerify !== false,
         ca: node.ca && node.ca.length > 0 ? [...rootCertificates, ...node.ca] : undefined,
@@ -79,8 +79,8 @@ function wrap(raw: NetSocket | TLSSocket, opened: Promise<SocketInfo>, options: 
   };
 }
 
-// RFC 6066 §3: SNI carries host names only, never address literals.
-const isIp = (h: string) => isIP(h) !== 0;
+/** The TLS server name to send: RFC 6066 §3 allows host names only, never address literals. */
+export const sniName = (h: string): string | undefined => (isIP(h) !== 0 ? undefined : h);
 
 export function createNodeConnect(node: NodeConnectOptions = {}): Connect {
   return (address, options = {}) => {
@@ -90,7 +90,7 @@ export function createNodeConnect(node: NodeConnectOptions = {}): Connect {
         ? tlsConnect({
             host: address.hostname,
             port: address.port,
-            servername: isIp(servername) ? undefined : servername,
+            servername: sniName(servername),
             rejectUnauthorized: options.tlsVerify !== false,
             ca: node.ca && node.ca.length > 0 ? [...rootCertificates, ...node.ca] : undefined,
           })
