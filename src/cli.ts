@@ -7,6 +7,8 @@ import { addRoute } from "./admin/routes.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
+import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
+import { SecretKeyError, type SecretBox } from "./secrets/cipher.ts";
 import { modeOf, serve } from "./serve.ts";
 
 const USAGE = `usage: smarthost <command>
@@ -20,10 +22,11 @@ const USAGE = `usage: smarthost <command>
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
   queue                                          list queued and deferred recipients`;
 
-async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
+async function withDb<T>(config: Config, fn: (db: Database, secrets: SecretBox) => Promise<T>): Promise<T> {
+  const secrets = await secretBoxFromConfig(config);
+  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets);
   try {
-    return await fn(database);
+    return await fn(database, secrets);
   } finally {
     database.close();
   }
@@ -102,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "route add": {
       const [domain, url] = positionals(args, 2, "route add DOMAIN|* URL");
-      const position = await withDb(config, (d) => addRoute(d.db, domain!, url!));
+      const position = await withDb(config, (d, secrets) => addRoute(d.db, secrets, domain!, url!));
       console.log(`route ${domain} -> ${url!.replace(/\/\/[^@/]*@/, "//***@")} (position ${position})`);
       return 0;
     }
@@ -119,7 +122,7 @@ export function runCli(argv: string[]): void {
       if (code >= 0) process.exit(code);
     },
     (err: unknown) => {
-      if (err instanceof AdminError || err instanceof ConfigError) {
+      if (err instanceof AdminError || err instanceof ConfigError || err instanceof SecretKeyError) {
         console.error(`error: ${err.message}`);
         process.exit(1);
       }

@@ -3,6 +3,7 @@
  * A bad value stops start-up with a message naming the variable.
  */
 import * as v from "valibot";
+import { secretKeyProblem } from "./secrets/cipher.ts";
 
 const bool = (name: string) =>
   v.pipe(
@@ -69,6 +70,15 @@ const hostPortList = (name: string) =>
     v.check((list) => list.every((x) => parseListen(x) !== null || /^[0-9a-fA-F:.]+$/.test(x)), `${name} must be a list of host[:port]`),
   );
 
+// Never echoed in the message: a near-miss of the key is still most of the key.
+const secretKey = v.pipe(
+  optionalString,
+  v.check(
+    (s) => s === undefined || secretKeyProblem(s) === null,
+    (issue) => (typeof issue.input === "string" && secretKeyProblem(issue.input)) || "SMARTHOST_SECRET_KEY must be 32 bytes, base64",
+  ),
+);
+
 export const ConfigSchema = v.object({
   SMARTHOST_DB_URL: dbUrl,
   SMARTHOST_DB_AUTH_TOKEN: optionalString,
@@ -79,6 +89,7 @@ export const ConfigSchema = v.object({
   SMARTHOST_TLS_CERT: optionalString,
   SMARTHOST_TLS_KEY: optionalString,
   SMARTHOST_DATA_DIR: v.optional(v.string(), "./data"),
+  SMARTHOST_SECRET_KEY: secretKey,
   SMARTHOST_ALLOW_INSECURE_AUTH: bool("SMARTHOST_ALLOW_INSECURE_AUTH"),
   SMARTHOST_MAX_MESSAGE_BYTES: int("SMARTHOST_MAX_MESSAGE_BYTES", 26214400, 1024, 2 ** 31),
   SMARTHOST_MAX_RECIPIENTS: int("SMARTHOST_MAX_RECIPIENTS", 100, 1, 100000),
@@ -106,6 +117,23 @@ export const ConfigSchema = v.object({
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/**
+ * The name in the greeting, EHLO and Received headers: SMARTHOST_HOSTNAME, else the
+ * machine's name where the runtime has one (not on Workers), else "localhost".
+ */
+export function relayHostname(config: Pick<Config, "SMARTHOST_HOSTNAME">, machineName?: string): string {
+  return config.SMARTHOST_HOSTNAME || machineName || "localhost";
+}
+
+/**
+ * The largest HTTP request body the API reads for a message of SMARTHOST_MAX_MESSAGE_BYTES:
+ * base64 makes 4/3 of the bytes (line breaks and JSON escapes a little more), plus room
+ * for the other JSON fields.
+ */
+export function httpBodyLimit(maxMessageBytes: number): number {
+  return Math.ceil(maxMessageBytes * 1.4) + 64 * 1024;
+}
 
 export class ConfigError extends Error {}
 

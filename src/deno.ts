@@ -3,13 +3,16 @@
  * handoff with the same Hono app, on an embedded libSQL file or a remote libSQL. Delivery
  * and SMTP ingress run on Bun nodes (see README, "Deployments").
  */
+import { hostname as osHostname } from "node:os";
+import process from "node:process";
 import { createClient } from "@libsql/client";
-import { loadConfig } from "./config.ts";
+import { loadConfig, relayHostname } from "./config.ts";
 import { databaseFrom } from "./db/client.ts";
-import { applyMigrations } from "./db/migrate.ts";
+import { applyDataFixups, applyMigrations } from "./db/migrate.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import { createLogger } from "./log.ts";
+import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
@@ -18,8 +21,27 @@ declare const Deno: {
 
 const config = loadConfig(Deno.env.toObject());
 const log = createLogger(config.SMARTHOST_LOG);
+if (config.SMARTHOST_HTTP_LISTEN.length === 0) {
+  // This node is the HTTP gateway and nothing else: with no address it would serve nothing.
+  console.error("error: SMARTHOST_HTTP_LISTEN is empty: the Deno gateway needs at least one host:port");
+  process.exit(1);
+}
+const secrets = await secretBoxFromConfig(config);
 const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
 await applyMigrations(database.client);
-const { app } = createGatewayStack({ config, database, writer: new GroupCommit(database.sql), hostname: config.SMARTHOST_HOSTNAME || "smarthost", log });
-const at = config.SMARTHOST_HTTP_LISTEN[0] ?? { host: "127.0.0.1", port: 8787 };
-Deno.serve({ hostname: at.host, port: at.port, onListen: ({ port }) => log("listening", { http: [port], mode: "gateway", runtime: "deno" }) }, app.fetch);
+const fixed = await applyDataFixups(database.client, database.db, secrets);
+if (fixed.routePasswordsSealed > 0) log("route_passwords_sealed", { count: fixed.routePasswordsSealed });
+const hostname = relayHostname(config, osHostname());
+const { app } = createGatewayStack({ config, database, writer: new GroupCommit(database.sql), hostname, log });
+// Every configured address; the listening line names them all once they are bound.
+const ports: number[] = [];
+for (const at of config.SMARTHOST_HTTP_LISTEN) {
+  Deno.serve({
+    hostname: at.host,
+    port: at.port,
+    onListen: ({ port }) => {
+      ports.push(port);
+      if (ports.length === config.SMARTHOST_HTTP_LISTEN.length) log("listening", { http: ports, mode: "gateway", runtime: "deno" });
+    },
+  }, app.fetch);
+}

@@ -3,7 +3,7 @@
  * or an ingress-only node when SMARTHOST_GATEWAY_URL names a remote gateway.
  */
 import { hostname as osHostname } from "node:os";
-import { ConfigError, type Config } from "./config.ts";
+import { ConfigError, httpBodyLimit, relayHostname, type Config } from "./config.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
 import { startIngress } from "./ingress/listener.ts";
@@ -16,6 +16,7 @@ import type { Logger } from "./smtp/session-types.ts";
 import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
+import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -35,23 +36,24 @@ export function modeOf(config: Config, egressOnly: boolean): Mode {
 
 export async function serve(config: Config, mode: Mode = modeOf(config, false)): Promise<Running> {
   const log = createLogger(config.SMARTHOST_LOG);
-  const host = config.SMARTHOST_HOSTNAME || osHostname();
+  const host = relayHostname(config, osHostname());
   const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
   const stops: (() => Promise<void> | void)[] = [];
   let handler: SubmissionHandler;
-  let http: HttpServer | null = null;
+  const http: HttpServer[] = [];
 
   if (mode === "egress-only") return serveEgress(config, host, log);
   if (mode === "ingress-only") {
     handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL!, config.SMARTHOST_GATEWAY_TOKEN!, log);
   } else {
-    const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
+    const secrets = await secretBoxFromConfig(config);
+    const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
     stops.push(() => database.close());
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
     if (config.SMARTHOST_DELIVERY) {
-      const d = await createDelivery(config, host, database, writer, log);
+      const d = await createDelivery(config, host, database, writer, log, secrets);
       d.start();
       delivery = d;
       stops.unshift(() => d.stop());
@@ -59,10 +61,11 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick() });
     handler = stack.smtpHandler;
     const app = stack.app;
-    const at = config.SMARTHOST_HTTP_LISTEN[0];
-    if (at) {
-      http = serveHttp(at, app.fetch, Math.ceil(maxBytes * 1.4) + 1024 * 1024);
-      stops.unshift(() => http!.close());
+    // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).
+    for (const at of config.SMARTHOST_HTTP_LISTEN) {
+      const server = serveHttp(at, app.fetch, httpBodyLimit(maxBytes));
+      http.push(server);
+      stops.unshift(() => server.close());
     }
   }
 
@@ -87,7 +90,6 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
       maxMessageBytes: maxBytes,
       maxRecipients: config.SMARTHOST_MAX_RECIPIENTS,
       maxErrors: config.SMARTHOST_MAX_ERRORS,
-      tlsAvailable: true,
       allowInsecureAuth: config.SMARTHOST_ALLOW_INSECURE_AUTH,
     },
   });
@@ -97,7 +99,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
   log("listening", {
     smtp: ingress.smtp.map((a) => a.port),
     smtps: ingress.smtps.map((a) => a.port),
-    http: http ? [http.address.port] : [],
+    http: http.map((h) => h.address.port),
     mode,
     delivery: mode === "all-in-one" && config.SMARTHOST_DELIVERY,
     hostname: host,
@@ -112,8 +114,9 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
 
 async function serveEgress(config: Config, host: string, log: Logger): Promise<Running> {
   if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
-  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
-  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql), log);
+  const secrets = await secretBoxFromConfig(config);
+  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
+  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql), log, secrets);
   delivery.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {

@@ -6,9 +6,11 @@
  */
 import { connect } from "cloudflare:sockets";
 import { createClient } from "@libsql/client/web";
-import { loadConfig, type Config } from "./config.ts";
+import { loadConfig, relayHostname, type Config } from "./config.ts";
 import { databaseFrom, type Database } from "./db/client.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
+import { deliverySettings } from "./delivery/settings.ts";
+import { secretBoxFromRequiredKey } from "./secrets/cipher.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import type { Connect } from "./delivery/socket.ts";
@@ -24,7 +26,8 @@ interface Isolate {
   config: Config;
   database: Database;
   app: ReturnType<typeof createGatewayStack>["app"];
-  delivery: DeliveryWorker;
+  /** Rejects (with why) when SMARTHOST_SECRET_KEY is missing: no delivery without the key. */
+  delivery: Promise<DeliveryWorker>;
 }
 
 // Bindings arrive with each request: the gateway is built on first use and kept for the isolate.
@@ -44,30 +47,29 @@ function build(env: Env): Isolate {
   const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
   // No group commit across requests: each request drives its own transactions.
   const writer = new GroupCommit(database.sql, { batching: false });
-  const hostname = config.SMARTHOST_HOSTNAME || "smarthost.workers";
-  const delivery = new DeliveryWorker({
-    db: database.db,
-    sql: database.sql,
-    writer,
-    connect: connect as unknown as Connect,
-    resolver: noResolver,
-    log,
-    config: {
-      hostname,
-      retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
-      lifetimeMs: config.SMARTHOST_QUEUE_LIFETIME_SECONDS * 1000,
-      allowPrivateMx: false,
-      mxPort: config.SMARTHOST_MX_PORT,
-      defaultUpstream: config.SMARTHOST_UPSTREAM,
-      // Workers allow 6 open connections per invocation.
-      concurrency: 5,
-      perDestination: 5,
-      leaseMs: config.SMARTHOST_DELIVERY_LEASE_SECONDS * 1000,
-      pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
-      relayOnly: true,
-      reuseConnections: false,
-    },
-  });
+  const hostname = relayHostname(config);
+  const delivery = secretBoxFromRequiredKey(config.SMARTHOST_SECRET_KEY, "on Workers").then(
+    (secrets) =>
+      new DeliveryWorker({
+        db: database.db,
+        sql: database.sql,
+        writer,
+        connect: connect as unknown as Connect,
+        resolver: noResolver,
+        log,
+        secrets,
+        config: {
+          ...deliverySettings(config, hostname),
+          allowPrivateMx: false,
+          // Workers allow 6 open connections per invocation.
+          concurrency: 5,
+          perDestination: 5,
+          relayOnly: true,
+          reuseConnections: false,
+        },
+      }),
+  );
+  delivery.catch(() => {});
   const { app } = createGatewayStack({ config, database, writer, hostname, log });
   return { config, database, app, delivery };
 }
@@ -75,7 +77,7 @@ function build(env: Env): Isolate {
 // The routes that commit a new message.
 const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
 
-const deliver = (i: Isolate) => i.delivery.drainOnce().catch((err) => log("delivery_error", { error: String(err) }));
+const deliver = (i: Isolate) => i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: String(err) }));
 
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {

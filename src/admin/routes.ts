@@ -2,6 +2,8 @@
 import { eq, max } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
+import { sealRouteUrl } from "../secrets/route-passwords.ts";
 import { isDomain } from "../smtp/address.ts";
 import { AdminError } from "./errors.ts";
 
@@ -10,18 +12,29 @@ export function validRouteUrl(url: string): boolean {
   if (url === "mx") return true;
   try {
     const u = new URL(url);
-    return (u.protocol === "smtp:" || u.protocol === "smtps:") && u.hostname !== "" && (u.pathname === "" || u.pathname === "/");
+    // A password needs the user name it goes with (RFC 4616 sends both).
+    const credentialsWhole = u.password === "" || u.username !== "";
+    return (u.protocol === "smtp:" || u.protocol === "smtps:") && u.hostname !== "" && (u.pathname === "" || u.pathname === "/") && credentialsWhole;
   } catch {
     return false;
   }
 }
 
-export async function addRoute(db: Db, domainArg: string, url: string): Promise<number> {
+/**
+ * A route as it is stored: domain lower-cased, URL checked, its password taken out and
+ * sealed. A bad URL's error never repeats the URL: it may hold a password.
+ */
+export async function routeRow(secrets: SecretBox, domainArg: string, url: string): Promise<{ domain: string; url: string; secret: string | null }> {
   const domain = domainArg.toLowerCase();
   if (domain !== "*" && !isDomain(domain, true)) throw new AdminError(`"${domainArg}" is not a domain or *`);
-  if (!validRouteUrl(url)) throw new AdminError(`"${url}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
-  const [row] = await db.select({ last: max(routes.position) }).from(routes).where(eq(routes.domain, domain));
-  const position = (row?.last ?? -1) + 1;
-  await db.insert(routes).values({ domain, url, position });
+  if (!validRouteUrl(url)) throw new AdminError("not a route URL: use mx, smtp://[user:pass@]host:port or smtps://… (the value is not repeated here: it may hold a password)");
+  return { domain, ...(await sealRouteUrl(secrets, domain, url)) };
+}
+
+export async function addRoute(db: Db, secrets: SecretBox, domainArg: string, url: string): Promise<number> {
+  const row = await routeRow(secrets, domainArg, url);
+  const [last] = await db.select({ last: max(routes.position) }).from(routes).where(eq(routes.domain, row.domain));
+  const position = (last?.last ?? -1) + 1;
+  await db.insert(routes).values({ ...row, position });
   return position;
 }

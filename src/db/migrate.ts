@@ -5,12 +5,11 @@
  * atomic batch; every runtime can run this (no files are read).
  */
 import type { Client } from "@libsql/client";
+import type { SecretBox } from "../secrets/cipher.ts";
+import { sealClearRoutePasswords } from "../secrets/route-passwords.ts";
+import { sha256Hex } from "../util/hash.ts";
+import type { Db } from "./client.ts";
 import { MIGRATIONS } from "./migrations.gen.ts";
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Returns the tags applied now (empty when the database was up to date). */
 export async function applyMigrations(client: Client, migrations = MIGRATIONS): Promise<string[]> {
@@ -26,4 +25,24 @@ export async function applyMigrations(client: Client, migrations = MIGRATIONS): 
   }
   await client.batch(statements, "write");
   return pending.map((m) => m.tag);
+}
+
+/**
+ * Fix-ups of data that SQL alone cannot make (they need SMARTHOST_SECRET_KEY); idempotent,
+ * run after the migrations at every open. Returns what each one changed.
+ */
+export async function applyDataFixups(client: Client, db: Db, secrets: SecretBox): Promise<{ routePasswordsSealed: number }> {
+  const pending = await client.execute(`SELECT 1 FROM routes WHERE secret IS NULL AND url LIKE '%@%' LIMIT 1`);
+  if (pending.rows.length === 0) return { routePasswordsSealed: 0 };
+  // The clear text must not linger in freed page space or in the write-ahead log: zero
+  // what the rewrite frees, then fold the log into the file and empty it. Embedded files
+  // only; a remote server answers these as it sees fit.
+  await client.execute("PRAGMA secure_delete = ON").catch(() => {});
+  try {
+    const routePasswordsSealed = await sealClearRoutePasswords(db, secrets);
+    await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => {});
+    return { routePasswordsSealed };
+  } finally {
+    await client.execute("PRAGMA secure_delete = OFF").catch(() => {});
+  }
 }

@@ -19,5 +19,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0003_pending_index",
     "when": 1795919536936,
     "sql": "CREATE INDEX `recipients_pending` ON `recipients` (`next_attempt_at`) WHERE state IN ('queued', 'deferred');"
+  },
+  {
+    "tag": "0004_route_secrets",
+    "when": 1795936582459,
+    "sql": "ALTER TABLE `routes` ADD `secret` text;"
   }
 ];

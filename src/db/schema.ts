@@ -55,7 +55,10 @@ export const routes = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     /** Recipient domain (lower-case) or "*". */
     domain: text("domain").notNull(),
+    /** The route URL without its password (the user name stays: it is not a secret). */
     url: text("url").notNull(),
+    /** The password, sealed with SMARTHOST_SECRET_KEY (src/secrets/route-passwords.ts); null without one. */
+    secret: text("secret"),
     /** Failover order among the routes of one domain. */
     position: integer("position").notNull(),
   },

@@ -7,6 +7,8 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
+import { openRoutePassword } from "../secrets/route-passwords.ts";
 import type { SmtpTarget } from "./smtp-client.ts";
 
 export type Route = { kind: "mx" } | { kind: "relay"; label: string; target: SmtpTarget };
@@ -37,10 +39,26 @@ export function parseRoute(url: string): Route | null {
   return { kind: "relay", label: `${u.protocol}//${u.host}`, target };
 }
 
-export async function routesFor(db: Db, domain: string, fallback: string): Promise<Route[]> {
-  const find = (d: string) => db.select({ url: routes.url }).from(routes).where(eq(routes.domain, d)).orderBy(asc(routes.position));
+/**
+ * The routes for a recipient domain, sealed passwords opened (the only place they are).
+ * A password that does not open stops the lookup with RoutePasswordError: sending
+ * elsewhere (or without AUTH) would be wrong, and the recipients stay queued.
+ */
+export async function routesFor(db: Db, domain: string, fallback: string, secrets?: SecretBox): Promise<Route[]> {
+  const find = (d: string) =>
+    db.select({ domain: routes.domain, url: routes.url, secret: routes.secret }).from(routes).where(eq(routes.domain, d)).orderBy(asc(routes.position));
   let rows = await find(domain.toLowerCase());
   if (rows.length === 0) rows = await find("*");
-  const urls = rows.length > 0 ? rows.map((r) => r.url) : [fallback];
-  return urls.map(parseRoute).filter((r): r is Route => r !== null);
+  if (rows.length === 0) return [parseRoute(fallback)].filter((r): r is Route => r !== null);
+  const out: Route[] = [];
+  for (const row of rows) {
+    const route = parseRoute(row.url);
+    if (!route) continue;
+    if (row.secret !== null && route.kind === "relay") {
+      const password = await openRoutePassword(secrets, { domain: row.domain, url: row.url, secret: row.secret });
+      route.target = { ...route.target, auth: { username: route.target.auth?.username ?? "", password } };
+    }
+    out.push(route);
+  }
+  return out;
 }

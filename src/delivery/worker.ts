@@ -22,6 +22,7 @@ import { ConnectionPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -57,6 +58,8 @@ export interface DeliveryDeps {
   config: DeliveryConfig;
   log: Logger;
   now?: () => number;
+  /** Opens sealed route passwords (SMARTHOST_SECRET_KEY). */
+  secrets?: SecretBox;
 }
 
 interface Job {
@@ -90,7 +93,7 @@ export class DeliveryWorker {
 
   private readonly pool: ConnectionPool;
   /** Each domain's routes, re-read every few seconds (routes change rarely). */
-  private readonly routes = new CachedMap(ROUTE_CACHE_MS, (domain: string) => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream));
+  private readonly routes = new CachedMap(ROUTE_CACHE_MS, (domain: string) => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream, this.deps.secrets));
 
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;

@@ -9,6 +9,7 @@ import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
+import { httpBodyLimit } from "../config.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -24,8 +25,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const tooLarge = new GatewayError("too-large", `Request exceeds ${deps.maxMessageBytes} octets of message`);
-  // Base64 and JSON framing make a body up to ~4/3 the message size.
-  const limit = bodyLimit({ maxSize: Math.ceil(deps.maxMessageBytes * 1.4) + 64 * 1024, onError: () => { throw tooLarge; } });
+  const limit = bodyLimit({ maxSize: httpBodyLimit(deps.maxMessageBytes), onError: () => { throw tooLarge; } });
 
   app.onError((err, c) => {
     if (err instanceof GatewayError) {

@@ -6,9 +6,12 @@ import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config.ts";
 import { formatReply, replies } from "../smtp/reply.ts";
 import type { SmtpSession } from "../smtp/session.ts";
+import type { SessionConfig } from "../smtp/session-types.ts";
 import { Connection, normalizeAddress, type ConnectionOptions, type ConnectionState } from "./connection.ts";
 
-export interface IngressOptions extends ConnectionOptions {
+export interface IngressOptions extends Omit<ConnectionOptions, "session"> {
+  /** STARTTLS is offered exactly when a certificate is loaded: set here, nowhere else. */
+  session: Omit<SessionConfig, "tlsAvailable">;
   smtp: ListenAddress[];
   smtps: ListenAddress[];
   maxConnections: number;

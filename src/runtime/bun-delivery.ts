@@ -2,13 +2,15 @@
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config.ts";
 import { DeliveryWorker } from "../delivery/worker.ts";
+import { deliverySettings } from "../delivery/settings.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import type { Database } from "../db/client.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
 import { createResolver } from "./node-dns.ts";
 import { createNodeConnect } from "./node-socket.ts";
 
-export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger): Promise<DeliveryWorker> {
+export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger, secrets: SecretBox): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
   return new DeliveryWorker({
     db: database.db,
@@ -17,18 +19,7 @@ export async function createDelivery(config: Config, hostname: string, database:
     connect: createNodeConnect({ ca }),
     resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
     log,
-    config: {
-      hostname,
-      retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
-      lifetimeMs: config.SMARTHOST_QUEUE_LIFETIME_SECONDS * 1000,
-      allowPrivateMx: config.SMARTHOST_ALLOW_PRIVATE_MX,
-      mxPort: config.SMARTHOST_MX_PORT,
-      defaultUpstream: config.SMARTHOST_UPSTREAM,
-      concurrency: config.SMARTHOST_DELIVERY_CONCURRENCY,
-      perDestination: config.SMARTHOST_DELIVERY_PER_DESTINATION,
-      leaseMs: config.SMARTHOST_DELIVERY_LEASE_SECONDS * 1000,
-      pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
-      retentionMs: config.SMARTHOST_RETENTION_SECONDS * 1000,
-    },
+    secrets,
+    config: deliverySettings(config, hostname),
   });
 }

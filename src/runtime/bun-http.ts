@@ -6,8 +6,13 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+// Bun refuses a larger body itself, with a bare 413; the margin lets the app's own limit
+// (the same maxBodyBytes) answer first, with the API's JSON error.
+const TRANSPORT_MARGIN = 1024 * 1024;
+
+/** `maxBodyBytes` is the limit the app enforces (httpBodyLimit in config.ts). */
 export function serveHttp(at: ListenAddress, fetch: (req: Request) => Response | Promise<Response>, maxBodyBytes: number): HttpServer {
-  const server = Bun.serve({ hostname: at.host, port: at.port, fetch, maxRequestBodySize: maxBodyBytes });
+  const server = Bun.serve({ hostname: at.host, port: at.port, fetch, maxRequestBodySize: maxBodyBytes + TRANSPORT_MARGIN });
   return {
     address: { host: at.host, port: server.port ?? at.port },
     close: async () => {

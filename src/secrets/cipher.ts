@@ -23,13 +23,19 @@ export interface SecretBox {
 /** True for a value written by `seal` (so a migration can tell sealed from clear text). */
 export const isSealed = (value: string): boolean => value.startsWith(PREFIX);
 
+/** What is wrong with a key in the configured form (32 bytes, base64), or null when it is good. */
+export function secretKeyProblem(b64: string): string | null {
+  const s = b64.trim();
+  if (!BASE64.test(s)) return "SMARTHOST_SECRET_KEY must be base64";
+  const n = base64ToBytes(s).length;
+  return n === 32 ? null : `SMARTHOST_SECRET_KEY must be 32 bytes (base64), not ${n}`;
+}
+
 /** Parses the configured key: 32 bytes, base64. */
 export function parseSecretKey(b64: string): Uint8Array<ArrayBuffer> {
-  const s = b64.trim();
-  if (!BASE64.test(s)) throw new SecretKeyError("SMARTHOST_SECRET_KEY must be base64");
-  const bytes = base64ToBytes(s);
-  if (bytes.length !== 32) throw new SecretKeyError(`SMARTHOST_SECRET_KEY must be 32 bytes (base64), not ${bytes.length}`);
-  return new Uint8Array(bytes);
+  const problem = secretKeyProblem(b64);
+  if (problem) throw new SecretKeyError(problem);
+  return new Uint8Array(base64ToBytes(b64.trim()));
 }
 
 /** A fresh key in the configured form (what `serve` writes under the data folder). */
@@ -68,4 +74,13 @@ export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
       }
     },
   };
+}
+
+/**
+ * The box from a key that must be configured (Workers: no file system to keep a generated
+ * one, and every node sharing the database needs the same key).
+ */
+export async function secretBoxFromRequiredKey(keyBase64: string | undefined, where: string): Promise<SecretBox> {
+  if (!keyBase64) throw new SecretKeyError(`SMARTHOST_SECRET_KEY is required ${where} (32 bytes, base64; the same key as the nodes sharing the database): route passwords stay sealed and delivery stays off until it is set`);
+  return createSecretBox(keyBase64);
 }

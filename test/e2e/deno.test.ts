@@ -27,7 +27,7 @@ test("deno run src/deno.ts serves the gateway on a libSQL file", async () => {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "", HOME: dir, SMARTHOST_DB_URL: `file:${join(dir, "smarthost.db")}`, SMARTHOST_HTTP_LISTEN: `127.0.0.1:${port}` },
+    env: { PATH: process.env.PATH ?? "", HOME: dir, SMARTHOST_DB_URL: `file:${join(dir, "smarthost.db")}`, SMARTHOST_DATA_DIR: join(dir, "data"), SMARTHOST_HTTP_LISTEN: `127.0.0.1:${port}` },
   });
   try {
     let text = "";

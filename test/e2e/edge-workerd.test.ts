@@ -12,6 +12,7 @@ import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
+import { generateSecretKey } from "../../src/secrets/cipher.ts";
 
 let dir: string;
 let hrana: HranaServer;
@@ -21,19 +22,22 @@ let starttlsUpstream: Upstream;
 let implicitUpstream: Upstream;
 let ingress: Relay;
 let tenant: Tenant;
+// The CLI seals route passwords with the key the Worker opens them with.
+const SECRET_KEY = generateSecretKey();
+const ROUTE_AUTH = { username: "edge-route-user", password: "edge route/pass:1" };
 
 beforeAll(async () => {
   dir = tempDir();
   hrana = startHranaServer(join(dir, "edge.db"));
   upstream = await startUpstream({ hideStartTls: true });
   starttlsUpstream = await startUpstream();
-  implicitUpstream = await startUpstream({ secure: true });
+  implicitUpstream = await startUpstream({ secure: true, auth: ROUTE_AUTH });
   // workerd always verifies certificates; it reads its roots from SSL_CERT_FILE, so the
   // test's CA joins the system bundle for this run only.
   const bundle = join(dir, "ca-bundle.pem");
   writeFileSync(bundle, `${readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8")}\n${starttlsUpstream.cert}`);
   // The CLI (Bun) administers the same remote database the Worker uses.
-  const remote = { SMARTHOST_DB_URL: hrana.url };
+  const remote = { SMARTHOST_DB_URL: hrana.url, SMARTHOST_SECRET_KEY: SECRET_KEY };
   tenant = await (async () => {
     const account = "edge";
     await cliOk(dir, ["account", "add", account], remote);
@@ -42,11 +46,11 @@ beforeAll(async () => {
     const apiKey = await cliOk(dir, ["key", "add", account], remote);
     await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`], remote);
     await cliOk(dir, ["route", "add", "starttls.test", `smtp://localhost:${starttlsUpstream.port}?tls=required`], remote);
-    await cliOk(dir, ["route", "add", "implicit.test", `smtps://localhost:${implicitUpstream.port}`], remote);
+    await cliOk(dir, ["route", "add", "implicit.test", `smtps://${ROUTE_AUTH.username}:${encodeURIComponent(ROUTE_AUTH.password)}@localhost:${implicitUpstream.port}`], remote);
     return { account, username: "edgeuser", password: "edge-password-1", apiKey };
   })();
   worker = await startWranglerDev(
-    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test" },
+    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY },
     { SSL_CERT_FILE: bundle },
   );
   ingress = await startRelay(tempDir(), {
@@ -104,7 +108,7 @@ test("the Worker serves the JSON API and the cron delivers what is due", async (
   expect(upstream.received.at(-1)!.raw.toString()).toContain("Subject: json at the edge");
 }, 60_000);
 
-test("the Worker delivers over STARTTLS and over implicit TLS, certificates verified", async () => {
+test("the Worker delivers over STARTTLS and over implicit TLS (AUTH with a sealed route password), certificates verified", async () => {
   for (const domain of ["starttls.test", "implicit.test"]) {
     const res = await fetch(`${worker.url}/v1/messages`, {
       method: "POST",
@@ -116,6 +120,8 @@ test("the Worker delivers over STARTTLS and over implicit TLS, certificates veri
   await waitFor("both TLS deliveries", () => (starttlsUpstream.received.length >= 1 && implicitUpstream.received.length >= 1) || undefined, 30_000);
   expect(starttlsUpstream.received[0]!.secure).toBe(true);
   expect(implicitUpstream.received[0]!.secure).toBe(true);
+  // The route's password was sealed by the CLI and opened by the Worker.
+  expect(implicitUpstream.received[0]!.user).toBe(ROUTE_AUTH.username);
   expect(starttlsUpstream.received[0]!.raw.toString()).toContain("Subject: tls to starttls.test");
 }, 60_000);
 
@@ -132,3 +138,24 @@ test("wrangler builds the Worker bundle (what `wrangler deploy` uploads)", async
   expect(code).toBe(0);
   expect(text).toContain("--dry-run: exiting now.");
 }, 120_000);
+
+test("a Worker without SMARTHOST_SECRET_KEY keeps accepting but refuses to deliver, saying why", async () => {
+  const keyless = await startWranglerDev({ SMARTHOST_DB_URL: hrana.url, SMARTHOST_HOSTNAME: "edge.test" });
+  try {
+    const before = upstream.received.length;
+    const res = await fetch(`${keyless.url}/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      body: JSON.stringify({ from: "app@example.com", to: ["nokey@dest.test"], subject: "no key", text: "waits" }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await fetch(`${keyless.url}/__scheduled`);
+    await waitFor("the refusal in the Worker's log", () => keyless.logs().includes("SMARTHOST_SECRET_KEY is required on Workers") || undefined, 30_000);
+    const state = (await (await fetch(`${keyless.url}/v1/messages/${id}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } })).json()) as { status: string };
+    expect(state.status).toBe("queued");
+    expect(upstream.received.length).toBe(before);
+  } finally {
+    await keyless.stop();
+  }
+}, 90_000);
