@@ -52,3 +52,36 @@ test("deno run src/deno.ts serves the gateway on a libSQL file", async () => {
     await p.exited;
   }
 }, 60_000);
+
+function denoGateway(dir: string, listen: string) {
+  return Bun.spawn([DENO, "run", "-A", "--no-check", join(ROOT, "src", "deno.ts")], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "", HOME: dir, SMARTHOST_DB_URL: `file:${join(dir, "smarthost.db")}`, SMARTHOST_DATA_DIR: join(dir, "data"), SMARTHOST_HTTP_LISTEN: listen },
+  });
+}
+
+test("the Deno gateway serves every SMARTHOST_HTTP_LISTEN address, and refuses an empty list", async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const [a, b] = [await freeTcpPort(), await freeTcpPort()];
+  const p = denoGateway(dir, `127.0.0.1:${a},127.0.0.1:${b}`);
+  try {
+    let text = "";
+    void (async () => {
+      for await (const chunk of p.stderr) text += new TextDecoder().decode(chunk);
+    })();
+    while (!text.includes('"listening"') && p.exitCode === null) await Bun.sleep(20);
+    const line = JSON.parse(text.split("\n").find((l) => l.includes('"listening"'))!) as { http: number[] };
+    expect(line.http.sort()).toEqual([a, b].sort());
+    for (const port of [a, b]) expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  } finally {
+    p.kill();
+    await p.exited;
+  }
+  const empty = denoGateway(dir, "");
+  const [err, code] = await Promise.all([new Response(empty.stderr).text(), empty.exited]);
+  expect(code).toBe(1);
+  expect(err).toContain("SMARTHOST_HTTP_LISTEN is empty");
+}, 60_000);
