@@ -9,6 +9,7 @@ import type { Database } from "./db/client.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { SecretKeyError, type SecretBox } from "./secrets/cipher.ts";
+import { maskRoutePassword } from "./secrets/route-passwords.ts";
 import { modeOf, serve } from "./serve.ts";
 
 const USAGE = `usage: smarthost <command>
@@ -106,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     case "route add": {
       const [domain, url] = positionals(args, 2, "route add DOMAIN|* URL");
       const position = await withDb(config, (d, secrets) => addRoute(d.db, secrets, domain!, url!));
-      console.log(`route ${domain} -> ${url!.replace(/\/\/[^@/]*@/, "//***@")} (position ${position})`);
+      console.log(`route ${domain} -> ${maskRoutePassword(url!)} (position ${position})`);
       return 0;
     }
     default:

@@ -36,6 +36,13 @@ export function splitRoutePassword(url: string): SplitRouteUrl {
   return { url: stripped, password: raw === "" ? null : decodePart(raw) };
 }
 
+/** The URL to show (command output): credentials, when there is a password, as `***`. */
+export function maskRoutePassword(url: string): string {
+  if (splitRoutePassword(url).password === null) return url;
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(url)!;
+  return `${m[1]}***${m[2]!.slice(m[2]!.lastIndexOf("@"))}${m[3]}`;
+}
+
 function decodePart(s: string): string {
   try {
     return decodeURIComponent(s);

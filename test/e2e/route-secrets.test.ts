@@ -79,9 +79,15 @@ test("a clear-text route password from before is sealed by migrate, and delivery
   }
 });
 
-test("route add with a password writes it sealed; a bad URL's error does not repeat it", async () => {
+test("route add with a password writes it sealed, shows none of it; a bad URL's error does not repeat it", async () => {
   const added = await cli(dir, ["route", "add", "other.test", `smtps://provider-user:${ENCODED}@127.0.0.1:465`]);
   expect(added.code).toBe(0);
+  // Unencoded @ in the password (URL parsers split at the last @): none of it is printed.
+  const raw = await cli(dir, ["route", "add", "raw.test", "smtp://provider-user:half@other-half@127.0.0.1:25"]);
+  expect(raw.code).toBe(0);
+  expect(raw.stdout).toContain("smtp://***@127.0.0.1:25");
+  expect(raw.stdout).not.toContain("half");
+  expect(storedBytes()).not.toContain("other-half");
   const bad = await cli(dir, ["route", "add", "other.test", `smtp://provider-user:${ENCODED}@127.0.0.1:465/not-a-path`]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain("not a route URL");

@@ -112,3 +112,10 @@ test("opening a database written before sealing seals its clear-text route passw
   expect(storedBytes(path)).not.toContain(ENCODED);
   expect(storedBytes(path)).not.toContain(PASSWORD);
 });
+
+test("shown URLs hide the whole credentials, even a password holding @ or :", async () => {
+  const { maskRoutePassword } = await import("../../../src/secrets/route-passwords.ts");
+  expect(maskRoutePassword("smtps://user:p@ss:w@relay.example:465?tls_verify=false")).toBe("smtps://***@relay.example:465?tls_verify=false");
+  expect(maskRoutePassword("smtp://user@relay.example:25")).toBe("smtp://user@relay.example:25");
+  expect(maskRoutePassword("mx")).toBe("mx");
+});
