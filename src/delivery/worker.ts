@@ -171,7 +171,16 @@ export class DeliveryWorker {
   }
 
   private async offer(group: DeliveryGroup): Promise<void> {
-    const routes = await this.routes.get(group.domain, this.now());
+    let routes: Route[];
+    try {
+      routes = await this.routes.get(group.domain, this.now());
+    } catch (err) {
+      // Routes unusable now (a sealed password that does not open with this node's key):
+      // these recipients wait for a retry; the rest of the queue goes on.
+      this.deps.log("delivery_error", { message: group.messageId, domain: group.domain, error: String(err) });
+      await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + this.deps.config.retryBaseMs);
+      return;
+    }
     if (this.deps.config.relayOnly && routes.some((r) => r.kind === "mx")) {
       // Not this node's to deliver: give it straight back for a node that can reach port 25.
       await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), 0);

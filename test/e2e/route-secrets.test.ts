@@ -96,3 +96,23 @@ test("route add with a password writes it sealed, shows none of it; a bad URL's 
     expect(where).not.toContain(ENCODED);
   }
 });
+
+test("a node whose key does not open a route's password keeps the mail queued and says why", async () => {
+  await relay!.stop();
+  const tenantKey = (await cliOk(dir, ["key", "add", "acme"])).trim();
+  const before = upstream!.received.length;
+  relay = await startRelay(dir, { SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "100", SMARTHOST_SECRET_KEY: Buffer.alloc(32, 9).toString("base64") });
+  const res = await fetch(`${relay.http}/v1/messages`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${tenantKey}` },
+    body: JSON.stringify({ from: "app@example.com", to: ["carol@dest.test"], subject: "wrong key", text: "waits" }),
+  });
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  const line = await waitFor("the refusal in the log", () => relay!.logs().split("\n").find((l) => l.includes('"delivery_error"') && l.includes(id)));
+  expect(line).toContain("does not open with this node's SMARTHOST_SECRET_KEY");
+  expect(line).not.toContain(PASSWORD);
+  const status = (await (await fetch(`${relay.http}/v1/messages/${id}`, { headers: { authorization: `Bearer ${tenantKey}` } })).json()) as { status: string };
+  expect(status.status).toBe("queued");
+  expect(upstream!.received.length).toBe(before);
+});
