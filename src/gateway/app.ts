@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
-    app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken));
+    app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
   return app;
 }
