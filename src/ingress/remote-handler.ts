@@ -27,7 +27,8 @@ const ok = <T extends v.GenericSchema>(schema: T, data: unknown) => {
 // The gateway's JSON error, for the log line only.
 const ErrorBody = v.pipe(v.object({ error: v.object({ code: v.string() }) }), v.transform((b) => b.error.code));
 
-export function createRemoteHandler(baseUrl: string, token: string, log: Logger): SubmissionHandler {
+export function createRemoteHandler(baseUrl: string, token: string, log: Logger, opts: { now?: () => number } = {}): SubmissionHandler {
+  const now = opts.now ?? Date.now;
   const base = baseUrl.replace(/\/$/, "");
   const keys = deriveLinkKeys(token);
   // The newest grant for a principal the session holds (the session keeps the first one).
@@ -36,7 +37,7 @@ export function createRemoteHandler(baseUrl: string, token: string, log: Logger)
   async function call<S extends HandoffStep>(step: S, body: Uint8Array, contentType: string): Promise<StepReply<S> | null> {
     const path = `${HANDOFF_PATH}/${step}`;
     try {
-      const signed = await signRequest((await keys).request, "POST", path, body);
+      const signed = await signRequest((await keys).request, "POST", path, body, now());
       const res = await fetch(`${base}${path}`, {
         method: "POST",
         headers: { "content-type": contentType, ...signed },
