@@ -59,7 +59,8 @@ const PrincipalClaim = v.object({ username: text(512), accountId: text(128), gra
 
 const SessionSchema = v.object({
   sessionId: v.pipe(v.string(), v.regex(/^[\w.-]{1,64}$/)),
-  remoteAddress: v.pipe(v.string(), v.regex(/^[0-9A-Fa-f:.]{2,64}$/)),
+  // An IP address, IPv6 possibly with a zone (fe80::1%eth0).
+  remoteAddress: v.pipe(v.string(), v.maxLength(64), v.regex(/^[0-9A-Fa-f:.]{2,}(?:%[\w.-]+)?$/)),
   remotePort: port,
   localPort: port,
   tls: v.nullable(v.object({ protocol: text(64), cipher: text(256) })),
@@ -94,7 +95,8 @@ export const StepBodies = {
   identify: v.object({ session: SessionSchema }),
   auth: v.object({
     session: SessionSchema,
-    credentials: v.object({ mechanism: v.picklist(["PLAIN", "LOGIN"]), authzid: text(1024), username: text(1024), password: v.pipe(v.string(), v.maxLength(1024)) }),
+    // As long as the ingress lets an AUTH line be (12 288 octets of base64).
+    credentials: v.object({ mechanism: v.picklist(["PLAIN", "LOGIN"]), authzid: text(9216), username: text(9216), password: v.pipe(v.string(), v.maxLength(9216)) }),
   }),
   sender: v.object({ session: SessionSchema, from: v.nullable(MailboxSchema), params: MailParamsSchema }),
   recipient: v.object({ session: SessionSchema, envelope: EnvelopeSchema, to: MailboxSchema, params: RcptParamsSchema }),
