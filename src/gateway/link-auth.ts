@@ -7,6 +7,10 @@
  * request whose timestamp is outside a short window, and one whose signature it has
  * already seen within that window — so a captured request cannot be sent again, and a
  * redirect or a proxy that logs requests learns nothing it can reuse.
+ *
+ * The gateway signs each answer too, over the request's signature, the status and the
+ * body: the ingress believes only an answer made for the request it sent, by a holder of
+ * the token — not one from a server it was sent to by mistake, nor an old one replayed.
  */
 import { base64url, equalBytes } from "../util/bytes.ts";
 
@@ -24,6 +28,8 @@ export interface LinkKeys {
   readonly request: CryptoKey;
   /** Signs and verifies the principals the gateway issues (grants.ts). */
   readonly grant: CryptoKey;
+  /** Signs and verifies the gateway's answers. */
+  readonly response: CryptoKey;
 }
 
 /** Two independent keys from the shared token: a signature of one kind never verifies as the other. */
@@ -37,7 +43,7 @@ export async function deriveLinkKeys(token: string): Promise<LinkKeys> {
       false,
       ["sign", "verify"],
     );
-  return { request: await derive("request signature v1"), grant: await derive("principal grant v1") };
+  return { request: await derive("request signature v1"), grant: await derive("principal grant v1"), response: await derive("response signature v1") };
 }
 
 export async function hmac(key: CryptoKey, text: string): Promise<Uint8Array> {
@@ -104,4 +110,16 @@ export async function verifyRequest(
   if (Math.abs(now - ts) > WINDOW_SECONDS) return { ok: false, code: "stale_request", message: `Request timestamp is more than ${WINDOW_SECONDS} seconds off` };
   if (!guard.admit(signature, ts + WINDOW_SECONDS, now)) return { ok: false, code: "replayed_request", message: "Request was already received" };
   return { ok: true };
+}
+
+const responseText = async (requestSignature: string, status: number, body: Uint8Array) => `${requestSignature}\n${status}\n${await sha256(body)}`;
+
+/** The signature header value of an answer to the request that carried `requestSignature`. */
+export async function signResponse(key: CryptoKey, requestSignature: string, status: number, body: Uint8Array): Promise<string> {
+  return base64url(await hmac(key, await responseText(requestSignature, status, body)));
+}
+
+export async function verifyResponse(key: CryptoKey, requestSignature: string, status: number, body: Uint8Array, presented: string | null): Promise<boolean> {
+  if (!presented) return false;
+  return equalBytes(encoder.encode(await signResponse(key, requestSignature, status, body)), encoder.encode(presented));
 }

@@ -4,8 +4,8 @@
  *
  * Each request is signed with a key derived from the shared token (the token itself never
  * travels) and redirects are refused: a gateway URL that answers 3xx must not make this
- * node send a client's password elsewhere. Every reply is checked against its schema; one
- * that does not match counts as no answer. The principal the gateway issues (a signed
+ * node send a client's password elsewhere. Every answer must carry the gateway's
+ * signature over this very request and match its schema; anything else counts as no answer. The principal the gateway issues (a signed
  * grant) is carried back as received, and replaced when the gateway renews it.
  * When the gateway cannot be reached the client gets a temporary failure, never a 250.
  */
@@ -15,7 +15,7 @@ import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, Principal, Sess
 import type { MailParams, RcptParams } from "../smtp/params.ts";
 import { policyReplies, type Reply } from "../smtp/reply.ts";
 import { encodeMessageBody, HANDOFF_CONTENT_TYPE, HANDOFF_PATH, StepReplies, type HandoffStep, type StepReply } from "../gateway/handoff.ts";
-import { deriveLinkKeys, signRequest } from "../gateway/link-auth.ts";
+import { deriveLinkKeys, SIGNATURE_HEADER, signRequest, verifyResponse } from "../gateway/link-auth.ts";
 import { errorFields } from "../log.ts";
 import type { Logger } from "../smtp/session-types.ts";
 
@@ -50,7 +50,12 @@ export function createRemoteHandler(baseUrl: string, token: string, log: Logger,
         log("handoff_failed", { step, status: res.status, code });
         return null;
       }
-      const parsed = v.safeParse(StepReplies[step], await res.json());
+      const answer = new Uint8Array(await res.arrayBuffer());
+      if (!(await verifyResponse((await keys).response, signed[SIGNATURE_HEADER]!, res.status, answer, res.headers.get(SIGNATURE_HEADER)))) {
+        log("handoff_failed", { step, status: res.status, error: "answer is not signed by the gateway" });
+        return null;
+      }
+      const parsed = v.safeParse(StepReplies[step], JSON.parse(new TextDecoder().decode(answer)));
       if (!parsed.success) {
         log("handoff_failed", { step, status: res.status, error: `reply does not match the handoff schema: ${parsed.issues[0]!.message}` });
         return null;

@@ -84,6 +84,7 @@ describe("the ingress believes only its gateway", () => {
     const answers: unknown[] = [
       { ok: true }, // the reproduction: a bare {ok:true} made the ingress say 235
       { ok: true, principal: { username: "alice", accountId: "acct" } }, // no grant
+      { ok: true, principal: { username: "alice", accountId: "acct", grant: "x.y" } }, // well-formed, but not signed by a token holder
       { ok: false, reply: { code: 235, enhanced: "2.7.0", lines: ["fine"] } }, // a "refusal" that reads as success
       { ok: false, reply: { code: 535, enhanced: "5.7.8", lines: ["bad\r\n250 injected"] } }, // a line break into the client's stream
     ];
@@ -116,6 +117,28 @@ describe("a captured request", () => {
     expect(replay.body).toEqual({ error: { code: "replayed_request", message: "Request was already received" } });
   }, 30_000);
 });
+
+test("a gateway's earlier answer replayed by a man in the middle is not believed", async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const tenant = await addTenant(dir);
+  const gateway = await startRelay(dir, { SMARTHOST_GATEWAY_TOKEN: TOKEN });
+  relays.push(gateway);
+  let kept: { status: number; headers: Headers; body: ArrayBuffer } | null = null;
+  const mitm = recordingServer(async (req, body) => {
+    const path = new URL(req.url).pathname;
+    if (path.endsWith("/auth") && kept) return new Response(kept.body, { status: kept.status, headers: kept.headers });
+    const res = await fetch(`${gateway.http}${path}`, { method: "POST", headers: req.headers, body, redirect: "manual" });
+    const answer = { status: res.status, headers: res.headers, body: await res.arrayBuffer() };
+    if (path.endsWith("/auth")) kept = answer;
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  });
+  const ingress = await ingressTo(mitm.url);
+  expect(await authCode(ingress.smtpPort, tenant.username, tenant.password)).toBe(235);
+  // Now the wrong password; the middle man answers with the success it kept.
+  expect(await authCode(ingress.smtpPort, tenant.username, "wrong password")).toBe(454);
+  expect(ingress.logs()).toContain("answer is not signed by the gateway");
+}, 30_000);
 
 describe("start-up refuses a link that could be abused", () => {
   /** `serve` with `env`; a relay that starts anyway is stopped (by its PID) after a few seconds. */

@@ -6,7 +6,7 @@
  * unreplayed signature made with the shared token (link-auth.ts), every body must match
  * its schema (a malformed one is a 400, never a 500), and who is sending comes only from
  * the grant this gateway issued at AUTH or identify (grants.ts) — an account id sent
- * beside it is ignored.
+ * beside it is refused. Every answer to a signed request is signed in turn.
  */
 import { Hono, type Context } from "hono";
 import * as v from "valibot";
@@ -16,7 +16,7 @@ import type { Logger } from "../../smtp/session-types.ts";
 import { GatewayError } from "../errors.ts";
 import { issueGrant, verifyGrant } from "../grants.ts";
 import { decodeMessageBody, StepBodies, type HandoffStep, type StepBody } from "../handoff.ts";
-import { deriveLinkKeys, ReplayGuard, verifyRequest } from "../link-auth.ts";
+import { deriveLinkKeys, ReplayGuard, SIGNATURE_HEADER, signResponse, verifyRequest } from "../link-auth.ts";
 import { issueField } from "../schemas.ts";
 
 type Env = { Variables: { body: Uint8Array } };
@@ -44,6 +44,11 @@ export function handoffRoutes(handler: SubmissionHandler, token: string, opts: H
     if (!check.ok) refuse(c.req.path, check.code, check.message);
     c.set("body", body);
     await next();
+    // Errors thrown by the routes are answers by now (app.onError), so they are signed too.
+    const answer = new Uint8Array(await c.res.clone().arrayBuffer());
+    const signature = await signResponse((await keys).response, c.req.header(SIGNATURE_HEADER)!, c.res.status, answer);
+    c.res = new Response(answer, c.res);
+    c.res.headers.set(SIGNATURE_HEADER, signature);
   });
 
   const parse = <S extends HandoffStep>(step: S, data: unknown): StepBody<S> => {
