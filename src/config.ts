@@ -2,6 +2,7 @@
  * All configuration, from the environment, validated once with one valibot schema.
  * A bad value stops start-up with a message naming the variable.
  */
+import ipaddr from "ipaddr.js";
 import * as v from "valibot";
 import { secretKeyProblem } from "./secrets/cipher.ts";
 
@@ -79,6 +80,36 @@ const secretKey = v.pipe(
   ),
 );
 
+// The ingress → gateway link carries SMTP passwords: TLS unless both ends share the machine.
+const isLoopbackHost = (host: string): boolean => {
+  const h = host.replace(/^\[|\]$/g, "");
+  if (h === "localhost") return true;
+  return ipaddr.isValid(h) && ipaddr.process(h).range() === "loopback";
+};
+
+const gatewayUrl = v.pipe(
+  optionalString,
+  v.check((s) => {
+    if (s === undefined) return true;
+    try {
+      const u = new URL(s);
+      return !u.username && !u.password && (u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHost(u.hostname)));
+    } catch {
+      return false;
+    }
+  }, "SMARTHOST_GATEWAY_URL must be an https:// URL without credentials (http:// only to a loopback address)"),
+);
+
+// The link's signing keys come from it: as strong as a 256-bit key, at least.
+const MIN_GATEWAY_TOKEN_BYTES = 32;
+const gatewayToken = v.pipe(
+  optionalString,
+  v.check(
+    (s) => s === undefined || new TextEncoder().encode(s).length >= MIN_GATEWAY_TOKEN_BYTES,
+    `SMARTHOST_GATEWAY_TOKEN must be at least ${MIN_GATEWAY_TOKEN_BYTES} bytes (e.g. openssl rand -base64 32)`,
+  ),
+);
+
 export const ConfigSchema = v.object({
   SMARTHOST_DB_URL: dbUrl,
   SMARTHOST_DB_AUTH_TOKEN: optionalString,
@@ -100,8 +131,8 @@ export const ConfigSchema = v.object({
   SMARTHOST_MAX_CONNECTIONS_PER_IP: int("SMARTHOST_MAX_CONNECTIONS_PER_IP", 100, 1, 1000000),
   SMARTHOST_UPSTREAM: upstream,
   SMARTHOST_DNS_SERVERS: hostPortList("SMARTHOST_DNS_SERVERS"),
-  SMARTHOST_GATEWAY_URL: v.pipe(optionalString, v.check((s) => s === undefined || /^https?:\/\//.test(s), "SMARTHOST_GATEWAY_URL must be an http(s) URL")),
-  SMARTHOST_GATEWAY_TOKEN: optionalString,
+  SMARTHOST_GATEWAY_URL: gatewayUrl,
+  SMARTHOST_GATEWAY_TOKEN: gatewayToken,
   SMARTHOST_RETRY_BASE_SECONDS: int("SMARTHOST_RETRY_BASE_SECONDS", 300, 1, 86400),
   SMARTHOST_QUEUE_LIFETIME_SECONDS: int("SMARTHOST_QUEUE_LIFETIME_SECONDS", 432000, 1, 31536000),
   SMARTHOST_ALLOW_PRIVATE_MX: bool("SMARTHOST_ALLOW_PRIVATE_MX"),

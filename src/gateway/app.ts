@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { sql } from "drizzle-orm";
 import type { SubmissionHandler } from "../smtp/handler.ts";
-import { GatewayError, toHttpError } from "./errors.ts";
+import { GatewayError, reportFailure, toHttpError } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
@@ -27,13 +27,10 @@ export function createApp(deps: AppDeps): Hono {
   const tooLarge = new GatewayError("too-large", `Request exceeds ${deps.maxMessageBytes} octets of message`);
   const limit = bodyLimit({ maxSize: httpBodyLimit(deps.maxMessageBytes), onError: () => { throw tooLarge; } });
 
+  // The one place an HTTP request's failure is answered and, when it is ours, logged (errors.ts).
   app.onError((err, c) => {
-    if (err instanceof GatewayError) {
-      const e = toHttpError(err);
-      return c.json(e.body, e.status as 400, e.headers);
-    }
-    deps.log("http_error", { path: c.req.path, error: String(err) });
-    return c.json({ error: { code: "internal", message: "Internal error" } }, 500);
+    const e = toHttpError(reportFailure(err, deps.log, "http_error", { method: c.req.method, path: c.req.path }));
+    return c.json(e.body, e.status as 400, e.headers);
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: "No such route" } }, 404));
 
@@ -51,7 +48,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
-    app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken));
+    app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
   return app;
 }

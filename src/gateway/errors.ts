@@ -1,9 +1,14 @@
 /**
- * What can go wrong when submitting, one kind each, mapped in this one place to the SMTP
- * reply and the HTTP status the client sees. The message shown is kept apart from
- * anything logged.
+ * One error type for everything the gateway refuses or fails at (in the spirit of maddy's
+ * SMTPError): what the client is told — an SMTP reply, or an HTTP status with a JSON body —
+ * is kept apart from the reason and the cause an operator reads in the log. This file is
+ * the one place that maps a kind to a reply and a status, and the one place that decides
+ * what is logged: our own failures (storage, a bug) with their cause and stack, once;
+ * refusals of the client's input are answers, not incidents, and are not logged here.
  */
-import { reply, type Reply } from "../smtp/reply.ts";
+import { errorFields } from "../log.ts";
+import { policyReplies, type Reply } from "../smtp/reply.ts";
+import type { Logger } from "../smtp/session-types.ts";
 
 export type ErrorKind =
   | "invalid"
@@ -15,43 +20,93 @@ export type ErrorKind =
   | "rate-limited"
   | "quota"
   | "not-found"
-  | "temporary";
+  | "temporary"
+  | "internal";
+
+export interface ErrorDetails {
+  /** The JSON error code; the kind (with `_`) when absent. */
+  code?: string;
+  retryAfterSeconds?: number;
+  field?: string;
+  /** Why, for the operator (never shown to the client). */
+  reason?: string;
+  /** The error underneath (a libSQL error, a network error): logged with its stack. */
+  cause?: unknown;
+}
 
 export class GatewayError extends Error {
+  override readonly name = "GatewayError";
+
+  /** `message` is what the client is told. */
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly extra: { code?: string; retryAfterSeconds?: number; field?: string } = {},
+    readonly extra: ErrorDetails = {},
   ) {
-    super(message);
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+  }
+
+  /** Our failure rather than the client's: the operator must hear of it. */
+  get isOurs(): boolean {
+    return this.kind === "temporary" || this.kind === "internal";
   }
 }
 
-const retryText = (s?: number) => (s !== undefined ? `; try again in ${s} seconds` : "");
+/** A commit that did not happen (disk full, database locked or unreachable). */
+export function storageFailure(cause: unknown): GatewayError {
+  if (cause instanceof GatewayError) return cause;
+  return new GatewayError("temporary", "Could not store the message, try again later", { code: "storage", reason: "commit failed", cause });
+}
+
+/** Anything thrown: a GatewayError as it is; anything else is our bug, kept as the cause. */
+export function asGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError("internal", "Temporary failure, try again later", { code: "internal", reason: "unexpected error", cause: err });
+}
+
+/**
+ * Maps what was thrown and logs it when it is ours, with its cause — the one log line an
+ * operator gets for it. Callers answer the client with the returned error and log nothing.
+ */
+export function reportFailure(err: unknown, log: Logger, event: string, context: Record<string, unknown> = {}): GatewayError {
+  const e = asGatewayError(err);
+  if (e.isOurs) {
+    log(event, {
+      ...context,
+      kind: e.kind,
+      code: e.extra.code ?? e.kind,
+      reason: e.extra.reason ?? e.message,
+      error: errorFields(e.cause ?? e),
+    });
+  }
+  return e;
+}
 
 export function toSmtpReply(err: GatewayError): Reply {
   const m = err.message;
+  const retry = err.extra.retryAfterSeconds;
   switch (err.kind) {
     case "invalid":
-      return reply(550, "5.6.0", m);
+      return policyReplies.invalidMessage(m);
     case "unauthenticated":
-      return reply(535, "5.7.8", "Authentication credentials invalid");
+      return policyReplies.authFailed;
     case "auth-throttled":
-      return reply(454, "4.7.0", `Too many authentication failures${retryText(err.extra.retryAfterSeconds)}`);
+      return policyReplies.authThrottled(retry);
     case "relay-denied":
-      return reply(554, "5.7.1", m);
+      return policyReplies.relayDenied(m);
     case "sender-denied":
-      return reply(550, "5.7.1", m);
+      return policyReplies.senderDenied(m);
     case "too-large":
-      return reply(552, "5.3.4", m);
+      return policyReplies.tooLarge(m);
     case "rate-limited":
-      return reply(451, "4.7.1", `${m}${retryText(err.extra.retryAfterSeconds)}`);
+      return policyReplies.rateLimited(m, retry);
     case "quota":
-      return reply(452, "4.5.3", `${m}${retryText(err.extra.retryAfterSeconds)}`);
+      return policyReplies.quotaReached(m, retry);
     case "not-found":
-      return reply(550, "5.1.1", m);
+      return policyReplies.notFound(m);
     case "temporary":
-      return reply(451, "4.3.0", m);
+    case "internal":
+      return policyReplies.temporary(m);
   }
 }
 
@@ -66,6 +121,7 @@ const STATUS: Record<ErrorKind, number> = {
   quota: 429,
   "not-found": 404,
   temporary: 503,
+  internal: 500,
 };
 
 export interface HttpError {
@@ -77,6 +133,8 @@ export interface HttpError {
 export function toHttpError(err: GatewayError): HttpError {
   const headers: Record<string, string> = {};
   if (err.extra.retryAfterSeconds !== undefined) headers["Retry-After"] = String(err.extra.retryAfterSeconds);
+  // RFC 9110 §15.6.4: a 503 may say when to come back; storage trouble is usually brief.
+  else if (err.kind === "temporary") headers["Retry-After"] = "30";
   const code = err.extra.code ?? err.kind.replace(/-/g, "_");
   const body: HttpError["body"] = { error: { code, message: err.message } };
   if (err.extra.field) body.error.field = err.extra.field;

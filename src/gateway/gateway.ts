@@ -20,7 +20,7 @@ import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
-import { GatewayError } from "./errors.ts";
+import { GatewayError, storageFailure } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
@@ -201,8 +201,7 @@ export class Gateway {
             if (!rate.ok) this.throwLimit(rate);
           },
     ).catch((err: unknown) => {
-      if (err instanceof GatewayError) throw err;
-      throw new GatewayError("temporary", "Could not store the message, try again later", { code: "storage" });
+      throw storageFailure(err);
     });
     if (!outcome.duplicate) {
       this.deps.metrics.accepted(s.source);

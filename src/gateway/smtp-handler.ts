@@ -1,32 +1,30 @@
 /**
  * The gateway as the SMTP session's SubmissionHandler: the in-process handoff. Every
- * answer is a reply value; gateway errors map through errors.ts, anything else is a
- * temporary failure (never a 250).
+ * answer is a reply value mapped in errors.ts; our own failures (storage, a bug) are
+ * logged there once with their cause and answered 451 4.3.0 (never a 250).
  */
 import type { Mailbox } from "../smtp/address.ts";
 import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, SessionInfo, SubmissionHandler } from "../smtp/handler.ts";
 import type { MailParams } from "../smtp/params.ts";
-import { replies, type Reply } from "../smtp/reply.ts";
+import type { Reply } from "../smtp/reply.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { headerValues } from "../mime/headers.ts";
-import { GatewayError, toSmtpReply } from "./errors.ts";
+import { GatewayError, reportFailure, toSmtpReply } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 
 export const SMTP_IDEMPOTENCY_HEADER = "Smarthost-Idempotency-Key";
 const KEY_SYNTAX = /^[\x21-\x7e]{1,255}$/;
 
 export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHandler {
-  const failed = (err: unknown): Reply => {
-    if (err instanceof GatewayError) return toSmtpReply(err);
-    log("gateway_error", { error: String(err) });
-    return replies.tempFailure;
-  };
+  const failed = (err: unknown, session: SessionInfo, step: string): Reply =>
+    toSmtpReply(reportFailure(err, log, "gateway_error", { session: session.sessionId, step }));
   return {
     async identify(session: SessionInfo) {
       try {
         return await gateway.identifyNetwork(session.remoteAddress);
       } catch (err) {
-        log("gateway_error", { error: String(err) });
+        // Not knowing the network is not a refusal: the client can still authenticate.
+        reportFailure(err, log, "gateway_error", { session: session.sessionId, step: "identify" });
         return null;
       }
     },
@@ -34,7 +32,7 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
       try {
         return { ok: true, principal: await gateway.authenticateSmtp(session.remoteAddress, c.username, c.password, c.authzid) };
       } catch (err) {
-        return { ok: false, reply: failed(err) };
+        return { ok: false, reply: failed(err, session, "auth") };
       }
     },
     async checkSender(session: SessionInfo, from: Mailbox | null, _params: MailParams): Promise<Reply | null> {
@@ -42,7 +40,7 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
         await gateway.checkEnvelopeSender(session.principal, from?.address ?? null);
         return null;
       } catch (err) {
-        return failed(err);
+        return failed(err, session, "sender");
       }
     },
     async checkRecipient(session: SessionInfo): Promise<Reply | null> {
@@ -50,7 +48,7 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
         gateway.checkRelay(session.principal);
         return null;
       } catch (err) {
-        return failed(err);
+        return failed(err, session, "recipient");
       }
     },
     async accept(session: SessionInfo, envelope: Envelope, message: Uint8Array, proposedId: string): Promise<AcceptOutcome> {
@@ -80,7 +78,7 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
         });
         return { ok: true, id: outcome.id };
       } catch (err) {
-        return { ok: false, reply: failed(err) };
+        return { ok: false, reply: failed(err, session, "accept") };
       }
     },
   };

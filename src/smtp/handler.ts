@@ -17,6 +17,8 @@ export interface Principal {
   readonly username: string;
   /** The account it belongs to, as the handler knows it. */
   readonly accountId: string;
+  /** On an ingress-only node: the gateway's signed statement of this principal, opaque to the session. */
+  readonly grant?: string;
 }
 
 export interface SessionInfo {

@@ -27,7 +27,6 @@ export function formatReply(r: Reply): string {
 /** The fixed replies of the protocol core; policy replies come from the handler. */
 export const replies = {
   closing: (host: string) => reply(221, "2.0.0", `${host} closing connection`),
-  ok: reply(250, "2.0.0", "Ok"),
   senderOk: reply(250, "2.1.0", "Sender ok"),
   recipientOk: reply(250, "2.1.5", "Recipient ok"),
   resetOk: reply(250, "2.0.0", "Reset ok"),
@@ -70,6 +69,33 @@ export const replies = {
   noValidRecipients: reply(554, "5.5.1", "No valid recipients"),
   encryptionRequired: reply(538, "5.7.11", "Encryption required for requested authentication mechanism"),
   mustStartTls: reply(530, "5.7.0", "Must issue a STARTTLS command first"),
-  authFailed: reply(535, "5.7.8", "Authentication credentials invalid"),
   utf8NotAllowed: reply(553, "5.6.7", "Non-ASCII address requires SMTPUTF8"),
+} as const;
+
+const retryText = (s?: number) => (s !== undefined ? `; try again in ${s} seconds` : "");
+
+/**
+ * The gateway's answers (policy, limits, storage): gateway/errors.ts maps each kind of
+ * refusal to one of these, and an ingress-only node uses the link ones. The text is what
+ * the client is told; why it happened goes to the log, never here.
+ */
+export const policyReplies = {
+  invalidMessage: (why: string) => reply(550, "5.6.0", why),
+  authFailed: reply(535, "5.7.8", "Authentication credentials invalid"),
+  authThrottled: (retryAfterSeconds?: number) => reply(454, "4.7.0", `Too many authentication failures${retryText(retryAfterSeconds)}`),
+  // RFC 4954 §6: 454 4.7.0 when the server cannot authenticate for a temporary reason.
+  authUnavailable: reply(454, "4.7.0", "Temporary authentication failure"),
+  relayDenied: (why: string) => reply(554, "5.7.1", why),
+  senderDenied: (why: string) => reply(550, "5.7.1", why),
+  tooLarge: (why: string) => reply(552, "5.3.4", why),
+  // RFC 3463: x.7.1 delivery not authorized (rate), x.5.3 too many recipients/messages (quota).
+  rateLimited: (why: string, retryAfterSeconds?: number) => reply(451, "4.7.1", `${why}${retryText(retryAfterSeconds)}`),
+  quotaReached: (why: string, retryAfterSeconds?: number) => reply(452, "4.5.3", `${why}${retryText(retryAfterSeconds)}`),
+  notFound: (why: string) => reply(550, "5.1.1", why),
+  // RFC 3463 x.3.0: other or undefined mail system status (our storage, our bug).
+  temporary: (why: string) => reply(451, "4.3.0", why),
+  // RFC 3463 x.4.1: no answer from the next host (the remote gateway).
+  gatewayUnavailable: reply(451, "4.4.1", "Gateway unavailable, try again later"),
+  // The session's authorization at the gateway has lapsed: a new connection authenticates anew.
+  grantExpired: reply(454, "4.7.0", "Session authorization expired; reconnect and authenticate again"),
 } as const;

@@ -50,12 +50,12 @@ beforeAll(async () => {
     return { account, username: "edgeuser", password: "edge-password-1", apiKey };
   })();
   worker = await startWranglerDev(
-    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY },
+    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token-0123456789abcdefghij", SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY },
     { SSL_CERT_FILE: bundle },
   );
   ingress = await startRelay(tempDir(), {
     SMARTHOST_GATEWAY_URL: worker.url,
-    SMARTHOST_GATEWAY_TOKEN: "edge-shared-token",
+    SMARTHOST_GATEWAY_TOKEN: "edge-shared-token-0123456789abcdefghij",
     SMARTHOST_HTTP_LISTEN: "",
     SMARTHOST_DB_URL: "file:/nonexistent/never.db",
   });

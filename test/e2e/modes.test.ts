@@ -29,9 +29,9 @@ test("SMTP in on an ingress node, committed by the gateway, delivered by the egr
   await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=required`]);
   writeFileSync(join(dir, "ca.pem"), upstream.cert);
 
-  const gateway = await startRelay(dir, { SMARTHOST_GATEWAY_TOKEN: "edge-token", SMARTHOST_DELIVERY: "false" });
+  const gateway = await startRelay(dir, { SMARTHOST_GATEWAY_TOKEN: "edge-link-token-0123456789abcdefghijkl", SMARTHOST_DELIVERY: "false" });
   started.push(gateway);
-  const ingress = await startRelay(ingressDir, { SMARTHOST_GATEWAY_URL: gateway.http, SMARTHOST_GATEWAY_TOKEN: "edge-token", SMARTHOST_HTTP_LISTEN: "", SMARTHOST_DB_URL: "file:/nonexistent/db" });
+  const ingress = await startRelay(ingressDir, { SMARTHOST_GATEWAY_URL: gateway.http, SMARTHOST_GATEWAY_TOKEN: "edge-link-token-0123456789abcdefghijkl", SMARTHOST_HTTP_LISTEN: "", SMARTHOST_DB_URL: "file:/nonexistent/db" });
   started.push(ingress);
   const egress = await startRelayArgs(dir, ["serve", "--egress-only"], {
     SMARTHOST_UPSTREAM_CA_FILE: join(dir, "ca.pem"),

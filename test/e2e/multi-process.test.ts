@@ -86,7 +86,7 @@ async function gatewayWithIngress(gatewayToken: string, ingressToken: string) {
 
 describe("ingress-only node", () => {
   test("a message submitted over SMTP to the ingress node is committed by the gateway process", async () => {
-    const { tenant, gateway, ingress } = await gatewayWithIngress("shared-secret-token", "shared-secret-token");
+    const { tenant, gateway, ingress } = await gatewayWithIngress("shared-secret-token-0123456789abcdefgh", "shared-secret-token-0123456789abcdefgh");
     expect(ingress.logs()).toContain('"mode":"ingress-only"');
     const r = await python<{ bad: number; ok: [number, string] }>(
       `${PY_PRELUDE}
@@ -112,7 +112,7 @@ out({'bad': bad, 'ok': [code, text.decode()]})`,
   }, 30_000);
 
   test("refuses with 4xx, never 250, when the gateway token is wrong", async () => {
-    const { tenant, ingress } = await gatewayWithIngress("right-token", "wrong-token");
+    const { tenant, ingress } = await gatewayWithIngress("right-token-0123456789abcdefghijklmnopq", "wrong-token-0123456789abcdefghijklmnopq");
     const code = await python<number>(
       `${PY_PRELUDE}
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
