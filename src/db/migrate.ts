@@ -6,6 +6,7 @@
  */
 import type { Client } from "@libsql/client";
 import { MIGRATIONS } from "./migrations.gen.ts";
+import { installQueueCounts } from "../queue/queue-counts.ts";
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -14,6 +15,12 @@ async function sha256Hex(text: string): Promise<string> {
 
 /** Returns the tags applied now (empty when the database was up to date). */
 export async function applyMigrations(client: Client, migrations = MIGRATIONS): Promise<string[]> {
+  const applied = await applyPending(client, migrations);
+  await installQueueCounts(client); // triggers are not drizzle's to manage
+  return applied;
+}
+
+async function applyPending(client: Client, migrations: typeof MIGRATIONS): Promise<string[]> {
   await client.execute(`CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
   const last = await client.execute(`SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1`);
   const lastApplied = last.rows[0] ? Number(last.rows[0].created_at) : -1;

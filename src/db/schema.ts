@@ -7,6 +7,8 @@ export const accounts = sqliteTable("accounts", {
   name: text("name").notNull().unique(),
   perMinute: integer("per_minute"),
   perDay: integer("per_day"),
+  /** Recipients per UTC day, summed over the account's messages (null: no limit). */
+  recipientsPerDay: integer("recipients_per_day"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -69,9 +71,14 @@ export const rateCounters = sqliteTable("rate_counters", {
   minuteCount: integer("minute_count").notNull(),
   dayStart: integer("day_start").notNull(),
   dayCount: integer("day_count").notNull(),
+  /** Recipients counted in the same day window, by the same statement. */
+  dayRecipients: integer("day_recipients").notNull().default(0),
 });
 
-/** Failed AUTH attempts per key ("ip:…" or "user:…"), kept across restarts and nodes. */
+/**
+ * AUTH attempts per key ("pair:user|address", "ip:address-or-/64", "user:user"), reserved
+ * before the password is checked; kept across restarts and nodes, purged after the window.
+ */
 export const authFailures = sqliteTable("auth_failures", {
   key: text("key").primaryKey(),
   count: integer("count").notNull(),
@@ -135,8 +142,18 @@ export const idempotencyKeys = sqliteTable(
     messageId: text("message_id").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.key] })],
+  // created_at: expired keys are purged in created_at order.
+  (t) => [primaryKey({ columns: [t.accountId, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
 );
+
+/**
+ * Recipients per state, kept by triggers on recipients (src/queue/queue-counts.ts) so every
+ * writer on every node keeps it exact and /metrics reads four rows instead of counting.
+ */
+export const queueCounts = sqliteTable("queue_counts", {
+  state: text("state").primaryKey(),
+  n: integer("n").notNull(),
+});
 
 export const events = sqliteTable(
   "events",

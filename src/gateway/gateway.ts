@@ -3,7 +3,7 @@
  * what they may send (relay, sender rules, limits), and committing what is accepted.
  * The SMTP handler, the HTTP routes and the remote-ingress routes all call this.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
@@ -13,9 +13,10 @@ import { matchNetwork } from "../policy/networks.ts";
 import { parseAddressList } from "../mime/addresses.ts";
 import { headerValues } from "../mime/headers.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
-import { clearFailures, recordFailure, throttleKeys, throttleState } from "../policy/auth-throttle.ts";
+import { normalizeUser, releaseAttempt, reserveAttempt, throttleKeys } from "../policy/auth-throttle.ts";
+import { removeHeaderFields, senderFieldAddresses, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
-import { consumeRate, peekRate, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
+import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import { newId } from "../smtp/ids.ts";
@@ -31,9 +32,13 @@ export interface GatewayDeps {
   /** The connection for the hot-path statements. */
   sql: SqlDatabase;
   maxMessageBytes: number;
+  /** Recipients per message, whatever the source (SMARTHOST_MAX_RECIPIENTS). */
+  maxRecipients?: number;
   metrics: Metrics;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The password check (tests count the calls); policy/passwords.ts by default. */
+  verifyPassword?: (password: string, hash: string) => Promise<boolean>;
   /** Shared writer (group commit); one is made when not given. */
   writer?: GroupCommit;
   /** Called after each new message is committed (in-process delivery looks at once). */
@@ -64,8 +69,11 @@ export class Gateway {
   private readonly networks = new Cached(ACCOUNT_CACHE_MS, () => this.db.select().from(trustedNetworks));
   private readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
     const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
-    const rows = await this.db.select({ perMinute: accounts.perMinute, perDay: accounts.perDay }).from(accounts).where(eq(accounts.id, accountId));
-    const limits: Limits = rows[0] ?? { perMinute: null, perDay: null };
+    const rows = await this.db
+      .select({ perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay })
+      .from(accounts)
+      .where(eq(accounts.id, accountId));
+    const limits: Limits = rows[0] ?? { perMinute: null, perDay: null, recipientsPerDay: null };
     return { patterns: rules.map((r) => r.p), limits };
   });
   // Only the stored row is cached; the presented key is hashed and compared every time.
@@ -82,29 +90,37 @@ export class Gateway {
     return this.deps.db;
   }
 
-  /** SMTP AUTH. Throttled per address and per user before any hashing. */
+  /**
+   * SMTP AUTH. The attempt is counted (per user and address, per address, per user) before
+   * any hashing, so parallel guesses cannot outrun the limit; see policy/auth-throttle.ts.
+   */
   async authenticateSmtp(remoteIp: string, username: string, password: string, authzid: string): Promise<Principal> {
     const keys = throttleKeys(remoteIp, username);
-    const state = await throttleState(this.db, keys, this.now());
-    if (state.blockedForSeconds > 0) {
+    const reserved = await reserveAttempt(this.deps.sql, keys, this.now());
+    if (reserved.blockedForSeconds > 0) {
       this.deps.metrics.rejected("auth_throttled");
-      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: state.blockedForSeconds });
+      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.blockedForSeconds });
     }
-    if (state.delayMs > 0) await this.sleep(state.delayMs);
+    if (reserved.delayMs > 0) await this.sleep(reserved.delayMs);
+    const user = normalizeUser(username);
+    // Matched as the throttle counts it: without regard to case. An exact match wins.
     const rows = await this.db
-      .select({ hash: smtpCredentials.passwordHash, accountId: smtpCredentials.accountId })
+      .select({ username: smtpCredentials.username, hash: smtpCredentials.passwordHash, accountId: smtpCredentials.accountId })
       .from(smtpCredentials)
-      .where(eq(smtpCredentials.username, username));
-    const row = rows[0];
-    const ok = row ? await verifyPassword(password, row.hash) : await verifyAgainstDummy(password);
+      .where(sql`lower(${smtpCredentials.username}) = ${user}`);
+    const row = rows.find((r) => r.username === username) ?? rows[0];
+    const ok = row ? await this.verify(password, row.hash) : await verifyAgainstDummy(password);
     // RFC 4616: acting as another identity is not something a relay credential may do.
-    if (!ok || !row || (authzid !== "" && authzid !== username)) {
-      await recordFailure(this.db, keys, this.now());
+    if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== user)) {
       this.deps.metrics.rejected("auth_failed");
       throw new GatewayError("unauthenticated", "Authentication credentials invalid");
     }
-    if (state.delayMs > 0) await clearFailures(this.db, username);
-    return { username, accountId: row.accountId };
+    await releaseAttempt(this.deps.sql, keys);
+    return { username: row.username, accountId: row.accountId };
+  }
+
+  private verify(password: string, hash: string): Promise<boolean> {
+    return (this.deps.verifyPassword ?? verifyPassword)(password, hash);
   }
 
   /** A client connecting from a trusted network sends as that network's account. */
@@ -136,10 +152,7 @@ export class Gateway {
   /** At MAIL FROM: relay permission, the envelope sender's rule, and an early look at the limits. */
   async checkEnvelopeSender(principal: Principal | null, mailFrom: string | null): Promise<void> {
     if (!principal) return; // refused at RCPT: an unauthenticated client relays nothing
-    if (mailFrom !== null && !senderAllowed(await this.senderPatterns(principal.accountId), mailFrom)) {
-      this.deps.metrics.rejected("sender_denied");
-      throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
-    }
+    await this.checkMailFrom(principal.accountId, mailFrom);
     const early = await peekRate(this.deps.sql, principal.accountId, await this.limits(principal.accountId), this.now());
     if (early) this.throwLimit(early);
   }
@@ -148,6 +161,42 @@ export class Gateway {
     if (principal) return;
     this.deps.metrics.rejected("relay_denied");
     throw new GatewayError("relay-denied", "Relay access denied: authenticate first");
+  }
+
+  /**
+   * The envelope sender must be an allowed sender of the account. The null reverse-path
+   * "<>" is allowed (RFC 5321 §4.5.5; Postfix allows it to authenticated clients too): it
+   * names nobody, so it cannot impersonate anyone, and bounces of such a message go nowhere.
+   */
+  private async checkMailFrom(accountId: string, mailFrom: string | null): Promise<void> {
+    if (mailFrom === null || senderAllowed(await this.senderPatterns(accountId), mailFrom)) return;
+    this.deps.metrics.rejected("sender_denied");
+    throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
+  }
+
+  /** Sender:, Resent-From: and Resent-Sender: name senders too: the same rules apply. */
+  private async checkSenderFields(accountId: string, raw: Uint8Array): Promise<void> {
+    const fields = senderFieldAddresses(raw);
+    if (fields.length === 0) return;
+    const patterns = await this.senderPatterns(accountId);
+    for (const f of fields) {
+      const name = f.field.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+      if (!f.addresses) throw new GatewayError("invalid", `${name}: header does not parse`, { code: "invalid_sender_header" });
+      const denied = f.addresses.find((a) => !senderAllowed(patterns, a));
+      if (denied) {
+        this.deps.metrics.rejected("sender_denied");
+        throw new GatewayError("sender-denied", `${name}: address <${denied}> not allowed for this account`);
+      }
+    }
+  }
+
+  /** SMARTHOST_MAX_RECIPIENTS, for every source (SMTP also stops at RCPT). */
+  checkRecipientCount(n: number): void {
+    const max = this.deps.maxRecipients;
+    if (max !== undefined && n > max) {
+      this.deps.metrics.rejected("too_many_recipients");
+      throw new GatewayError("invalid", `Too many recipients: at most ${max} per message`, { code: "too_many_recipients" });
+    }
   }
 
   /** The From: header's addresses must all be allowed senders of the account. */
@@ -176,8 +225,16 @@ export class Gateway {
       throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
     }
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
+    this.checkRecipientCount(s.recipients.length);
+    // Every sender the message names, whatever the source: envelope, From:, Sender:, Resent-*.
+    await this.checkMailFrom(s.accountId, s.mailFrom);
     await this.checkHeaderFrom(s.accountId, s.headerFrom ?? this.headerFromOf(s.raw));
+    await this.checkSenderFields(s.accountId, s.raw);
+    const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     const limits = await this.limits(s.accountId);
+    if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
+      throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
+    }
     const now = this.now();
     const outcome = await enqueueMessage(
       this.writer,
@@ -186,7 +243,7 @@ export class Gateway {
         accountId: s.accountId,
         source: s.source,
         mailFrom: s.mailFrom ?? "",
-        raw: s.raw,
+        raw,
         recipients: s.recipients,
         envid: s.envid,
         ret: s.ret,
@@ -194,10 +251,10 @@ export class Gateway {
         idempotencyKey: s.idempotencyKey,
       },
       now,
-      limits.perMinute === null && limits.perDay === null
+      unlimited(limits)
         ? null
-        : async (sql) => {
-            const rate = await consumeRate(sql, s.accountId, limits, now);
+        : async (tx) => {
+            const rate = await consumeRate(tx, s.accountId, limits, now, s.recipients.length);
             if (!rate.ok) this.throwLimit(rate);
           },
     ).catch((err: unknown) => {
@@ -212,8 +269,9 @@ export class Gateway {
   }
 
   private throwLimit(r: RateRefusal): never {
-    this.deps.metrics.rejected(r.window === "day" ? "quota" : "rate_limited");
+    this.deps.metrics.rejected(r.window === "minute" ? "rate_limited" : "quota");
     if (r.window === "day") throw new GatewayError("quota", "Daily message quota reached", { retryAfterSeconds: r.retryAfterSeconds });
+    if (r.window === "recipients") throw new GatewayError("quota", "Daily recipient quota reached", { retryAfterSeconds: r.retryAfterSeconds });
     throw new GatewayError("rate-limited", "Rate limit reached", { retryAfterSeconds: r.retryAfterSeconds });
   }
 

@@ -1,62 +1,97 @@
 /**
- * Slows and then refuses repeated AUTH failures, per client address and per username.
- * Counted in the database (so restarts and other nodes see them) and checked before any
- * password hashing, so a flood of guesses costs the server little.
+ * Slows and then refuses repeated AUTH attempts. Three counts, kept in the database (so
+ * restarts and other nodes see them):
+ * - per (user, client address): refused after a few failures — the guesser is refused,
+ *   the user elsewhere is not;
+ * - per client address (IPv6 by /64, what one host usually holds): refused after more,
+ *   since one address may carry many users (NAT);
+ * - per user, over all addresses: only slowed down, never refused, so nobody can lock a
+ *   user out by guessing wrong from somewhere else.
+ * Each attempt is reserved (counted) by one UPSERT … RETURNING before any password hashing,
+ * so parallel guesses each see their own count and no more than the limit are ever checked;
+ * a success gives its reservation back.
  */
-import { inArray, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { authFailures } from "../db/schema.ts";
+import type { Sql } from "../db/raw.ts";
+import ipaddr from "ipaddr.js";
 
 export const THROTTLE = {
   windowMs: 15 * 60_000,
-  /** Failures in the window before a username is refused outright. */
-  blockUserAfter: 5,
-  /** An address may carry many users (NAT), so it gets more room before it is refused. */
+  /** Attempts per (user, address) in the window before that pair is refused. */
+  blockPairAfter: 5,
+  /** Attempts per address in the window before it is refused: more room (NAT). */
   blockIpAfter: 20,
   blockMs: 15 * 60_000,
-  /** Delay before answering, per failure already counted (from the second on). */
+  /** Delay before answering, per attempt already counted (from the second on). */
   delayStepMs: 400,
   maxDelayMs: 3_000,
 };
 
-export const throttleKeys = (ip: string, username: string): string[] => [`ip:${ip}`, `user:${username.toLowerCase()}`];
+/** The address key: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64. */
+export function addressKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  let addr = ipaddr.parse(ip);
+  if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  if (addr.kind() === "ipv4") return addr.toString();
+  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4).concat([0, 0, 0, 0]);
+  return `${new ipaddr.IPv6(parts).toString()}/64`;
+}
 
-export interface ThrottleState {
-  /** Seconds until the block lifts; 0 when not blocked. */
+/** Usernames are matched without regard to case, here and in the credential lookup. */
+export const normalizeUser = (username: string) => username.toLowerCase();
+
+export interface ThrottleKeys {
+  pair: string;
+  ip: string;
+  user: string;
+}
+
+export function throttleKeys(ip: string, username: string): ThrottleKeys {
+  const user = normalizeUser(username);
+  const address = addressKey(ip);
+  return { pair: `pair:${user}|${address}`, ip: `ip:${address}`, user: `user:${user}` };
+}
+
+export interface Reservation {
+  /** Seconds until the block lifts; 0 when this attempt may be checked. */
   blockedForSeconds: number;
   /** How long to wait before answering. */
   delayMs: number;
 }
 
-export async function throttleState(db: Db, keys: string[], now: number): Promise<ThrottleState> {
-  const rows = await db.select().from(authFailures).where(inArray(authFailures.key, keys));
+// One statement for the three keys: each row's count goes up by one (or restarts with a new
+// window) and is returned; a pair or an address past its limit is blocked for blockMs.
+const RESERVE = `
+  INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES (?1, 1, ?4, 0), (?2, 1, ?4, 0), (?3, 1, ?4, 0)
+  ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN window_start > ?5 THEN count + 1 ELSE 1 END,
+    blocked_until = CASE
+      WHEN blocked_until <= ?4 AND window_start > ?5
+        AND count + 1 > (CASE WHEN key LIKE 'pair:%' THEN ?6 WHEN key LIKE 'ip:%' THEN ?7 END)
+      THEN ?4 + ?8 ELSE blocked_until END,
+    window_start = CASE WHEN window_start > ?5 THEN window_start ELSE excluded.window_start END
+  RETURNING key, count, blocked_until`;
+
+/** Counts this attempt and says whether it may go on to the password check. */
+export async function reserveAttempt(sql: Sql, keys: ThrottleKeys, now: number): Promise<Reservation> {
+  const rs = await sql.execute({
+    sql: RESERVE,
+    args: [keys.pair, keys.ip, keys.user, now, now - THROTTLE.windowMs, THROTTLE.blockPairAfter, THROTTLE.blockIpAfter, THROTTLE.blockMs],
+  });
   let blockedUntil = 0;
-  let failures = 0;
-  for (const r of rows) {
-    blockedUntil = Math.max(blockedUntil, r.blockedUntil);
-    if (r.windowStart > now - THROTTLE.windowMs) failures = Math.max(failures, r.count);
+  let earlier = 0;
+  for (const r of rs.rows) {
+    blockedUntil = Math.max(blockedUntil, Number(r.blocked_until));
+    // The address count says nothing about this user; the pair and the user counts do.
+    if (r.key !== keys.ip) earlier = Math.max(earlier, Number(r.count) - 1);
   }
   return {
     blockedForSeconds: blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0,
-    delayMs: failures >= 1 ? Math.min(THROTTLE.maxDelayMs, failures * THROTTLE.delayStepMs) : 0,
+    delayMs: Math.min(THROTTLE.maxDelayMs, earlier * THROTTLE.delayStepMs),
   };
 }
 
-export async function recordFailure(db: Db, keys: string[], now: number): Promise<void> {
-  const windowStart = now - THROTTLE.windowMs;
-  for (const key of keys) {
-    const blockAfter = key.startsWith("ip:") ? THROTTLE.blockIpAfter : THROTTLE.blockUserAfter;
-    await db.run(sql`
-      INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES (${key}, 1, ${now}, 0)
-      ON CONFLICT (key) DO UPDATE SET
-        count = CASE WHEN window_start > ${windowStart} THEN count + 1 ELSE 1 END,
-        blocked_until = CASE
-          WHEN window_start > ${windowStart} AND count + 1 >= ${blockAfter} THEN ${now + THROTTLE.blockMs}
-          ELSE blocked_until END,
-        window_start = CASE WHEN window_start > ${windowStart} THEN window_start ELSE ${now} END`);
-  }
-}
-
-export async function clearFailures(db: Db, username: string): Promise<void> {
-  await db.delete(authFailures).where(inArray(authFailures.key, [`user:${username.toLowerCase()}`]));
+/** A success: the user's and the pair's counts start again; the address gives back this attempt. */
+export async function releaseAttempt(sql: Sql, keys: ThrottleKeys): Promise<void> {
+  await sql.execute({ sql: "DELETE FROM auth_failures WHERE key IN (?, ?)", args: [keys.pair, keys.user] });
+  await sql.execute({ sql: "UPDATE auth_failures SET count = max(count - 1, 0) WHERE key = ?", args: [keys.ip] });
 }
