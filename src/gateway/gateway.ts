@@ -96,7 +96,7 @@ export class Gateway {
    */
   async authenticateSmtp(remoteIp: string, username: string, password: string, authzid: string): Promise<Principal> {
     const keys = throttleKeys(remoteIp, username);
-    const reserved = await reserveAttempt(this.deps.sql, keys, this.now());
+    const reserved = await reserveAttempt(this.db, keys, this.now());
     if (reserved.blockedForSeconds > 0) {
       this.deps.metrics.rejected("auth_throttled");
       throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.blockedForSeconds });
@@ -115,7 +115,7 @@ export class Gateway {
       this.deps.metrics.rejected("auth_failed");
       throw new GatewayError("unauthenticated", "Authentication credentials invalid");
     }
-    await releaseAttempt(this.deps.sql, keys);
+    await releaseAttempt(this.db, keys);
     return { username: row.username, accountId: row.accountId };
   }
 

@@ -11,8 +11,9 @@
  * so parallel guesses each see their own count and no more than the limit are ever checked;
  * a success gives its reservation back.
  */
-import type { Sql } from "../db/raw.ts";
+import { sql } from "drizzle-orm";
 import ipaddr from "ipaddr.js";
+import type { Db } from "../db/client.ts";
 
 export const THROTTLE = {
   windowMs: 15 * 60_000,
@@ -58,28 +59,28 @@ export interface Reservation {
   delayMs: number;
 }
 
-// One statement for the three keys: each row's count goes up by one (or restarts with a new
-// window) and is returned; a pair or an address past its limit is blocked for blockMs.
-const RESERVE = `
-  INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES (?1, 1, ?4, 0), (?2, 1, ?4, 0), (?3, 1, ?4, 0)
-  ON CONFLICT (key) DO UPDATE SET
-    count = CASE WHEN window_start > ?5 THEN count + 1 ELSE 1 END,
-    blocked_until = CASE
-      WHEN blocked_until <= ?4 AND window_start > ?5
-        AND count + 1 > (CASE WHEN key LIKE 'pair:%' THEN ?6 WHEN key LIKE 'ip:%' THEN ?7 END)
-      THEN ?4 + ?8 ELSE blocked_until END,
-    window_start = CASE WHEN window_start > ?5 THEN window_start ELSE excluded.window_start END
-  RETURNING key, count, blocked_until`;
-
-/** Counts this attempt and says whether it may go on to the password check. */
-export async function reserveAttempt(sql: Sql, keys: ThrottleKeys, now: number): Promise<Reservation> {
-  const rs = await sql.execute({
-    sql: RESERVE,
-    args: [keys.pair, keys.ip, keys.user, now, now - THROTTLE.windowMs, THROTTLE.blockPairAfter, THROTTLE.blockIpAfter, THROTTLE.blockMs],
-  });
+/**
+ * Counts this attempt and says whether it may go on to the password check. One statement
+ * for the three keys: each row's count goes up by one (or restarts with a new window) and
+ * is returned; a pair or an address past its limit is blocked for blockMs. It runs on the
+ * database's own connection (autocommit), never inside the writer's group transaction.
+ */
+export async function reserveAttempt(db: Db, keys: ThrottleKeys, now: number): Promise<Reservation> {
+  const windowStart = now - THROTTLE.windowMs;
+  const rows = await db.all<{ key: string; count: number; blocked_until: number }>(sql`
+    INSERT INTO auth_failures (key, count, window_start, blocked_until)
+    VALUES (${keys.pair}, 1, ${now}, 0), (${keys.ip}, 1, ${now}, 0), (${keys.user}, 1, ${now}, 0)
+    ON CONFLICT (key) DO UPDATE SET
+      count = CASE WHEN window_start > ${windowStart} THEN count + 1 ELSE 1 END,
+      blocked_until = CASE
+        WHEN blocked_until <= ${now} AND window_start > ${windowStart}
+          AND count + 1 > (CASE WHEN key LIKE 'pair:%' THEN ${THROTTLE.blockPairAfter} WHEN key LIKE 'ip:%' THEN ${THROTTLE.blockIpAfter} END)
+        THEN ${now + THROTTLE.blockMs} ELSE blocked_until END,
+      window_start = CASE WHEN window_start > ${windowStart} THEN window_start ELSE excluded.window_start END
+    RETURNING key, count, blocked_until`);
   let blockedUntil = 0;
   let earlier = 0;
-  for (const r of rs.rows) {
+  for (const r of rows) {
     blockedUntil = Math.max(blockedUntil, Number(r.blocked_until));
     // The address count says nothing about this user; the pair and the user counts do.
     if (r.key !== keys.ip) earlier = Math.max(earlier, Number(r.count) - 1);
@@ -91,7 +92,7 @@ export async function reserveAttempt(sql: Sql, keys: ThrottleKeys, now: number):
 }
 
 /** A success: the user's and the pair's counts start again; the address gives back this attempt. */
-export async function releaseAttempt(sql: Sql, keys: ThrottleKeys): Promise<void> {
-  await sql.execute({ sql: "DELETE FROM auth_failures WHERE key IN (?, ?)", args: [keys.pair, keys.user] });
-  await sql.execute({ sql: "UPDATE auth_failures SET count = max(count - 1, 0) WHERE key = ?", args: [keys.ip] });
+export async function releaseAttempt(db: Db, keys: ThrottleKeys): Promise<void> {
+  await db.run(sql`DELETE FROM auth_failures WHERE key IN (${keys.pair}, ${keys.user})`);
+  await db.run(sql`UPDATE auth_failures SET count = max(count - 1, 0) WHERE key = ${keys.ip}`);
 }

@@ -21,22 +21,24 @@ const TRIGGERS = [
   `CREATE TRIGGER IF NOT EXISTS queue_counts_delete AFTER DELETE ON recipients BEGIN ${add("OLD.state", "-1")} END`,
 ];
 
-/** Creates the triggers when missing, and then (once) counts what is already queued. */
+const INSTALLED = "(SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'queue_counts_%')";
+
+/**
+ * Creates the triggers when missing and, in the same write batch (one transaction, so no
+ * recipient can slip in between), counts the recipients already there — only when the
+ * triggers were not all installed yet. Safe to run at every open, on every runtime.
+ */
 export async function installQueueCounts(client: Client): Promise<void> {
-  const present = await client.execute("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'queue_counts_%'");
+  const present = await client.execute(`SELECT ${INSTALLED} AS n`);
   if (Number(present.rows[0]!.n) === TRIGGERS.length) return;
-  const tx = await client.transaction("write");
-  try {
-    const again = await tx.execute("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'queue_counts_%'");
-    if (Number(again.rows[0]!.n) !== TRIGGERS.length) {
-      for (const t of TRIGGERS) await tx.execute(t);
-      await tx.execute("DELETE FROM queue_counts");
-      await tx.execute("INSERT INTO queue_counts (state, n) SELECT state, count(*) FROM recipients GROUP BY state");
-    }
-    await tx.commit();
-  } finally {
-    tx.close();
-  }
+  await client.batch(
+    [
+      `DELETE FROM queue_counts WHERE ${INSTALLED} < ${TRIGGERS.length}`,
+      `INSERT INTO queue_counts (state, n) SELECT state, count(*) FROM recipients WHERE ${INSTALLED} < ${TRIGGERS.length} GROUP BY state`,
+      ...TRIGGERS,
+    ],
+    "write",
+  );
 }
 
 /** The current count per state (every state named, 0 when none). */
