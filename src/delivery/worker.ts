@@ -126,9 +126,9 @@ export class DeliveryWorker {
     let nextPurge = 0;
     while (this.running) {
       this.kicked = false;
-      if (config.retentionMs && this.now() >= nextPurge) {
+      if (this.now() >= nextPurge) {
         nextPurge = this.now() + PURGE_EVERY_MS;
-        await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+        if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
         await purgeExpired(this.deps.writer, this.now()).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
       }
       // Lease a little more than can run at once, so work is ready when a slot frees.
