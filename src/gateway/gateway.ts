@@ -10,11 +10,9 @@ import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCrede
 import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
-import { parseAddressList } from "../mime/addresses.ts";
-import { headerValues } from "../mime/headers.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
 import { normalizeUser, releaseAttempt, reserveAttempt, throttleKeys } from "../policy/auth-throttle.ts";
-import { removeHeaderFields, senderFieldAddresses, STRIPPED_HEADERS } from "../policy/message-headers.ts";
+import { refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
@@ -174,20 +172,12 @@ export class Gateway {
     throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
   }
 
-  /** Sender:, Resent-From: and Resent-Sender: name senders too: the same rules apply. */
-  private async checkSenderFields(accountId: string, raw: Uint8Array): Promise<void> {
-    const fields = senderFieldAddresses(raw);
-    if (fields.length === 0) return;
-    const patterns = await this.senderPatterns(accountId);
-    for (const f of fields) {
-      const name = f.field.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-      if (!f.addresses) throw new GatewayError("invalid", `${name}: header does not parse`, { code: "invalid_sender_header" });
-      const denied = f.addresses.find((a) => !senderAllowed(patterns, a));
-      if (denied) {
-        this.deps.metrics.rejected("sender_denied");
-        throw new GatewayError("sender-denied", `${name}: address <${denied}> not allowed for this account`);
-      }
-    }
+  /** Every sender the message names, whatever the source (policy/message-headers.ts). */
+  private async checkSenders(s: Submission): Promise<void> {
+    const refusal = refusedSender(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, s.headerFrom);
+    if (!refusal) return;
+    if (refusal.kind === "sender-denied") this.deps.metrics.rejected("sender_denied");
+    throw new GatewayError(refusal.kind, refusal.message, refusal.code ? { code: refusal.code } : {});
   }
 
   /** SMARTHOST_MAX_RECIPIENTS, for every source (SMTP also stops at RCPT). */
@@ -199,25 +189,6 @@ export class Gateway {
     }
   }
 
-  /** The From: header's addresses must all be allowed senders of the account. */
-  async checkHeaderFrom(accountId: string, from: string[]): Promise<void> {
-    const patterns = await this.senderPatterns(accountId);
-    const denied = from.find((a) => !senderAllowed(patterns, a));
-    if (denied) {
-      this.deps.metrics.rejected("sender_denied");
-      throw new GatewayError("sender-denied", `From: address <${denied}> not allowed for this account`);
-    }
-  }
-
-  /** The addresses of the message's one From: header. */
-  headerFromOf(raw: Uint8Array): string[] {
-    const values = headerValues(raw, "from");
-    if (values.length !== 1) throw new GatewayError("invalid", "Message must have exactly one From: header", { code: "invalid_from" });
-    const list = parseAddressList(values[0]!);
-    if (!list) throw new GatewayError("invalid", "From: header does not parse", { code: "invalid_from" });
-    return list.map((a) => a.address);
-  }
-
   /** Commits a message; 250/202 may be said only after this resolves. */
   async submit(s: Submission): Promise<EnqueueOutcome> {
     if (s.raw.byteLength > this.deps.maxMessageBytes) {
@@ -226,10 +197,7 @@ export class Gateway {
     }
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
     this.checkRecipientCount(s.recipients.length);
-    // Every sender the message names, whatever the source: envelope, From:, Sender:, Resent-*.
-    await this.checkMailFrom(s.accountId, s.mailFrom);
-    await this.checkHeaderFrom(s.accountId, s.headerFrom ?? this.headerFromOf(s.raw));
-    await this.checkSenderFields(s.accountId, s.raw);
+    await this.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     const limits = await this.limits(s.accountId);
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {

@@ -3,8 +3,9 @@
  * is stored: the sender fields checked against the account's rules, and the fields that
  * must not leave the relay as the client wrote them.
  */
-import { headerValues } from "../mime/headers.ts";
+import { headerBlock } from "../mime/headers.ts";
 import { parseAddressList } from "../mime/addresses.ts";
+import { senderAllowed } from "./sender-rules.ts";
 
 /**
  * Removed before storing: our own idempotency header (read first, internal), and any
@@ -15,14 +16,58 @@ export const STRIPPED_HEADERS: ReadonlySet<string> = new Set(["smarthost-idempot
 
 /** Header fields besides From: that name who sends (RFC 5322 §3.6.2, §3.6.6). */
 export const SENDER_FIELDS = ["sender", "resent-from", "resent-sender"] as const;
+const FIELD_NAMES: Record<string, string> = { from: "From", sender: "Sender", "resent-from": "Resent-From", "resent-sender": "Resent-Sender" };
 
-/** Every address of the sender fields; `null` names a field that does not parse. */
-export function senderFieldAddresses(raw: Uint8Array): { field: string; addresses: string[] | null }[] {
-  const out: { field: string; addresses: string[] | null }[] = [];
-  for (const field of SENDER_FIELDS) {
-    for (const value of headerValues(raw, field)) out.push({ field, addresses: parseAddressList(value)?.map((a) => a.address) ?? null });
+/** The values of From: and the sender fields, unfolded (RFC 5322 §2.2.3), one pass over the header block. */
+function senderValues(raw: Uint8Array): { field: string; value: string }[] {
+  const out: { field: string; value: string }[] = [];
+  for (const line of headerBlock(raw).replace(/\r\n(?=[ \t])/g, "").split("\r\n")) {
+    const colon = line.indexOf(":");
+    const field = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : "";
+    if (field in FIELD_NAMES) out.push({ field, value: line.slice(colon + 1).trim() });
   }
   return out;
+}
+
+/** Every address of the sender fields, in order; `null` names a field that does not parse. */
+export function senderFieldAddresses(raw: Uint8Array): { field: string; addresses: string[] | null }[] {
+  return fieldAddresses(senderValues(raw));
+}
+
+function fieldAddresses(values: { field: string; value: string }[]): { field: string; addresses: string[] | null }[] {
+  return values.filter((v) => v.field !== "from").map((v) => ({ field: v.field, addresses: parseAddressList(v.value)?.map((a) => a.address) ?? null }));
+}
+
+export interface SenderRefusal {
+  kind: "sender-denied" | "invalid";
+  message: string;
+  code?: string;
+}
+
+/**
+ * The first sender the message names that the account may not use — the envelope sender,
+ * the one From: header (`headerFrom` when the caller built it), Sender:, Resent-From:,
+ * Resent-Sender: — or a sender field that is missing or does not parse; null when all pass.
+ * The null reverse-path (`mailFrom` null) names nobody and passes (RFC 5321 §4.5.5).
+ */
+export function refusedSender(patterns: readonly string[], raw: Uint8Array, mailFrom: string | null, headerFrom?: string[]): SenderRefusal | null {
+  if (mailFrom !== null && !senderAllowed(patterns, mailFrom)) return { kind: "sender-denied", message: `Sender address <${mailFrom}> not allowed for this account` };
+  const values = senderValues(raw);
+  let from = headerFrom;
+  if (!from) {
+    const fromValues = values.filter((v) => v.field === "from");
+    if (fromValues.length !== 1) return { kind: "invalid", message: "Message must have exactly one From: header", code: "invalid_from" };
+    from = parseAddressList(fromValues[0]!.value)?.map((a) => a.address);
+    if (!from) return { kind: "invalid", message: "From: header does not parse", code: "invalid_from" };
+  }
+  const fields = [{ field: "from", addresses: from as string[] | null }, ...fieldAddresses(values)];
+  for (const f of fields) {
+    const name = FIELD_NAMES[f.field]!;
+    if (!f.addresses) return { kind: "invalid", message: `${name}: header does not parse`, code: "invalid_sender_header" };
+    const denied = f.addresses.find((a) => !senderAllowed(patterns, a));
+    if (denied) return { kind: "sender-denied", message: `${name}: address <${denied}> not allowed for this account` };
+  }
+  return null;
 }
 
 const CR = 13;
