@@ -2,6 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { GatewayError } from "../../../src/gateway/errors.ts";
 import { addressKey, THROTTLE, throttleKeys } from "../../../src/policy/auth-throttle.ts";
 import { verifyPassword } from "../../../src/policy/passwords.ts";
+import { addCredential } from "../../../src/admin/accounts.ts";
 import { gatewayFixture, type GatewayFixture } from "./gateway-fixture.ts";
 
 let fx: GatewayFixture | undefined;
@@ -63,4 +64,10 @@ test("an address is refused after its own limit across users (IPv6 by /64); a su
   }
   expect(await kindOf(g.authenticateSmtp("2001:db8::ff", "app1", "right password", ""))).toBe("auth-throttled");
   expect(await g.authenticateSmtp("2001:db8:0:1::1", "app1", "right password", "")).toBeDefined();
+});
+
+test("a credential whose username differs from another only in case is refused (AUTH matches without case)", async () => {
+  fx = await gatewayFixture();
+  await expect(addCredential(fx.database.db, "acme", "APP1", "another password")).rejects.toThrow('username "app1" already exists');
+  expect(await addCredential(fx.database.db, "acme", "app2", "another password")).toBeNull();
 });
