@@ -22,7 +22,7 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
   },
   {
     "tag": "0004_policy-counters",
-    "when": 1795936868830,
-    "sql": "CREATE TABLE `queue_counts` (\n\t`state` text PRIMARY KEY NOT NULL,\n\t`n` integer NOT NULL\n);\n--> statement-breakpoint\nALTER TABLE `accounts` ADD `recipients_per_day` integer;--> statement-breakpoint\nALTER TABLE `rate_counters` ADD `day_recipients` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nCREATE INDEX `idempotency_keys_created` ON `idempotency_keys` (`created_at`);"
+    "when": 1795937553103,
+    "sql": "CREATE TABLE `queue_counts` (\n\t`state` text PRIMARY KEY NOT NULL,\n\t`n` integer NOT NULL\n);\n--> statement-breakpoint\nALTER TABLE `accounts` ADD `recipients_per_day` integer;--> statement-breakpoint\nALTER TABLE `auth_failures` ADD `pending` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nALTER TABLE `rate_counters` ADD `day_recipients` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nCREATE INDEX `idempotency_keys_created` ON `idempotency_keys` (`created_at`);"
   }
 ];

@@ -76,12 +76,16 @@ export const rateCounters = sqliteTable("rate_counters", {
 });
 
 /**
- * AUTH attempts per key ("pair:user|address", "ip:address-or-/64", "user:user"), reserved
- * before the password is checked; kept across restarts and nodes, purged after the window.
+ * AUTH failures per key ("pair:user|address", "ip:address-or-/64", "user:user"), and the
+ * attempts reserved before their password check; kept across restarts and nodes, purged
+ * after the window.
  */
 export const authFailures = sqliteTable("auth_failures", {
   key: text("key").primaryKey(),
+  /** Failures in the window. */
   count: integer("count").notNull(),
+  /** Attempts whose password check is under way (reserved, not yet known to fail). */
+  pending: integer("pending").notNull().default(0),
   windowStart: integer("window_start").notNull(),
   blockedUntil: integer("blocked_until").notNull().default(0),
 });

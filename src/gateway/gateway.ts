@@ -11,7 +11,7 @@ import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
-import { normalizeUser, releaseAttempt, reserveAttempt, throttleKeys } from "../policy/auth-throttle.ts";
+import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys } from "../policy/auth-throttle.ts";
 import { refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
@@ -94,12 +94,32 @@ export class Gateway {
    */
   async authenticateSmtp(remoteIp: string, username: string, password: string, authzid: string): Promise<Principal> {
     const keys = throttleKeys(remoteIp, username);
-    const reserved = await reserveAttempt(this.db, keys, this.now());
-    if (reserved.blockedForSeconds > 0) {
-      this.deps.metrics.rejected("auth_throttled");
-      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.blockedForSeconds });
+    let reserved = await reserveAttempt(this.db, keys, this.now());
+    for (let i = 0; !reserved.ok && reserved.busy && i < THROTTLE.busyWaits; i++) {
+      await this.sleep(THROTTLE.busyWaitMs);
+      reserved = await reserveAttempt(this.db, keys, this.now());
     }
-    if (reserved.delayMs > 0) await this.sleep(reserved.delayMs);
+    if (!reserved.ok) {
+      this.deps.metrics.rejected("auth_throttled");
+      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
+    }
+    let checked: boolean | null = null;
+    try {
+      if (reserved.delayMs > 0) await this.sleep(reserved.delayMs);
+      const principal = await this.checkCredentials(username, password, authzid);
+      checked = principal !== null;
+      if (!principal) {
+        this.deps.metrics.rejected("auth_failed");
+        throw new GatewayError("unauthenticated", "Authentication credentials invalid");
+      }
+      return principal;
+    } finally {
+      // A check that could not finish (storage) counts as neither success nor failure.
+      await (checked === null ? releaseAttempt(this.db, keys) : finishAttempt(this.db, keys, checked, this.now()));
+    }
+  }
+
+  private async checkCredentials(username: string, password: string, authzid: string): Promise<Principal | null> {
     const user = normalizeUser(username);
     // Matched as the throttle counts it: without regard to case. An exact match wins.
     const rows = await this.db
@@ -109,11 +129,7 @@ export class Gateway {
     const row = rows.find((r) => r.username === username) ?? rows[0];
     const ok = row ? await this.verify(password, row.hash) : await verifyAgainstDummy(password);
     // RFC 4616: acting as another identity is not something a relay credential may do.
-    if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== user)) {
-      this.deps.metrics.rejected("auth_failed");
-      throw new GatewayError("unauthenticated", "Authentication credentials invalid");
-    }
-    await releaseAttempt(this.db, keys);
+    if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== user)) return null;
     return { username: row.username, accountId: row.accountId };
   }
 

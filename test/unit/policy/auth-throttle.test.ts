@@ -55,7 +55,34 @@ test("60 parallel wrong guesses: at most the limit reach the password check, the
   expect(kinds.filter((k) => k === "auth-throttled").length).toBe(60 - verified);
 });
 
-test("an address is refused after its own limit across users (IPv6 by /64); a success gives its attempt back", async () => {
+test("after a burst of wrong guesses the pair is blocked; the user from another address is not", async () => {
+  fx = await gatewayFixture({ sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) });
+  const g = fx.gateway;
+  await Promise.all(Array.from({ length: 30 }, (_, i) => kindOf(g.authenticateSmtp("127.0.0.6", "app1", `guess-${i}`, ""))));
+  expect(await kindOf(g.authenticateSmtp("127.0.0.6", "app1", "right password", ""))).toBe("auth-throttled");
+  expect(await g.authenticateSmtp("127.0.0.7", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
+  const rows = (await fx.client.execute("SELECT key, count, pending FROM auth_failures ORDER BY key")).rows.map((r) => [r.key, Number(r.count), Number(r.pending)]);
+  // Five failures counted for the pair, nothing left reserved.
+  expect(rows).toContainEqual(["pair:app1|127.0.0.6", 5, 0]);
+  expect(rows.every((r) => r[2] === 0)).toBe(true);
+});
+
+test("a pooled client opening ten sessions at once with the right password: all get in (the extra ones wait)", async () => {
+  let verified = 0;
+  fx = await gatewayFixture({
+    verifyPassword: (pw, hash) => {
+      verified++;
+      return verifyPassword(pw, hash);
+    },
+  });
+  const g = fx.gateway;
+  const kinds = await Promise.all(Array.from({ length: 10 }, () => kindOf(g.authenticateSmtp("127.0.0.8", "app1", "right password", ""))));
+  expect(kinds).toEqual(Array(10).fill("ok"));
+  expect(verified).toBe(10);
+  expect((await fx.client.execute("SELECT count(*) AS n FROM auth_failures")).rows[0]!.n).toBe(0);
+});
+
+test("an address is refused after its own limit across users (IPv6 by /64); a success does not count", async () => {
   fx = await gatewayFixture({ sleep: async () => {} });
   const g = fx.gateway;
   expect(await g.authenticateSmtp("2001:db8::1", "app1", "right password", "")).toBeDefined();
