@@ -181,6 +181,7 @@ export class Gateway {
    * The envelope sender must be an allowed sender of the account. The null reverse-path
    * "<>" is allowed (RFC 5321 §4.5.5; Postfix allows it to authenticated clients too): it
    * names nobody, so it cannot impersonate anyone, and bounces of such a message go nowhere.
+   * This is the early answer at MAIL; submit checks it again with the headers, for every source.
    */
   private async checkMailFrom(accountId: string, mailFrom: string | null): Promise<void> {
     if (mailFrom === null || senderAllowed(await this.senderPatterns(accountId), mailFrom)) return;

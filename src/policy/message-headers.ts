@@ -14,8 +14,7 @@ import { senderAllowed } from "./sender-rules.ts";
  */
 export const STRIPPED_HEADERS: ReadonlySet<string> = new Set(["smarthost-idempotency-key", "authentication-results"]);
 
-/** Header fields besides From: that name who sends (RFC 5322 §3.6.2, §3.6.6). */
-export const SENDER_FIELDS = ["sender", "resent-from", "resent-sender"] as const;
+/** From: and the fields besides it that name who sends (RFC 5322 §3.6.2, §3.6.6). */
 const FIELD_NAMES: Record<string, string> = { from: "From", sender: "Sender", "resent-from": "Resent-From", "resent-sender": "Resent-Sender" };
 
 /** The values of From: and the sender fields, unfolded (RFC 5322 §2.2.3), one pass over the header block. */
