@@ -15,7 +15,7 @@ import { modeOf, serve } from "./serve.ts";
 const USAGE = `usage: smarthost <command>
   serve [--egress-only]                          run the relay (SMTP, HTTP API, delivery); --egress-only: delivery alone
   migrate                                        apply migrations to the database
-  account add NAME [--per-minute N] [--per-day N]
+  account add NAME [--per-minute N] [--per-day N] [--recipients-per-day N]
   credential add ACCOUNT USERNAME [--password P] prints a generated password on its last line
   key add ACCOUNT                                prints the API key on its last line
   sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
@@ -70,9 +70,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(await withDb(config, (d) => queueListing(d.db)));
       return 0;
     case "account add": {
-      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { "per-minute": { type: "string" }, "per-day": { type: "string" } } });
-      const [name] = positionals(pos, 1, "account add NAME [--per-minute N] [--per-day N]");
-      const limits = { perMinute: limit(values["per-minute"], "--per-minute"), perDay: limit(values["per-day"], "--per-day") };
+      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { "per-minute": { type: "string" }, "per-day": { type: "string" }, "recipients-per-day": { type: "string" } } });
+      const [name] = positionals(pos, 1, "account add NAME [--per-minute N] [--per-day N] [--recipients-per-day N]");
+      const limits = { perMinute: limit(values["per-minute"], "--per-minute"), perDay: limit(values["per-day"], "--per-day"), recipientsPerDay: limit(values["recipients-per-day"], "--recipients-per-day") };
       await withDb(config, (d) => addAccount(d.db, name!, limits));
       console.log(`account ${name} added`);
       return 0;

@@ -1,5 +1,5 @@
 /** Accounts, SMTP credentials, API keys and sender rules: what `smarthost account|credential|key|sender` do. */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { normalizeCidr } from "../policy/networks.ts";
@@ -17,14 +17,16 @@ export async function accountIdByName(db: Db, name: string): Promise<string> {
   return rows[0].id;
 }
 
-export async function addAccount(db: Db, name: string, limits: { perMinute: number | null; perDay: number | null }): Promise<string> {
+const LIMIT_FLAGS = { perMinute: "--per-minute", perDay: "--per-day", recipientsPerDay: "--recipients-per-day" } as const;
+
+export async function addAccount(db: Db, name: string, limits: { perMinute: number | null; perDay: number | null; recipientsPerDay?: number | null }): Promise<string> {
   if (!NAME.test(name)) throw new AdminError("account name: letters, digits, '.', '_' or '-', at most 64");
   for (const [k, n] of Object.entries(limits)) {
-    if (n !== null && (!Number.isInteger(n) || n < 1)) throw new AdminError(`${k === "perMinute" ? "--per-minute" : "--per-day"} must be a whole number of at least 1`);
+    if (n !== null && (!Number.isInteger(n) || n < 1)) throw new AdminError(`${LIMIT_FLAGS[k as keyof typeof LIMIT_FLAGS]} must be a whole number of at least 1`);
   }
   const id = newId();
   try {
-    await db.insert(accounts).values({ id, name, perMinute: limits.perMinute, perDay: limits.perDay, createdAt: Date.now() });
+    await db.insert(accounts).values({ id, name, perMinute: limits.perMinute, perDay: limits.perDay, recipientsPerDay: limits.recipientsPerDay ?? null, createdAt: Date.now() });
   } catch (err) {
     if (isUniqueViolation(err)) throw new AdminError(`account "${name}" already exists`);
     throw err;
@@ -37,6 +39,9 @@ export async function addCredential(db: Db, account: string, username: string, p
   const accountId = await accountIdByName(db, account);
   if (!/^[\x21-\x7e]{1,255}$/.test(username)) throw new AdminError("username: 1-255 printable ASCII characters, no spaces");
   if (password !== undefined && password.length < 8) throw new AdminError("--password must be at least 8 characters");
+  // AUTH matches usernames without regard to case (policy/auth-throttle.ts): one per spelling.
+  const taken = await db.select({ u: smtpCredentials.username }).from(smtpCredentials).where(sql`lower(${smtpCredentials.username}) = ${username.toLowerCase()}`);
+  if (taken[0]) throw new AdminError(`username "${taken[0].u}" already exists`);
   const secret = password ?? generatePassword();
   try {
     await db.insert(smtpCredentials).values({ id: newId(), accountId, username, passwordHash: await hashPassword(secret), createdAt: Date.now() });

@@ -10,9 +10,16 @@ import { sealClearRoutePasswords } from "../secrets/route-passwords.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { Db } from "./client.ts";
 import { MIGRATIONS } from "./migrations.gen.ts";
+import { installQueueCounts } from "../queue/queue-counts.ts";
 
 /** Returns the tags applied now (empty when the database was up to date). */
 export async function applyMigrations(client: Client, migrations = MIGRATIONS): Promise<string[]> {
+  const applied = await applyPending(client, migrations);
+  await installQueueCounts(client); // triggers are not drizzle's to manage
+  return applied;
+}
+
+async function applyPending(client: Client, migrations: typeof MIGRATIONS): Promise<string[]> {
   await client.execute(`CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
   const last = await client.execute(`SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1`);
   const lastApplied = last.rows[0] ? Number(last.rows[0].created_at) : -1;

@@ -24,5 +24,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0004_route_secrets",
     "when": 1795936582459,
     "sql": "ALTER TABLE `routes` ADD `secret` text;"
+  },
+  {
+    "tag": "0005_policy_counters",
+    "when": 1795937751617,
+    "sql": "CREATE TABLE `queue_counts` (\n\t`state` text PRIMARY KEY NOT NULL,\n\t`n` integer NOT NULL\n);\n--> statement-breakpoint\nALTER TABLE `accounts` ADD `recipients_per_day` integer;--> statement-breakpoint\nALTER TABLE `auth_failures` ADD `pending` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nALTER TABLE `rate_counters` ADD `day_recipients` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nCREATE INDEX `idempotency_keys_created` ON `idempotency_keys` (`created_at`);"
   }
 ];

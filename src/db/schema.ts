@@ -7,6 +7,8 @@ export const accounts = sqliteTable("accounts", {
   name: text("name").notNull().unique(),
   perMinute: integer("per_minute"),
   perDay: integer("per_day"),
+  /** Recipients per UTC day, summed over the account's messages (null: no limit). */
+  recipientsPerDay: integer("recipients_per_day"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -72,12 +74,21 @@ export const rateCounters = sqliteTable("rate_counters", {
   minuteCount: integer("minute_count").notNull(),
   dayStart: integer("day_start").notNull(),
   dayCount: integer("day_count").notNull(),
+  /** Recipients counted in the same day window, by the same statement. */
+  dayRecipients: integer("day_recipients").notNull().default(0),
 });
 
-/** Failed AUTH attempts per key ("ip:…" or "user:…"), kept across restarts and nodes. */
+/**
+ * AUTH failures per key ("pair:user|address", "ip:address-or-/64", "user:user"), and the
+ * attempts reserved before their password check; kept across restarts and nodes, purged
+ * after the window.
+ */
 export const authFailures = sqliteTable("auth_failures", {
   key: text("key").primaryKey(),
+  /** Failures in the window. */
   count: integer("count").notNull(),
+  /** Attempts whose password check is under way (reserved, not yet known to fail). */
+  pending: integer("pending").notNull().default(0),
   windowStart: integer("window_start").notNull(),
   blockedUntil: integer("blocked_until").notNull().default(0),
 });
@@ -138,8 +149,18 @@ export const idempotencyKeys = sqliteTable(
     messageId: text("message_id").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.key] })],
+  // created_at: expired keys are purged in created_at order.
+  (t) => [primaryKey({ columns: [t.accountId, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
 );
+
+/**
+ * Recipients per state, kept by triggers on recipients (src/queue/queue-counts.ts) so every
+ * writer on every node keeps it exact and /metrics reads four rows instead of counting.
+ */
+export const queueCounts = sqliteTable("queue_counts", {
+  state: text("state").primaryKey(),
+  n: integer("n").notNull(),
+});
 
 export const events = sqliteTable(
   "events",

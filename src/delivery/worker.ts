@@ -7,7 +7,7 @@ import type { Sql } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
-import { purgeFinished } from "../queue/retention.ts";
+import { purgeExpired, purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
@@ -129,9 +129,10 @@ export class DeliveryWorker {
     let nextPurge = 0;
     while (this.running) {
       this.kicked = false;
-      if (config.retentionMs && this.now() >= nextPurge) {
+      if (this.now() >= nextPurge) {
         nextPurge = this.now() + PURGE_EVERY_MS;
-        await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+        if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+        await purgeExpired(this.deps.writer, this.now()).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
       }
       // Lease a little more than can run at once, so work is ready when a slot frees.
       const room = config.concurrency * 2 - this.slots.held;

@@ -10,6 +10,11 @@ import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
 import { httpBodyLimit } from "../config.ts";
+import { Cached } from "../util/cached.ts";
+import { constantTimeEqual } from "../util/bytes.ts";
+
+// /healthz is unauthenticated: one database round trip per few seconds at most, whoever asks.
+const HEALTH_CACHE_MS = 3_000;
 
 export interface AppDeps {
   gateway: Gateway;
@@ -19,6 +24,8 @@ export interface AppDeps {
   maxMessageBytes: number;
   /** Enables the ingress handoff routes. */
   gatewayToken?: string;
+  /** When set, /metrics wants `Authorization: Bearer <token>` (SMARTHOST_METRICS_TOKEN). */
+  metricsToken?: string;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -34,15 +41,16 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: "No such route" } }, 404));
 
-  app.get("/healthz", async (c) => {
-    try {
-      await deps.gateway.db.run(sql`SELECT 1`);
-      return c.json({ status: "ok" });
-    } catch {
-      return c.json({ status: "unavailable" }, 503);
+  const health = new Cached(HEALTH_CACHE_MS, () => deps.gateway.db.run(sql`SELECT 1`).then(() => true, () => false));
+  app.get("/healthz", async (c) => ((await health.get(Date.now())) ? c.json({ status: "ok" }) : c.json({ status: "unavailable" }, 503)));
+  app.get("/metrics", async (c) => {
+    const token = deps.metricsToken;
+    const given = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (token && (!given || !constantTimeEqual(given, token))) {
+      return c.json({ error: { code: "unauthenticated", message: "Missing or invalid metrics token" } }, 401, { "WWW-Authenticate": "Bearer" });
     }
+    return c.text(await deps.metrics.render(), 200, { "content-type": deps.metrics.contentType });
   });
-  app.get("/metrics", async (c) => c.text(await deps.metrics.render(), 200, { "content-type": deps.metrics.contentType }));
 
   app.use("/v1/*", limit);
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));

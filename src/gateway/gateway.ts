@@ -3,19 +3,18 @@
  * what they may send (relay, sender rules, limits), and committing what is accepted.
  * The SMTP handler, the HTTP routes and the remote-ingress routes all call this.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
-import { parseAddressList } from "../mime/addresses.ts";
-import { headerValues } from "../mime/headers.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
-import { clearFailures, recordFailure, throttleKeys, throttleState } from "../policy/auth-throttle.ts";
+import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys } from "../policy/auth-throttle.ts";
+import { refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
-import { consumeRate, peekRate, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
+import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import { newId } from "../smtp/ids.ts";
@@ -31,9 +30,13 @@ export interface GatewayDeps {
   /** The connection for the hot-path statements. */
   sql: SqlDatabase;
   maxMessageBytes: number;
+  /** Recipients per message, whatever the source (SMARTHOST_MAX_RECIPIENTS). */
+  maxRecipients?: number;
   metrics: Metrics;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The password check (tests count the calls); policy/passwords.ts by default. */
+  verifyPassword?: (password: string, hash: string) => Promise<boolean>;
   /** Shared writer (group commit); one is made when not given. */
   writer?: GroupCommit;
   /** Called after each new message is committed (in-process delivery looks at once). */
@@ -64,8 +67,11 @@ export class Gateway {
   private readonly networks = new Cached(ACCOUNT_CACHE_MS, () => this.db.select().from(trustedNetworks));
   private readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
     const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
-    const rows = await this.db.select({ perMinute: accounts.perMinute, perDay: accounts.perDay }).from(accounts).where(eq(accounts.id, accountId));
-    const limits: Limits = rows[0] ?? { perMinute: null, perDay: null };
+    const rows = await this.db
+      .select({ perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay })
+      .from(accounts)
+      .where(eq(accounts.id, accountId));
+    const limits: Limits = rows[0] ?? { perMinute: null, perDay: null, recipientsPerDay: null };
     return { patterns: rules.map((r) => r.p), limits };
   });
   // Only the stored row is cached; the presented key is hashed and compared every time.
@@ -82,29 +88,53 @@ export class Gateway {
     return this.deps.db;
   }
 
-  /** SMTP AUTH. Throttled per address and per user before any hashing. */
+  /**
+   * SMTP AUTH. The attempt is counted (per user and address, per address, per user) before
+   * any hashing, so parallel guesses cannot outrun the limit; see policy/auth-throttle.ts.
+   */
   async authenticateSmtp(remoteIp: string, username: string, password: string, authzid: string): Promise<Principal> {
     const keys = throttleKeys(remoteIp, username);
-    const state = await throttleState(this.db, keys, this.now());
-    if (state.blockedForSeconds > 0) {
+    let reserved = await reserveAttempt(this.db, keys, this.now());
+    for (let i = 0; !reserved.ok && reserved.busy && i < THROTTLE.busyWaits; i++) {
+      await this.sleep(THROTTLE.busyWaitMs);
+      reserved = await reserveAttempt(this.db, keys, this.now());
+    }
+    if (!reserved.ok) {
       this.deps.metrics.rejected("auth_throttled");
-      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: state.blockedForSeconds });
+      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
     }
-    if (state.delayMs > 0) await this.sleep(state.delayMs);
+    let checked: boolean | null = null;
+    try {
+      if (reserved.delayMs > 0) await this.sleep(reserved.delayMs);
+      const principal = await this.checkCredentials(username, password, authzid);
+      checked = principal !== null;
+      if (!principal) {
+        this.deps.metrics.rejected("auth_failed");
+        throw new GatewayError("unauthenticated", "Authentication credentials invalid");
+      }
+      return principal;
+    } finally {
+      // A check that could not finish (storage) counts as neither success nor failure.
+      await (checked === null ? releaseAttempt(this.db, keys) : finishAttempt(this.db, keys, checked, this.now()));
+    }
+  }
+
+  private async checkCredentials(username: string, password: string, authzid: string): Promise<Principal | null> {
+    const user = normalizeUser(username);
+    // Matched as the throttle counts it: without regard to case. An exact match wins.
     const rows = await this.db
-      .select({ hash: smtpCredentials.passwordHash, accountId: smtpCredentials.accountId })
+      .select({ username: smtpCredentials.username, hash: smtpCredentials.passwordHash, accountId: smtpCredentials.accountId })
       .from(smtpCredentials)
-      .where(eq(smtpCredentials.username, username));
-    const row = rows[0];
-    const ok = row ? await verifyPassword(password, row.hash) : await verifyAgainstDummy(password);
+      .where(sql`lower(${smtpCredentials.username}) = ${user}`);
+    const row = rows.find((r) => r.username === username) ?? rows[0];
+    const ok = row ? await this.verify(password, row.hash) : await verifyAgainstDummy(password);
     // RFC 4616: acting as another identity is not something a relay credential may do.
-    if (!ok || !row || (authzid !== "" && authzid !== username)) {
-      await recordFailure(this.db, keys, this.now());
-      this.deps.metrics.rejected("auth_failed");
-      throw new GatewayError("unauthenticated", "Authentication credentials invalid");
-    }
-    if (state.delayMs > 0) await clearFailures(this.db, username);
-    return { username, accountId: row.accountId };
+    if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== user)) return null;
+    return { username: row.username, accountId: row.accountId };
+  }
+
+  private verify(password: string, hash: string): Promise<boolean> {
+    return (this.deps.verifyPassword ?? verifyPassword)(password, hash);
   }
 
   /** A client connecting from a trusted network sends as that network's account. */
@@ -136,10 +166,7 @@ export class Gateway {
   /** At MAIL FROM: relay permission, the envelope sender's rule, and an early look at the limits. */
   async checkEnvelopeSender(principal: Principal | null, mailFrom: string | null): Promise<void> {
     if (!principal) return; // refused at RCPT: an unauthenticated client relays nothing
-    if (mailFrom !== null && !senderAllowed(await this.senderPatterns(principal.accountId), mailFrom)) {
-      this.deps.metrics.rejected("sender_denied");
-      throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
-    }
+    await this.checkMailFrom(principal.accountId, mailFrom);
     const early = await peekRate(this.deps.sql, principal.accountId, await this.limits(principal.accountId), this.now());
     if (early) this.throwLimit(early);
   }
@@ -150,23 +177,33 @@ export class Gateway {
     throw new GatewayError("relay-denied", "Relay access denied: authenticate first");
   }
 
-  /** The From: header's addresses must all be allowed senders of the account. */
-  async checkHeaderFrom(accountId: string, from: string[]): Promise<void> {
-    const patterns = await this.senderPatterns(accountId);
-    const denied = from.find((a) => !senderAllowed(patterns, a));
-    if (denied) {
-      this.deps.metrics.rejected("sender_denied");
-      throw new GatewayError("sender-denied", `From: address <${denied}> not allowed for this account`);
-    }
+  /**
+   * The envelope sender must be an allowed sender of the account. The null reverse-path
+   * "<>" is allowed (RFC 5321 §4.5.5; Postfix allows it to authenticated clients too): it
+   * names nobody, so it cannot impersonate anyone, and bounces of such a message go nowhere.
+   * This is the early answer at MAIL; submit checks it again with the headers, for every source.
+   */
+  private async checkMailFrom(accountId: string, mailFrom: string | null): Promise<void> {
+    if (mailFrom === null || senderAllowed(await this.senderPatterns(accountId), mailFrom)) return;
+    this.deps.metrics.rejected("sender_denied");
+    throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
   }
 
-  /** The addresses of the message's one From: header. */
-  headerFromOf(raw: Uint8Array): string[] {
-    const values = headerValues(raw, "from");
-    if (values.length !== 1) throw new GatewayError("invalid", "Message must have exactly one From: header", { code: "invalid_from" });
-    const list = parseAddressList(values[0]!);
-    if (!list) throw new GatewayError("invalid", "From: header does not parse", { code: "invalid_from" });
-    return list.map((a) => a.address);
+  /** Every sender the message names, whatever the source (policy/message-headers.ts). */
+  private async checkSenders(s: Submission): Promise<void> {
+    const refusal = refusedSender(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, s.headerFrom);
+    if (!refusal) return;
+    if (refusal.kind === "sender-denied") this.deps.metrics.rejected("sender_denied");
+    throw new GatewayError(refusal.kind, refusal.message, refusal.code ? { code: refusal.code } : {});
+  }
+
+  /** SMARTHOST_MAX_RECIPIENTS, for every source (SMTP also stops at RCPT). */
+  checkRecipientCount(n: number): void {
+    const max = this.deps.maxRecipients;
+    if (max !== undefined && n > max) {
+      this.deps.metrics.rejected("too_many_recipients");
+      throw new GatewayError("invalid", `Too many recipients: at most ${max} per message`, { code: "too_many_recipients" });
+    }
   }
 
   /** Commits a message; 250/202 may be said only after this resolves. */
@@ -176,8 +213,13 @@ export class Gateway {
       throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
     }
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
-    await this.checkHeaderFrom(s.accountId, s.headerFrom ?? this.headerFromOf(s.raw));
+    this.checkRecipientCount(s.recipients.length);
+    await this.checkSenders(s);
+    const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     const limits = await this.limits(s.accountId);
+    if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
+      throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
+    }
     const now = this.now();
     const outcome = await enqueueMessage(
       this.writer,
@@ -186,7 +228,7 @@ export class Gateway {
         accountId: s.accountId,
         source: s.source,
         mailFrom: s.mailFrom ?? "",
-        raw: s.raw,
+        raw,
         recipients: s.recipients,
         envid: s.envid,
         ret: s.ret,
@@ -194,10 +236,10 @@ export class Gateway {
         idempotencyKey: s.idempotencyKey,
       },
       now,
-      limits.perMinute === null && limits.perDay === null
+      unlimited(limits)
         ? null
-        : async (sql) => {
-            const rate = await consumeRate(sql, s.accountId, limits, now);
+        : async (tx) => {
+            const rate = await consumeRate(tx, s.accountId, limits, now, s.recipients.length);
             if (!rate.ok) this.throwLimit(rate);
           },
     ).catch((err: unknown) => {
@@ -211,8 +253,9 @@ export class Gateway {
   }
 
   private throwLimit(r: RateRefusal): never {
-    this.deps.metrics.rejected(r.window === "day" ? "quota" : "rate_limited");
+    this.deps.metrics.rejected(r.window === "minute" ? "rate_limited" : "quota");
     if (r.window === "day") throw new GatewayError("quota", "Daily message quota reached", { retryAfterSeconds: r.retryAfterSeconds });
+    if (r.window === "recipients") throw new GatewayError("quota", "Daily recipient quota reached", { retryAfterSeconds: r.retryAfterSeconds });
     throw new GatewayError("rate-limited", "Rate limit reached", { retryAfterSeconds: r.retryAfterSeconds });
   }
 

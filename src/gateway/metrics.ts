@@ -1,7 +1,11 @@
-/** Prometheus metrics (prom-client): accepted and rejected submissions, queue depth. */
-import { sql } from "drizzle-orm";
+/**
+ * Prometheus metrics (prom-client): accepted and rejected submissions, counted as they
+ * happen; queue depth by state, read from the counts the writers keep (queue-counts.ts) —
+ * a scrape reads four rows, never the recipients table.
+ */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/client.ts";
+import { QUEUE_STATES, queueCounts } from "../queue/queue-counts.ts";
 
 export interface Metrics {
   accepted(source: "smtp" | "http"): void;
@@ -30,11 +34,8 @@ export function createMetrics(db: Db): Metrics {
     labelNames: ["state"],
     registers: [registry],
     async collect() {
-      const rows = await db.all<{ state: string; n: number }>(sql`SELECT state, count(*) AS n FROM recipients GROUP BY state`);
-      this.reset();
-      for (const state of ["queued", "deferred", "delivered", "bounced"]) {
-        this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
-      }
+      const counts = await queueCounts(db);
+      for (const state of QUEUE_STATES) this.set({ state }, counts[state]);
     },
   });
   return {

@@ -11,7 +11,7 @@ import { createSmtpHandler } from "./smtp-handler.ts";
 export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics, onAccepted: opts.onAccepted });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
     gateway,
@@ -20,6 +20,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     hostname: opts.hostname,
     maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
+    metricsToken: config.SMARTHOST_METRICS_TOKEN,
     log,
   });
   return { gateway, smtpHandler, app };

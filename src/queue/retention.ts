@@ -5,6 +5,8 @@
  */
 import type { Sql } from "../db/raw.ts";
 import type { GroupCommit } from "./group-commit.ts";
+import { IDEMPOTENCY_WINDOW_MS } from "./enqueue.ts";
+import { THROTTLE } from "../policy/auth-throttle.ts";
 
 const FINISHED = `SELECT id FROM messages m WHERE m.created_at < ?
   AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'deferred'))
@@ -20,5 +22,24 @@ export async function purgeFinished(writer: GroupCommit, before: number, max = 1
     await sql.execute({ sql: `DELETE FROM recipients WHERE message_id IN (${list})`, args: ids });
     await sql.execute({ sql: `DELETE FROM messages WHERE id IN (${list})`, args: ids });
     return ids.length;
+  });
+}
+
+/**
+ * Rows that only ever grew: idempotency keys past their 24 h window (a retry after that is
+ * a new message anyway, see enqueue.ts), and AUTH attempt counts whose window and block
+ * have both ended. Up to `max` of each per call; returns how many went.
+ */
+export async function purgeExpired(writer: GroupCommit, now: number, max = 5000): Promise<{ idempotencyKeys: number; authFailures: number }> {
+  return writer.write(async (sql: Sql) => {
+    const keys = await sql.execute({
+      sql: "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?) RETURNING key",
+      args: [now - IDEMPOTENCY_WINDOW_MS, max],
+    });
+    const auth = await sql.execute({
+      sql: "DELETE FROM auth_failures WHERE rowid IN (SELECT rowid FROM auth_failures WHERE window_start <= ? AND blocked_until <= ? LIMIT ?) RETURNING key",
+      args: [now - THROTTLE.windowMs, now, max],
+    });
+    return { idempotencyKeys: keys.rows.length, authFailures: auth.rows.length };
   });
 }

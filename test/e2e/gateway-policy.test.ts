@@ -64,7 +64,8 @@ describe("AUTH throttling", () => {
     const db = openDb(f.relay.dbUrl);
     const rows = (await db.execute("SELECT key, count FROM auth_failures ORDER BY key")).rows;
     db.close();
-    expect(rows.map((r) => r.key)).toEqual(["ip:127.0.0.1", "user:mallory"]);
+    // Refused per (user, address) and per address; per user only slowed (policy/auth-throttle.ts).
+    expect(rows.map((r) => r.key)).toEqual(["ip:127.0.0.1", "pair:mallory|127.0.0.1", "user:mallory"]);
   }, 30_000);
 
   test("refuses an authzid other than the user", async () => {

@@ -60,6 +60,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
     const replyTo = list(body.reply_to === undefined ? [] : Array.isArray(body.reply_to) ? body.reply_to : [body.reply_to], "reply_to");
     const rcpts = [...to, ...cc, ...bcc];
     if (rcpts.length === 0) throw new GatewayError("invalid", "At least one of to, cc, bcc is required", { code: "no_recipients", field: "to" });
+    gateway.checkRecipientCount(rcpts.length); // before composing: to, cc and bcc together
     if (body.text === undefined && body.html === undefined) throw new GatewayError("invalid", "text or html is required", { code: "invalid_field", field: "text" });
     const raw = await composeMessage({
       from,
@@ -91,6 +92,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
     const body = await jsonBody(c, RawBody);
     const from = body.mail_from === "" ? null : address(body.mail_from, "mail_from");
     const rcpts = list(body.rcpt_to, "rcpt_to");
+    gateway.checkRecipientCount(rcpts.length);
     const decoded = base64ToBytes(body.raw);
     const raw = normalizeLineEndings(decoded);
     if (raw === null) throw new GatewayError("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });

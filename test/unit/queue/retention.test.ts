@@ -3,8 +3,9 @@ import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
 import { applyMigrations } from "../../../src/db/migrate.ts";
 import { GroupCommit } from "../../../src/queue/group-commit.ts";
-import { insertMessage } from "../../../src/queue/enqueue.ts";
-import { purgeFinished } from "../../../src/queue/retention.ts";
+import { IDEMPOTENCY_WINDOW_MS, insertMessage } from "../../../src/queue/enqueue.ts";
+import { purgeExpired, purgeFinished } from "../../../src/queue/retention.ts";
+import { THROTTLE } from "../../../src/policy/auth-throttle.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 
 let dir = "";
@@ -29,4 +30,28 @@ test("removes finished messages past retention, keeps queued and recent ones", a
   expect(left).toEqual(["new-done", "old-queued"]);
   expect(Number((await client.execute("SELECT count(*) AS n FROM events WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
   expect(Number((await client.execute("SELECT count(*) AS n FROM recipients WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
+});
+
+test("purges idempotency keys past 24 h and AUTH counts whose window and block have ended", async () => {
+  dir = tempDir();
+  client = createClient({ url: `file:${join(dir, "r.db")}` });
+  await applyMigrations(client);
+  const writer = new GroupCommit(client);
+  const now = 10 * IDEMPOTENCY_WINDOW_MS;
+  for (const [key, at] of [["old", now - IDEMPOTENCY_WINDOW_MS - 1], ["fresh", now - IDEMPOTENCY_WINDOW_MS + 60_000]] as const) {
+    await client.execute({ sql: "INSERT INTO idempotency_keys (account_id, key, message_id, created_at) VALUES ('a', ?, 'm', ?)", args: [key, at] });
+  }
+  const rows: [string, number, number][] = [
+    ["ip:spent", now - THROTTLE.windowMs - 1, 0],
+    ["pair:in-window", now - 1_000, 0],
+    ["pair:still-blocked", now - THROTTLE.windowMs - 1, now + 60_000],
+  ];
+  for (const [key, start, blocked] of rows) {
+    await client.execute({ sql: "INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES (?, 3, ?, ?)", args: [key, start, blocked] });
+  }
+  expect(await purgeExpired(writer, now)).toEqual({ idempotencyKeys: 1, authFailures: 1 });
+  expect((await client.execute("SELECT key FROM idempotency_keys")).rows.map((r) => r.key)).toEqual(["fresh"]);
+  expect((await client.execute("SELECT key FROM auth_failures ORDER BY key")).rows.map((r) => r.key)).toEqual(["pair:in-window", "pair:still-blocked"]);
+  // Later, with the clock past the block and the window, everything has gone.
+  expect(await purgeExpired(writer, now + IDEMPOTENCY_WINDOW_MS)).toEqual({ idempotencyKeys: 1, authFailures: 2 });
 });
