@@ -29,6 +29,9 @@ const INSTALLED = "(SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AN
  * triggers were not all installed yet. Safe to run at every open, on every runtime.
  */
 export async function installQueueCounts(client: Client): Promise<void> {
+  // A database brought only part of the way (an older schema) has no table to count into yet.
+  const table = await client.execute(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue_counts'`);
+  if (table.rows.length === 0) return;
   const present = await client.execute(`SELECT ${INSTALLED} AS n`);
   if (Number(present.rows[0]!.n) === TRIGGERS.length) return;
   await client.batch(
