@@ -127,8 +127,8 @@ describe("status, health and metrics", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe("not_found");
     // A message of another account, looked up with this account's key: as if it did not exist.
-    const other = await addTenant(f.dir, { account: "beta", username: "bob" });
-    const theirs = await post("/v1/messages", { from: "bob@example.com", to: ["carol@dest.test"], subject: "beta's", text: "private" }, { authorization: `Bearer ${other.apiKey}` });
+    const other = await addTenant(f.dir, { account: "status-other", username: "status-other-user" });
+    const theirs = await post("/v1/messages", { from: "bob@example.com", to: ["carol@dest.test"], subject: "not yours", text: "private" }, { authorization: `Bearer ${other.apiKey}` });
     expect(theirs.status).toBe(202);
     const foreign = await get(theirs.body.id, f.tenant.apiKey);
     expect(foreign.status).toBe(404);
