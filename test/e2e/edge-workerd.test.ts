@@ -12,6 +12,7 @@ import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
+import { freeTcpPort } from "../support/ports.ts";
 
 let dir: string;
 let hrana: HranaServer;
@@ -46,7 +47,8 @@ beforeAll(async () => {
     return { account, username: "edgeuser", password: "edge-password-1", apiKey };
   })();
   worker = await startWranglerDev(
-    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test" },
+    // A short retry base, so a deferred message falls due within the test.
+    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token", SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_RETRY_BASE_SECONDS: "1" },
     { SSL_CERT_FILE: bundle },
   );
   ingress = await startRelay(tempDir(), {
@@ -56,6 +58,15 @@ beforeAll(async () => {
     SMARTHOST_DB_URL: "file:/nonexistent/never.db",
   });
 }, 120_000);
+
+async function messageStatus(id: string) {
+  const res = await fetch(`${worker.url}/v1/messages/${id}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+  return (await res.json()) as {
+    status: string;
+    recipients: { state: string; attempts: number; next_attempt_at: string | null }[];
+    events: { type: string; detail: string }[];
+  };
+}
 
 afterAll(async () => {
   await ingress?.stop();
@@ -88,21 +99,43 @@ test("SMTP into a Bun ingress node, accepted by the Worker, delivered by it over
 }, 60_000);
 
 test("the Worker serves the JSON API and the cron delivers what is due", async () => {
-  const before = upstream.received.length;
+  // The route's upstream is down when the message is accepted: the accept's own delivery
+  // (waitUntil) can only defer it. Only a later cron run can deliver it.
+  const port = await freeTcpPort();
+  await cliOk(dir, ["route", "add", "cron.test", `smtp://127.0.0.1:${port}?tls=none`], { SMARTHOST_DB_URL: hrana.url });
   const res = await fetch(`${worker.url}/v1/messages`, {
     method: "POST",
     headers: { authorization: `Bearer ${tenant.apiKey}` },
-    body: JSON.stringify({ from: "app@example.com", to: ["json@dest.test"], subject: "json at the edge", text: "built in workerd" }),
+    body: JSON.stringify({ from: "app@example.com", to: ["json@cron.test"], subject: "json at the edge", text: "built in workerd" }),
   });
-  if (res.status !== 202) {
-    await Bun.sleep(1500);
-    console.log(await res.text(), worker.logs().slice(-3000));
+  expect(res.status, `${await res.clone().text()}\n${worker.logs().slice(-3000)}`).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  const deferred = await waitFor("the accept's attempt to be deferred", async () => {
+    const v = await messageStatus(id);
+    return v.recipients[0]!.state === "deferred" ? v : undefined;
+  }, 30_000);
+  expect(deferred.recipients[0]!.attempts).toBe(1);
+
+  const late = await startUpstream({ port });
+  try {
+    // The retry falls due (SMARTHOST_RETRY_BASE_SECONDS=1); nothing but the cron runs deliveries now.
+    const due = Date.parse(deferred.recipients[0]!.next_attempt_at!);
+    await waitFor("the retry to fall due", () => Date.now() >= due || undefined, 30_000);
+    expect(late.received).toHaveLength(0);
+    const delivered = await waitFor("the cron's delivery", async () => {
+      const scheduled = await fetch(`${worker.url}/__scheduled`);
+      await scheduled.body?.cancel();
+      const v = await messageStatus(id);
+      return v.status === "delivered" ? v : undefined;
+    }, 30_000);
+    expect(delivered.recipients[0]!.attempts).toBe(2);
+    expect(delivered.events.map((e) => e.type)).toEqual(["accepted", "deferred", "delivered"]);
+    expect(late.received).toHaveLength(1);
+    expect(late.received[0]!.raw.toString()).toContain("Subject: json at the edge");
+  } finally {
+    await late.close();
   }
-  expect(res.status).toBe(202);
-  await fetch(`${worker.url}/__scheduled`);
-  await waitFor("JSON message delivered", () => upstream.received.length > before || undefined, 30_000);
-  expect(upstream.received.at(-1)!.raw.toString()).toContain("Subject: json at the edge");
-}, 60_000);
+}, 90_000);
 
 test("the Worker delivers over STARTTLS and over implicit TLS, certificates verified", async () => {
   for (const domain of ["starttls.test", "implicit.test"]) {
