@@ -1,6 +1,6 @@
 /** The HTTP API on the running relay: submissions, precise 4xx JSON errors, status, health, metrics. */
 import { describe, expect, test } from "bun:test";
-import { openDb, useRelay } from "../support/relay.ts";
+import { addTenant, openDb, useRelay } from "../support/relay.ts";
 
 const f = useRelay({ SMARTHOST_MAX_MESSAGE_BYTES: "100000" });
 
@@ -119,8 +119,23 @@ describe("POST /v1/messages/raw", () => {
 
 describe("status, health and metrics", () => {
   test("GET /v1/messages/:id is 404 for an unknown id and for another account's message", async () => {
-    const r = await fetch(`${f.relay.http}/v1/messages/NOPE`, { headers: { authorization: `Bearer ${f.tenant.apiKey}` } });
-    expect(r.status).toBe(404);
+    const get = async (id: string, key: string) => {
+      const r = await fetch(`${f.relay.http}/v1/messages/${id}`, { headers: { authorization: `Bearer ${key}` } });
+      return { status: r.status, body: (await r.json()) as Record<string, any> };
+    };
+    const unknown = await get("NOPE", f.tenant.apiKey);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("not_found");
+    // A message of another account, looked up with this account's key: as if it did not exist.
+    const other = await addTenant(f.dir, { account: "status-other", username: "status-other-user" });
+    const theirs = await post("/v1/messages", { from: "bob@example.com", to: ["carol@dest.test"], subject: "not yours", text: "private" }, { authorization: `Bearer ${other.apiKey}` });
+    expect(theirs.status).toBe(202);
+    const foreign = await get(theirs.body.id, f.tenant.apiKey);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual(unknown.body);
+    const own = await get(theirs.body.id, other.apiKey);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ id: theirs.body.id, mail_from: "bob@example.com", recipients: [{ address: "carol@dest.test" }] });
   });
 
   test("healthz answers and metrics are Prometheus text", async () => {

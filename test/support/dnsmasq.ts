@@ -1,6 +1,8 @@
 /** dnsmasq (Debian) serving MX and A records on loopback; no query leaves the machine. */
 import { requireTool } from "./require-tool.ts";
 import { freeUdpPort } from "./ports.ts";
+import { waitFor } from "./wait.ts";
+import { Resolver } from "node:dns/promises";
 
 export interface Dnsmasq {
   address: string;
@@ -26,8 +28,21 @@ export async function startDnsmasq(records: { mx: [string, string, number][]; ho
     ...records.hosts.map(([host, ip]) => `--host-record=${host},${ip}`),
   ];
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
-  await Bun.sleep(300);
-  if (proc.exitCode !== null) throw new Error(`dnsmasq exited: ${await new Response(proc.stderr).text()}`);
+  // Ready when it answers: ask for a record it was given until it does (or it exits).
+  const resolver = new Resolver({ timeout: 200, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  const host = records.hosts[0]?.[0];
+  const domain = records.mx[0]?.[0] ?? "";
+  const ask = () => (host !== undefined ? resolver.resolve4(host) : resolver.resolveMx(domain));
+  try {
+    await waitFor("dnsmasq to answer", async () => {
+      if (proc.exitCode !== null) throw new Error(`dnsmasq exited: ${await new Response(proc.stderr).text()}`);
+      return ask().then(() => true, () => undefined);
+    }, 10_000);
+  } catch (err) {
+    proc.kill();
+    throw err;
+  }
   return {
     address: `127.0.0.1:${port}`,
     async stop() {

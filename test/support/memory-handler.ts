@@ -1,6 +1,8 @@
 /** A SubmissionHandler kept in memory, for driving the protocol core in unit tests. */
 import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, SessionInfo, SubmissionHandler } from "../../src/smtp/handler.ts";
-import { reply } from "../../src/smtp/reply.ts";
+import type { Mailbox } from "../../src/smtp/address.ts";
+import type { RcptParams } from "../../src/smtp/params.ts";
+import { reply, type Reply } from "../../src/smtp/reply.ts";
 
 export interface Stored {
   envelope: Envelope;
@@ -24,7 +26,7 @@ export class MemoryHandler implements SubmissionHandler {
   async checkSender() {
     return null;
   }
-  async checkRecipient(s: SessionInfo) {
+  async checkRecipient(s: SessionInfo, _envelope: Envelope, _to: Mailbox, _params: RcptParams): Promise<Reply | null> {
     return s.principal ? null : reply(554, "5.7.1", "Relay access denied");
   }
   async accept(_s: SessionInfo, envelope: Envelope, message: Uint8Array, id: string): Promise<AcceptOutcome> {

@@ -64,6 +64,18 @@ export class RawSmtp {
     this.data = lines.join("\r\n");
   }
 
+  /** Resolves when the connection has closed (at once if it has); fails after `timeoutMs`. */
+  waitClosed(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -26,6 +26,8 @@ export interface UpstreamOptions {
   /** Wait this long before answering each message (a slow upstream). */
   delayMs?: number;
   extra?: Partial<SMTPServerOptions>;
+  /** Listen on this loopback port (an upstream that comes up where a route already points). */
+  port?: number;
 }
 
 export interface Upstream {
@@ -93,7 +95,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
     ...opts.extra,
   });
   server.on("error", () => {});
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", () => resolve()));
   state.port = (server.server.address() as { port: number }).port;
   state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return state;

@@ -8,3 +8,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await Bun.sleep(100);
   }
 }
+
+/** Awaits `p` (a promise settled by the event waited for), or fails after `ms`. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -4,6 +4,7 @@ import { treeOf } from "../../bench/proc.ts";
 import { freeTcpPort } from "./ports.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
+const TEST_VARS = { SMARTHOST_RETRY_BASE_SECONDS: "1" };
 
 export interface WranglerDev {
   url: string;
@@ -15,7 +16,8 @@ export async function startWranglerDev(vars: Record<string, string>, env: Record
   const port = await freeTcpPort();
   const inspector = await freeTcpPort();
   const args = [join(ROOT, "node_modules", ".bin", "wrangler"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--test-scheduled", "--show-interactive-dev-session=false"];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  // A deferred message falls due again within a test (the Worker's default waits minutes).
+  for (const [k, v] of Object.entries({ ...TEST_VARS, ...vars })) args.push("--var", `${k}:${v}`);
   const proc = Bun.spawn(args, {
     cwd: ROOT,
     // No lookups or telemetry off the machine.

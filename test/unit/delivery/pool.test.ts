@@ -3,6 +3,7 @@ import { ConnectionPool } from "../../../src/delivery/pool.ts";
 import type { OutboundMessage, SmtpTarget } from "../../../src/delivery/smtp-client.ts";
 import { createNodeConnect } from "../../../src/runtime/node-socket.ts";
 import { startUpstream, type Upstream } from "../../support/upstream.ts";
+import { withTimeout } from "../../support/wait.ts";
 
 const ups: Upstream[] = [];
 const pools: ConnectionPool[] = [];
@@ -37,9 +38,12 @@ test("sends several messages over one connection, up to the use limit", async ()
 });
 
 test("a pooled connection the server closed while idle is replaced, and the message still goes", async () => {
-  const { u, pool, target, connections } = await setup({ socketTimeout: 300 });
+  let serverClosed!: () => void;
+  const closedByServer = new Promise<void>((r) => (serverClosed = r));
+  const { u, pool, target, connections } = await setup({ socketTimeout: 300, onClose: () => serverClosed() });
   expect((await pool.send(target, msg(1))).results[0]!.outcome).toBe("delivered");
-  await Bun.sleep(800);
+  // The server times the idle pooled connection out; the pool has not been told.
+  await withTimeout(closedByServer, 5_000, "the server closing the idle connection");
   const second = await pool.send(target, msg(2));
   expect(second.results[0]!.outcome).toBe("delivered");
   expect(u.received).toHaveLength(2);

@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { b64, Driver, memory } from "../../support/session-driver.ts";
+import type { Envelope, SessionInfo } from "../../../src/smtp/handler.ts";
+import type { Mailbox } from "../../../src/smtp/address.ts";
+import { reply, type Reply } from "../../../src/smtp/reply.ts";
+import { SmtpSession } from "../../../src/smtp/session.ts";
+import { MemoryHandler } from "../../support/memory-handler.ts";
+import { b64, baseConfig, Driver, memory } from "../../support/session-driver.ts";
 
 const AUTH = `AUTH PLAIN ${b64("\0alice\0secret")}\r\n`;
 const TX = "MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n";
@@ -31,22 +36,26 @@ describe("session: greeting and EHLO", () => {
   });
 
   test("refuses an early talker", async () => {
-    const d = new Driver();
-    const early = new Driver();
-    // A fresh session fed before start(): build one by hand.
-    const { SmtpSession } = await import("../../../src/smtp/session.ts");
+    // A session fed before start() (before its greeting): build one by hand.
     let out = "";
     let closed = false;
     const s = new SmtpSession(
-      { hostname: "h", maxMessageBytes: 1000, maxRecipients: 1, maxErrors: 5, tlsAvailable: false, allowInsecureAuth: false },
-      early.handler,
+      baseConfig,
+      new MemoryHandler(),
       { send: (t) => (out += t), startTls: async () => ({ protocol: "", cipher: "" }), close: () => (closed = true) },
       { remoteAddress: "192.0.2.9", remotePort: 1, localPort: 25, tls: null },
     );
     await s.receive(new TextEncoder().encode("EHLO x\r\n"));
-    s.start();
-    expect(out).toStartWith("554 5.5.0");
+    expect(out).toBe("554 5.5.0 Protocol error: input before greeting\r\n");
     expect(closed).toBe(true);
+    // Nothing more is said or done on that connection: no greeting, no reply to later input.
+    s.start();
+    await s.receive(new TextEncoder().encode("EHLO x\r\nMAIL FROM:<a@b.c>\r\n"));
+    expect(out).toBe("554 5.5.0 Protocol error: input before greeting\r\n");
+    // The same line after the greeting is an ordinary EHLO.
+    const d = new Driver();
+    await d.send("EHLO x\r\n");
+    expect(d.codes()).toEqual(["250"]);
     expect(d.closed).toBe(false);
   });
 
@@ -298,10 +307,31 @@ describe("session: AUTH (RFC 4954)", () => {
     expect(d.output).toContain("500 5.5.6");
   });
 
-  test("refuses relaying without AUTH", async () => {
-    const d = new Driver();
+  test("asks the handler about each recipient as the peer it is, passes a refusal on verbatim and keeps that recipient out", async () => {
+    const asked: { rcpt: string; info: SessionInfo }[] = [];
+    class Recording extends MemoryHandler {
+      override async checkRecipient(info: SessionInfo, _e: Envelope, to: Mailbox): Promise<Reply | null> {
+        asked.push({ rcpt: to.address, info });
+        return info.authenticated ? null : reply(550, "5.7.1", "Not for strangers (test policy)");
+      }
+    }
+    const d = new Driver({}, new Recording());
     await d.send("EHLO c\r\n");
     await d.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@elsewhere.test>\r\n");
-    expect(d.output).toContain("554 5.7.1");
+    expect(d.lines().at(-1)).toBe("550 5.7.1 Not for strangers (test policy)");
+    expect(asked[0]!.rcpt).toBe("x@elsewhere.test");
+    expect(asked[0]!.info).toMatchObject({ principal: null, authenticated: false, helo: "c", remoteAddress: "192.0.2.1" });
+    // The refused recipient was not added: DATA has nobody to deliver to.
+    await d.send("DATA\r\n");
+    expect(d.lines().at(-1)).toBe("554 5.5.1 No valid recipients");
+    // After AUTH the same session asks again, now as the authenticated user, and the message goes.
+    await d.send(`RSET\r\n${AUTH}`);
+    await d.send(TX);
+    await d.send("Subject: s\r\n\r\nb\r\n.\r\n");
+    expect(asked[1]!.info).toMatchObject({ principal: { username: "alice" }, authenticated: true });
+    expect(d.codes().slice(-5)).toEqual(["235", "250", "250", "354", "250"]);
+    const stored = memory(d).stored;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.envelope.recipients.map((r) => r.mailbox.address)).toEqual(["bob@example.net"]);
   });
 });
