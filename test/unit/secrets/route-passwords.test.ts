@@ -87,7 +87,7 @@ test("opening a database written before sealing seals its clear-text route passw
   const old = createClient({ url: `file:${path}` });
   await old.execute("PRAGMA journal_mode=WAL");
   const before = MIGRATIONS.filter((m) => m.tag < "0004");
-  expect(before.length).toBe(MIGRATIONS.length - 1);
+  expect(before.map((m) => m.tag)).toEqual(["0000_init", "0001_delivery_lease", "0002_trusted_networks", "0003_pending_index"]);
   await applyMigrations(old, before);
   await old.execute({ sql: "INSERT INTO routes (domain, url, position) VALUES (?, ?, 0), ('mx.test', 'mx', 0), ('plain.test', 'smtp://relay.example:25', 0)", args: ["*", `smtp://provider-user:${ENCODED}@relay.example:587?tls=required`] });
   old.close();
