@@ -19,5 +19,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0003_pending_index",
     "when": 1795919536936,
     "sql": "CREATE INDEX `recipients_pending` ON `recipients` (`next_attempt_at`) WHERE state IN ('queued', 'deferred');"
+  },
+  {
+    "tag": "0004_structured_replies",
+    "when": 1795937422777,
+    "sql": "ALTER TABLE `events` ADD `reply` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_code` integer;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_enhanced` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_text` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `remote_mta` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `dsn_due` integer DEFAULT false NOT NULL;"
   }
 ];

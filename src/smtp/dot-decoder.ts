@@ -42,11 +42,6 @@ export class DotDecoder {
     return this.state === State.Done;
   }
 
-  /** Decoded size so far (what the message would occupy), counted even when not kept. */
-  get decodedSize(): number {
-    return this.size;
-  }
-
   /** Feeds bytes; returns how many were consumed (less than all only when the end was found). */
   feed(chunk: Uint8Array): number {
     let runStart = 0;
