@@ -40,16 +40,6 @@ export async function consumeRate(sql: Sql, accountId: string, limits: Limits, n
   return (await peekRate(sql, accountId, limits, now)) ?? { ok: false, window: "minute", retryAfterSeconds: 1 };
 }
 
-/**
- * Counts one message the relay must send whatever the limits say — a DSN for the
- * account's own bounced mail (RFC 5321 §6.1: once accepted, a failure must be reported) —
- * so that it weighs on the account's next submissions instead.
- */
-export async function chargeRate(sql: Sql, accountId: string, now: number): Promise<void> {
-  const w = windows(now);
-  await sql.execute({ sql: CONSUME, args: [accountId, w.minute, w.day, UNLIMITED, UNLIMITED] });
-}
-
 /** Whether the next message would be refused, without counting it (an early answer at MAIL). */
 export async function peekRate(sql: Sql, accountId: string, limits: Limits, now: number): Promise<RateRefusal | null> {
   if (limits.perMinute === null && limits.perDay === null) return null;

@@ -10,7 +10,7 @@
  * reported. A recipient that bounces days later, after a retry, gets its own later DSN.
  */
 import type { Sql } from "../db/raw.ts";
-import { chargeRate } from "../policy/rate-limit.ts";
+import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "./group-commit.ts";
 
@@ -47,6 +47,12 @@ export interface DueBounce {
   remoteMta: string | null;
   at: number;
 }
+
+/**
+ * Limits no count reaches: a DSN is counted in the account's windows but never refused
+ * (RFC 5321 §6.1: once a message is accepted, its failure must be reported).
+ */
+const NEVER_REFUSED = { perMinute: Number.MAX_SAFE_INTEGER, perDay: Number.MAX_SAFE_INTEGER, recipientsPerDay: Number.MAX_SAFE_INTEGER };
 
 const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
   last_code = ?, last_enhanced = ?, last_text = ?, remote_mta = ?, dsn_due = ?,
@@ -99,5 +105,5 @@ async function reportBounces(sql: Sql, messageId: string, now: number, dsn: (due
   if (!bounce) return;
   await insertMessage(sql, bounce, now);
   // A DSN is sent whatever the limits say, but it counts: the account pays for it next.
-  await chargeRate(sql, bounce.accountId, now);
+  await consumeRate(sql, bounce.accountId, NEVER_REFUSED, now);
 }
