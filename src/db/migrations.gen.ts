@@ -29,5 +29,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0005_policy_counters",
     "when": 1795937751617,
     "sql": "CREATE TABLE `queue_counts` (\n\t`state` text PRIMARY KEY NOT NULL,\n\t`n` integer NOT NULL\n);\n--> statement-breakpoint\nALTER TABLE `accounts` ADD `recipients_per_day` integer;--> statement-breakpoint\nALTER TABLE `auth_failures` ADD `pending` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nALTER TABLE `rate_counters` ADD `day_recipients` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nCREATE INDEX `idempotency_keys_created` ON `idempotency_keys` (`created_at`);"
+  },
+  {
+    "tag": "0006_structured_replies",
+    "when": 1795937968538,
+    "sql": "ALTER TABLE `events` ADD `reply` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_code` integer;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_enhanced` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_text` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `remote_mta` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `dsn_due` integer DEFAULT false NOT NULL;"
   }
 ];

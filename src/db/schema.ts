@@ -129,7 +129,16 @@ export const recipients = sqliteTable(
     leaseUntil: integer("lease_until").notNull().default(0),
     /** The delivery worker holding the lease; outcomes are recorded only by the holder. */
     leaseOwner: text("lease_owner"),
+    /** The last reply as one line ("550 5.1.1 …"), as shown since the first release. */
     lastReply: text("last_reply"),
+    /** The same reply kept as values (RFC 5321 code, RFC 3463 enhanced code, text). */
+    lastCode: integer("last_code"),
+    lastEnhanced: text("last_enhanced"),
+    lastText: text("last_text"),
+    /** The host that gave the last reply, when one did (a DSN's Remote-MTA). */
+    remoteMta: text("remote_mta"),
+    /** Bounced and not yet reported: the next DSN for the message covers it. */
+    dsnDue: integer("dsn_due", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
@@ -168,8 +177,10 @@ export const events = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     messageId: text("message_id").notNull(),
     recipient: text("recipient"),
-    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced", "attempt"] }).notNull(),
+    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced"] }).notNull(),
     detail: text("detail"),
+    /** The reply behind a delivered/deferred/bounced event, as values. */
+    reply: text("reply", { mode: "json" }).$type<{ code: number; enhanced: string | null; text: string }>(),
     createdAt: integer("created_at").notNull().default(sql`(unixepoch() * 1000)`),
   },
   (t) => [index("events_message").on(t.messageId)],

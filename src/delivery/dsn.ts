@@ -8,34 +8,38 @@
  * message/delivery-status parts.
  */
 import type { NewMessage } from "../queue/enqueue.ts";
+import type { DueBounce } from "../queue/outcomes.ts";
+import { replyLine } from "../queue/outcomes.ts";
 import type { StoredMessage } from "../queue/stored.ts";
-import { headerBlock } from "../mime/headers.ts";
 import { newId } from "../smtp/ids.ts";
 import { rfc5322Date } from "../smtp/trace.ts";
+import { returnedContent } from "./returned.ts";
 
-export interface Bounced {
-  address: string;
-  orcpt: string | null;
-  notify: string | null;
-  reply: string;
-  /** The host that answered, when one did. */
-  remoteMta: string | null;
-}
-
+export type Bounced = DueBounce;
 
 /** RFC 3461 §4.1: NOTIFY=NEVER, or a list without FAILURE, means no failure DSN. */
 export const wantsFailureDsn = (notify: string | null) => !notify || notify.split(",").includes("FAILURE");
 
-/** RFC 3463 status from the reply ("550 5.1.1 …"), or a generic permanent one. */
-function statusOf(reply: string): string {
-  return /^\d{3} ([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? "5.0.0";
-}
+/** RFC 3464 §2.3.4: the enhanced code the upstream gave, else the generic one for its class. */
+const statusOf = (b: Bounced) => b.reply.enhanced ?? (b.reply.code >= 500 ? "5.0.0" : "4.0.0");
 
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").slice(0, 900);
 
+function concat(parts: (string | Uint8Array)[]): Uint8Array {
+  const enc = new TextEncoder();
+  const chunks = parts.map((p) => (typeof p === "string" ? enc.encode(p) : p));
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** One DSN for every bounced recipient of a message that is due a report; null when none is owed. */
 export function buildDsn(o: StoredMessage, bounced: Bounced[], reportingHost: string, now: Date): NewMessage | null {
-  const notify = bounced.filter((b) => wantsFailureDsn(b.notify));
-  if (o.mailFrom === "" || notify.length === 0) return null;
+  if (o.mailFrom === "" || bounced.length === 0) return null;
   const boundary = `=_smarthost_${newId(10)}`;
   const id = newId();
   const human = [
@@ -43,7 +47,7 @@ export function buildDsn(o: StoredMessage, bounced: Bounced[], reportingHost: st
     "",
     "Your message could not be delivered to one or more recipients.",
     "",
-    ...notify.map((b) => `<${b.address}>: ${oneLine(b.reply)}`),
+    ...bounced.map((b) => `<${b.address}>: ${oneLine(replyLine(b.reply))}`),
   ].join("\r\n");
   const perMessage = [
     `Reporting-MTA: dns; ${reportingHost}`,
@@ -51,20 +55,19 @@ export function buildDsn(o: StoredMessage, bounced: Bounced[], reportingHost: st
     `X-Smarthost-Queue-ID: ${o.id}`,
     `Arrival-Date: ${rfc5322Date(new Date(o.createdAt))}`,
   ].join("\r\n");
-  const perRecipient = notify.map((b) =>
+  const perRecipient = bounced.map((b) =>
     [
       ...(b.orcpt ? [`Original-Recipient: ${b.orcpt}`] : []),
       `Final-Recipient: rfc822; ${b.address}`,
       "Action: failed",
-      `Status: ${statusOf(b.reply)}`,
+      `Status: ${statusOf(b)}`,
       ...(b.remoteMta ? [`Remote-MTA: dns; ${b.remoteMta}`] : []),
-      `Diagnostic-Code: smtp; ${oneLine(b.reply)}`,
-      `Last-Attempt-Date: ${rfc5322Date(now)}`,
+      `Diagnostic-Code: smtp; ${oneLine(replyLine(b.reply))}`,
+      `Last-Attempt-Date: ${rfc5322Date(new Date(b.at))}`,
     ].join("\r\n"),
   );
-  const full = o.ret === "FULL";
-  const original = full ? new TextDecoder("utf-8").decode(o.raw) : headerBlock(o.raw);
-  const raw = [
+  const returned = returnedContent(o.raw, o.ret);
+  const head = [
     `From: Mail Delivery System <MAILER-DAEMON@${reportingHost}>`,
     `To: <${o.mailFrom}>`,
     "Subject: Undelivered Mail Returned to Sender",
@@ -87,21 +90,28 @@ export function buildDsn(o: StoredMessage, bounced: Bounced[], reportingHost: st
     "",
     [perMessage, ...perRecipient].join("\r\n\r\n"),
     "",
-    `--${boundary}`,
-    `Content-Type: ${full ? "message/rfc822" : "text/rfc822-headers"}`,
-    "",
-    original.replace(/\r\n$/, ""),
-    "",
-    `--${boundary}--`,
     "",
   ].join("\r\n");
+  // The original goes back byte for byte: never decoded and re-encoded as text.
+  const original = returned
+    ? [
+        `--${boundary}\r\n`,
+        `Content-Type: ${returned.kind === "full" ? "message/rfc822" : "text/rfc822-headers"}\r\n`,
+        `Content-Transfer-Encoding: ${returned.transferEncoding}\r\n`,
+        ...(returned.kind === "headers" && returned.truncated ? ["Content-Description: header block, cut at 64 KiB\r\n"] : []),
+        "\r\n",
+        returned.bytes,
+        // The delimiter's CRLF belongs to the boundary (RFC 2046 §5.1.1).
+        "\r\n",
+      ]
+    : [];
   const domain = o.mailFrom.slice(o.mailFrom.lastIndexOf("@") + 1);
   return {
     id,
     accountId: o.accountId,
     source: "dsn",
     mailFrom: "",
-    raw: new TextEncoder().encode(raw),
+    raw: concat([head, ...original, `--${boundary}--\r\n`]),
     recipients: [{ address: o.mailFrom, domain, notify: "NEVER" }],
     smtputf8: /[^\x00-\x7f]/.test(o.mailFrom),
   };

@@ -3,6 +3,7 @@
  * preference (ties shuffled), the domain's own A/AAAA when it has no MX, null MX
  * (RFC 7505) a permanent failure, and only public addresses unless allowed.
  */
+import { literalAddress } from "../smtp/address.ts";
 import { isPublicAddress } from "./address-guard.ts";
 
 export interface Resolver {
@@ -43,11 +44,12 @@ function shuffleTies<T extends { priority: number }>(records: T[]): T[] {
 
 export async function mxHostsFor(domain: string, resolver: Resolver, allowPrivate: boolean): Promise<MxLookup> {
   const temp = (reason: string): MxLookup => ({ ok: false, outcome: "transient", enhanced: "4.4.3", reason });
-  const literal = /^\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]$/.exec(domain);
+  // An address literal goes to that address, through the same guard as MX addresses.
+  const literal = literalAddress(domain);
   let candidates: { name: string; addresses: string[] }[] = [];
   try {
     if (literal) {
-      candidates = [{ name: literal[1]!, addresses: [literal[1]!] }];
+      candidates = [{ name: literal, addresses: [literal] }];
     } else {
       let records: { exchange: string; priority: number }[] = [];
       try {

@@ -4,15 +4,16 @@
  * delivery.
  */
 import type { Reply } from "../smtp/reply.ts";
+import type { Stage } from "./classify.ts";
 
 export class UpstreamError extends Error {
-  constructor(message: string, readonly stage: string) {
+  constructor(message: string, readonly stage: Stage) {
     super(message);
   }
 }
 
 /** `work`, or an UpstreamError when it takes longer than `ms`. */
-export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, stage: string): Promise<T> {
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, stage: Stage): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new UpstreamError(`timeout ${what} during ${stage}`, stage)), ms);
@@ -41,7 +42,7 @@ export class ReplyReader {
     this.reader.releaseLock();
   }
 
-  async read(timeoutMs: number, stage: string): Promise<Reply> {
+  async read(timeoutMs: number, stage: Stage): Promise<Reply> {
     const lines: string[] = [];
     for (;;) {
       const line = await this.line(timeoutMs, stage);
@@ -57,7 +58,7 @@ export class ReplyReader {
     }
   }
 
-  private async line(timeoutMs: number, stage: string): Promise<string> {
+  private async line(timeoutMs: number, stage: Stage): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const lf = this.buf.indexOf("\n");

@@ -4,12 +4,13 @@
  * and write has a deadline; a closed connection is an error, never a hang.
  */
 import { encodeBase64Text } from "../smtp/sasl.ts";
-import { reply, type Reply } from "../smtp/reply.ts";
+import { upstreamReplies, type Reply } from "../smtp/reply.ts";
+import { classifyReply, type Outcome, type Stage } from "./classify.ts";
 import { encodeData } from "./encode.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
 import type { Connect, Socket } from "./socket.ts";
 
-export type Outcome = "delivered" | "transient" | "permanent";
+export type { Outcome, Stage } from "./classify.ts";
 
 export interface RecipientResult {
   address: string;
@@ -28,7 +29,7 @@ export interface SmtpTarget {
   auth?: { username: string; password: string };
   /** Allow AUTH without TLS (only when a route says so). */
   allowPlaintextAuth?: boolean;
-  /** A provider relay: its auth, rate and quota refusals are temporary, never bounces. */
+  /** A provider relay: its refusals of our account (auth, rate, quota) are temporary, never bounces (classify.ts). */
   relay: boolean;
 }
 
@@ -52,32 +53,10 @@ const DEFAULT_TIMEOUTS = { greeting: 60_000, command: 60_000, dataBlock: 180_000
 
 export interface SessionResult {
   /** Set when the whole session failed before recipients were answered (try another host). */
-  sessionFailure: { outcome: Exclude<Outcome, "delivered">; reply: Reply; stage: string } | null;
+  sessionFailure: { outcome: Exclude<Outcome, "delivered">; reply: Reply; stage: Stage } | null;
   results: RecipientResult[];
 }
 
-const THROTTLE_TEXT = /\b(rate|throttl\w*|quota|limit(ed)?|too many|exceeded|try (again )?later)\b/i;
-// Authentication trouble (RFC 4954 §6) between the relay and its provider.
-const AUTH_CODES = new Set([530, 534, 535, 538]);
-const AUTH_ENHANCED = new Set(["5.7.0", "5.7.8", "5.7.9", "5.7.11"]);
-
-/** A provider relay refusing us (credentials, sending rate, quota) rather than the message. */
-function isProviderRefusal(r: Reply): boolean {
-  return AUTH_CODES.has(r.code) || AUTH_ENHANCED.has(r.enhanced ?? "") || THROTTLE_TEXT.test(r.lines.join(" "));
-}
-
-/**
- * 2xx delivered, 4xx transient, 5xx permanent — except that a provider relay's refusals of
- * the session (auth, rate, quota) are transient: they must never bounce good mail.
- */
-export function classify(r: Reply, relay: boolean, sessionStage: boolean): Outcome {
-  if (r.code < 400) return "delivered";
-  if (r.code < 500) return "transient";
-  if (relay && sessionStage && isProviderRefusal(r)) return "transient";
-  return "permanent";
-}
-
-const localReply = (code: number, enhanced: string, text: string) => reply(code, enhanced, text);
 function containsNonAscii(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
   return false;
@@ -95,7 +74,7 @@ class Dialog {
     this.timeouts = timeouts;
   }
 
-  async write(data: string | Uint8Array, timeoutMs: number, stage: string): Promise<void> {
+  async write(data: string | Uint8Array, timeoutMs: number, stage: Stage): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     try {
       await withDeadline(this.writer.write(bytes), timeoutMs, "writing", stage);
@@ -104,7 +83,7 @@ class Dialog {
     }
   }
 
-  async command(line: string, stage: string): Promise<Reply> {
+  async command(line: string, stage: Stage): Promise<Reply> {
     await this.write(`${line}\r\n`, this.timeouts.command, stage);
     return this.reader.read(this.timeouts.command, stage);
   }
@@ -116,14 +95,15 @@ class Dialog {
 }
 
 class SessionFailed extends Error {
-  constructor(readonly outcome: Exclude<Outcome, "delivered">, readonly reply: Reply, readonly stage: string) {
+  constructor(readonly outcome: Exclude<Outcome, "delivered">, readonly reply: Reply, readonly stage: Stage) {
     super(reply.lines.join(" "));
   }
 }
 
-function failIfNot(r: Reply, expected: number, stage: string, relay: boolean): void {
+function failIfNot(r: Reply, expected: number, stage: Stage, relay: boolean): void {
   if (Math.floor(r.code / 100) === expected) return;
-  const outcome = classify(r, relay, true);
+  const { outcome } = classifyReply(r, stage, { relay });
+  // An unexpected 2xx/3xx (a 250 where 354 was due) is a broken dialog: try again later.
   throw new SessionFailed(outcome === "delivered" ? "transient" : outcome, r, stage);
 }
 
@@ -152,7 +132,7 @@ async function authenticate(d: Dialog, auth: { username: string; password: strin
     failIfNot(await d.command(encodeBase64Text(auth.username), "AUTH"), 3, "AUTH", relay);
     return failIfNot(await d.command(encodeBase64Text(auth.password), "AUTH"), 2, "AUTH", relay);
   }
-  throw new SessionFailed("transient", localReply(451, "4.7.0", "relay offers neither AUTH PLAIN nor AUTH LOGIN"), "AUTH");
+  throw new SessionFailed("transient", upstreamReplies.noAuthMechanism, "AUTH");
 }
 
 function mailCommand(d: Dialog, m: OutboundMessage): string {
@@ -183,7 +163,7 @@ function failureFrom(err: unknown, target: SmtpTarget): Failure {
   const timeout = err instanceof UpstreamError && /timeout/.test(err.message);
   return {
     outcome: "transient",
-    reply: localReply(451, timeout ? "4.4.2" : "4.4.1", `${target.hostname}:${target.port}: ${(err as Error).message ?? String(err)}`),
+    reply: upstreamReplies.unreachable(timeout, `${target.hostname}:${target.port}: ${(err as Error).message ?? String(err)}`),
     stage: err instanceof UpstreamError ? err.stage : "connect",
   };
 }
@@ -236,11 +216,11 @@ export class UpstreamConnection {
         secure = true;
         await hello(dialog, options.ehloName, target.relay);
       } else if (target.tls === "starttls-required") {
-        throw new SessionFailed("transient", localReply(451, "4.7.5", "TLS required but the server does not offer STARTTLS"), "STARTTLS");
+        throw new SessionFailed("transient", upstreamReplies.noStartTls, "STARTTLS");
       }
       if (target.auth) {
         if (!secure && !target.allowPlaintextAuth) {
-          throw new SessionFailed("transient", localReply(451, "4.7.5", "refusing to send credentials without TLS"), "AUTH");
+          throw new SessionFailed("transient", upstreamReplies.plaintextAuth, "AUTH");
         }
         await authenticate(dialog, target.auth, target.relay);
       }
@@ -262,7 +242,7 @@ export class UpstreamConnection {
       }
       if (m.smtputf8 && !this.dialog.extensions.has("SMTPUTF8")) {
         // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
-        return failedAll(m, { outcome: "permanent", reply: localReply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"), stage: "MAIL" });
+        return failedAll(m, { outcome: "permanent", reply: upstreamReplies.noSmtputf8, stage: "MAIL" });
       }
       const { results, completed } = await transaction(this.dialog, m, this.target.relay);
       this.dirty = !completed;
@@ -312,7 +292,7 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
   failIfNot(mailReply, 2, "MAIL", relay);
   const results: RecipientResult[] = m.recipients.map((r, i) => ({
     address: r.address,
-    outcome: classify(rcptReplies[i]!, relay, false),
+    outcome: classifyReply(rcptReplies[i]!, "RCPT", { relay }).outcome,
     reply: rcptReplies[i]!,
   }));
   if (!rcptReplies.some((r) => r.code < 400)) {
@@ -321,13 +301,15 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
     return { results, completed: false };
   }
   dataReply ??= await d.command("DATA", "DATA");
-  if (dataReply.code !== 354) return { results: settle(results, dataReply, relay), completed: false };
-  await d.write(encodeData(m.raw), d.timeouts.dataBlock, "DATA");
-  return { results: settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), relay), completed: true };
+  if (dataReply.code !== 354) return { results: settle(results, dataReply, "DATA", relay), completed: false };
+  await d.write(encodeData(m.raw), d.timeouts.dataBlock, "end of DATA");
+  return { results: settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), "end of DATA", relay), completed: true };
 }
 
 /** The final reply decides every recipient RCPT accepted. */
-function settle(results: RecipientResult[], final: Reply, relay: boolean): RecipientResult[] {
-  const outcome = classify(final, relay, true);
+function settle(results: RecipientResult[], final: Reply, stage: Stage, relay: boolean): RecipientResult[] {
+  let { outcome } = classifyReply(final, stage, { relay });
+  // Only 354 answers DATA and only 2xx ends it (RFC 5321 §4.3.2): anything else is no acceptance.
+  if (outcome === "delivered" && (stage === "DATA" || final.code >= 300)) outcome = "transient";
   return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, reply: final } : r));
 }

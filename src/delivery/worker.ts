@@ -9,12 +9,12 @@ import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { purgeExpired, purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
-import { recordOutcomes, type RecipientUpdate } from "../queue/outcomes.ts";
+import { recordOutcomes, replyLine, type RecipientUpdate, type StoredReply } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
-import type { Reply } from "../smtp/reply.ts";
+import { upstreamReplies, type Reply } from "../smtp/reply.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
-import { buildDsn } from "./dsn.ts";
+import { buildDsn, wantsFailureDsn } from "./dsn.ts";
 import { mxHostsFor, type Resolver } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
 import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
@@ -69,7 +69,7 @@ interface Job {
 
 interface Attempt {
   outcome: Outcome;
-  reply: string;
+  reply: StoredReply;
   via: string;
   remoteMta: string | null;
 }
@@ -79,7 +79,8 @@ const PURGE_EVERY_MS = 60_000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
-const replyText = (r: Reply) => `${r.code}${r.enhanced ? ` ${r.enhanced}` : ""} ${r.lines.join(" ")}`.trim();
+/** The wire reply kept as values: multi-line text joined (RFC 5321 §4.2.1). */
+const stored = (r: Reply): StoredReply => ({ code: r.code, enhanced: r.enhanced ?? null, text: r.lines.join(" ").trim() });
 
 export class DeliveryWorker {
   readonly owner = `w-${newId(6)}`;
@@ -239,7 +240,7 @@ export class DeliveryWorker {
         const next: LeasedRecipient[] = [];
         pending.forEach((r, i) => {
           const res = result.results[i]!;
-          settle(r, { outcome: res.outcome, reply: replyText(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta });
+          settle(r, { outcome: res.outcome, reply: stored(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta });
           // Try the next host on a connection failure or a 4xx (RFC 5321 §5.1).
           if (res.outcome === "transient") next.push(r);
         });
@@ -255,8 +256,8 @@ export class DeliveryWorker {
     const c = this.deps.config;
     const lookup = await mxHostsFor(domain, this.deps.resolver, c.allowPrivateMx);
     if (!lookup.ok) {
-      const code = lookup.outcome === "permanent" ? 550 : 451;
-      return { outcome: lookup.outcome, reply: `${code} ${lookup.enhanced} ${lookup.reason}`, via: `mx ${domain}`, remoteMta: null };
+      const reply = upstreamReplies.mxLookup(lookup.outcome === "permanent", lookup.enhanced, lookup.reason);
+      return { outcome: lookup.outcome, reply: stored(reply), via: `mx ${domain}`, remoteMta: null };
     }
     return lookup.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: "starttls-opportunistic", verifyTls: false, relay: false }));
   }
@@ -265,19 +266,20 @@ export class DeliveryWorker {
     const c = this.deps.config;
     const now = this.now();
     const expired = now - m.createdAt >= c.lifetimeMs;
-    const updates: (RecipientUpdate & { remoteMta: string | null; orcpt: string | null; notify: string | null })[] = group.recipients.map((r) => {
-      const a = final.get(r.id) ?? { outcome: "transient" as const, reply: "451 4.4.0 no route was tried", via: "none", remoteMta: null };
-      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, orcpt: r.orcpt, notify: r.notify };
-      if (a.outcome === "delivered") return { ...base, state: "delivered" as const, reply: a.reply };
-      if (a.outcome === "permanent") return { ...base, state: "bounced" as const, reply: a.reply };
+    const updates: RecipientUpdate[] = group.recipients.map((r) => {
+      const a = final.get(r.id) ?? { outcome: "transient" as const, reply: stored(upstreamReplies.noRouteTried), via: "none", remoteMta: null };
+      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, reply: a.reply, dsnDue: false };
+      // Never a bounce for a bounce: a null-sender message gets no DSN (RFC 3461 §6.2).
+      const bounced = { ...base, state: "bounced" as const, dsnDue: m.mailFrom !== "" && wantsFailureDsn(r.notify) };
+      if (a.outcome === "delivered") return { ...base, state: "delivered" as const };
+      if (a.outcome === "permanent") return bounced;
       if (expired) {
         const days = Math.round((now - m.createdAt) / 86_400_000);
-        return { ...base, state: "bounced" as const, reply: `451 4.4.7 Message expired after ${days} day(s) in the queue; last reply: ${a.reply}` };
+        return { ...bounced, reply: stored(upstreamReplies.expired(days, replyLine(a.reply))) };
       }
-      return { ...base, state: "deferred" as const, reply: a.reply, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
+      return { ...base, state: "deferred" as const, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
     });
-    // Never a bounce for a bounce: DSNs go out with the null sender and buildDsn skips those.
-    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (bounced) => buildDsn(m, bounced, c.hostname, new Date(now)));
-    for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: u.reply });
+    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)));
+    for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: replyLine(u.reply) });
   }
 }

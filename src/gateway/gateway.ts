@@ -285,8 +285,9 @@ export class Gateway {
         attempts: r.attempts,
         next_attempt_at: r.state === "queued" || r.state === "deferred" ? new Date(r.nextAttemptAt).toISOString() : null,
         last_reply: r.lastReply,
+        ...(r.lastCode !== null ? { reply: { code: r.lastCode, enhanced: r.lastEnhanced, text: r.lastText ?? "" } } : {}),
       })),
-      events: evs.map((e) => ({ type: e.type, recipient: e.recipient, detail: e.detail, at: new Date(e.createdAt).toISOString() })),
+      events: evs.map((e) => ({ type: e.type, recipient: e.recipient, detail: e.detail, ...(e.reply ? { reply: e.reply } : {}), at: new Date(e.createdAt).toISOString() })),
     };
   }
 }

@@ -1,11 +1,27 @@
 /**
  * Recording what an attempt did, per recipient, by the worker holding the lease: the new
- * state, the attempt count, the upstream's reply, an event — and, for bounces, the DSN
- * message queued in the same transaction, so a bounce is never recorded without its DSN.
+ * state, the attempt count, the upstream's reply (as values and as one line), an event —
+ * and the message's DSN, queued in the same transaction, so a bounce is never recorded
+ * without its report.
+ *
+ * One DSN per message, not per recipient domain: bounced recipients wait (dsn_due) until
+ * no other recipient of the message is still in its first attempt or being tried right
+ * now; whoever records that last outcome sends one DSN covering every bounce not yet
+ * reported. A recipient that bounces days later, after a retry, gets its own later DSN.
  */
 import type { Sql } from "../db/raw.ts";
+import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "./group-commit.ts";
+
+/** An SMTP reply as stored: RFC 5321 code, RFC 3463 enhanced code, text. */
+export interface StoredReply {
+  code: number;
+  enhanced: string | null;
+  text: string;
+}
+
+export const replyLine = (r: StoredReply) => `${r.code}${r.enhanced ? ` ${r.enhanced}` : ""} ${r.text}`.trim();
 
 export interface RecipientUpdate {
   id: number;
@@ -13,30 +29,81 @@ export interface RecipientUpdate {
   state: "delivered" | "deferred" | "bounced";
   /** For deferred: when to try again. */
   nextAttemptAt?: number;
-  /** The upstream's reply (or the local reason), as one line. */
-  reply: string;
+  /** The upstream's reply (or the local reason). */
+  reply: StoredReply;
   /** Where it was tried (route or MX host), for the event. */
   via: string;
+  /** The host that answered, when one did. */
+  remoteMta: string | null;
+  /** Bounced, and the sender asked for (or did not refuse) a failure DSN. */
+  dsnDue: boolean;
 }
 
+/** A bounced recipient awaiting its report, as the DSN builder needs it. */
+export interface DueBounce {
+  address: string;
+  orcpt: string | null;
+  reply: StoredReply;
+  remoteMta: string | null;
+  at: number;
+}
+
+/**
+ * Limits no count reaches: a DSN is counted in the account's windows but never refused
+ * (RFC 5321 §6.1: once a message is accepted, its failure must be reported).
+ */
+const NEVER_REFUSED = { perMinute: Number.MAX_SAFE_INTEGER, perDay: Number.MAX_SAFE_INTEGER, recipientsPerDay: Number.MAX_SAFE_INTEGER };
+
 const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
+  last_code = ?, last_enhanced = ?, last_text = ?, remote_mta = ?, dsn_due = ?,
   lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id`;
 
+// Still to be decided in this pass: never tried yet, or being tried by a worker now.
+const UNDECIDED = `SELECT 1 FROM recipients WHERE message_id = ? AND state IN ('queued', 'deferred')
+  AND (state = 'queued' OR lease_until > ?) LIMIT 1`;
+
+const CLAIM_DUE = `UPDATE recipients SET dsn_due = 0 WHERE message_id = ? AND dsn_due = 1
+  RETURNING id, address, orcpt, last_code, last_enhanced, last_text, remote_mta, updated_at`;
+
 /** Returns the ids whose lease this owner still held (only those were recorded). */
-export function recordOutcomes<U extends RecipientUpdate>(writer: GroupCommit, owner: string, messageId: string, updates: U[], now: number, dsn: (bounced: U[]) => NewMessage | null): Promise<number[]> {
+export function recordOutcomes(writer: GroupCommit, owner: string, messageId: string, updates: RecipientUpdate[], now: number, dsn: (due: DueBounce[]) => NewMessage | null): Promise<number[]> {
   return writer.write(async (sql: Sql) => {
-    const recorded: U[] = [];
+    const recorded: number[] = [];
     for (const u of updates) {
-      const changed = await sql.execute({ sql: UPDATE, args: [u.state, u.nextAttemptAt ?? now, u.reply, now, u.id, owner] });
+      const r = u.reply;
+      const line = replyLine(r);
+      const args = [u.state, u.nextAttemptAt ?? now, line, r.code, r.enhanced, r.text, u.remoteMta, u.dsnDue ? 1 : 0, now, u.id, owner];
+      const changed = await sql.execute({ sql: UPDATE, args });
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
-      recorded.push(u);
+      recorded.push(u.id);
       await sql.execute({
-        sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-        args: [messageId, u.address, u.state, `${u.reply} (via ${u.via})`, now],
+        sql: "INSERT INTO events (message_id, recipient, type, detail, reply, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        args: [messageId, u.address, u.state, `${line} (via ${u.via})`, JSON.stringify(r), now],
       });
     }
-    const bounce = dsn(recorded.filter((u) => u.state === "bounced"));
-    if (bounce) await insertMessage(sql, bounce, now);
-    return recorded.map((u) => u.id);
+    if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
+    return recorded;
   });
+}
+
+/** Queues one DSN for the message's unreported bounces once nothing else is pending. */
+async function reportBounces(sql: Sql, messageId: string, now: number, dsn: (due: DueBounce[]) => NewMessage | null): Promise<void> {
+  if ((await sql.execute({ sql: UNDECIDED, args: [messageId, now] })).rows.length > 0) return;
+  const rows = (await sql.execute({ sql: CLAIM_DUE, args: [messageId] })).rows;
+  if (rows.length === 0) return;
+  const due = rows
+    .map((x) => ({
+      id: Number(x.id),
+      address: x.address as string,
+      orcpt: (x.orcpt as string | null) ?? null,
+      reply: { code: Number(x.last_code), enhanced: (x.last_enhanced as string | null) ?? null, text: (x.last_text as string | null) ?? "" },
+      remoteMta: (x.remote_mta as string | null) ?? null,
+      at: Number(x.updated_at),
+    }))
+    .sort((a, b) => a.id - b.id);
+  const bounce = dsn(due.map(({ id: _, ...b }) => b));
+  if (!bounce) return;
+  await insertMessage(sql, bounce, now);
+  // A DSN is sent whatever the limits say, but it counts: the account pays for it next.
+  await consumeRate(sql, bounce.accountId, NEVER_REFUSED, now);
 }

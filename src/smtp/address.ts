@@ -5,6 +5,8 @@
  * SHOULD ignore it). "%" and "!" are ordinary local-part characters: the local part is
  * opaque and never interpreted as a route.
  */
+import ipaddr from "ipaddr.js";
+
 export interface Mailbox {
   readonly local: string;
   readonly domain: string;
@@ -23,7 +25,6 @@ const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
 const ATEXT_UTF8 = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\u{10FFFF}]+$/u;
 const SUBDOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const SUBDOMAIN_UTF8 = /^[A-Za-z0-9\u0080-\u{10FFFF}](?:[A-Za-z0-9\u0080-\u{10FFFF}-]*[A-Za-z0-9\u0080-\u{10FFFF}])?$/u;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NON_ASCII = /[^\x00-\x7f]/;
 
 // RFC 5321 §4.5.3.1.1–3 (octets).
@@ -39,31 +40,25 @@ export function isDomain(s: string, utf8: boolean): boolean {
   return s.split(".").every((label) => label.length <= 63 && re.test(label));
 }
 
-export function isAddressLiteral(s: string): boolean {
-  if (!s.startsWith("[") || !s.endsWith("]")) return false;
+/**
+ * The IP address of an address literal (RFC 5321 §4.1.3): "[192.0.2.1]" or
+ * "[IPv6:2001:db8::1]" (the tag in any case: domains are lower-cased on the way to the
+ * queue). Null for anything else, general literals included.
+ */
+export function literalAddress(s: string): string | null {
+  if (!s.startsWith("[") || !s.endsWith("]")) return null;
   const inner = s.slice(1, -1);
-  if (IPV4.test(inner)) return true;
-  if (/^IPv6:/i.test(inner)) return isIPv6(inner.slice(5));
-  // General-address-literal: Standardized-tag ":" 1*dcontent
-  return /^[A-Za-z0-9-]*[A-Za-z0-9]:[\x21-\x5a\x5e-\x7e]+$/.test(inner);
+  if (ipaddr.IPv4.isValidFourPartDecimal(inner)) return inner;
+  const v6 = /^IPv6:/i.test(inner) ? inner.slice(5) : null;
+  // RFC 5321 IPv6-addr has no zone index ("%eth0"), which ipaddr.js would accept.
+  return v6 !== null && !v6.includes("%") && ipaddr.IPv6.isValid(v6) ? v6 : null;
 }
 
-function isIPv6(s: string): boolean {
-  let text = s;
-  let v4Groups = 0;
-  // An embedded IPv4 tail stands for two 16-bit groups.
-  const m = /^(.*:)([0-9.]+)$/.exec(s);
-  if (m && m[2]!.includes(".")) {
-    if (!IPV4.test(m[2]!)) return false;
-    text = `${m[1]}0`;
-    v4Groups = 1;
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
-  if (!groups.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
-  const n = groups.length + v4Groups;
-  return halves.length === 2 ? n <= 7 : n === 8;
+export function isAddressLiteral(s: string): boolean {
+  if (literalAddress(s) !== null) return true;
+  if (!s.startsWith("[") || !s.endsWith("]") || /^\[IPv6:/i.test(s)) return false;
+  // General-address-literal: Standardized-tag ":" 1*dcontent
+  return /^[A-Za-z0-9-]*[A-Za-z0-9]:[\x21-\x5a\x5e-\x7e]+$/.test(s.slice(1, -1));
 }
 
 /** Parses a Local-part: Dot-string or Quoted-string. Returns the wire form or null. */

@@ -13,6 +13,19 @@ export function reply(code: number, enhanced: string | undefined, ...lines: stri
   return { code, enhanced, lines: lines.length > 0 ? lines : [""] };
 }
 
+/** Outcomes the delivery client records without an upstream having said them. */
+export const upstreamReplies = {
+  // RFC 3463: 4.4.1 no answer from host, 4.4.2 bad connection (a timeout).
+  unreachable: (timeout: boolean, why: string) => reply(451, timeout ? "4.4.2" : "4.4.1", why),
+  noAuthMechanism: reply(451, "4.7.0", "relay offers neither AUTH PLAIN nor AUTH LOGIN"),
+  noStartTls: reply(451, "4.7.5", "TLS required but the server does not offer STARTTLS"),
+  plaintextAuth: reply(451, "4.7.5", "refusing to send credentials without TLS"),
+  noSmtputf8: reply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"),
+  noRouteTried: reply(451, "4.4.0", "no route was tried"),
+  expired: (days: number, last: string) => reply(451, "4.4.7", `Message expired after ${days} day(s) in the queue; last reply: ${last}`),
+  mxLookup: (permanent: boolean, enhanced: string, reason: string) => reply(permanent ? 550 : 451, enhanced, reason),
+} as const;
+
 /** Wire form: every line but the last uses "code-", the last "code ". */
 export function formatReply(r: Reply): string {
   const prefix = r.enhanced ? `${r.enhanced} ` : "";

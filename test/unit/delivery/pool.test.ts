@@ -52,7 +52,7 @@ test("a pooled connection the server closed while idle is replaced, and the mess
 
 test("after a refused transaction the connection is reset and reused", async () => {
   const { u, pool, target, connections } = await setup({
-    onMailFrom: (a: { address: string }, _s: unknown, cb: (e?: Error) => void) => cb(a.address.startsWith("bad") ? Object.assign(new Error("5.7.1 no"), { responseCode: 550 }) : undefined),
+    onMailFrom: (a: { address: string }, _s: unknown, cb: (e?: Error) => void) => cb(a.address.startsWith("bad") ? Object.assign(new Error("5.1.8 sender domain does not exist"), { responseCode: 550 }) : undefined),
   });
   const refused = await pool.send(target, { ...msg(1), mailFrom: "bad@example.com" });
   expect(refused.results[0]!.outcome).toBe("permanent");
