@@ -4,6 +4,8 @@ import { addApiKey, addAccount, addCredential, allowNetwork, allowSender } from 
 import { AdminError } from "./admin/errors.ts";
 import { queueListing } from "./admin/queue.ts";
 import { addRoute } from "./admin/routes.ts";
+import { DKIM_USAGE, dkimCommand } from "./admin/dkim-cli.ts";
+import { createTxtLookup } from "./runtime/node-txt.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
@@ -18,7 +20,8 @@ const USAGE = `usage: smarthost <command>
   sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
   network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
-  queue                                          list queued and deferred recipients`;
+  queue                                          list queued and deferred recipients
+${DKIM_USAGE}`;
 
 async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
@@ -106,6 +109,13 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`route ${domain} -> ${url!.replace(/\/\/[^@/]*@/, "//***@")} (position ${position})`);
       return 0;
     }
+    case "dkim add":
+    case "dkim list":
+    case "dkim rotate":
+    case "dkim activate":
+    case "dkim remove":
+      console.log(await withDb(config, (d) => dkimCommand(sub!, args, d.db, config, createTxtLookup(config.SMARTHOST_DNS_SERVERS))));
+      return 0;
     default:
       console.error(USAGE);
       return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;

@@ -102,6 +102,8 @@ export const ConfigSchema = v.object({
   SMARTHOST_DELIVERY_LEASE_SECONDS: int("SMARTHOST_DELIVERY_LEASE_SECONDS", 600, 1, 86400),
   SMARTHOST_RETENTION_SECONDS: int("SMARTHOST_RETENTION_SECONDS", 604800, 0, 315360000),
   SMARTHOST_DELIVERY_POLL_MS: int("SMARTHOST_DELIVERY_POLL_MS", 1000, 10, 600000),
+  // 32 bytes, base64: seals DKIM private keys (and other secrets) at rest.
+  SMARTHOST_SECRET_KEY: v.pipe(optionalString, v.check((s) => s === undefined || /^[A-Za-z0-9+/]{43}=$/.test(s.trim()), "SMARTHOST_SECRET_KEY must be 32 bytes, base64")),
   SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
 });
 

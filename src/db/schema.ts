@@ -150,3 +150,28 @@ export const events = sqliteTable(
   },
   (t) => [index("events_message").on(t.messageId)],
 );
+
+/**
+ * DKIM signing keys, several selectors per signing domain. `pending` keys wait for their
+ * DNS record (or an explicit activation); `retired` ones no longer sign but stay listed so
+ * their DNS record is kept while mail signed with them is still in flight.
+ */
+export const dkimKeys = sqliteTable(
+  "dkim_keys",
+  {
+    id: text("id").primaryKey(),
+    /** Signing domain (d=), lower-case A-labels. */
+    domain: text("domain").notNull(),
+    selector: text("selector").notNull(),
+    algorithm: text("algorithm", { enum: ["rsa", "ed25519"] }).notNull(),
+    /** PKCS#8 PEM sealed with SMARTHOST_SECRET_KEY (purpose "dkim:DOMAIN:SELECTOR"). */
+    privateKey: text("private_key").notNull(),
+    /** The p= value published in DNS (base64). */
+    publicKey: text("public_key").notNull(),
+    state: text("state", { enum: ["pending", "active", "retired"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    activatedAt: integer("activated_at"),
+    retiredAt: integer("retired_at"),
+  },
+  (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domain, t.selector)],
+);

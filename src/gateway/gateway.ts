@@ -21,6 +21,8 @@ import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { GatewayError } from "./errors.ts";
+import { assertSingleFields } from "../dkim/single-fields.ts";
+import type { MessageSigner } from "../dkim/signer.ts";
 import type { Metrics } from "./metrics.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
@@ -38,6 +40,8 @@ export interface GatewayDeps {
   writer?: GroupCommit;
   /** Called after each new message is committed (in-process delivery looks at once). */
   onAccepted?: () => void;
+  /** DKIM: signs at acceptance, so what is stored is what goes out. */
+  signer?: MessageSigner;
 }
 
 export interface Submission {
@@ -176,7 +180,10 @@ export class Gateway {
       throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
     }
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
-    await this.checkHeaderFrom(s.accountId, s.headerFrom ?? this.headerFromOf(s.raw));
+    const headerFrom = s.headerFrom ?? this.headerFromOf(s.raw);
+    await this.checkHeaderFrom(s.accountId, headerFrom);
+    assertSingleFields(s.raw);
+    const raw = (await this.deps.signer?.sign(s.raw, headerFrom)) ?? s.raw;
     const limits = await this.limits(s.accountId);
     const now = this.now();
     const outcome = await enqueueMessage(
@@ -186,7 +193,7 @@ export class Gateway {
         accountId: s.accountId,
         source: s.source,
         mailFrom: s.mailFrom ?? "",
-        raw: s.raw,
+        raw,
         recipients: s.recipients,
         envid: s.envid,
         ret: s.ret,

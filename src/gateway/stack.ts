@@ -7,11 +7,16 @@ import { createApp } from "./app.ts";
 import { Gateway } from "./gateway.ts";
 import { createMetrics } from "./metrics.ts";
 import { createSmtpHandler } from "./smtp-handler.ts";
+import { createSecretBox, type SecretBox } from "../secrets/cipher.ts";
+import { createDkimSigner } from "../dkim/signer.ts";
+import type { TxtLookup } from "../dkim/store.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox; lookupTxt?: TxtLookup }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics, onAccepted: opts.onAccepted });
+  const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
+  const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.lookupTxt }) : undefined;
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics, onAccepted: opts.onAccepted, signer });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
     gateway,
