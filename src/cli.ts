@@ -5,7 +5,9 @@ import { AdminError } from "./admin/errors.ts";
 import { queueListing } from "./admin/queue.ts";
 import { addRoute } from "./admin/routes.ts";
 import { DKIM_USAGE, dkimCommand } from "./admin/dkim-cli.ts";
-import { createTxtLookup } from "./runtime/node-txt.ts";
+import { createDnsResolve } from "./runtime/node-dns-records.ts";
+import { txtLookup } from "./domain-check/dns.ts";
+import { DOMAIN_USAGE, domainCheckCommand } from "./domain-check/cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
@@ -21,7 +23,8 @@ const USAGE = `usage: smarthost <command>
   network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
   queue                                          list queued and deferred recipients
-${DKIM_USAGE}`;
+${DKIM_USAGE}
+${DOMAIN_USAGE}`;
 
 async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
@@ -114,8 +117,13 @@ export async function main(argv: string[]): Promise<number> {
     case "dkim rotate":
     case "dkim activate":
     case "dkim remove":
-      console.log(await withDb(config, (d) => dkimCommand(sub!, args, d.db, config, createTxtLookup(config.SMARTHOST_DNS_SERVERS))));
+      console.log(await withDb(config, (d) => dkimCommand(sub!, args, d.db, config, txtLookup(createDnsResolve(config.SMARTHOST_DNS_SERVERS)))));
       return 0;
+    case "domain check": {
+      const r = await withDb(config, (d) => domainCheckCommand(args, d.db, config, createDnsResolve(config.SMARTHOST_DNS_SERVERS)));
+      console.log(r.text);
+      return 0;
+    }
     default:
       console.error(USAGE);
       return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;

@@ -104,6 +104,12 @@ export const ConfigSchema = v.object({
   SMARTHOST_DELIVERY_POLL_MS: int("SMARTHOST_DELIVERY_POLL_MS", 1000, 10, 600000),
   // 32 bytes, base64: seals DKIM private keys (and other secrets) at rest.
   SMARTHOST_SECRET_KEY: v.pipe(optionalString, v.check((s) => s === undefined || /^[A-Za-z0-9+/]{43}=$/.test(s.trim()), "SMARTHOST_SECRET_KEY must be 32 bytes, base64")),
+  // Where MX delivery leaves from: what `domain check` expects SPF to authorize.
+  SMARTHOST_SENDING_IPS: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    v.check((list) => list.every((x) => /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/.test(x)), "SMARTHOST_SENDING_IPS must be a list of IP addresses"),
+  ),
   SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
 });
 

@@ -16,7 +16,7 @@ import type { Logger } from "./smtp/session-types.ts";
 import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
-import { createTxtLookup } from "./runtime/node-txt.ts";
+import { createDnsResolve } from "./runtime/node-dns-records.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -57,7 +57,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
       delivery = d;
       stops.unshift(() => d.stop());
     }
-    const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick(), lookupTxt: createTxtLookup(config.SMARTHOST_DNS_SERVERS) });
+    const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS) });
     handler = stack.smtpHandler;
     const app = stack.app;
     const at = config.SMARTHOST_HTTP_LISTEN[0];

@@ -52,12 +52,14 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
 
   const activeRows = new CachedMap(KEYS_CACHE_MS, async (domain: string): Promise<DkimKeyRow[]> => {
     const candidates = signingCandidates(domain);
-    let rows = await liveKeysFor(deps.db, candidates);
+    const rows = await liveKeysFor(deps.db, candidates);
     const t = now();
     const due = rows.filter((r) => r.state === "pending" && t - (pendingCheckedAt.get(r.id) ?? -Infinity) >= PENDING_CHECK_MS);
     if (deps.lookupTxt && due.length > 0) {
       for (const r of due) pendingCheckedAt.set(r.id, t);
-      if ((await activatePublished(deps.db, deps.lookupTxt, due, t).catch(() => [])).length > 0) rows = await liveKeysFor(deps.db, candidates);
+      // In the background: a slow or dead resolver never holds up an acceptance. A key
+      // activated here signs from the next reload of this list.
+      void activatePublished(deps.db, deps.lookupTxt, due, t).catch(() => {});
     }
     // The most specific domain with an active key signs; its parents do not sign as well.
     for (const d of candidates) {

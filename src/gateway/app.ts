@@ -9,6 +9,8 @@ import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
+import { domainRoutes } from "../domain-check/route.ts";
+import type { DomainCheckDeps } from "../domain-check/check.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -19,6 +21,8 @@ export interface AppDeps {
   /** Enables the ingress handoff routes. */
   gatewayToken?: string;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /** Enables GET /v1/domains/{domain} (needs DNS, so not on Workers). */
+  domainCheck?: DomainCheckDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -49,6 +53,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use("/v1/*", limit);
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
+  if (deps.domainCheck) app.route("/v1/domains", domainRoutes(deps.gateway, deps.domainCheck));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken));

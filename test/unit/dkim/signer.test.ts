@@ -8,6 +8,7 @@ import { GatewayError } from "../../../src/gateway/errors.ts";
 import { openDatabase } from "../../../src/runtime/bun-db.ts";
 import { createSecretBox, generateSecretKey, type SecretBox } from "../../../src/secrets/cipher.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
+import { waitFor } from "../../support/wait.ts";
 
 let dir = "";
 let database: Database;
@@ -65,7 +66,12 @@ describe("rotation", () => {
     const record = [...made!.record.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
     published["new._domainkey.example.com"] = [record];
     t += 61_000;
-    expect(selectors(await signer.sign(msg("a@example.com"), ["a@example.com"]))).toEqual(["new"]);
+    // The record is looked for in the background; the new key signs from the next reload.
+    await waitFor("the new selector signing", async () => {
+      t += 6_000;
+      const s = selectors(await signer.sign(msg("a@example.com"), ["a@example.com"]));
+      return s[0] === "new" || undefined;
+    });
     const states = Object.fromEntries((await listDkimKeys(deps)).map((k) => [k.selector, k.state]));
     expect(states).toEqual({ new: "active", old: "retired" });
   });
