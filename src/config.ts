@@ -110,6 +110,8 @@ export const ConfigSchema = v.object({
     v.transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
     v.check((list) => list.every((x) => /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/.test(x)), "SMARTHOST_SENDING_IPS must be a list of IP addresses"),
   ),
+  // RFC 8461 on direct MX delivery: `enforce` honours published policies, `off` ignores them.
+  SMARTHOST_MTA_STS: v.optional(v.picklist(["enforce", "off"], "SMARTHOST_MTA_STS must be enforce or off"), "enforce"),
   SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
 });
 

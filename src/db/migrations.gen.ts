@@ -24,5 +24,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0004_dkim_keys",
     "when": 1795936691574,
     "sql": "CREATE TABLE `dkim_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`domain` text NOT NULL,\n\t`selector` text NOT NULL,\n\t`algorithm` text NOT NULL,\n\t`private_key` text NOT NULL,\n\t`public_key` text NOT NULL,\n\t`state` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`activated_at` integer,\n\t`retired_at` integer\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `dkim_keys_domain_selector` ON `dkim_keys` (`domain`,`selector`);"
+  },
+  {
+    "tag": "0005_mta_sts_policies",
+    "when": 1795937426565,
+    "sql": "CREATE TABLE `mta_sts_policies` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`policy_id` text NOT NULL,\n\t`mode` text NOT NULL,\n\t`mx` text NOT NULL,\n\t`fetched_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n"
   }
 ];

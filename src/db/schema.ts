@@ -175,3 +175,18 @@ export const dkimKeys = sqliteTable(
   },
   (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domain, t.selector)],
 );
+
+/**
+ * MTA-STS policies of recipient domains (RFC 8461 §5.1), cached until max_age so they
+ * outlive restarts and a policy host that is down, shared by every delivery node.
+ */
+export const mtaStsPolicies = sqliteTable("mta_sts_policies", {
+  domain: text("domain").primaryKey(),
+  /** The id= of the `_mta-sts` TXT record the policy was fetched for. */
+  policyId: text("policy_id").notNull(),
+  mode: text("mode", { enum: ["enforce", "testing", "none"] }).notNull(),
+  /** JSON array of the policy's mx patterns. */
+  mx: text("mx").notNull(),
+  fetchedAt: integer("fetched_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});

@@ -22,6 +22,7 @@ import { ConnectionPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
+import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -57,6 +58,8 @@ export interface DeliveryDeps {
   config: DeliveryConfig;
   log: Logger;
   now?: () => number;
+  /** MTA-STS policies of recipient domains (absent: SMARTHOST_MTA_STS=off). */
+  mtaSts?: MtaSts;
 }
 
 interface Job {
@@ -245,7 +248,10 @@ export class DeliveryWorker {
       const code = lookup.outcome === "permanent" ? 550 : 451;
       return { outcome: lookup.outcome, reply: `${code} ${lookup.enhanced} ${lookup.reason}`, via: `mx ${domain}`, remoteMta: null };
     }
-    return lookup.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: "starttls-opportunistic", verifyTls: false, relay: false }));
+    const plan = mxUnderPolicy((await this.deps.mtaSts?.policyFor(domain)) ?? null, lookup.hosts);
+    if ("refused" in plan) return { outcome: "transient", reply: `451 4.7.5 ${plan.refused}`, via: `mx ${domain}`, remoteMta: null };
+    for (const note of plan.notes) this.deps.log("mta_sts_testing", { domain, note });
+    return plan.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: h.enforce ? "starttls-required" : "starttls-opportunistic", verifyTls: h.enforce, relay: false }));
   }
 
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {

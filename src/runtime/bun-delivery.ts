@@ -7,6 +7,9 @@ import { GroupCommit } from "../queue/group-commit.ts";
 import type { Database } from "../db/client.ts";
 import { createResolver } from "./node-dns.ts";
 import { createNodeConnect } from "./node-socket.ts";
+import { createMtaSts } from "../delivery/mta-sts.ts";
+import { createDnsResolve } from "./node-dns-records.ts";
+import { createPolicyFetch } from "./node-policy-fetch.ts";
 
 export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
@@ -17,6 +20,7 @@ export async function createDelivery(config: Config, hostname: string, database:
     connect: createNodeConnect({ ca }),
     resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
     log,
+    mtaSts: config.SMARTHOST_MTA_STS === "off" ? undefined : mtaStsFor(config, database, ca),
     config: {
       hostname,
       retryBaseMs: config.SMARTHOST_RETRY_BASE_SECONDS * 1000,
@@ -31,4 +35,9 @@ export async function createDelivery(config: Config, hostname: string, database:
       retentionMs: config.SMARTHOST_RETENTION_SECONDS * 1000,
     },
   });
+}
+
+function mtaStsFor(config: Config, database: Database, ca: string[]) {
+  const resolve = createDnsResolve(config.SMARTHOST_DNS_SERVERS);
+  return createMtaSts({ db: database.db, resolve, fetchPolicy: createPolicyFetch({ resolve, ca }) });
 }
