@@ -2,7 +2,7 @@
  * One check per kind of record a sender domain publishes: SPF, DMARC, MTA-STS, TLS-RPT.
  * Each says ✓/✗, what was found, and the exact record to publish when something is wrong.
  */
-import { spf } from "mailauth";
+import { spf } from "mailauth/lib/spf/index.js";
 import { parsePolicy, validateMx } from "mailauth/lib/mta-sts.js";
 import { quotedStrings } from "../dkim/keys.ts";
 import { signingCandidates } from "../dkim/store.ts";
