@@ -64,6 +64,18 @@ describe("signing", () => {
     expect(Object.keys(keys[0]!).sort()).toEqual(["activated_at", "algorithm", "created_at", "domain", "record", "retired_at", "selector", "state"]);
   });
 
+  test("dkim rotate makes a pending selector and prints its record; dkim remove refuses an unknown selector", async () => {
+    const r = await cli(s.dir, ["dkim", "rotate", "example.com", "--selector", "next"], s.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("example.com next (rsa) made, pending until this record is published");
+    expect(Object.keys(printedRecords(r.stdout))).toEqual(["next._domainkey.example.com"]);
+    const list = JSON.parse((await cli(s.dir, ["dkim", "list", "--json"], s.env)).stdout) as { selector: string; state: string }[];
+    expect(list.map((k) => `${k.selector} ${k.state}`)).toEqual(["e2e active", "next pending"]);
+    const gone = await cli(s.dir, ["dkim", "remove", "example.com", "nope"], s.env);
+    expect([gone.code, gone.stderr.trim()]).toEqual([1, 'error: no DKIM selector "nope" for example.com']);
+    expect((await cli(s.dir, ["dkim", "remove", "example.com", "next"], s.env)).code).toBe(0);
+  });
+
   test("without SMARTHOST_SECRET_KEY, dkim add is refused with a clear message", async () => {
     const r = await cli(s.dir, ["dkim", "add", "other.test"], {});
     expect(r.code).toBe(1);

@@ -55,7 +55,7 @@ beforeAll(async () => {
   writer = new GroupCommit(database.sql);
   const mxCert = await certificate(DOMAINS.map((d) => `mx.${d}`));
   const otherCert = await certificate(["somewhere-else.test"]);
-  const policyCert = await certificate(DOMAINS.map((d) => `mta-sts.${d}`));
+  const policyCert = await certificate([...DOMAINS, "redirect.test", "big.test"].map((d) => `mta-sts.${d}`));
   ca = [mxCert.cert, otherCert.cert, policyCert.cert];
   mxGood = await startUpstream({ extra: mxCert });
   mxWrongCert = await startUpstream({ extra: otherCert });
@@ -63,6 +63,8 @@ beforeAll(async () => {
   https = createServer(policyCert, (req, res) => {
     const p = policies[String(req.headers.host)];
     if (typeof p === "string") res.writeHead(200, { "content-type": "text/plain" }).end(p);
+    else if (p === 301) res.writeHead(301, { location: "https://mta-sts.good.test/.well-known/mta-sts.txt" }).end();
+    else if (p === 413) res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(70 * 1024));
     else res.writeHead(p ?? 404).end();
   });
   await new Promise<void>((r) => https.listen(0, "127.0.0.1", () => r()));
@@ -177,5 +179,22 @@ describe("testing, cache, off", () => {
     const r = await deliver("off.test", mxPlain, false);
     expect(r.state).toBe("delivered");
     expect(arrived(mxPlain, "off.test")).toHaveLength(1);
+  });
+});
+
+describe("the policy fetch (RFC 8461 §3.3)", () => {
+  test("a redirect is not followed, more than 64 KB is refused, the certificate must name mta-sts.DOMAIN", async () => {
+    const resolve = createDnsResolve([dns.address]);
+    const fetchPolicy = createPolicyFetch({ resolve, ca, port: httpsPort });
+    const url = (d: string) => `https://mta-sts.${d}/.well-known/mta-sts.txt`;
+    expect(await fetchPolicy(url("good.test"))).toContain("mode: enforce");
+    policies["mta-sts.redirect.test"] = 301;
+    zone.a["mta-sts.redirect.test"] = ["127.0.0.1"];
+    await expect(fetchPolicy(url("redirect.test"))).rejects.toThrow("HTTP 301");
+    policies["mta-sts.big.test"] = 413;
+    zone.a["mta-sts.big.test"] = ["127.0.0.1"];
+    await expect(fetchPolicy(url("big.test"))).rejects.toThrow("larger than 64 KB");
+    zone.a["mta-sts.unnamed.test"] = ["127.0.0.1"];
+    await expect(fetchPolicy(url("unnamed.test"))).rejects.toThrow(/altnames/);
   });
 });
