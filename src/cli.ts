@@ -6,6 +6,7 @@ import { queueListing } from "./admin/queue.ts";
 import { addRoute } from "./admin/routes.ts";
 import { DKIM_USAGE, dkimCommand } from "./admin/dkim-cli.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
+import { createSecretBox } from "./secrets/cipher.ts";
 import { txtLookup } from "./domain-check/dns.ts";
 import { DOMAIN_USAGE, domainCheckCommand } from "./domain-check/cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
@@ -34,6 +35,9 @@ async function withDb<T>(config: Config, fn: (db: Database) => Promise<T>): Prom
     database.close();
   }
 }
+
+/** The box that seals DKIM keys: SMARTHOST_SECRET_KEY (dkim add refuses without one). */
+const dkimSecrets = (config: Config) => (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
 
 function positionals(args: string[], n: number, usage: string): string[] {
   if (args.length !== n) throw new AdminError(`usage: smarthost ${usage}`);
@@ -117,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     case "dkim rotate":
     case "dkim activate":
     case "dkim remove":
-      console.log(await withDb(config, (d) => dkimCommand(sub!, args, d.db, config, txtLookup(createDnsResolve(config.SMARTHOST_DNS_SERVERS)))));
+      console.log(await withDb(config, async (d) => dkimCommand(sub!, args, { db: d.db, secrets: await dkimSecrets(config), lookupTxt: txtLookup(createDnsResolve(config.SMARTHOST_DNS_SERVERS)) })));
       return 0;
     case "domain check": {
       const r = await withDb(config, (d) => domainCheckCommand(args, d.db, config, createDnsResolve(config.SMARTHOST_DNS_SERVERS)));

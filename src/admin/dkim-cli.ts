@@ -1,9 +1,5 @@
 /** Argument parsing and output of `smarthost dkim …` (the work is in dkim.ts). */
 import { parseArgs } from "node:util";
-import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
-import type { TxtLookup } from "../dkim/store.ts";
-import { createSecretBox } from "../secrets/cipher.ts";
 import { activateDkimKey, addDkimKey, formatDkimList, listDkimKeys, removeDkimKey, rotateDkimKey, type AlgorithmChoice, type DkimAdminDeps, type DkimKeyView } from "./dkim.ts";
 import { AdminError } from "./errors.ts";
 
@@ -26,8 +22,7 @@ function exactly(pos: string[], n: number, usage: string): string[] {
 }
 
 /** Runs one `dkim` subcommand; returns what to print. */
-export async function dkimCommand(sub: string, args: string[], db: Db, config: Config, lookupTxt?: TxtLookup): Promise<string> {
-  const deps: DkimAdminDeps = { db, lookupTxt, secrets: config.SMARTHOST_SECRET_KEY ? await createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined };
+export async function dkimCommand(sub: string, args: string[], deps: DkimAdminDeps): Promise<string> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

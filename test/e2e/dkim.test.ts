@@ -5,20 +5,28 @@ import { cli, openDb } from "../support/relay.ts";
 import { postJson, printedRecords, startSigningRelay, type SigningRelay } from "../support/dkim-relay.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
 import { waitFor } from "../support/wait.ts";
+import { startDns, type DnsServer } from "../support/dns-server.ts";
 
 let s: SigningRelay;
 let records: Record<string, string> = {};
 let addOutput = "";
+// Answers every lookup at once with no records, so a pending selector stays pending.
+let dns: DnsServer;
 beforeAll(async () => {
+  dns = await startDns({});
   s = await startSigningRelay(async (dir, env) => {
     env.SMARTHOST_ALLOW_INSECURE_AUTH = "true";
+    env.SMARTHOST_DNS_SERVERS = dns.address;
     const r = await cli(dir, ["dkim", "add", "example.com", "--selector", "e2e"], env);
     if (r.code !== 0) throw new Error(r.stderr);
     addOutput = r.stdout + r.stderr;
     records = printedRecords(r.stdout);
   });
 });
-afterAll(() => s?.stop());
+afterAll(async () => {
+  await s?.stop();
+  await dns?.close();
+});
 
 const b64 = (x: string) => Buffer.from(x).toString("base64");
 const resolver = async (name: string) => (records[name] ? [[records[name]]] : Promise.reject(Object.assign(new Error("nx"), { code: "ENOTFOUND" })));
