@@ -173,6 +173,12 @@ describe("testing, cache, off", () => {
     expect(r.state).toBe("deferred");
     expect(r.reply).toContain("4.7.5");
     expect(arrived(mxPlain, "cached.test")).toHaveLength(0);
+    // A new id with a policy that can be fetched replaces the cached one.
+    zone.txt["_mta-sts.cached.test"] = [["v=STSv1; id=3"]];
+    policies["mta-sts.cached.test"] = "version: STSv1\nmode: testing\nmx: mx.cached.test\nmax_age: 600\n";
+    expect((await deliver("cached.test", mxPlain)).state).toBe("delivered");
+    const fresh = (await database.sql.execute("SELECT policy_id, mode FROM mta_sts_policies WHERE domain = 'cached.test'")).rows[0]!;
+    expect([fresh.policy_id, fresh.mode]).toEqual(["3", "testing"]);
   });
 
   test("SMARTHOST_MTA_STS=off: the policy is not looked at", async () => {
