@@ -64,7 +64,8 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
     // The most specific domain with an active key signs; its parents do not sign as well.
     for (const d of candidates) {
       const own = rows.filter((r) => r.domain === d && r.state === "active");
-      if (own.length > 0) return own.sort((a, b) => a.algorithm.localeCompare(b.algorithm));
+      // RSA on top: a verifier that looks at the first signature only knows RSA (RFC 8463 is newer).
+      if (own.length > 0) return own.sort((a, b) => b.algorithm.localeCompare(a.algorithm));
     }
     return [];
   });

@@ -46,7 +46,7 @@ describe("which key signs", () => {
   test("a subdomain is signed by its parent's key unless it has its own; both algorithms sign twice", async () => {
     await addDkimKey(deps, "example.com", { selector: "p", algorithm: "both" });
     const signer = createDkimSigner({ db: database.db, secrets: box });
-    expect(selectors(await signer.sign(msg("a@mail.example.com"), ["a@mail.example.com"])).sort()).toEqual(["p-ed25519", "p-rsa"]);
+    expect(selectors(await signer.sign(msg("a@mail.example.com"), ["a@mail.example.com"]))).toEqual(["p-rsa", "p-ed25519"]);
     await addDkimKey(deps, "mail.example.com", { selector: "own", algorithm: "ed25519" });
     const fresh = createDkimSigner({ db: database.db, secrets: box });
     expect(selectors(await fresh.sign(msg("a@mail.example.com"), ["a@mail.example.com"]))).toEqual(["own"]);
