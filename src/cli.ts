@@ -4,6 +4,10 @@ import { addApiKey, addAccount, addCredential, allowNetwork, allowSender } from 
 import { AdminError } from "./admin/errors.ts";
 import { queueListing } from "./admin/queue.ts";
 import { addRoute } from "./admin/routes.ts";
+import { DKIM_USAGE, dkimCommand } from "./admin/dkim-cli.ts";
+import { createDnsResolve } from "./runtime/node-dns-records.ts";
+import { txtLookup } from "./domain-check/dns.ts";
+import { DOMAIN_USAGE, domainCheckCommand } from "./domain-check/cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
@@ -21,7 +25,9 @@ const USAGE = `usage: smarthost <command>
   sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
   network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
-  queue                                          list queued and deferred recipients`;
+  queue                                          list queued and deferred recipients
+${DKIM_USAGE}
+${DOMAIN_USAGE}`;
 
 async function withDb<T>(config: Config, fn: (db: Database, secrets: SecretBox) => Promise<T>): Promise<T> {
   const secrets = await secretBoxFromConfig(config);
@@ -32,6 +38,9 @@ async function withDb<T>(config: Config, fn: (db: Database, secrets: SecretBox) 
     database.close();
   }
 }
+
+/** The box that seals DKIM keys: SMARTHOST_SECRET_KEY (dkim add refuses without one). */
+const dkimSecrets = (config: Config) => secretBoxFromConfig(config);
 
 function positionals(args: string[], n: number, usage: string): string[] {
   if (args.length !== n) throw new AdminError(`usage: smarthost ${usage}`);
@@ -108,6 +117,18 @@ export async function main(argv: string[]): Promise<number> {
       const [domain, url] = positionals(args, 2, "route add DOMAIN|* URL");
       const position = await withDb(config, (d, secrets) => addRoute(d.db, secrets, domain!, url!));
       console.log(`route ${domain} -> ${maskRoutePassword(url!)} (position ${position})`);
+      return 0;
+    }
+    case "dkim add":
+    case "dkim list":
+    case "dkim rotate":
+    case "dkim activate":
+    case "dkim remove":
+      console.log(await withDb(config, async (d) => dkimCommand(sub!, args, { db: d.db, secrets: await dkimSecrets(config), lookupTxt: txtLookup(createDnsResolve(config.SMARTHOST_DNS_SERVERS)) })));
+      return 0;
+    case "domain check": {
+      const r = await withDb(config, (d) => domainCheckCommand(args, d.db, config, createDnsResolve(config.SMARTHOST_DNS_SERVERS)));
+      console.log(r.text);
       return 0;
     }
     default:

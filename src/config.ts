@@ -145,6 +145,15 @@ export const ConfigSchema = v.object({
   SMARTHOST_DELIVERY_LEASE_SECONDS: int("SMARTHOST_DELIVERY_LEASE_SECONDS", 600, 1, 86400),
   SMARTHOST_RETENTION_SECONDS: int("SMARTHOST_RETENTION_SECONDS", 604800, 0, 315360000),
   SMARTHOST_DELIVERY_POLL_MS: int("SMARTHOST_DELIVERY_POLL_MS", 1000, 10, 600000),
+  // 32 bytes, base64: seals DKIM private keys (and other secrets) at rest.
+  // Where MX delivery leaves from: what `domain check` expects SPF to authorize.
+  SMARTHOST_SENDING_IPS: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    v.check((list) => list.every((x) => /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/.test(x)), "SMARTHOST_SENDING_IPS must be a list of IP addresses"),
+  ),
+  // RFC 8461 on direct MX delivery: `enforce` honours published policies, `off` ignores them.
+  SMARTHOST_MTA_STS: v.optional(v.picklist(["enforce", "off"], "SMARTHOST_MTA_STS must be enforce or off"), "enforce"),
   SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
 });
 

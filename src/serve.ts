@@ -17,6 +17,7 @@ import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
+import { createDnsResolve } from "./runtime/node-dns-records.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -58,7 +59,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
       delivery = d;
       stops.unshift(() => d.stop());
     }
-    const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick() });
+    const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS) });
     handler = stack.smtpHandler;
     const app = stack.app;
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).

@@ -34,5 +34,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0006_structured_replies",
     "when": 1795937968538,
     "sql": "ALTER TABLE `events` ADD `reply` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_code` integer;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_enhanced` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_text` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `remote_mta` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `dsn_due` integer DEFAULT false NOT NULL;"
+  },
+  {
+    "tag": "0007_dkim_keys_mta_sts",
+    "when": 1795938101973,
+    "sql": "CREATE TABLE `dkim_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`domain` text NOT NULL,\n\t`selector` text NOT NULL,\n\t`algorithm` text NOT NULL,\n\t`private_key` text NOT NULL,\n\t`public_key` text NOT NULL,\n\t`state` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`activated_at` integer,\n\t`retired_at` integer\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `dkim_keys_domain_selector` ON `dkim_keys` (`domain`,`selector`);--> statement-breakpoint\nCREATE TABLE `mta_sts_policies` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`policy_id` text NOT NULL,\n\t`mode` text NOT NULL,\n\t`mx` text NOT NULL,\n\t`fetched_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n"
   }
 ];

@@ -23,6 +23,7 @@ import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
+import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -60,6 +61,8 @@ export interface DeliveryDeps {
   now?: () => number;
   /** Opens sealed route passwords (SMARTHOST_SECRET_KEY). */
   secrets?: SecretBox;
+  /** MTA-STS policies of recipient domains (absent: SMARTHOST_MTA_STS=off). */
+  mtaSts?: MtaSts;
 }
 
 interface Job {
@@ -259,7 +262,10 @@ export class DeliveryWorker {
       const reply = upstreamReplies.mxLookup(lookup.outcome === "permanent", lookup.enhanced, lookup.reason);
       return { outcome: lookup.outcome, reply: stored(reply), via: `mx ${domain}`, remoteMta: null };
     }
-    return lookup.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: "starttls-opportunistic", verifyTls: false, relay: false }));
+    const plan = mxUnderPolicy((await this.deps.mtaSts?.policyFor(domain)) ?? null, lookup.hosts);
+    if ("refused" in plan) return { outcome: "transient", reply: stored(upstreamReplies.mtaStsRefused(plan.refused)), via: `mx ${domain}`, remoteMta: null };
+    for (const note of plan.notes) this.deps.log("mta_sts_testing", { domain, note });
+    return plan.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: h.enforce ? "starttls-required" : "starttls-opportunistic", verifyTls: h.enforce, relay: false }));
   }
 
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {

@@ -15,6 +15,8 @@ import { constantTimeEqual } from "../util/bytes.ts";
 
 // /healthz is unauthenticated: one database round trip per few seconds at most, whoever asks.
 const HEALTH_CACHE_MS = 3_000;
+import { domainRoutes } from "../domain-check/route.ts";
+import type { DomainCheckDeps } from "../domain-check/check.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -27,6 +29,8 @@ export interface AppDeps {
   /** When set, /metrics wants `Authorization: Bearer <token>` (SMARTHOST_METRICS_TOKEN). */
   metricsToken?: string;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /** Enables GET /v1/domains/{domain} (needs DNS, so not on Workers). */
+  domainCheck?: DomainCheckDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -54,6 +58,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use("/v1/*", limit);
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
+  if (deps.domainCheck) app.route("/v1/domains", domainRoutes(deps.gateway, deps.domainCheck));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));

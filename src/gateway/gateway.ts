@@ -12,7 +12,7 @@ import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
 import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys } from "../policy/auth-throttle.ts";
-import { refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
+import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
@@ -20,6 +20,8 @@ import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { GatewayError, storageFailure } from "./errors.ts";
+import { assertSingleFields } from "../dkim/single-fields.ts";
+import type { MessageSigner } from "../dkim/signer.ts";
 import type { Metrics } from "./metrics.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
@@ -41,6 +43,8 @@ export interface GatewayDeps {
   writer?: GroupCommit;
   /** Called after each new message is committed (in-process delivery looks at once). */
   onAccepted?: () => void;
+  /** DKIM: signs at acceptance, so what is stored is what goes out. */
+  signer?: MessageSigner;
 }
 
 export interface Submission {
@@ -216,10 +220,13 @@ export class Gateway {
     this.checkRecipientCount(s.recipients.length);
     await this.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
+    assertSingleFields(raw);
     const limits = await this.limits(s.accountId);
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
       throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
+    // Signed last, over the bytes that are stored and sent: a retry never signs again.
+    const signed = this.deps.signer ? await this.deps.signer.sign(raw, s.headerFrom ?? headerFromAddresses(raw) ?? []) : raw;
     const now = this.now();
     const outcome = await enqueueMessage(
       this.writer,
@@ -228,7 +235,7 @@ export class Gateway {
         accountId: s.accountId,
         source: s.source,
         mailFrom: s.mailFrom ?? "",
-        raw,
+        raw: signed,
         recipients: s.recipients,
         envid: s.envid,
         ret: s.ret,

@@ -7,11 +7,17 @@ import { createApp } from "./app.ts";
 import { Gateway } from "./gateway.ts";
 import { createMetrics } from "./metrics.ts";
 import { createSmtpHandler } from "./smtp-handler.ts";
+import { createSecretBox, type SecretBox } from "../secrets/cipher.ts";
+import { createDkimSigner } from "../dkim/signer.ts";
+import { txtLookup, type DnsResolve } from "../domain-check/dns.ts";
+import { fetchPolicyText } from "../domain-check/check.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox; dns?: DnsResolve }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted });
+  const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
+  const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns) }) : undefined;
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, signer });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
     gateway,
@@ -21,6 +27,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     metricsToken: config.SMARTHOST_METRICS_TOKEN,
+    domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS },
     log,
   });
   return { gateway, smtpHandler, app };

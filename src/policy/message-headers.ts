@@ -37,6 +37,13 @@ function fieldAddresses(values: { field: string; value: string }[]): { field: st
   return values.filter((v) => v.field !== "from").map((v) => ({ field: v.field, addresses: parseAddressList(v.value)?.map((a) => a.address) ?? null }));
 }
 
+/** The addresses of the message's one From: header; null when there is not exactly one that parses. */
+export function headerFromAddresses(raw: Uint8Array): string[] | null {
+  const from = senderValues(raw).filter((v) => v.field === "from");
+  if (from.length !== 1) return null;
+  return parseAddressList(from[0]!.value)?.map((a) => a.address) ?? null;
+}
+
 export interface SenderRefusal {
   kind: "sender-denied" | "invalid";
   message: string;

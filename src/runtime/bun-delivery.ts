@@ -9,6 +9,9 @@ import type { Database } from "../db/client.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { createResolver } from "./node-dns.ts";
 import { createNodeConnect } from "./node-socket.ts";
+import { createMtaSts } from "../delivery/mta-sts.ts";
+import { createDnsResolve } from "./node-dns-records.ts";
+import { createPolicyFetch } from "./node-policy-fetch.ts";
 
 export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger, secrets: SecretBox): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
@@ -19,7 +22,13 @@ export async function createDelivery(config: Config, hostname: string, database:
     connect: createNodeConnect({ ca }),
     resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
     log,
+    mtaSts: config.SMARTHOST_MTA_STS === "off" ? undefined : mtaStsFor(config, database, ca),
     secrets,
     config: deliverySettings(config, hostname),
   });
+}
+
+function mtaStsFor(config: Config, database: Database, ca: string[]) {
+  const resolve = createDnsResolve(config.SMARTHOST_DNS_SERVERS);
+  return createMtaSts({ db: database.db, resolve, fetchPolicy: createPolicyFetch({ resolve, ca }) });
 }

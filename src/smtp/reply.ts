@@ -22,6 +22,8 @@ export const upstreamReplies = {
   plaintextAuth: reply(451, "4.7.5", "refusing to send credentials without TLS"),
   noSmtputf8: reply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"),
   noRouteTried: reply(451, "4.4.0", "no route was tried"),
+  // RFC 8461 §5: a policy in enforce mode that no MX host satisfies defers; never plaintext.
+  mtaStsRefused: (why: string) => reply(451, "4.7.5", why),
   expired: (days: number, last: string) => reply(451, "4.4.7", `Message expired after ${days} day(s) in the queue; last reply: ${last}`),
   mxLookup: (permanent: boolean, enhanced: string, reason: string) => reply(permanent ? 550 : 451, enhanced, reason),
 } as const;

@@ -10,7 +10,9 @@ import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
 import { freeTcpPort } from "../support/ports.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
-import { cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { dkimVerify } from "mailauth";
+import { printedRecords } from "../support/dkim-relay.ts";
+import { cli, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
 import { generateSecretKey } from "../../src/secrets/cipher.ts";
@@ -28,6 +30,8 @@ let tenant: Tenant;
 // The CLI seals route passwords with the key the Worker opens them with.
 const SECRET_KEY = generateSecretKey();
 const ROUTE_AUTH = { username: "edge-route-user", password: "edge route/pass:1" };
+// DKIM records as `dkim add` printed them; the Worker signs with the keys it stored.
+let dkimRecords: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = tempDir();
@@ -52,6 +56,7 @@ beforeAll(async () => {
     await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`], remote);
     await cliOk(dir, ["route", "add", "starttls.test", `smtp://localhost:${starttlsUpstream.port}?tls=required`], remote);
     await cliOk(dir, ["route", "add", "implicit.test", `smtps://${ROUTE_AUTH.username}:${encodeURIComponent(ROUTE_AUTH.password)}@localhost:${implicitUpstream.port}`], remote);
+    dkimRecords = printedRecords((await cli(dir, ["dkim", "add", "example.com", "--algorithm", "both", "--selector", "edge"], remote)).stdout);
     return { account, username: "edgeuser", password: "edge-password-1", apiKey };
   })();
   worker = await startWranglerDev(
@@ -96,6 +101,9 @@ test("SMTP into a Bun ingress node, accepted by the Worker, delivered by it over
   expect(got.mailFrom).toBe("app@example.com");
   expect(got.rcptTo).toEqual(["someone@dest.test"]);
   expect(got.raw.toString()).toContain("hello from workerd");
+  // Signed in workerd, RSA and Ed25519 both (node:crypto's RSA signing is refused there).
+  const dkim = await dkimVerify(got.raw, { resolver: async (name: string) => [[dkimRecords[name] ?? ""]] });
+  expect(dkim.results.map((r) => `${r.signingDomain} ${r.status.result}`)).toEqual(["example.com pass", "example.com pass"]);
   const status = await waitFor("delivered status", async () => {
     const res = await fetch(`${worker.url}/v1/messages/${id}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
     const body = (await res.json()) as { status: string; events: { detail: string }[] };

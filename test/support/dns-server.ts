@@ -1,9 +1,11 @@
-/** A real DNS server on loopback (dns2 over UDP) answering MX, A and AAAA from a table. */
+/** A real DNS server on loopback (dns2 over UDP) answering MX, A and TXT from a table (read per query, so a test may change it). */
 import dns2 from "dns2";
 
 export interface Zone {
   mx?: Record<string, { exchange: string; priority: number }[]>;
   a?: Record<string, string[]>;
+  /** Each record as its character-strings (a long DKIM key is several). */
+  txt?: Record<string, string[][]>;
 }
 
 export interface DnsServer {
@@ -24,6 +26,9 @@ export async function startDns(zone: Zone): Promise<DnsServer> {
       }
       if (q.type === Packet.TYPE.A) {
         for (const ip of zone.a?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address: ip });
+      }
+      if (q.type === Packet.TYPE.TXT) {
+        for (const data of zone.txt?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data });
       }
       send(response);
     },

@@ -1,0 +1,107 @@
+/**
+ * MTA-STS (RFC 8461) for direct MX delivery: which policy applies to a recipient domain,
+ * and what it demands of the MX hosts. The policy rules (parsing, MX patterns) are
+ * mailauth's; the lookup, the cache in libSQL and the fallback to it are here.
+ */
+import { eq } from "drizzle-orm";
+import { parsePolicy, validateMx } from "mailauth/lib/mta-sts.js";
+import type { Db } from "../db/client.ts";
+import { mtaStsPolicies } from "../db/schema.ts";
+import { txtRecords, type DnsResolve } from "../domain-check/dns.ts";
+import type { PolicyFetch } from "../domain-check/records.ts";
+import { CachedMap } from "../util/cached.ts";
+
+export interface StsPolicy {
+  domain: string;
+  policyId: string;
+  mode: "enforce" | "testing" | "none";
+  mx: string[];
+  expiresAt: number;
+}
+
+export interface MtaStsDeps {
+  db: Db;
+  resolve: DnsResolve;
+  fetchPolicy: PolicyFetch;
+  now?: () => number;
+}
+
+export interface MtaSts {
+  /** The policy in force for a recipient domain, or null when it has none. */
+  policyFor(domain: string): Promise<StsPolicy | null>;
+}
+
+// How long a domain's policy is reused before its TXT record is looked at again.
+const RECHECK_MS = 5 * 60_000;
+
+type Lookup = { id: string } | { none: true } | { failed: true };
+
+/** RFC 8461 §3.1: exactly one `v=STSv1` record with an id of 1-32 letters and digits. */
+async function policyId(resolve: DnsResolve, domain: string): Promise<Lookup> {
+  const txt = await txtRecords(resolve, `_mta-sts.${domain}`);
+  if ("failed" in txt) return { failed: true };
+  const records = txt.filter((r) => /^v=STSv1\s*(;|$)/.test(r));
+  const id = records.length === 1 ? /(?:^|;)\s*id\s*=\s*([A-Za-z0-9]{1,32})\s*(;|$)/.exec(records[0]!)?.[1] : undefined;
+  return id ? { id } : { none: true };
+}
+
+export function createMtaSts(deps: MtaStsDeps): MtaSts {
+  const now = deps.now ?? Date.now;
+
+  const cached = async (domain: string): Promise<StsPolicy | null> => {
+    const [row] = await deps.db.select().from(mtaStsPolicies).where(eq(mtaStsPolicies.domain, domain));
+    if (!row || row.expiresAt <= now()) return null;
+    return { domain, policyId: row.policyId, mode: row.mode, mx: JSON.parse(row.mx) as string[], expiresAt: row.expiresAt };
+  };
+
+  const current = async (domain: string): Promise<StsPolicy | null> => {
+    const stored = await cached(domain);
+    const found = await policyId(deps.resolve, domain);
+    // No record, or DNS failing: a policy still within its max_age keeps applying (§5.1),
+    // otherwise an attacker who blocks the TXT lookup would turn TLS off.
+    if (!("id" in found)) return stored;
+    if (stored && stored.policyId === found.id) return stored;
+    try {
+      const policy = parsePolicy(await deps.fetchPolicy(`https://mta-sts.${domain}/.well-known/mta-sts.txt`));
+      const t = now();
+      const fresh: StsPolicy = { domain, policyId: found.id, mode: policy.mode, mx: policy.mx ?? [], expiresAt: t + (policy.maxAge ?? 0) * 1000 };
+      const values = { policyId: fresh.policyId, mode: fresh.mode, mx: JSON.stringify(fresh.mx), fetchedAt: t, expiresAt: fresh.expiresAt };
+      await deps.db.insert(mtaStsPolicies).values({ domain, ...values }).onConflictDoUpdate({ target: mtaStsPolicies.domain, set: values });
+      return fresh;
+    } catch {
+      // RFC 8461 §5.1: when a new policy cannot be fetched, a valid cached one applies.
+      return stored;
+    }
+  };
+
+  const memo = new CachedMap(RECHECK_MS, current);
+  return { policyFor: (domain) => memo.get(domain.toLowerCase(), now()) };
+}
+
+export interface MxHost {
+  name: string;
+  address: string;
+}
+
+export type MxPlan =
+  | { hosts: (MxHost & { enforce: boolean })[]; notes: string[] }
+  /** Nothing may be tried: defer with this reason (4.7.5). */
+  | { refused: string };
+
+/**
+ * What a policy makes of a domain's MX hosts (RFC 8461 §4, §5): with `enforce`, only the
+ * hosts its patterns match, each with STARTTLS required and its certificate verified
+ * against the MX name; with `testing`, every host as before and a note of what would fail.
+ */
+export function mxUnderPolicy(policy: StsPolicy | null, hosts: MxHost[]): MxPlan {
+  if (!policy || policy.mode === "none") return { hosts: hosts.map((h) => ({ ...h, enforce: false })), notes: [] };
+  const shaped = { mode: policy.mode, mx: policy.mx };
+  const matching = hosts.filter((h) => validateMx(h.name, shaped).valid);
+  const outside = hosts.filter((h) => !matching.includes(h)).map((h) => h.name);
+  if (policy.mode === "testing") {
+    const notes = outside.length > 0 ? [`MTA-STS testing: ${[...new Set(outside)].join(", ")} not in the policy of ${policy.domain}`] : [];
+    return { hosts: hosts.map((h) => ({ ...h, enforce: false })), notes };
+  }
+  if (matching.length === 0) return { refused: `MTA-STS policy of ${policy.domain} (enforce) allows none of its MX hosts (${[...new Set(outside)].join(", ")})` };
+  return { hosts: matching.map((h) => ({ ...h, enforce: true })), notes: [] };
+}

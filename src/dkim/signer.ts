@@ -1,0 +1,90 @@
+/**
+ * Signs accepted messages with the active DKIM keys of their From: domain (or the nearest
+ * parent domain that has keys). Called once at acceptance, so the stored bytes are what
+ * goes out and a retry sends the same signature.
+ *
+ * Keys are opened and imported once per key and kept; which keys a domain has is re-read
+ * every few seconds, so add/rotate/remove take effect without a restart.
+ */
+import type { Db } from "../db/client.ts";
+import { GatewayError } from "../gateway/errors.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
+import { CachedMap } from "../util/cached.ts";
+import { importSigningKey } from "./keys.ts";
+import { signMessage, type SigningKey } from "./sign.ts";
+import { activatePublished, liveKeysFor, sealPurpose, signingCandidates, type DkimKeyRow, type TxtLookup } from "./store.ts";
+
+const KEYS_CACHE_MS = 5_000;
+// A pending selector's DNS record is looked for at most this often per key.
+const PENDING_CHECK_MS = 60_000;
+
+export interface MessageSigner {
+  /** The message with DKIM-Signature fields prepended, or as given when no key applies. */
+  sign(raw: Uint8Array, headerFrom: string[]): Promise<Uint8Array>;
+}
+
+export interface DkimSignerDeps {
+  db: Db;
+  /** Opens the sealed private keys (SMARTHOST_SECRET_KEY). */
+  secrets: SecretBox | Promise<SecretBox>;
+  /** When given, a pending selector starts signing once its record is published. */
+  lookupTxt?: TxtLookup;
+  now?: () => number;
+}
+
+export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
+  const now = deps.now ?? Date.now;
+  const imported = new Map<string, Promise<CryptoKey>>();
+  const pendingCheckedAt = new Map<string, number>();
+
+  const keyOf = (row: DkimKeyRow): Promise<CryptoKey> => {
+    let key = imported.get(row.id);
+    if (!key) {
+      key = Promise.resolve(deps.secrets)
+        .then((box) => box.open(row.privateKey, sealPurpose(row.domain, row.selector)))
+        .then((pem) => importSigningKey(row.algorithm, pem));
+      // A failure is not kept: the next message tries again.
+      key.catch(() => imported.delete(row.id));
+      imported.set(row.id, key);
+    }
+    return key;
+  };
+
+  const activeRows = new CachedMap(KEYS_CACHE_MS, async (domain: string): Promise<DkimKeyRow[]> => {
+    const candidates = signingCandidates(domain);
+    const rows = await liveKeysFor(deps.db, candidates);
+    const t = now();
+    const due = rows.filter((r) => r.state === "pending" && t - (pendingCheckedAt.get(r.id) ?? -Infinity) >= PENDING_CHECK_MS);
+    if (deps.lookupTxt && due.length > 0) {
+      for (const r of due) pendingCheckedAt.set(r.id, t);
+      // In the background: a slow or dead resolver never holds up an acceptance. A key
+      // activated here signs from the next reload of this list.
+      void activatePublished(deps.db, deps.lookupTxt, due, t).catch(() => {});
+    }
+    // The most specific domain with an active key signs; its parents do not sign as well.
+    for (const d of candidates) {
+      const own = rows.filter((r) => r.domain === d && r.state === "active");
+      // RSA on top: a verifier that looks at the first signature only knows RSA (RFC 8463 is newer).
+      if (own.length > 0) return own.sort((a, b) => b.algorithm.localeCompare(a.algorithm));
+    }
+    return [];
+  });
+
+  return {
+    async sign(raw, headerFrom) {
+      const from = headerFrom[0];
+      const at = from?.lastIndexOf("@") ?? -1;
+      if (!from || at < 0) return raw;
+      const rows = await activeRows.get(from.slice(at + 1).toLowerCase(), now());
+      if (rows.length === 0) return raw;
+      let keys: SigningKey[];
+      try {
+        keys = await Promise.all(rows.map(async (r) => ({ domain: r.domain, selector: r.selector, algorithm: r.algorithm, key: await keyOf(r) })));
+      } catch {
+        // Sending unsigned would fail DMARC at the receiver; the client retries instead.
+        throw new GatewayError("temporary", "DKIM signing key unavailable, try again later", { code: "dkim_unavailable" });
+      }
+      return signMessage(raw, keys, new Date(now()));
+    },
+  };
+}

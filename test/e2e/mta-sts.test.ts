@@ -1,0 +1,206 @@
+/**
+ * MTA-STS on MX delivery, with real peers on loopback: a DNS server (dns2) with the MX,
+ * A and `_mta-sts` records, an HTTPS server serving the policies (test certificates), and
+ * smtp-server MXes — one whose certificate matches its MX name, one whose does not, one
+ * without STARTTLS. The delivery worker runs on a real libSQL file and real sockets.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createServer, type Server } from "node:https";
+import { join } from "node:path";
+import { generate } from "selfsigned";
+import type { Database } from "../../src/db/client.ts";
+import { createMtaSts } from "../../src/delivery/mta-sts.ts";
+import { DeliveryWorker } from "../../src/delivery/worker.ts";
+import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { enqueueMessage } from "../../src/queue/enqueue.ts";
+import { openDatabase } from "../../src/runtime/bun-db.ts";
+import { createDnsResolve } from "../../src/runtime/node-dns-records.ts";
+import { createNodeConnect } from "../../src/runtime/node-socket.ts";
+import { createPolicyFetch } from "../../src/runtime/node-policy-fetch.ts";
+import { createResolver } from "../../src/runtime/node-dns.ts";
+import { newId } from "../../src/smtp/ids.ts";
+import { startDns, type DnsServer, type Zone } from "../support/dns-server.ts";
+import { removeDir, tempDir } from "../support/relay.ts";
+import { startUpstream, type Upstream } from "../support/upstream.ts";
+
+const DOMAINS = ["good", "wrongcert", "plain", "nomatch", "testing", "cached", "off"].map((d) => `${d}.test`);
+
+async function certificate(names: string[]) {
+  const p = await generate([{ name: "commonName", value: names[0]! }], {
+    keyType: "ec",
+    curve: "P-256",
+    extensions: [{ name: "subjectAltName", altNames: names.map((value) => ({ type: 2, value })) }],
+  });
+  return { cert: p.cert, key: p.private };
+}
+
+let dir = "";
+let database: Database;
+let writer: GroupCommit;
+let dns: DnsServer;
+let https: Server;
+let httpsPort = 0;
+let ca: string[] = [];
+const zone: Required<Pick<Zone, "txt" | "mx" | "a">> = { txt: {}, mx: {}, a: {} };
+/** Policy text by host; a number is an HTTP status to answer instead. */
+const policies: Record<string, string | number> = {};
+const logged: { event: string; fields: Record<string, unknown> }[] = [];
+let mxGood: Upstream;
+let mxWrongCert: Upstream;
+let mxPlain: Upstream;
+
+beforeAll(async () => {
+  dir = tempDir();
+  database = await openDatabase(`file:${join(dir, "sts.db")}`);
+  writer = new GroupCommit(database.sql);
+  const mxCert = await certificate(DOMAINS.map((d) => `mx.${d}`));
+  const otherCert = await certificate(["somewhere-else.test"]);
+  const policyCert = await certificate([...DOMAINS, "redirect.test", "big.test"].map((d) => `mta-sts.${d}`));
+  ca = [mxCert.cert, otherCert.cert, policyCert.cert];
+  mxGood = await startUpstream({ extra: mxCert });
+  mxWrongCert = await startUpstream({ extra: otherCert });
+  mxPlain = await startUpstream({ hideStartTls: true });
+  https = createServer(policyCert, (req, res) => {
+    const p = policies[String(req.headers.host)];
+    if (typeof p === "string") res.writeHead(200, { "content-type": "text/plain" }).end(p);
+    else if (p === 301) res.writeHead(301, { location: "https://mta-sts.good.test/.well-known/mta-sts.txt" }).end();
+    else if (p === 413) res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(70 * 1024));
+    else res.writeHead(p ?? 404).end();
+  });
+  await new Promise<void>((r) => https.listen(0, "127.0.0.1", () => r()));
+  httpsPort = (https.address() as { port: number }).port;
+  for (const d of DOMAINS) {
+    zone.mx[d] = [{ exchange: `mx.${d}`, priority: 10 }];
+    zone.a[`mx.${d}`] = ["127.0.0.1"];
+    zone.a[`mta-sts.${d}`] = ["127.0.0.1"];
+    zone.txt[`_mta-sts.${d}`] = [["v=STSv1; id=1"]];
+    policies[`mta-sts.${d}`] = `version: STSv1\r\nmode: enforce\r\nmx: mx.${d}\r\nmax_age: 86400\r\n`;
+  }
+  zone.mx["nomatch.test"] = [{ exchange: "mx.elsewhere.test", priority: 10 }];
+  zone.a["mx.elsewhere.test"] = ["127.0.0.1"];
+  policies["mta-sts.testing.test"] = "version: STSv1\nmode: testing\nmx: mx.other.test\nmax_age: 86400\n";
+  dns = await startDns(zone);
+});
+
+afterAll(async () => {
+  await dns?.close();
+  await new Promise<void>((r) => (https ? https.close(() => r()) : r()));
+  for (const u of [mxGood, mxWrongCert, mxPlain]) await u?.close();
+  database?.close();
+  if (dir) removeDir(dir);
+});
+
+function worker(mx: Upstream, sts: boolean): DeliveryWorker {
+  const resolve = createDnsResolve([dns.address]);
+  return new DeliveryWorker({
+    db: database.db,
+    sql: database.sql,
+    writer,
+    connect: createNodeConnect({ ca }),
+    resolver: createResolver([dns.address]),
+    log: (event, fields) => logged.push({ event, fields }),
+    mtaSts: sts ? createMtaSts({ db: database.db, resolve, fetchPolicy: createPolicyFetch({ resolve, ca, port: httpsPort }) }) : undefined,
+    config: {
+      hostname: "relay.test",
+      retryBaseMs: 60_000,
+      lifetimeMs: 86_400_000,
+      allowPrivateMx: true,
+      mxPort: mx.port,
+      defaultUpstream: "mx",
+      concurrency: 4,
+      perDestination: 2,
+      leaseMs: 60_000,
+      pollMs: 1000,
+      reuseConnections: false,
+    },
+  });
+}
+
+/** Queues one message to rcpt@DOMAIN, runs one delivery pass, returns the recipient row. */
+async function deliver(domain: string, mx: Upstream, sts = true) {
+  const id = newId();
+  await enqueueMessage(writer, { id, accountId: "a", source: "smtp", mailFrom: "app@example.com", raw: new TextEncoder().encode(`From: app@example.com\r\nSubject: ${domain}\r\n\r\nhi\r\n`), recipients: [{ address: `rcpt@${domain}`, domain }], smtputf8: false }, Date.now(), null);
+  await worker(mx, sts).drainOnce();
+  const row = (await database.sql.execute({ sql: "SELECT state, last_reply FROM recipients WHERE message_id = ?", args: [id] })).rows[0]!;
+  return { state: String(row.state), reply: String(row.last_reply) };
+}
+
+const arrived = (mx: Upstream, domain: string) => mx.received.filter((m) => m.rcptTo.includes(`rcpt@${domain}`));
+
+describe("enforce", () => {
+  test("an MX in the policy with a certificate for its name: delivered over verified TLS", async () => {
+    const r = await deliver("good.test", mxGood);
+    expect(r.state).toBe("delivered");
+    expect(arrived(mxGood, "good.test").map((m) => m.secure)).toEqual([true]);
+  });
+
+  test("a certificate for another name: deferred, nothing sent", async () => {
+    const r = await deliver("wrongcert.test", mxWrongCert);
+    expect(r.state).toBe("deferred");
+    expect(r.reply).toMatch(/^451 4\.4\.1 .*mx\.wrongcert\.test\. is not in the cert's altnames/);
+    expect(arrived(mxWrongCert, "wrongcert.test")).toHaveLength(0);
+  });
+
+  test("an MX without STARTTLS: deferred 4.7.5, never sent in plaintext", async () => {
+    const r = await deliver("plain.test", mxPlain);
+    expect(r.state).toBe("deferred");
+    expect(r.reply).toContain("451 4.7.5 TLS required but the server does not offer STARTTLS");
+    expect(arrived(mxPlain, "plain.test")).toHaveLength(0);
+  });
+
+  test("MX hosts the policy does not list: deferred 4.7.5 with the reason", async () => {
+    const r = await deliver("nomatch.test", mxGood);
+    expect(r).toEqual({ state: "deferred", reply: "451 4.7.5 MTA-STS policy of nomatch.test (enforce) allows none of its MX hosts (mx.elsewhere.test)" });
+    expect(arrived(mxGood, "nomatch.test")).toHaveLength(0);
+  });
+});
+
+describe("testing, cache, off", () => {
+  test("testing: delivered to an MX outside the policy, and the mismatch recorded", async () => {
+    const r = await deliver("testing.test", mxPlain);
+    expect(r.state).toBe("delivered");
+    expect(logged.find((l) => l.event === "mta_sts_testing")?.fields).toEqual({ domain: "testing.test", note: "MTA-STS testing: mx.testing.test not in the policy of testing.test" });
+  });
+
+  test("a cached policy still applies when the policy host fails and the record's id changed", async () => {
+    expect((await deliver("cached.test", mxGood)).state).toBe("delivered");
+    const row = (await database.sql.execute("SELECT policy_id, mode, mx FROM mta_sts_policies WHERE domain = 'cached.test'")).rows[0]!;
+    expect([row.policy_id, row.mode, row.mx]).toEqual(["1", "enforce", '["mx.cached.test"]']);
+    zone.txt["_mta-sts.cached.test"] = [["v=STSv1; id=2"]];
+    policies["mta-sts.cached.test"] = 500;
+    // A fresh worker (as after a restart): the policy comes from libSQL, so plaintext is refused.
+    const r = await deliver("cached.test", mxPlain);
+    expect(r.state).toBe("deferred");
+    expect(r.reply).toContain("4.7.5");
+    expect(arrived(mxPlain, "cached.test")).toHaveLength(0);
+    // A new id with a policy that can be fetched replaces the cached one.
+    zone.txt["_mta-sts.cached.test"] = [["v=STSv1; id=3"]];
+    policies["mta-sts.cached.test"] = "version: STSv1\nmode: testing\nmx: mx.cached.test\nmax_age: 600\n";
+    expect((await deliver("cached.test", mxPlain)).state).toBe("delivered");
+    const fresh = (await database.sql.execute("SELECT policy_id, mode FROM mta_sts_policies WHERE domain = 'cached.test'")).rows[0]!;
+    expect([fresh.policy_id, fresh.mode]).toEqual(["3", "testing"]);
+  });
+
+  test("SMARTHOST_MTA_STS=off: the policy is not looked at", async () => {
+    const r = await deliver("off.test", mxPlain, false);
+    expect(r.state).toBe("delivered");
+    expect(arrived(mxPlain, "off.test")).toHaveLength(1);
+  });
+});
+
+describe("the policy fetch (RFC 8461 §3.3)", () => {
+  test("a redirect is not followed, more than 64 KB is refused, the certificate must name mta-sts.DOMAIN", async () => {
+    const resolve = createDnsResolve([dns.address]);
+    const fetchPolicy = createPolicyFetch({ resolve, ca, port: httpsPort });
+    const url = (d: string) => `https://mta-sts.${d}/.well-known/mta-sts.txt`;
+    expect(await fetchPolicy(url("good.test"))).toContain("mode: enforce");
+    policies["mta-sts.redirect.test"] = 301;
+    zone.a["mta-sts.redirect.test"] = ["127.0.0.1"];
+    await expect(fetchPolicy(url("redirect.test"))).rejects.toThrow("HTTP 301");
+    policies["mta-sts.big.test"] = 413;
+    zone.a["mta-sts.big.test"] = ["127.0.0.1"];
+    await expect(fetchPolicy(url("big.test"))).rejects.toThrow("larger than 64 KB");
+    zone.a["mta-sts.unnamed.test"] = ["127.0.0.1"];
+    await expect(fetchPolicy(url("unnamed.test"))).rejects.toThrow(/altnames/);
+  });
+});
