@@ -1,7 +1,9 @@
 /** DKIM through the running relay: keys made by the CLI sign what is accepted; a repeated From/Subject/Date is refused. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dkimVerify } from "mailauth";
-import { cli, openDb } from "../support/relay.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { cli, openDb, removeDir, tempDir } from "../support/relay.ts";
 import { postJson, printedRecords, startSigningRelay, type SigningRelay } from "../support/dkim-relay.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
 import { waitFor } from "../support/wait.ts";
@@ -84,10 +86,21 @@ describe("signing", () => {
     expect((await cli(s.dir, ["dkim", "remove", "example.com", "next"], s.env)).code).toBe(0);
   });
 
-  test("without SMARTHOST_SECRET_KEY, dkim add is refused with a clear message", async () => {
-    const r = await cli(s.dir, ["dkim", "add", "other.test"], {});
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error: SMARTHOST_SECRET_KEY is not set");
+  test("without SMARTHOST_SECRET_KEY, dkim add seals the private key with the data folder's key", async () => {
+    const dir = tempDir();
+    try {
+      const env = { SMARTHOST_DB_URL: `file:${join(dir, "k.db")}`, SMARTHOST_DATA_DIR: join(dir, "data"), SMARTHOST_SECRET_KEY: "" };
+      const r = await cli(dir, ["dkim", "add", "other.test", "--selector", "k1"], env);
+      expect(r.code).toBe(0);
+      expect(existsSync(join(dir, "data", "secret.key"))).toBe(true);
+      const db = openDb(env.SMARTHOST_DB_URL);
+      const row = (await db.execute("SELECT private_key FROM dkim_keys WHERE selector = 'k1'")).rows[0]!;
+      db.close();
+      expect(String(row.private_key)).toStartWith("enc:v1:");
+      expect(String(row.private_key)).not.toContain("PRIVATE KEY");
+    } finally {
+      removeDir(dir);
+    }
   });
 });
 
