@@ -80,6 +80,8 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     handler,
     certificate,
     idleTimeoutMs: config.SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
+    commandDeadlineMs: config.SMARTHOST_SMTP_COMMAND_DEADLINE_SECONDS * 1000,
+    minDataRate: config.SMARTHOST_SMTP_MIN_DATA_RATE,
     greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
     log,
     session: {

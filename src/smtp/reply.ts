@@ -43,6 +43,8 @@ export const replies = {
 
   tooManyErrors: reply(421, "4.7.0", "Too many errors, closing connection"),
   timeout: reply(421, "4.4.2", "Idle timeout, closing connection"),
+  commandTimeout: reply(421, "4.4.2", "Command not completed in time, closing connection"),
+  dataRateTooLow: reply(421, "4.4.2", "Message data arriving too slowly, closing connection"),
   shuttingDown: reply(421, "4.3.2", "Service shutting down, closing connection"),
   tooManyConnections: reply(421, "4.7.0", "Too many connections, try again later"),
   tooManyConnectionsFromIp: reply(421, "4.7.0", "Too many connections from your address, try again later"),
