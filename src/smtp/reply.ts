@@ -57,6 +57,7 @@ export const replies = {
   authLineTooLong: reply(500, "5.5.6", "Authentication exchange line is too long"),
   syntax: (what: string) => reply(501, "5.5.4", what),
   badBase64: reply(501, "5.5.2", "Cannot decode base64 response"),
+  malformedPlain: reply(501, "5.5.2", "Malformed PLAIN response"),
   authCancelled: reply(501, "5.0.0", "Authentication cancelled"),
   notImplemented: reply(502, "5.5.1", "Command not implemented"),
   badSequence: (what: string) => reply(503, "5.5.1", what),

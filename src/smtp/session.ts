@@ -378,6 +378,7 @@ export class SmtpSession {
     this.endAuth();
     if (step.kind === "cancelled") return this.send(replies.authCancelled);
     if (step.kind === "malformed") return this.send(replies.badBase64);
+    if (step.kind === "malformed-plain") return this.send(replies.malformedPlain);
     const { kind: _, ...credentials } = step;
     const outcome = await this.handler.authenticate(this.info, credentials);
     if (!outcome.ok) {
