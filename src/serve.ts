@@ -6,6 +6,7 @@ import { hostname as osHostname } from "node:os";
 import { ConfigError, type Config } from "./config.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
+import { listenError } from "./ingress/bind-error.ts";
 import { startIngress } from "./ingress/listener.ts";
 import { createRemoteHandler } from "./ingress/remote-handler.ts";
 import { createLogger } from "./log.ts";
@@ -33,36 +34,63 @@ export function modeOf(config: Config, egressOnly: boolean): Mode {
   return config.SMARTHOST_GATEWAY_URL ? "ingress-only" : "all-in-one";
 }
 
+/**
+ * Start-up order: the database, then every listener, then delivery last. A listener that
+ * cannot bind stops start-up with one line (bind-error.ts) before delivery has started,
+ * and what was already opened is closed again.
+ */
 export async function serve(config: Config, mode: Mode = modeOf(config, false)): Promise<Running> {
   const log = createLogger(config.SMARTHOST_LOG);
   const host = config.SMARTHOST_HOSTNAME || osHostname();
-  const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
+  if (mode === "egress-only") return serveEgress(config, host, log);
   const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const s of stops) await s();
+  };
+  try {
+    return await start(config, mode, host, log, stops, stopAll);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function start(config: Config, mode: Mode, host: string, log: Logger, stops: (() => Promise<void> | void)[], stopAll: () => Promise<void>): Promise<Running> {
+  const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
   let handler: SubmissionHandler;
   let http: HttpServer | null = null;
+  let startDelivery: (() => Promise<void>) | null = null;
 
-  if (mode === "egress-only") return serveEgress(config, host, log);
   if (mode === "ingress-only") {
     handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL!, config.SMARTHOST_GATEWAY_TOKEN!, log);
   } else {
     const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN);
-    stops.push(() => database.close());
+    const closeDatabase = () => database.close();
+    stops.push(closeDatabase);
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
-    if (config.SMARTHOST_DELIVERY) {
-      const d = await createDelivery(config, host, database, writer, log);
-      d.start();
-      delivery = d;
-      stops.unshift(() => d.stop());
-    }
     const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick() });
     handler = stack.smtpHandler;
     const app = stack.app;
     const at = config.SMARTHOST_HTTP_LISTEN[0];
     if (at) {
-      http = serveHttp(at, app.fetch, Math.ceil(maxBytes * 1.4) + 1024 * 1024);
-      stops.unshift(() => http!.close());
+      try {
+        http = serveHttp(at, app.fetch, Math.ceil(maxBytes * 1.4) + 1024 * 1024);
+      } catch (err) {
+        throw listenError(err, at, "SMARTHOST_HTTP_LISTEN");
+      }
+      const server = http;
+      stops.unshift(() => server.close());
+    }
+    if (config.SMARTHOST_DELIVERY) {
+      startDelivery = async () => {
+        const d = await createDelivery(config, host, database, writer, log);
+        d.start();
+        delivery = d;
+        // Stopped after the listeners, before the database.
+        stops.splice(stops.indexOf(closeDatabase), 0, () => d.stop());
+      };
     }
   }
 
@@ -94,6 +122,8 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     },
   });
   stops.unshift(() => ingress.close());
+  // Every listener is bound: only now may delivery start.
+  await startDelivery?.();
 
   // Tests and scripts read the bound ports (port 0 = any free port) from this line.
   log("listening", {
@@ -105,11 +135,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     hostname: host,
   });
 
-  return {
-    async stop() {
-      for (const s of stops) await s();
-    },
-  };
+  return { stop: stopAll };
 }
 
 async function serveEgress(config: Config, host: string, log: Logger): Promise<Running> {

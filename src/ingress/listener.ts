@@ -5,6 +5,7 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config.ts";
 import { formatReply, replies } from "../smtp/reply.ts";
+import { listenError } from "./bind-error.ts";
 import type { SmtpSession } from "../smtp/session.ts";
 import { Connection, normalizeAddress, type ConnectionOptions, type ConnectionState } from "./connection.ts";
 
@@ -121,14 +122,23 @@ export async function startIngress(opts: IngressOptions): Promise<Ingress> {
     listeners.push(l);
     return { host: at.host, port: l.port };
   };
+  const listen = (at: ListenAddress, variable: string, make: () => TCPSocketListener<ConnectionState>): ListenAddress => {
+    try {
+      return bound(make(), at);
+    } catch (err) {
+      throw listenError(err, at, variable);
+    }
+  };
   try {
     const smtp = opts.smtp.map((at) =>
-      bound(Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, socket: plainHandlers }), at),
+      listen(at, "SMARTHOST_SMTP_LISTEN", () => Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, socket: plainHandlers })),
     );
     const cert = opts.certificate;
     const smtps = cert
       ? opts.smtps.map((at) =>
-          bound(Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, tls: { cert: cert.cert, key: cert.key }, socket: tlsHandlers }), at),
+          listen(at, "SMARTHOST_SMTPS_LISTEN", () =>
+            Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, tls: { cert: cert.cert, key: cert.key }, socket: tlsHandlers }),
+          ),
         )
       : [];
     return {
