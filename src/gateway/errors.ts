@@ -15,6 +15,7 @@ export type ErrorKind =
   | "rate-limited"
   | "quota"
   | "not-found"
+  | "too-many-hops"
   | "temporary";
 
 export class GatewayError extends Error {
@@ -50,6 +51,8 @@ export function toSmtpReply(err: GatewayError): Reply {
       return reply(452, "4.5.3", `${m}${retryText(err.extra.retryAfterSeconds)}`);
     case "not-found":
       return reply(550, "5.1.1", m);
+    case "too-many-hops":
+      return reply(554, "5.4.6", m);
     case "temporary":
       return reply(451, "4.3.0", m);
   }
@@ -65,6 +68,7 @@ const STATUS: Record<ErrorKind, number> = {
   "rate-limited": 429,
   quota: 429,
   "not-found": 404,
+  "too-many-hops": 400,
   temporary: 503,
 };
 

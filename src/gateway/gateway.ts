@@ -21,6 +21,7 @@ import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { GatewayError } from "./errors.ts";
+import { refuseTraceProblems } from "./trace-guard.ts";
 import type { Metrics } from "./metrics.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
@@ -175,6 +176,7 @@ export class Gateway {
       this.deps.metrics.rejected("too_large");
       throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
     }
+    refuseTraceProblems(s.raw, this.deps.metrics);
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
     await this.checkHeaderFrom(s.accountId, s.headerFrom ?? this.headerFromOf(s.raw));
     const limits = await this.limits(s.accountId);
