@@ -6,6 +6,7 @@ import { hostname as osHostname } from "node:os";
 import { ConfigError, httpBodyLimit, relayHostname, type Config } from "./config.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
+import { listenError } from "./ingress/bind-error.ts";
 import { startIngress } from "./ingress/listener.ts";
 import { createRemoteHandler } from "./ingress/remote-handler.ts";
 import { createLogger } from "./log.ts";
@@ -35,38 +36,65 @@ export function modeOf(config: Config, egressOnly: boolean): Mode {
   return config.SMARTHOST_GATEWAY_URL ? "ingress-only" : "all-in-one";
 }
 
+/**
+ * Start-up order: the database, then every listener, then delivery last. A listener that
+ * cannot bind stops start-up with one line (bind-error.ts) before delivery has started,
+ * and what was already opened is closed again.
+ */
 export async function serve(config: Config, mode: Mode = modeOf(config, false)): Promise<Running> {
   const log = createLogger(config.SMARTHOST_LOG);
   const host = relayHostname(config, osHostname());
-  const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
+  if (mode === "egress-only") return serveEgress(config, host, log);
   const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const s of stops) await s();
+  };
+  try {
+    return await start(config, mode, host, log, stops, stopAll);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function start(config: Config, mode: Mode, host: string, log: Logger, stops: (() => Promise<void> | void)[], stopAll: () => Promise<void>): Promise<Running> {
+  const maxBytes = config.SMARTHOST_MAX_MESSAGE_BYTES;
   let handler: SubmissionHandler;
   const http: HttpServer[] = [];
+  let startDelivery: (() => Promise<void>) | null = null;
 
-  if (mode === "egress-only") return serveEgress(config, host, log);
   if (mode === "ingress-only") {
     handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL!, config.SMARTHOST_GATEWAY_TOKEN!, log);
   } else {
     const secrets = await secretBoxFromConfig(config);
     const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
-    stops.push(() => database.close());
+    const closeDatabase = () => database.close();
+    stops.push(closeDatabase);
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
-    if (config.SMARTHOST_DELIVERY) {
-      const d = await createDelivery(config, host, database, writer, log, secrets);
-      d.start();
-      delivery = d;
-      stops.unshift(() => d.stop());
-    }
     const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS) });
     handler = stack.smtpHandler;
     const app = stack.app;
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).
     for (const at of config.SMARTHOST_HTTP_LISTEN) {
-      const server = serveHttp(at, app.fetch, httpBodyLimit(maxBytes));
+      let server: HttpServer;
+      try {
+        server = serveHttp(at, app.fetch, httpBodyLimit(maxBytes));
+      } catch (err) {
+        throw listenError(err, at, "SMARTHOST_HTTP_LISTEN");
+      }
       http.push(server);
       stops.unshift(() => server.close());
+    }
+    if (config.SMARTHOST_DELIVERY) {
+      startDelivery = async () => {
+        const d = await createDelivery(config, host, database, writer, log, secrets);
+        d.start();
+        delivery = d;
+        // Stopped after the listeners, before the database.
+        stops.splice(stops.indexOf(closeDatabase), 0, () => d.stop());
+      };
     }
   }
 
@@ -84,6 +112,8 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     handler,
     certificate,
     idleTimeoutMs: config.SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
+    commandDeadlineMs: config.SMARTHOST_SMTP_COMMAND_DEADLINE_SECONDS * 1000,
+    minDataRate: config.SMARTHOST_SMTP_MIN_DATA_RATE,
     greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
     log,
     session: {
@@ -95,6 +125,8 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     },
   });
   stops.unshift(() => ingress.close());
+  // Every listener is bound: only now may delivery start.
+  await startDelivery?.();
 
   // Tests and scripts read the bound ports (port 0 = any free port) from this line.
   log("listening", {
@@ -106,11 +138,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
     hostname: host,
   });
 
-  return {
-    async stop() {
-      for (const s of stops) await s();
-    },
-  };
+  return { stop: stopAll };
 }
 
 async function serveEgress(config: Config, host: string, log: Logger): Promise<Running> {

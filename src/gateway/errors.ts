@@ -20,6 +20,7 @@ export type ErrorKind =
   | "rate-limited"
   | "quota"
   | "not-found"
+  | "too-many-hops"
   | "temporary"
   | "internal";
 
@@ -104,6 +105,8 @@ export function toSmtpReply(err: GatewayError): Reply {
       return policyReplies.quotaReached(m, retry);
     case "not-found":
       return policyReplies.notFound(m);
+    case "too-many-hops":
+      return policyReplies.tooManyHops(m);
     case "temporary":
     case "internal":
       return policyReplies.temporary(m);
@@ -120,6 +123,7 @@ const STATUS: Record<ErrorKind, number> = {
   "rate-limited": 429,
   quota: 429,
   "not-found": 404,
+  "too-many-hops": 400,
   temporary: 503,
   internal: 500,
 };

@@ -22,6 +22,7 @@ import type { Principal } from "../smtp/handler.ts";
 import { GatewayError, storageFailure } from "./errors.ts";
 import { assertSingleFields } from "../dkim/single-fields.ts";
 import type { MessageSigner } from "../dkim/signer.ts";
+import { refuseTraceProblems } from "./trace-guard.ts";
 import type { Metrics } from "./metrics.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
@@ -216,6 +217,7 @@ export class Gateway {
       this.deps.metrics.rejected("too_large");
       throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
     }
+    refuseTraceProblems(s.raw, this.deps.metrics);
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
     this.checkRecipientCount(s.recipients.length);
     await this.checkSenders(s);

@@ -39,7 +39,8 @@ export async function loadCertificate(opts: {
       { name: "subjectAltName", altNames: [{ type: 2, value: opts.hostname }, { type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
     ],
   });
-  await mkdir(opts.dataDir, { recursive: true });
+  // The folder holds the private key: owner only.
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   await writeFile(keyPath, pems.private, { mode: 0o600 });
   await writeFile(certPath, pems.cert, { mode: 0o644 });
   return { cert: pems.cert, key: pems.private };

@@ -7,6 +7,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { SubmissionHandler, TlsInfo } from "../smtp/handler.ts";
+import { Deadlines } from "../smtp/deadlines.ts";
 import { SmtpSession } from "../smtp/session.ts";
 import type { Logger, SessionConfig } from "../smtp/session-types.ts";
 import type { CertificatePair } from "./certificate.ts";
@@ -17,18 +18,26 @@ const MAX_PENDING_OUTPUT = 256 * 1024;
 const MAX_BUFFERED_INPUT = 64 * 1024;
 // A client that does not close its side after our final reply is cut after this.
 const CLOSE_GRACE_MS = 2000;
+// While the session waits on the gateway no client deadline runs; look again after this.
+const BUSY_RECHECK_MS = 1000;
 
 export interface ConnectionOptions {
   session: SessionConfig;
   handler: SubmissionHandler;
   certificate: CertificatePair | null;
   idleTimeoutMs: number;
+  /** A command line or a TLS handshake must be complete within this of its start. */
+  commandDeadlineMs: number;
+  /** Octets per second of message data; 0: no minimum. */
+  minDataRate: number;
   greetDelayMs: number;
   log: Logger;
 }
 
 export interface ConnectionState {
   conn: Connection | null;
+  /** Implicit TLS before the handshake is done: the connection is already counted and timed. */
+  pending?: { release: () => void; timer: ReturnType<typeof setTimeout> } | null;
 }
 
 /** Strips the IPv4-mapped prefix so limits and logs see one form of an address. */
@@ -52,6 +61,9 @@ export class Connection {
   private ending = false;
   private closed = false;
   private handshake: { resolve: (t: TlsInfo) => void; reject: (e: Error) => void } | null = null;
+  private readonly deadlines: Deadlines;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private armedAt = Infinity;
 
   constructor(
     socket: Socket<ConnectionState>,
@@ -63,7 +75,7 @@ export class Connection {
     this.socket = socket;
     socket.data = { conn: this };
     socket.setNoDelay(true);
-    socket.timeout(Math.ceil(opts.idleTimeoutMs / 1000));
+    this.deadlines = new Deadlines({ idleMs: opts.idleTimeoutMs, commandMs: opts.commandDeadlineMs, minDataRate: opts.minDataRate }, Date.now());
     const peer = {
       remoteAddress: normalizeAddress(socket.remoteAddress),
       remotePort: socket.remotePort,
@@ -73,13 +85,17 @@ export class Connection {
     this.session = new SmtpSession(opts.session, opts.handler, this.transport(), peer, opts.log);
     if (opts.greetDelayMs > 0) setTimeout(() => this.closed || this.session.start(), opts.greetDelayMs);
     else this.session.start();
+    this.arm();
   }
 
   /** Input from the socket that currently carries the session. */
   onData(from: Socket<ConnectionState>, data: Uint8Array): void {
     // After STARTTLS the plaintext socket keeps reporting the ciphertext: not ours to read.
     if (from !== this.socket || this.closed) return;
+    this.deadlines.input(data.length, this.session.waiting, Date.now());
     const done = this.session.receive(new Uint8Array(data));
+    this.arm();
+    void done.then(() => this.arm());
     if (this.session.bufferedBytes > MAX_BUFFERED_INPUT) {
       // Backpressure: no more input until the session has consumed what it holds.
       from.pause();
@@ -107,6 +123,7 @@ export class Connection {
     if (!this.handshake || s !== this.socket) return;
     const h = this.handshake;
     this.handshake = null;
+    this.deadlines.touch(Date.now());
     // Clients do not present certificates: an authorization error here is about theirs.
     if (ok) h.resolve(tlsInfoOf(s));
     else h.reject(err ?? new Error("TLS handshake failed"));
@@ -115,8 +132,35 @@ export class Connection {
   onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.handshake?.reject(new Error("connection closed during TLS handshake"));
     this.onClosed();
+  }
+
+  /** Sets the one timer to the earliest deadline (deadlines.ts); it only ever moves earlier here. */
+  private arm(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    const waiting = this.session.waiting;
+    this.deadlines.observe(waiting, this.session.progress, now);
+    const at = this.deadlines.next(waiting)?.at ?? now + BUSY_RECHECK_MS;
+    if (this.timer && at >= this.armedAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.armedAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.armedAt = Infinity;
+    if (this.closed || this.session.closed) return;
+    const now = Date.now();
+    const waiting = this.session.waiting;
+    this.deadlines.observe(waiting, this.session.progress, now);
+    const next = this.deadlines.next(waiting);
+    if (next && next.at <= now) this.session.timeout(next.expiry);
+    else this.arm();
   }
 
   private write(bytes: Uint8Array): void {
@@ -148,7 +192,7 @@ export class Connection {
             socket: this.handlers,
           });
           this.socket = secure;
-          secure.timeout(Math.ceil(this.opts.idleTimeoutMs / 1000));
+          this.arm();
         });
       },
       close: () => {

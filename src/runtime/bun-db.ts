@@ -4,7 +4,7 @@
  * command and every node mode starts from here.
  */
 import { createClient } from "@libsql/client";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { EmbeddedDatabase } from "./libsql-embedded.ts";
 import { databaseFrom, libsqlConfig, prepareEmbedded, type Database } from "../db/client.ts";
@@ -12,13 +12,37 @@ import { applyDataFixups, applyMigrations } from "../db/migrate.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../smtp/session-types.ts";
 
+// The files hold message bodies, credentials and hashes: owner only.
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/**
+ * Makes the database file, before SQLite does, readable by its owner only. SQLite gives
+ * the -wal and -shm files it creates the mode of the database file; files left by an
+ * older version (0644) are narrowed here at every open.
+ */
+async function ownerOnly(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  await (await open(path, "a", FILE_MODE)).close();
+  await chmod(path, FILE_MODE);
+}
+
+async function narrowSideFiles(path: string): Promise<void> {
+  for (const side of [`${path}-wal`, `${path}-shm`]) {
+    await chmod(side, FILE_MODE).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+  }
+}
+
 export async function openDatabase(url: string, authToken?: string, secrets?: SecretBox, log?: Logger): Promise<Database> {
   const path = url.startsWith("file:") ? url.slice("file:".length).split("?")[0]! : null;
   const onDisk = path !== null && path !== "" && path !== ":memory:";
-  if (onDisk) await mkdir(dirname(path), { recursive: true });
+  if (onDisk) await ownerOnly(path);
   const client = createClient(libsqlConfig(url, authToken));
   if (path !== null) await prepareEmbedded(client);
   const database = databaseFrom(client, onDisk ? new EmbeddedDatabase(path) : undefined);
+  if (onDisk) await narrowSideFiles(path);
   try {
     await applyMigrations(client);
     if (secrets) {

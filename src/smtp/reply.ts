@@ -57,6 +57,8 @@ export const replies = {
 
   tooManyErrors: reply(421, "4.7.0", "Too many errors, closing connection"),
   timeout: reply(421, "4.4.2", "Idle timeout, closing connection"),
+  commandTimeout: reply(421, "4.4.2", "Command not completed in time, closing connection"),
+  dataRateTooLow: reply(421, "4.4.2", "Message data arriving too slowly, closing connection"),
   shuttingDown: reply(421, "4.3.2", "Service shutting down, closing connection"),
   tooManyConnections: reply(421, "4.7.0", "Too many connections, try again later"),
   tooManyConnectionsFromIp: reply(421, "4.7.0", "Too many connections from your address, try again later"),
@@ -69,6 +71,7 @@ export const replies = {
   authLineTooLong: reply(500, "5.5.6", "Authentication exchange line is too long"),
   syntax: (what: string) => reply(501, "5.5.4", what),
   badBase64: reply(501, "5.5.2", "Cannot decode base64 response"),
+  malformedPlain: reply(501, "5.5.2", "Malformed PLAIN response"),
   authCancelled: reply(501, "5.0.0", "Authentication cancelled"),
   notImplemented: reply(502, "5.5.1", "Command not implemented"),
   badSequence: (what: string) => reply(503, "5.5.1", what),
@@ -107,6 +110,8 @@ export const policyReplies = {
   rateLimited: (why: string, retryAfterSeconds?: number) => reply(451, "4.7.1", `${why}${retryText(retryAfterSeconds)}`),
   quotaReached: (why: string, retryAfterSeconds?: number) => reply(452, "4.5.3", `${why}${retryText(retryAfterSeconds)}`),
   notFound: (why: string) => reply(550, "5.1.1", why),
+  // RFC 5321 §6.3 / RFC 3463 x.4.6: a routing loop (too many Received: fields).
+  tooManyHops: (why: string) => reply(554, "5.4.6", why),
   // RFC 3463 x.3.0: other or undefined mail system status (our storage, our bug).
   temporary: (why: string) => reply(451, "4.3.0", why),
   // RFC 3463 x.4.1: no answer from the next host (the remote gateway).

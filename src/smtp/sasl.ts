@@ -28,7 +28,10 @@ export type SaslStep =
   | { kind: "challenge"; text: string }
   | { kind: "done"; mechanism: "PLAIN" | "LOGIN"; authzid: string; username: string; password: string }
   | { kind: "cancelled" }
-  | { kind: "malformed" };
+  /** Not base64, or not UTF-8 once decoded. */
+  | { kind: "malformed" }
+  /** Valid base64 whose content is not `[authzid] NUL authcid NUL passwd` (RFC 4616 §2). */
+  | { kind: "malformed-plain" };
 
 /** One AUTH exchange (PLAIN or LOGIN) as a small state machine over the client's lines. */
 export class SaslExchange {
@@ -60,6 +63,6 @@ export class SaslExchange {
       return { kind: "done", mechanism: "LOGIN", authzid: "", username: this.username, password: decoded };
     }
     const plain = parsePlain(decoded);
-    return plain ? { kind: "done", mechanism: "PLAIN", ...plain } : { kind: "malformed" };
+    return plain ? { kind: "done", mechanism: "PLAIN", ...plain } : { kind: "malformed-plain" };
   }
 }

@@ -18,6 +18,7 @@ import { encodeBase64Text, SaslExchange, type SaslStep } from "./sasl.ts";
 import { receivedHeader } from "./trace.ts";
 import type { Logger, Peer, SessionConfig, SessionTransport } from "./session-types.ts";
 import { LineFramer } from "./command-line.ts";
+import type { Expiry, Waiting } from "./deadlines.ts";
 
 const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH"]);
 const EMPTY = new Uint8Array(0);
@@ -49,6 +50,7 @@ export class SmtpSession {
   private tx: Transaction | null = null;
   private sasl: SaslExchange | null = null;
   private body: BodyIntake | null = null;
+  private consumed = 0;
   readonly sessionId = newId(8);
 
   constructor(
@@ -68,6 +70,19 @@ export class SmtpSession {
 
   get closed(): boolean {
     return this.mode === "closed";
+  }
+
+  /** What the session waits for from the client, for the ingress's clocks (deadlines.ts). */
+  get waiting(): Waiting {
+    if (this.mode === "closed" || (this.active && this.mode !== "tls")) return "busy";
+    if (this.mode === "tls") return "handshake";
+    if (this.mode === "body") return "body";
+    return this.buf.length > 0 ? "partial-command" : "command";
+  }
+
+  /** Units of input (lines, bodies) consumed so far. */
+  get progress(): number {
+    return this.consumed;
   }
 
   private get principal(): Principal | null {
@@ -108,9 +123,18 @@ export class SmtpSession {
     return this.current;
   }
 
-  /** The idle timer fired (RFC 5321 §4.5.3.2). */
-  timeout(): void {
-    this.closeWith(replies.timeout);
+  /** A deadline passed (RFC 5321 §4.5.3.2; see deadlines.ts). */
+  timeout(expiry: Expiry = "idle"): void {
+    if (this.mode === "closed") return;
+    this.log("timeout", { session: this.sessionId, remote: this.peer.remoteAddress, expiry });
+    if (expiry === "handshake") {
+      // Mid-handshake the client cannot read a plaintext reply.
+      this.mode = "closed";
+      this.buf = EMPTY;
+      this.transport.close();
+      return;
+    }
+    this.closeWith(expiry === "command" ? replies.commandTimeout : expiry === "data-rate" ? replies.dataRateTooLow : replies.timeout);
   }
 
   shutdown(): void {
@@ -122,6 +146,7 @@ export class SmtpSession {
     try {
       while (this.buf.length > 0 && (this.mode === "command" || this.mode === "auth" || this.mode === "body")) {
         if (!(await this.step())) break;
+        this.consumed++;
       }
     } catch (err) {
       this.log("session_error", { session: this.sessionId, error: String(err) });
@@ -353,6 +378,7 @@ export class SmtpSession {
     this.endAuth();
     if (step.kind === "cancelled") return this.send(replies.authCancelled);
     if (step.kind === "malformed") return this.send(replies.badBase64);
+    if (step.kind === "malformed-plain") return this.send(replies.malformedPlain);
     const { kind: _, ...credentials } = step;
     const outcome = await this.handler.authenticate(this.info, credentials);
     if (!outcome.ok) {
