@@ -19,5 +19,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0003_pending_index",
     "when": 1795919536936,
     "sql": "CREATE INDEX `recipients_pending` ON `recipients` (`next_attempt_at`) WHERE state IN ('queued', 'deferred');"
+  },
+  {
+    "tag": "0004_key_revocation",
+    "when": 1795936900182,
+    "sql": "ALTER TABLE `api_keys` ADD `revoked_at` integer;--> statement-breakpoint\nALTER TABLE `api_keys` ADD `last_used_at` integer;"
   }
 ];

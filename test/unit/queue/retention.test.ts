@@ -30,3 +30,17 @@ test("removes finished messages past retention, keeps queued and recent ones", a
   expect(Number((await client.execute("SELECT count(*) AS n FROM events WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
   expect(Number((await client.execute("SELECT count(*) AS n FROM recipients WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
 });
+
+test("a held message is not finished: retention keeps it", async () => {
+  dir = tempDir();
+  client = createClient({ url: `file:${join(dir, "r.db")}` });
+  await applyMigrations(client);
+  const writer = new GroupCommit(client);
+  const msg = (id: string) => ({ id, accountId: "a", source: "smtp" as const, mailFrom: "a@b.c", raw: new TextEncoder().encode("x\r\n"), recipients: [{ address: "r@d.e", domain: "d.e" }], smtputf8: false });
+  await writer.write((sql) => insertMessage(sql, msg("old-held"), 1_000));
+  await writer.write((sql) => insertMessage(sql, msg("old-deleted"), 1_000));
+  await client.execute("UPDATE recipients SET state = 'held' WHERE message_id = 'old-held'");
+  await client.execute("UPDATE recipients SET state = 'deleted' WHERE message_id = 'old-deleted'");
+  expect(await purgeFinished(writer, 5_000)).toBe(1);
+  expect((await client.execute("SELECT id FROM messages")).rows.map((r) => r.id)).toEqual(["old-held"]);
+});

@@ -1,0 +1,52 @@
+/**
+ * `route list|remove` and the one way a route URL is shown: credentials masked. Kept apart
+ * from `addRoute` (routes.ts), which owns how a route is stored.
+ */
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { routes } from "../db/schema.ts";
+import { AdminError } from "./errors.ts";
+
+/**
+ * The URL with user and password replaced by `***`. Parsed with URL, never matched with a
+ * pattern: a password may hold `@`, `:` or `/` (percent-encoded or not), and whatever it
+ * holds, nothing of it is shown. What does not parse is not shown at all.
+ */
+export function maskRouteUrl(url: string): string {
+  if (url === "mx") return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "(unreadable route)";
+  }
+  const auth = u.username !== "" || u.password !== "" ? "***@" : "";
+  return `${u.protocol}//${auth}${u.host}${u.pathname === "/" ? "" : u.pathname}${u.search}`;
+}
+
+export interface RouteRow {
+  domain: string;
+  position: number;
+  url: string;
+}
+
+export async function listRoutes(db: Db): Promise<RouteRow[]> {
+  const rows = await db.select().from(routes).orderBy(asc(routes.domain), asc(routes.position));
+  return rows.map((r) => ({ domain: r.domain, position: r.position, url: maskRouteUrl(r.url) }));
+}
+
+/**
+ * Removes the route of `domain` given by its URL, either as added or as `route list`
+ * shows it (masked), so an operator need not type the password again. Delivery re-reads
+ * routes every few seconds (delivery/worker.ts), so the route stops being used then.
+ */
+export async function removeRoute(db: Db, domainArg: string, url: string): Promise<RouteRow> {
+  const domain = domainArg.toLowerCase();
+  const rows = await db.select().from(routes).where(eq(routes.domain, domain)).orderBy(asc(routes.position));
+  const hits = rows.filter((r) => r.url === url || maskRouteUrl(r.url) === url);
+  if (hits.length === 0) throw new AdminError(`no route for ${domain} to ${maskRouteUrl(url)}`, "not_found");
+  if (hits.length > 1) throw new AdminError(`${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`, "conflict");
+  const hit = hits[0]!;
+  await db.delete(routes).where(and(eq(routes.id, hit.id)));
+  return { domain, position: hit.position, url: maskRouteUrl(hit.url) };
+}
