@@ -9,6 +9,8 @@ import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { docsRoutes } from "./routes/openapi.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -18,6 +20,8 @@ export interface AppDeps {
   maxMessageBytes: number;
   /** Enables the ingress handoff routes. */
   gatewayToken?: string;
+  /** Enables the admin API (/v1/admin); it answers 404 when unset. */
+  adminToken?: string;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -53,5 +57,7 @@ export function createApp(deps: AppDeps): Hono {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken));
   }
+  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, token: deps.adminToken, hostname: deps.hostname }));
+  app.route("/", docsRoutes(app));
   return app;
 }

@@ -20,6 +20,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     hostname: opts.hostname,
     maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
+    adminToken: config.SMARTHOST_ADMIN_TOKEN,
     log,
   });
   return { gateway, smtpHandler, app };
