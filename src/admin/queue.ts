@@ -89,7 +89,7 @@ export function formatTrace(t: MessageTrace): string {
     "recipients:",
     ...t.recipients.map((r) => `  <${r.address}>  ${r.state}  attempts=${r.attempts}${r.next_attempt_at ? `  next=${r.next_attempt_at}` : ""}${r.last_reply ? `\n      last reply: ${r.last_reply}` : ""}`),
     "events:",
-    ...t.events.map((e) => `  ${e.at}  ${e.type.padEnd(9)}${e.recipient ? ` <${e.recipient}>` : ""}${e.detail ? `  ${e.detail}` : ""}`),
+    ...t.events.map((e) => `  ${e.at}  ${e.type.padEnd(10)}${e.recipient ? ` <${e.recipient}>` : ""}${e.detail ? `  ${e.detail}` : ""}`),
   ];
   return out.join("\n");
 }
