@@ -22,6 +22,9 @@ test("a bad configuration value stops the command and names the variable", async
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("SMARTHOST_MAX_MESSAGE_BYTES must be a whole number");
   expect(r.stderr).toContain("SMARTHOST_SMTP_LISTEN must be host:port");
+  const weak = await cli(dir, ["queue"], { SMARTHOST_ADMIN_TOKEN: "short" });
+  expect(weak.code).toBe(1);
+  expect(weak.stderr).toContain("SMARTHOST_ADMIN_TOKEN must be at least 32 characters");
 });
 
 test("account, credential, key, sender and route commands with script-friendly output", async () => {

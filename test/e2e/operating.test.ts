@@ -139,6 +139,13 @@ describe("the queue", () => {
     expect(await waitFor("delivered", async () => (await states(id))[0] === "delivered")).toBe(true);
   });
 
+  test("retry --all makes every deferred recipient due now", async () => {
+    await deferred("all one");
+    await deferred("all two");
+    expect(await cliOk(dir, ["queue", "retry", "--all"])).toBe("retry: 2 message(s), 2 recipient(s)");
+    await waitFor("both delivered", () => arrived("all one").length === 1 && arrived("all two").length === 1, 10_000);
+  });
+
   test("delete --bounce removes the message and sends one DSN", async () => {
     const id = await deferred("delete me", ["one@dest.test", "two@dest.test"]);
     expect(await cliOk(dir, ["queue", "delete", id, "--bounce"])).toBe("delete: 1 message(s), 2 recipient(s); 1 DSN(s) queued");
