@@ -93,3 +93,8 @@ export function formatTrace(t: MessageTrace): string {
   ];
   return out.join("\n");
 }
+
+/** The `smarthost queue` text for the whole queue (the form other callers used before filters). */
+export async function queueListing(db: Db): Promise<string> {
+  return formatQueue(await listQueue(db));
+}

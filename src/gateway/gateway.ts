@@ -231,7 +231,7 @@ export class Gateway {
     const rcpts = await this.db.select().from(recipients).where(eq(recipients.messageId, id)).orderBy(asc(recipients.id));
     const evs = await this.db.select().from(events).where(eq(events.messageId, id)).orderBy(asc(events.id));
     const states = new Set(rcpts.map((r) => r.state));
-    const status = states.size === 1 ? [...states][0]! : states.has("queued") || states.has("deferred") ? "partially_delivered" : "completed";
+    const status = states.size === 1 ? [...states][0]! : states.has("queued") || states.has("deferred") || states.has("held") ? "partially_delivered" : "completed";
     return {
       id: m.id,
       status,

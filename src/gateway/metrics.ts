@@ -32,7 +32,7 @@ export function createMetrics(db: Db): Metrics {
     async collect() {
       const rows = await db.all<{ state: string; n: number }>(sql`SELECT state, count(*) AS n FROM recipients GROUP BY state`);
       this.reset();
-      for (const state of ["queued", "deferred", "delivered", "bounced"]) {
+      for (const state of ["queued", "deferred", "held", "delivered", "bounced", "deleted"]) {
         this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
       }
     },

@@ -145,6 +145,9 @@ describe("the queue", () => {
     const id = await deferred("api held");
     expect(await ok("POST", `/queue/${id}/hold`)).toEqual({ action: "hold", messages: 1, recipients: 1, in_delivery: 0, dsns: 0 });
     expect(await ok("GET", "/queue?state=held")).toEqual([expect.objectContaining({ id, state: "held", account: "acme", recipient: "api-held@dest.test" })]);
+    const status = (await (await fetch(`${relay.http}/v1/messages/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { status: string };
+    expect(status.status).toBe("held");
+    expect(await (await fetch(`${relay.http}/metrics`)).text()).toContain('smarthost_queue_recipients{state="held"} 1');
     const db = openDb(relay.dbUrl);
     await db.execute({ sql: "UPDATE recipients SET next_attempt_at = 0 WHERE message_id = ?", args: [id] });
     db.close();
