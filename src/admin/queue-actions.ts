@@ -7,9 +7,9 @@
  * about to be recorded) and counted as `in_delivery`.
  */
 import type { Db } from "../db/client.ts";
-import { buildDsn } from "../delivery/dsn.ts";
-import { insertMessage } from "../queue/enqueue.ts";
-import { loadMessage } from "../queue/stored.ts";
+import { buildDsn, wantsFailureDsn } from "../delivery/dsn.ts";
+import { insertMessage, type NewMessage } from "../queue/enqueue.ts";
+import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { AdminError } from "./errors.ts";
 import { requireMessage, whereOf, type PendingState, type QueueFilter } from "./queue-select.ts";
 
@@ -87,10 +87,8 @@ export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter,
     if (o.bounce) {
       for (const [id, removed] of byMessage) {
         const m = await loadMessage(tx, id);
-        if (!m) continue;
-        const reply = "550 5.0.0 Removed from the queue by the postmaster";
-        const dsn = buildDsn(m, removed.map((r) => ({ ...r, reply, remoteMta: null })), o.hostname, new Date(o.now));
-        if (!dsn) continue; // a null sender or NOTIFY without FAILURE: RFC 3461 §4.1 says no DSN
+        const dsn = m ? operatorDsn(m, removed, o.hostname, o.now) : null;
+        if (!dsn) continue;
         await insertMessage(tx, dsn, o.now);
         dsns++;
       }
@@ -100,6 +98,19 @@ export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter,
   } finally {
     tx.close();
   }
+}
+
+const REMOVED = "550 5.0.0 Removed from the queue by the postmaster";
+
+/**
+ * The one DSN for a message's removed recipients, through the delivery's DSN builder (the
+ * only place this module depends on its shape). None for a null sender, or for recipients
+ * whose NOTIFY leaves out FAILURE (RFC 3461 §4.1).
+ */
+function operatorDsn(m: StoredMessage, removed: { address: string; notify: string | null; orcpt: string | null }[], hostname: string, now: number): NewMessage | null {
+  const due = removed.filter((r) => wantsFailureDsn(r.notify));
+  if (due.length === 0) return null;
+  return buildDsn(m, due.map((r) => ({ address: r.address, orcpt: r.orcpt, notify: r.notify, reply: REMOVED, remoteMta: null })), hostname, new Date(now));
 }
 
 /** The filter's `?` placeholders become ?2, ?3, … after the action's ?1. */

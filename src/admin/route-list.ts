@@ -6,6 +6,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
 import { AdminError } from "./errors.ts";
+import { validRouteUrl } from "./routes.ts";
 
 /**
  * The URL with user and password replaced by `***`. Parsed with URL, never matched with a
@@ -20,8 +21,16 @@ export function maskRouteUrl(url: string): string {
   } catch {
     return "(unreadable route)";
   }
+  // A path means an unencoded "/" cut the URL short, perhaps inside the password: the
+  // host and path may be pieces of it, so none of it is shown (such a route is refused).
+  if (u.pathname !== "" && u.pathname !== "/") return "(unreadable route)";
   const auth = u.username !== "" || u.password !== "" ? "***@" : "";
-  return `${u.protocol}//${auth}${u.host}${u.pathname === "/" ? "" : u.pathname}${u.search}`;
+  return `${u.protocol}//${auth}${u.host}${u.search}`;
+}
+
+/** The URL checked before it is stored, with an error that shows it masked only. */
+export function checkRouteUrl(url: string): void {
+  if (!validRouteUrl(url)) throw new AdminError(`"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
 }
 
 export interface RouteRow {

@@ -1,6 +1,6 @@
 /** `route …` commands. */
 import { AdminError } from "../admin/errors.ts";
-import { listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
+import { checkRouteUrl, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
 import { addRoute } from "../admin/routes.ts";
 import { JSON_OPTION, printRows, SECRET_OPTIONS, secretFrom, withDb } from "./io.ts";
 import type { Command } from "./table.ts";
@@ -30,6 +30,7 @@ export const routeCommands: Command[] = [
     async run(ctx) {
       const [domain, given] = ctx.args as [string, string];
       const url = withPassword(given, await secretFrom(ctx));
+      checkRouteUrl(url);
       const position = await withDb(ctx.config, (db) => addRoute(db, domain, url));
       ctx.out(`route ${domain} -> ${maskRouteUrl(url)} (position ${position})`);
       return 0;

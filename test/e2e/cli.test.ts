@@ -46,6 +46,10 @@ test("account, credential, key, sender and route commands with script-friendly o
   expect(route.stdout).toContain("smtps://***@relay.example.net:465");
   expect(route.stdout).not.toContain("secret");
   expect((await cli(dir, ["route", "add", "example.net", "ftp://x"])).code).toBe(1);
+  // A refused URL is named in the error masked, never with its password.
+  const refused = await cli(dir, ["route", "add", "example.net", "smtp://user:pa/ss@relay.test:587"]);
+  expect(refused.stderr).toBe('error: "(unreadable route)" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…\n');
+  expect((await cli(dir, ["route", "add", "example.net", "ftp://user:hunter2@x"])).stderr).not.toContain("hunter2");
   expect((await cli(dir, ["queue"])).stdout.trim()).toBe("queue is empty");
   expect((await cli(dir, ["frobnicate"])).code).toBe(2);
 });

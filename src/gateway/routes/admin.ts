@@ -10,7 +10,7 @@ import { addAccount, addApiKey, addCredential, allowNetwork, allowSender } from 
 import { listAccounts, removeAccount, showAccount, updateAccount } from "../../admin/account-manage.ts";
 import { listCredentials, removeCredential, rotateCredential } from "../../admin/credentials.ts";
 import { listKeys, revokeKey } from "../../admin/keys.ts";
-import { listRoutes, maskRouteUrl, removeRoute } from "../../admin/route-list.ts";
+import { checkRouteUrl, listRoutes, maskRouteUrl, removeRoute } from "../../admin/route-list.ts";
 import { addRoute } from "../../admin/routes.ts";
 import { listNetworks, listSenders, removeNetwork, removeSender } from "../../admin/rules.ts";
 import { apiKeyId } from "../../policy/api-keys.ts";
@@ -99,6 +99,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get("/routes", adminDoc({ tag: "routes", summary: "Routes in failover order, credentials masked", ok: v.array(s.RouteRow) }), async (c) => c.json(await listRoutes(db)));
   app.post("/routes", adminDoc({ tag: "routes", summary: "Add a route: mx, smtp://[user:pass@]host:port or smtps://…", body: s.NewRoute, example: { domain: "example.net", url: "smtps://user:secret@smtp.provider.test:465" }, ok: s.RouteRow, status: 201, errors: [400] }), async (c) => {
     const b = await body(c, s.NewRoute);
+    checkRouteUrl(b.url);
     const position = await addRoute(db, b.domain, b.url);
     return c.json({ domain: b.domain.toLowerCase(), position, url: maskRouteUrl(b.url) }, 201);
   });
