@@ -52,7 +52,8 @@ export async function listRoutes(db: Db): Promise<RouteRow[]> {
 export async function removeRoute(db: Db, domainArg: string, url: string): Promise<RouteRow> {
   const domain = domainArg.toLowerCase();
   const rows = await db.select().from(routes).where(eq(routes.domain, domain)).orderBy(asc(routes.position));
-  const hits = rows.filter((r) => r.url === url || maskRouteUrl(r.url) === url);
+  // Compared masked on both sides: a row may keep its password in the URL or apart from it.
+  const hits = rows.filter((r) => r.url === url || maskRouteUrl(r.url) === maskRouteUrl(url));
   if (hits.length === 0) throw new AdminError(`no route for ${domain} to ${maskRouteUrl(url)}`, "not_found");
   if (hits.length > 1) throw new AdminError(`${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`, "conflict");
   const hit = hits[0]!;

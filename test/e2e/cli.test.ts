@@ -119,6 +119,9 @@ test("update, rotate, revoke and remove; removal in use says what uses it", asyn
   // Removing a route by the URL route list shows (masked): no need to type the password again.
   expect(await cliOk(dir, ["route", "remove", "leak.test", "smtp://***@relay.test:587"])).toBe("route leak.test -> smtp://***@relay.test:587 removed");
   expect((await json(["route", "list"])).map((r) => r.domain)).not.toContain("leak.test");
+  // Or by the URL as it was added, password and all.
+  expect(await cliOk(dir, ["route", "remove", "example.net", "smtps://user:secret@relay.example.net:465"])).toBe("route example.net -> smtps://***@relay.example.net:465 removed");
+  expect((await cli(dir, ["route", "remove", "example.net", "smtps://user:secret@relay.example.net:465"])).stderr).toBe("error: no route for example.net to smtps://***@relay.example.net:465\n");
 
   // An account with mail in the queue: refused, naming what it has, until --force.
   await cliOk(dir, ["account", "add", "busy"]);
