@@ -45,8 +45,12 @@ const accepted = {
 const submitErrors = { 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden"), 413: ref("TooLarge"), 429: ref("Throttled") };
 const idempotency = { name: "Idempotency-Key", in: "header", required: false, description: "Same key within 24 h: the first message's id, nothing sent twice", schema: { type: "string" }, example: "order-1234" };
 
-/** Plain objects: checked as a whole by the OpenAPI test rather than by openapi-types' narrower schema types. */
-export const PATHS: Record<string, object> = {
+/**
+ * Plain objects: checked as a whole by the OpenAPI test rather than by openapi-types'
+ * narrower schema types. Only the operations the app serves go in the document
+ * (servedPaths): some routes are mounted only when configured.
+ */
+export const PATHS: Record<string, Record<string, object>> = {
   "/v1/messages": {
     post: {
       tags: ["messages"],
@@ -87,6 +91,15 @@ export const PATHS: Record<string, object> = {
       responses: { 200: { description: "The message", content: { "application/json": { schema: { type: "object" } } } }, 401: ref("Unauthenticated"), 404: ref("NotFound") },
     },
   },
+  "/v1/domains/{domain}": {
+    get: {
+      tags: ["domains"],
+      summary: "SPF, DKIM, DMARC and MTA-STS as published for a domain the account sends for, and the records still to publish",
+      security: [{ apiKey: [] }],
+      parameters: [{ name: "domain", in: "path", required: true, schema: { type: "string" }, example: "example.com" }],
+      responses: { 200: { description: "The report", content: { "application/json": { schema: { type: "object", properties: { domain: { type: "string" }, ok: { type: "boolean" }, checks: { type: "array", items: { type: "object" } } } } } } }, 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden") },
+    },
+  },
   "/healthz": {
     get: {
       tags: ["service"],
@@ -101,3 +114,17 @@ export const PATHS: Record<string, object> = {
   "/openapi.json": { get: { tags: ["service"], summary: "This document", responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } } } },
   "/docs": { get: { tags: ["service"], summary: "A reference page for this document, served from this host", responses: { 200: { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
 };
+
+/** The described operations the app actually serves (method and `{param}` path as in the document). */
+export function servedPaths(routes: readonly { method: string; path: string }[]): Record<string, Record<string, object>> {
+  const served = new Set(routes.map((r) => `${r.method.toLowerCase()} ${(r.path.replace(/\/$/, "") || "/").replace(/:(\w+)/g, "{$1}")}`));
+  const out: Record<string, Record<string, object>> = {};
+  for (const [path, item] of Object.entries(PATHS)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!served.has(`${method} ${path}`)) continue;
+      out[path] ??= {};
+      out[path][method] = op;
+    }
+  }
+  return out;
+}

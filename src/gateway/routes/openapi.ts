@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { generateSpecs } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
-import { COMPONENTS, PATHS } from "./openapi-paths.ts";
+import { COMPONENTS, servedPaths } from "./openapi-paths.ts";
 import { DOCS_PAGE } from "./docs-page.ts";
 import { HANDOFF_PATH } from "../handoff.ts";
 
@@ -20,7 +20,7 @@ export function docsRoutes(app: Hono): Hono {
         openapi: "3.1.0",
         info: { title: "smarthost", version: "1", description: "SMTP relay: submission API, message status, and the admin API (/v1/admin, with SMARTHOST_ADMIN_TOKEN)." },
         components: COMPONENTS as OpenAPIV3_1.ComponentsObject,
-        paths: PATHS as OpenAPIV3_1.PathsObject,
+        paths: servedPaths(app.routes) as OpenAPIV3_1.PathsObject,
       },
       // The ingress→gateway link is between the relay's own nodes, not an API.
       exclude: [new RegExp(`^${HANDOFF_PATH}`)],
