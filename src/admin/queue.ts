@@ -15,13 +15,14 @@ export interface QueueRow {
   last_reply: string | null;
 }
 
-export async function listQueue(db: Db, filter: Omit<QueueFilter, "id"> = {}): Promise<QueueRow[]> {
+/** Recipients still to deliver, soonest due first; at most `limit` of them when given. */
+export async function listQueue(db: Db, filter: Omit<QueueFilter, "id"> = {}, limit?: number): Promise<QueueRow[]> {
   const where = await whereOf(db, filter, PENDING_STATES);
   const rs = await db.$client.execute({
     sql: `SELECT r.message_id, a.name AS account, m.mail_from, r.address, r.state, r.attempts, r.next_attempt_at, r.last_reply
           FROM recipients r JOIN messages m ON m.id = r.message_id LEFT JOIN accounts a ON a.id = m.account_id
-          WHERE ${where.sql} ORDER BY r.next_attempt_at, r.id`,
-    args: where.args,
+          WHERE ${where.sql} ORDER BY r.next_attempt_at, r.id${limit === undefined ? "" : " LIMIT ?"}`,
+    args: limit === undefined ? where.args : [...where.args, limit],
   });
   return rs.rows.map((r) => ({
     id: r.message_id as string,

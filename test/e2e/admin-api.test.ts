@@ -179,6 +179,10 @@ describe("the queue", () => {
     expect(await ok("POST", "/queue/hold", { domain: "bulk.test", yes: true })).toMatchObject({ messages: 2, recipients: 2 });
     expect(await ok("POST", "/queue/delete", { domain: "bulk.test", state: "held", yes: true })).toMatchObject({ messages: 2, recipients: 2, dsns: 0 });
     expect(await ok("GET", "/queue?domain=bulk.test")).toEqual([]);
+    await deferred("limit 1", ["l1@limit.test"]);
+    await deferred("limit 2", ["l2@limit.test"]);
+    expect(await ok("GET", "/queue?domain=limit.test&limit=1")).toEqual([expect.objectContaining({ recipient: "l1@limit.test" })]);
+    expect((await admin("GET", "/queue?limit=0")).body.error.field).toBe("limit");
     expect((await admin("POST", "/queue/hold", {})).body).toEqual({ error: { code: "invalid", message: "give a filter (state, account, domain) or, for retry, all" } });
   });
 });

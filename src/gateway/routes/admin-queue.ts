@@ -24,7 +24,10 @@ const filters = [
 
 export function queueAdminRoutes(db: Db, hostname: string, now: () => number): Hono {
   const app = new Hono();
-  app.get("/", adminDoc({ tag: "queue", summary: "Recipients still to deliver", query: filters, ok: v.array(s.QueueRow), errors: [400, 404] }), async (c) => c.json(await listQueue(db, query(c, s.QueueQuery))));
+  app.get("/", adminDoc({ tag: "queue", summary: "Recipients still to deliver, soonest due first", query: [...filters, { name: "limit", description: "at most this many (default 1000, at most 10000)", example: "100" }], ok: v.array(s.QueueRow), errors: [400, 404] }), async (c) => {
+    const { limit, ...filter } = query(c, s.QueueQuery);
+    return c.json(await listQueue(db, filter, limit));
+  });
   for (const [action, summary] of Object.entries(ACTIONS) as [QueueAction, string][]) {
     // Bulk by filter: without yes, only the count (as the CLI prints before acting).
     app.post(`/${action}`, adminDoc({ tag: "queue", summary: `${summary} (bulk: by filter, or all for retry; only the count unless yes)`, body: s.BulkAction, example: { domain: "example.org", state: "deferred", yes: true }, ok: v.union([s.ActionResult, s.BulkCount]), errors: [400, 404] }), async (c) => {

@@ -32,7 +32,10 @@ const filterEntries = {
   account: v.optional(str("account")),
   domain: v.optional(str("domain")),
 };
-export const QueueQuery = v.object(filterEntries);
+export const QueueQuery = v.object({
+  ...filterEntries,
+  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,5}$/, "limit must be a whole number from 1 to 10000"), v.transform(Number), v.minValue(1, "limit must be at least 1"), v.maxValue(10_000, "limit must be at most 10000")), "1000"),
+});
 /** One message's action; `bounce` goes with delete only. */
 export const MessageAction = strict({ bounce: v.optional(v.boolean("bounce must be true or false")) });
 /** A bulk action: the count alone unless `yes`. */
