@@ -49,7 +49,7 @@ export async function listRoutes(db: Db): Promise<RouteRow[]> {
  * shows it (masked), so an operator need not type the password again. Delivery re-reads
  * routes every few seconds (delivery/worker.ts), so the route stops being used then.
  */
-export async function removeRoute(db: Db, domainArg: string, url: string): Promise<RouteRow> {
+export async function removeRoute(db: Db, domainArg: string, url: string): Promise<RouteRemoved> {
   const domain = domainArg.toLowerCase();
   const rows = await db.select().from(routes).where(eq(routes.domain, domain)).orderBy(asc(routes.position));
   // Compared masked on both sides: a row may keep its password in the URL or apart from it.
@@ -58,5 +58,26 @@ export async function removeRoute(db: Db, domainArg: string, url: string): Promi
   if (hits.length > 1) throw new AdminError(`${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`, "conflict");
   const hit = hits[0]!;
   await db.delete(routes).where(and(eq(routes.id, hit.id)));
-  return { domain, position: hit.position, url: maskRouteUrl(hit.url) };
+  return { domain, position: hit.position, url: maskRouteUrl(hit.url), ...(await whatFollows(db, domain)) };
+}
+
+export interface RouteRemoved extends RouteRow {
+  /** Recipients still to deliver that this route served. */
+  queued: number;
+  /** Where they go now. */
+  now_via: string;
+}
+
+/** After a removal: the queued mail it concerned, and the way that mail goes now. */
+async function whatFollows(db: Db, domain: string): Promise<{ queued: number; now_via: string }> {
+  const pending = "state IN ('queued', 'deferred', 'held')";
+  const rs =
+    domain === "*"
+      ? await db.$client.execute(`SELECT count(*) AS n FROM recipients WHERE ${pending} AND domain NOT IN (SELECT domain FROM routes)`)
+      : await db.$client.execute({ sql: `SELECT count(*) AS n FROM recipients WHERE ${pending} AND domain = ?`, args: [domain] });
+  const next = async (d: string) => (await db.select({ url: routes.url }).from(routes).where(eq(routes.domain, d)).orderBy(asc(routes.position)).limit(1))[0];
+  const own = domain === "*" ? undefined : await next(domain);
+  const star = own ? undefined : await next("*");
+  const via = own ? `${domain} -> ${maskRouteUrl(own.url)}` : star ? `* -> ${maskRouteUrl(star.url)}` : "SMARTHOST_UPSTREAM";
+  return { queued: Number(rs.rows[0]?.n ?? 0), now_via: via };
 }

@@ -52,6 +52,7 @@ export const routeCommands: Command[] = [
     async run({ config, args, out }) {
       const r = await withDb(config, (db) => removeRoute(db, args[0]!, args[1]!));
       out(`route ${r.domain} -> ${r.url} removed`);
+      if (r.queued > 0) out(`${r.queued} queued recipient(s) it served now go by ${r.now_via}`);
       return 0;
     },
   },

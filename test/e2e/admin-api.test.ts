@@ -135,7 +135,7 @@ describe("objects", () => {
     expect(added).toEqual({ domain: "provider.test", position: 0, url: "smtps://***@smtp.provider.test:465" });
     const listed = await ok("GET", "/routes");
     expect(JSON.stringify(listed)).not.toContain("p@ss");
-    expect(await ok("POST", "/routes/remove", { domain: "provider.test", url: "smtps://***@smtp.provider.test:465" })).toEqual(added);
+    expect(await ok("POST", "/routes/remove", { domain: "provider.test", url: "smtps://***@smtp.provider.test:465" })).toEqual({ ...added, queued: 0, now_via: `* -> smtp://127.0.0.1:${upstream.port}?tls=none` });
     expect((await admin("POST", "/routes", { domain: "x.test", url: "ftp://x" })).status).toBe(400);
   });
 });

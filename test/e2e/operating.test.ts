@@ -211,7 +211,8 @@ describe("routes", () => {
     const listed = JSON.parse(await cliOk(d2, ["route", "list", "--json"])) as { domain: string; url: string }[];
     const masked = listed.find((r) => r.domain === "dest.test")!.url;
     expect(masked).toBe(`smtp://***@127.0.0.1:${failing.port}?tls=none&insecure_auth=true`);
-    expect(await cliOk(d2, ["route", "remove", "dest.test", masked])).toBe(`route dest.test -> ${masked} removed`);
+    const removed = await cli(d2, ["route", "remove", "dest.test", masked]);
+    expect(removed.stdout).toBe(`route dest.test -> ${masked} removed\n1 queued recipient(s) it served now go by * -> smtp://127.0.0.1:${primary.port}?tls=none\n`);
     // The deferred message is retried by backoff and now goes by "*" (routes are re-read every few seconds).
     await waitFor("delivery by the remaining route", () => primary.received.length === 1);
     const triedBefore = failing.attempts;

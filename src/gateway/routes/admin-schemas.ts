@@ -63,6 +63,7 @@ export const KeyCreated = v.object({ id: v.string(), account: v.string(), key: v
 export const SenderRow = v.object({ account: v.string(), pattern: v.string() });
 export const NetworkRow = v.object({ account: v.string(), cidr: v.string() });
 export const RouteRow = v.object({ domain: v.string(), position: v.number(), url: v.string() });
+export const RouteRemoved = v.object({ ...RouteRow.entries, queued: v.number(), now_via: v.string() });
 export const QueueRow = v.object({
   id: v.string(),
   account: v.nullable(v.string()),

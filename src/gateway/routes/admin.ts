@@ -103,7 +103,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const position = await addRoute(db, b.domain, b.url);
     return c.json({ domain: b.domain.toLowerCase(), position, url: maskRouteUrl(b.url) }, 201);
   });
-  app.post("/routes/remove", adminDoc({ tag: "routes", summary: "Remove a route, given by its URL as added or as listed (masked)", body: s.RouteRef, example: { domain: "example.net", url: "smtps://***@smtp.provider.test:465" }, ok: s.RouteRow, errors: [400, 404, 409] }), async (c) => {
+  app.post("/routes/remove", adminDoc({ tag: "routes", summary: "Remove a route, given by its URL as added or as listed (masked)", body: s.RouteRef, example: { domain: "example.net", url: "smtps://***@smtp.provider.test:465" }, ok: s.RouteRemoved, errors: [400, 404, 409] }), async (c) => {
     const b = await body(c, s.RouteRef);
     return c.json(await removeRoute(db, b.domain, b.url));
   });
