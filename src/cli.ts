@@ -1,140 +1,58 @@
 /** `smarthost` commands (see README). Reads the same configuration as `serve`. */
 import { parseArgs } from "node:util";
-import { addApiKey, addAccount, addCredential, allowNetwork, allowSender } from "./admin/accounts.ts";
 import { AdminError } from "./admin/errors.ts";
-import { queueListing } from "./admin/queue.ts";
-import { addRoute } from "./admin/routes.ts";
-import { DKIM_USAGE, dkimCommand } from "./admin/dkim-cli.ts";
-import { createDnsResolve } from "./runtime/node-dns-records.ts";
-import { txtLookup } from "./domain-check/dns.ts";
-import { DOMAIN_USAGE, domainCheckCommand } from "./domain-check/cli.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
-import type { Database } from "./db/client.ts";
-import { openDatabase } from "./runtime/bun-db.ts";
-import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
-import { SecretKeyError, type SecretBox } from "./secrets/cipher.ts";
-import { maskRoutePassword } from "./secrets/route-passwords.ts";
-import { modeOf, serve } from "./serve.ts";
+import { COMMANDS } from "./cli/commands.ts";
+import { arity, commandHelp, findCommand, nearest, overview, parseOptions, usageLine } from "./cli/table.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { SecretKeyError } from "./secrets/cipher.ts";
 
-const USAGE = `usage: smarthost <command>
-  serve [--egress-only]                          run the relay (SMTP, HTTP API, delivery); --egress-only: delivery alone
-  migrate                                        apply migrations to the database
-  account add NAME [--per-minute N] [--per-day N] [--recipients-per-day N]
-  credential add ACCOUNT USERNAME [--password P] prints a generated password on its last line
-  key add ACCOUNT                                prints the API key on its last line
-  sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
-  network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
-  route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
-  queue                                          list queued and deferred recipients
-${DKIM_USAGE}
-${DOMAIN_USAGE}`;
+/** Exit status for a command line that names no command (as before the command table). */
+const USAGE_STATUS = 2;
 
-async function withDb<T>(config: Config, fn: (db: Database, secrets: SecretBox) => Promise<T>): Promise<T> {
-  const secrets = await secretBoxFromConfig(config);
-  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets);
-  try {
-    return await fn(database, secrets);
-  } finally {
-    database.close();
-  }
+function unknown(argv: string[]): number {
+  const near = nearest(COMMANDS, argv);
+  console.error(`error: unknown command "${argv.slice(0, 2).join(" ")}"${near ? `; did you mean ${near}?` : ""}`);
+  console.error("run smarthost --help for the list of commands");
+  return USAGE_STATUS;
 }
 
-/** The box that seals DKIM keys: SMARTHOST_SECRET_KEY (dkim add refuses without one). */
-const dkimSecrets = (config: Config) => secretBoxFromConfig(config);
-
-function positionals(args: string[], n: number, usage: string): string[] {
-  if (args.length !== n) throw new AdminError(`usage: smarthost ${usage}`);
-  return args;
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
-
-const limit = (s: string | undefined, flag: string): number | null => {
-  if (s === undefined) return null;
-  if (!/^\d+$/.test(s)) throw new AdminError(`${flag} must be a whole number`);
-  return Number(s);
-};
 
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, sub, ...rest] = argv;
-  const config = loadConfig(process.env);
-  const key = `${cmd ?? ""} ${["serve", "migrate", "queue"].includes(cmd ?? "") ? "" : (sub ?? "")}`.trim();
-  const args = ["serve", "migrate", "queue"].includes(cmd ?? "") ? [sub, ...rest].filter((x): x is string => x !== undefined) : rest;
-  switch (key) {
-    case "serve": {
-      const { values } = parseArgs({ args, options: { "egress-only": { type: "boolean", default: false } } });
-      const running = await serve(config, modeOf(config, values["egress-only"]!));
-      const stop = async () => {
-        await running.stop();
-        process.exit(0);
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-      return -1;
-    }
-    case "migrate":
-      // Opening the database applies what is pending.
-      await withDb(config, async () => {});
-      console.log(`migrations applied to ${config.SMARTHOST_DB_URL}`);
-      return 0;
-    case "queue":
-      console.log(await withDb(config, (d) => queueListing(d.db)));
-      return 0;
-    case "account add": {
-      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { "per-minute": { type: "string" }, "per-day": { type: "string" }, "recipients-per-day": { type: "string" } } });
-      const [name] = positionals(pos, 1, "account add NAME [--per-minute N] [--per-day N] [--recipients-per-day N]");
-      const limits = { perMinute: limit(values["per-minute"], "--per-minute"), perDay: limit(values["per-day"], "--per-day"), recipientsPerDay: limit(values["recipients-per-day"], "--recipients-per-day") };
-      await withDb(config, (d) => addAccount(d.db, name!, limits));
-      console.log(`account ${name} added`);
-      return 0;
-    }
-    case "credential add": {
-      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { password: { type: "string" } } });
-      const [account, username] = positionals(pos, 2, "credential add ACCOUNT USERNAME [--password P]");
-      const generated = await withDb(config, (d) => addCredential(d.db, account!, username!, values.password));
-      console.log(`credential ${username} added to account ${account}`);
-      if (generated) console.log(generated);
-      return 0;
-    }
-    case "key add": {
-      const [account] = positionals(args, 1, "key add ACCOUNT");
-      const apiKey = await withDb(config, (d) => addApiKey(d.db, account!));
-      console.log(`API key added to account ${account} (shown once)`);
-      console.log(apiKey);
-      return 0;
-    }
-    case "sender allow": {
-      const [account, pattern] = positionals(args, 2, "sender allow ACCOUNT PATTERN");
-      const p = await withDb(config, (d) => allowSender(d.db, account!, pattern!));
-      console.log(`account ${account} may send as ${p}`);
-      return 0;
-    }
-    case "network allow": {
-      const [account, cidr] = positionals(args, 2, "network allow ACCOUNT CIDR");
-      const n = await withDb(config, (d) => allowNetwork(d.db, account!, cidr!));
-      console.log(`clients in ${n} may send as account ${account} without AUTH`);
-      return 0;
-    }
-    case "route add": {
-      const [domain, url] = positionals(args, 2, "route add DOMAIN|* URL");
-      const position = await withDb(config, (d, secrets) => addRoute(d.db, secrets, domain!, url!));
-      console.log(`route ${domain} -> ${maskRoutePassword(url!)} (position ${position})`);
-      return 0;
-    }
-    case "dkim add":
-    case "dkim list":
-    case "dkim rotate":
-    case "dkim activate":
-    case "dkim remove":
-      console.log(await withDb(config, async (d) => dkimCommand(sub!, args, { db: d.db, secrets: await dkimSecrets(config), lookupTxt: txtLookup(createDnsResolve(config.SMARTHOST_DNS_SERVERS)) })));
-      return 0;
-    case "domain check": {
-      const r = await withDb(config, (d) => domainCheckCommand(args, d.db, config, createDnsResolve(config.SMARTHOST_DNS_SERVERS)));
-      console.log(r.text);
-      return 0;
-    }
-    default:
-      console.error(USAGE);
-      return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;
+  if (argv.length === 0 || ["help", "--help", "-h"].includes(argv[0]!)) {
+    console.log(overview(COMMANDS));
+    return 0;
   }
+  const found = findCommand(COMMANDS, argv);
+  if (!found) return unknown(argv);
+  const { command, rest } = found;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: parseOptions(command) });
+  } catch (err) {
+    throw new AdminError(`${(err as Error).message.split("\n")[0]}\nusage: smarthost ${usageLine(command)}`);
+  }
+  if (parsed.values.help) {
+    console.log(commandHelp(command));
+    return 0;
+  }
+  const { min, max } = arity(command);
+  const n = parsed.positionals.length;
+  if (n > max && COMMANDS.some((c) => c.name.startsWith(`${command.name} `))) return unknown(argv); // "queue shw ID"
+  if (n < min || n > max) throw new AdminError(`usage: smarthost ${usageLine(command)}`);
+  const config = loadConfig(process.env);
+  return command.run({
+    config,
+    args: parsed.positionals,
+    values: parsed.values as Record<string, string | boolean | undefined>,
+    env: process.env,
+    stdin: readStdin,
+    out: (line) => console.log(line),
+  });
 }
 
 /** Runs a command and exits with its status (serve keeps running). */

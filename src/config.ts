@@ -136,6 +136,7 @@ export const ConfigSchema = v.object({
   SMARTHOST_GATEWAY_URL: gatewayUrl,
   SMARTHOST_GATEWAY_TOKEN: gatewayToken,
   SMARTHOST_METRICS_TOKEN: optionalString,
+  SMARTHOST_ADMIN_TOKEN: v.pipe(optionalString, v.check((s) => s === undefined || s.length >= 32, "SMARTHOST_ADMIN_TOKEN must be at least 32 characters")),
   SMARTHOST_RETRY_BASE_SECONDS: int("SMARTHOST_RETRY_BASE_SECONDS", 300, 1, 86400),
   SMARTHOST_QUEUE_LIFETIME_SECONDS: int("SMARTHOST_QUEUE_LIFETIME_SECONDS", 432000, 1, 31536000),
   SMARTHOST_ALLOW_PRIVATE_MX: bool("SMARTHOST_ALLOW_PRIVATE_MX"),

@@ -13,7 +13,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export async function accountIdByName(db: Db, name: string): Promise<string> {
   const rows = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.name, name));
-  if (!rows[0]) throw new AdminError(`no account named "${name}"`);
+  if (!rows[0]) throw new AdminError(`no account named "${name}"`, "not_found");
   return rows[0].id;
 }
 
@@ -28,7 +28,7 @@ export async function addAccount(db: Db, name: string, limits: { perMinute: numb
   try {
     await db.insert(accounts).values({ id, name, perMinute: limits.perMinute, perDay: limits.perDay, recipientsPerDay: limits.recipientsPerDay ?? null, createdAt: Date.now() });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AdminError(`account "${name}" already exists`);
+    if (isUniqueViolation(err)) throw new AdminError(`account "${name}" already exists`, "conflict");
     throw err;
   }
   return id;
@@ -46,7 +46,7 @@ export async function addCredential(db: Db, account: string, username: string, p
   try {
     await db.insert(smtpCredentials).values({ id: newId(), accountId, username, passwordHash: await hashPassword(secret), createdAt: Date.now() });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AdminError(`username "${username}" already exists`);
+    if (isUniqueViolation(err)) throw new AdminError(`username "${username}" already exists`, "conflict");
     throw err;
   }
   return password === undefined ? secret : null;
@@ -66,7 +66,7 @@ export async function allowNetwork(db: Db, account: string, cidr: string): Promi
   try {
     await db.insert(trustedNetworks).values({ accountId, cidr: normalized });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AdminError(`${normalized} is already trusted`);
+    if (isUniqueViolation(err)) throw new AdminError(`${normalized} is already trusted`, "conflict");
     throw err;
   }
   return normalized;
@@ -79,7 +79,7 @@ export async function allowSender(db: Db, account: string, pattern: string): Pro
   try {
     await db.insert(senderRules).values({ accountId, pattern: p });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AdminError(`account "${account}" already allows ${p}`);
+    if (isUniqueViolation(err)) throw new AdminError(`account "${account}" already allows ${p}`, "conflict");
     throw err;
   }
   return p;

@@ -7,7 +7,8 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import type { SqlDatabase } from "./raw.ts";
 
-export type Db = LibSQLDatabase<typeof schema>;
+// With its client: admin commands run hand-written statements in one write transaction.
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 export interface Database {
   client: Client;

@@ -39,5 +39,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0007_dkim_keys_mta_sts",
     "when": 1795938101973,
     "sql": "CREATE TABLE `dkim_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`domain` text NOT NULL,\n\t`selector` text NOT NULL,\n\t`algorithm` text NOT NULL,\n\t`private_key` text NOT NULL,\n\t`public_key` text NOT NULL,\n\t`state` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`activated_at` integer,\n\t`retired_at` integer\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `dkim_keys_domain_selector` ON `dkim_keys` (`domain`,`selector`);--> statement-breakpoint\nCREATE TABLE `mta_sts_policies` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`policy_id` text NOT NULL,\n\t`mode` text NOT NULL,\n\t`mx` text NOT NULL,\n\t`fetched_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n"
+  },
+  {
+    "tag": "0008_key_revocation",
+    "when": 1795938629175,
+    "sql": "ALTER TABLE `api_keys` ADD `revoked_at` integer;--> statement-breakpoint\nALTER TABLE `api_keys` ADD `last_used_at` integer;"
   }
 ];

@@ -27,6 +27,10 @@ export const apiKeys = sqliteTable("api_keys", {
   /** SHA-256 (hex) of the whole key; the key itself is never stored. */
   keyHash: text("key_hash").notNull(),
   createdAt: integer("created_at").notNull(),
+  /** Set by `key revoke`: the row stays for the listing, the key is refused at once. */
+  revokedAt: integer("revoked_at"),
+  /** Refreshed at most once a minute per key (a write per request would cost more than it tells). */
+  lastUsedAt: integer("last_used_at"),
 });
 
 export const senderRules = sqliteTable(
@@ -123,7 +127,11 @@ export const recipients = sqliteTable(
     domain: text("domain").notNull(),
     notify: text("notify"),
     orcpt: text("orcpt"),
-    state: text("state", { enum: ["queued", "deferred", "delivered", "bounced"] }).notNull(),
+    /**
+     * held: kept back by an operator (`queue hold`), never leased until released.
+     * deleted: removed from the queue by an operator (`queue delete`), final like bounced.
+     */
+    state: text("state", { enum: ["queued", "deferred", "held", "delivered", "bounced", "deleted"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     leaseUntil: integer("lease_until").notNull().default(0),
@@ -177,7 +185,7 @@ export const events = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     messageId: text("message_id").notNull(),
     recipient: text("recipient"),
-    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced"] }).notNull(),
+    type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced", "held", "released", "retried", "deleted"] }).notNull(),
     detail: text("detail"),
     /** The reply behind a delivered/deferred/bounced event, as values. */
     reply: text("reply", { mode: "json" }).$type<{ code: number; enhanced: string | null; text: string }>(),

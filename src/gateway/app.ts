@@ -17,6 +17,9 @@ import { constantTimeEqual } from "../util/bytes.ts";
 const HEALTH_CACHE_MS = 3_000;
 import { domainRoutes } from "../domain-check/route.ts";
 import type { DomainCheckDeps } from "../domain-check/check.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
+import { docsRoutes } from "./routes/openapi.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -28,6 +31,10 @@ export interface AppDeps {
   gatewayToken?: string;
   /** When set, /metrics wants `Authorization: Bearer <token>` (SMARTHOST_METRICS_TOKEN). */
   metricsToken?: string;
+  /** Enables the admin API (/v1/admin); it answers 404 when unset. */
+  adminToken?: string;
+  /** The box that seals secrets at rest (route passwords added over the admin API). */
+  secrets?: SecretBox | Promise<SecretBox>;
   log: (event: string, fields: Record<string, unknown>) => void;
   /** Enables GET /v1/domains/{domain} (needs DNS, so not on Workers). */
   domainCheck?: DomainCheckDeps;
@@ -63,5 +70,7 @@ export function createApp(deps: AppDeps): Hono {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
+  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets }));
+  app.route("/", docsRoutes(app));
   return app;
 }

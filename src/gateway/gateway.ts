@@ -6,7 +6,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
-import { accounts, apiKeys, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
+import { accounts, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
@@ -19,6 +19,7 @@ import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
+import { ApiKeyRows } from "./api-key-rows.ts";
 import { GatewayError, storageFailure } from "./errors.ts";
 import { assertSingleFields } from "../dkim/single-fields.ts";
 import type { MessageSigner } from "../dkim/signer.ts";
@@ -79,8 +80,8 @@ export class Gateway {
     const limits: Limits = rows[0] ?? { perMinute: null, perDay: null, recipientsPerDay: null };
     return { patterns: rules.map((r) => r.p), limits };
   });
-  // Only the stored row is cached; the presented key is hashed and compared every time.
-  private readonly apiKeyRows = new CachedMap(ACCOUNT_CACHE_MS, async (id: string) => (await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0] ?? null);
+  // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.
+  private readonly apiKeyRows = new ApiKeyRows(() => this.db);
   private readonly writer: GroupCommit;
 
   constructor(private readonly deps: GatewayDeps) {
@@ -154,8 +155,9 @@ export class Gateway {
     const key = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
     const id = key ? apiKeyId(key) : null;
     if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
-    const row = await this.apiKeyRows.get(id, this.now());
+    const row = await this.apiKeyRows.get(id);
     if (!row || !(await apiKeyMatches(key, row.keyHash))) throw new GatewayError("unauthenticated", "Invalid API key");
+    this.apiKeyRows.used(id, this.now());
     return row.accountId;
   }
 
@@ -280,7 +282,7 @@ export class Gateway {
     const rcpts = await this.db.select().from(recipients).where(eq(recipients.messageId, id)).orderBy(asc(recipients.id));
     const evs = await this.db.select().from(events).where(eq(events.messageId, id)).orderBy(asc(events.id));
     const states = new Set(rcpts.map((r) => r.state));
-    const status = states.size === 1 ? [...states][0]! : states.has("queued") || states.has("deferred") ? "partially_delivered" : "completed";
+    const status = states.size === 1 ? [...states][0]! : states.has("queued") || states.has("deferred") || states.has("held") ? "partially_delivered" : "completed";
     return {
       id: m.id,
       status,

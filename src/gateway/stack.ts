@@ -28,6 +28,8 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     metricsToken: config.SMARTHOST_METRICS_TOKEN,
     domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS },
+    adminToken: config.SMARTHOST_ADMIN_TOKEN,
+    secrets,
     log,
   });
   return { gateway, smtpHandler, app };

@@ -3,6 +3,10 @@
  * workers (in one process or many, on one database) never hold the same recipient, and a
  * crashed worker's recipients come back when the lease runs out. All due recipients of a
  * message at one domain are leased together, to go in one SMTP transaction.
+ *
+ * Only queued and deferred recipients are ever leased: held ones (`queue hold`) wait for
+ * `queue release`, and the partial index recipients_pending holds neither them nor the
+ * finished ones.
  */
 import type { Sql } from "../db/raw.ts";
 import { placeholders } from "../db/raw.ts";

@@ -9,7 +9,7 @@ import type { Client } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import { queueCounts as table } from "../db/schema.ts";
 
-export const QUEUE_STATES = ["queued", "deferred", "delivered", "bounced"] as const;
+export const QUEUE_STATES = ["queued", "deferred", "held", "delivered", "bounced", "deleted"] as const;
 
 const add = (state: string, delta: string) =>
   `INSERT INTO queue_counts (state, n) VALUES (${state}, ${delta}) ON CONFLICT (state) DO UPDATE SET n = n + excluded.n;`;
@@ -46,7 +46,7 @@ export async function installQueueCounts(client: Client): Promise<void> {
 
 /** The current count per state (every state named, 0 when none). */
 export async function queueCounts(db: Db): Promise<Record<(typeof QUEUE_STATES)[number], number>> {
-  const out = { queued: 0, deferred: 0, delivered: 0, bounced: 0 };
+  const out = { queued: 0, deferred: 0, held: 0, delivered: 0, bounced: 0, deleted: 0 };
   for (const r of await db.select().from(table)) if (r.state in out) out[r.state as keyof typeof out] = r.n;
   return out;
 }

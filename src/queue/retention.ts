@@ -1,5 +1,5 @@
 /**
- * Finished messages (every recipient delivered or bounced) are kept for the status API
+ * Finished messages (every recipient delivered, bounced or deleted; a held one is not finished) are kept for the status API
  * for a while, then removed with their recipients and events — the queue does not grow
  * without end. One statement per table, in one transaction.
  */
@@ -9,7 +9,7 @@ import { IDEMPOTENCY_WINDOW_MS } from "./enqueue.ts";
 import { THROTTLE } from "../policy/auth-throttle.ts";
 
 const FINISHED = `SELECT id FROM messages m WHERE m.created_at < ?
-  AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'deferred'))
+  AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'deferred', 'held'))
   LIMIT ?`;
 
 /** Removes up to `max` finished messages accepted before `before`; returns how many. */

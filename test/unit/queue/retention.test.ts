@@ -55,3 +55,17 @@ test("purges idempotency keys past 24 h and AUTH counts whose window and block h
   // Later, with the clock past the block and the window, everything has gone.
   expect(await purgeExpired(writer, now + IDEMPOTENCY_WINDOW_MS)).toEqual({ idempotencyKeys: 1, authFailures: 2 });
 });
+
+test("a held message is not finished: retention keeps it", async () => {
+  dir = tempDir();
+  client = createClient({ url: `file:${join(dir, "r.db")}` });
+  await applyMigrations(client);
+  const writer = new GroupCommit(client);
+  const msg = (id: string) => ({ id, accountId: "a", source: "smtp" as const, mailFrom: "a@b.c", raw: new TextEncoder().encode("x\r\n"), recipients: [{ address: "r@d.e", domain: "d.e" }], smtputf8: false });
+  await writer.write((sql) => insertMessage(sql, msg("old-held"), 1_000));
+  await writer.write((sql) => insertMessage(sql, msg("old-deleted"), 1_000));
+  await client.execute("UPDATE recipients SET state = 'held' WHERE message_id = 'old-held'");
+  await client.execute("UPDATE recipients SET state = 'deleted' WHERE message_id = 'old-deleted'");
+  expect(await purgeFinished(writer, 5_000)).toBe(1);
+  expect((await client.execute("SELECT id FROM messages")).rows.map((r) => r.id)).toEqual(["old-held"]);
+});

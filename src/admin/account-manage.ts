@@ -1,0 +1,141 @@
+/** `account list|show|update|remove`: accounts with what they own and how much of their limits they use. */
+import { and, count, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { accounts, apiKeys, messages, rateCounters, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
+import { accountIdByName } from "./accounts.ts";
+import { AdminError } from "./errors.ts";
+import { PENDING_STATES } from "./queue-select.ts";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+export interface AccountRow {
+  name: string;
+  per_minute: number | null;
+  per_day: number | null;
+  recipients_per_day: number | null;
+  created_at: string;
+}
+
+export async function listAccounts(db: Db): Promise<AccountRow[]> {
+  const rows = await db.select().from(accounts).orderBy(accounts.name);
+  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)! }));
+}
+
+/** Recipients still to deliver (queued, deferred or held) in the account's messages. */
+async function pendingCount(db: Db, accountId: string): Promise<{ messages: number; recipients: number }> {
+  const [row] = await db
+    .select({ recipients: count(), messages: sql<number>`count(DISTINCT ${recipients.messageId})` })
+    .from(recipients)
+    .innerJoin(messages, eq(messages.id, recipients.messageId))
+    .where(and(eq(messages.accountId, accountId), inArray(recipients.state, [...PENDING_STATES])));
+  return { messages: Number(row?.messages ?? 0), recipients: Number(row?.recipients ?? 0) };
+}
+
+async function owned(db: Db, accountId: string) {
+  const [creds, keys, rules, nets] = await Promise.all([
+    db.select({ username: smtpCredentials.username }).from(smtpCredentials).where(eq(smtpCredentials.accountId, accountId)),
+    db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.accountId, accountId)),
+    db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId)),
+    db.select({ cidr: trustedNetworks.cidr }).from(trustedNetworks).where(eq(trustedNetworks.accountId, accountId)),
+  ]);
+  return {
+    credentials: creds.map((c) => c.username),
+    api_keys: keys.filter((k) => k.revokedAt === null).map((k) => k.id),
+    senders: rules.map((r) => r.p),
+    networks: nets.map((n) => n.cidr),
+  };
+}
+
+/** The account, what it owns, and its use of each limit in the current window. */
+export async function showAccount(db: Db, name: string, now: number) {
+  const id = await accountIdByName(db, name);
+  const [a] = await db.select().from(accounts).where(eq(accounts.id, id));
+  const [c] = await db.select().from(rateCounters).where(eq(rateCounters.accountId, id));
+  // The windows are fixed (rate-limit.ts): a counter from an older window counts as 0.
+  const minuteUsed = c && c.minuteStart === now - (now % MINUTE) ? c.minuteCount : 0;
+  const dayUsed = c && c.dayStart === now - (now % DAY) ? c.dayCount : 0;
+  return {
+    name: a!.name,
+    created_at: iso(a!.createdAt),
+    usage: {
+      per_minute: { used: minuteUsed, limit: a!.perMinute },
+      per_day: { used: dayUsed, limit: a!.perDay },
+    },
+    queued: await pendingCount(db, id),
+    ...(await owned(db, id)),
+  };
+}
+
+export interface LimitsUpdate {
+  /** A number, null to remove the limit, undefined to leave it. */
+  perMinute?: number | null;
+  perDay?: number | null;
+  recipientsPerDay?: number | null;
+}
+
+const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day" };
+
+export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Promise<AccountRow> {
+  const id = await accountIdByName(db, name);
+  for (const [k, n] of Object.entries(u)) {
+    if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 1)) throw new AdminError(`${FLAG_OF[k as keyof LimitsUpdate]} must be a whole number of at least 1, or none`);
+  }
+  const set: LimitsUpdate = {};
+  if (u.perMinute !== undefined) set.perMinute = u.perMinute;
+  if (u.perDay !== undefined) set.perDay = u.perDay;
+  if (u.recipientsPerDay !== undefined) set.recipientsPerDay = u.recipientsPerDay;
+  if (Object.keys(set).length === 0) throw new AdminError("nothing to update: give per-minute, per-day and/or recipients-per-day");
+  await db.update(accounts).set(set).where(eq(accounts.id, id));
+  return (await listAccounts(db)).find((a) => a.name === name)!;
+}
+
+export interface Removed {
+  name: string;
+  credentials: number;
+  api_keys: number;
+  senders: number;
+  networks: number;
+  /** Recipients taken out of the queue (only with force). */
+  dropped_recipients: number;
+}
+
+/**
+ * Removes the account and everything it owns. While it has mail still to deliver this is
+ * refused, naming what is queued, unless `force`: then that mail is marked deleted first.
+ */
+export async function removeAccount(db: Db, name: string, force: boolean, now: number): Promise<Removed> {
+  const id = await accountIdByName(db, name);
+  const pending = await pendingCount(db, id);
+  const own = await owned(db, id);
+  if (pending.recipients > 0 && !force) {
+    throw new AdminError(
+      `account "${name}" has ${pending.messages} message(s) still queued (${pending.recipients} recipient(s)); ` +
+        `it also has ${own.credentials.length} credential(s), ${own.api_keys.length} API key(s), ${own.senders.length} sender rule(s), ${own.networks.length} network(s). ` +
+        "Use --force to delete the queued mail and remove it",
+      "conflict",
+    );
+  }
+  const client = db.$client;
+  const tx = await client.transaction("write");
+  try {
+    const ids = `SELECT id FROM messages WHERE account_id = ?`;
+    const dropped = await tx.execute({
+      sql: `UPDATE recipients SET state = 'deleted', last_reply = 'removed with its account', updated_at = ?
+            WHERE state IN ('queued', 'deferred', 'held') AND message_id IN (${ids}) RETURNING message_id, address`,
+      args: [now, id],
+    });
+    for (const r of dropped.rows) {
+      await tx.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, 'deleted', ?, ?)", args: [r.message_id as string, r.address as string, `account ${name} removed`, now] });
+    }
+    for (const table of ["smtp_credentials", "api_keys", "sender_rules", "trusted_networks", "rate_counters", "idempotency_keys"]) {
+      await tx.execute({ sql: `DELETE FROM ${table} WHERE account_id = ?`, args: [id] });
+    }
+    await tx.execute({ sql: "DELETE FROM accounts WHERE id = ?", args: [id] });
+    await tx.commit();
+    return { name, credentials: own.credentials.length, api_keys: own.api_keys.length, senders: own.senders.length, networks: own.networks.length, dropped_recipients: dropped.rows.length };
+  } finally {
+    tx.close();
+  }
+}

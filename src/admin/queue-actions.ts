@@ -1,0 +1,120 @@
+/**
+ * `queue retry|hold|release|delete`: acting on recipients still to deliver. Each runs in
+ * one write transaction: the state change, an event per recipient on its message, and for
+ * `delete --bounce` the DSN, so none is ever recorded without the others.
+ *
+ * A recipient leased by a delivery worker at that moment is left alone (its outcome is
+ * about to be recorded) and counted as `in_delivery`.
+ */
+import type { Db } from "../db/client.ts";
+import { buildDsn, wantsFailureDsn } from "../delivery/dsn.ts";
+import { insertMessage, type NewMessage } from "../queue/enqueue.ts";
+import { loadMessage, type StoredMessage } from "../queue/stored.ts";
+import { AdminError } from "./errors.ts";
+import { requireMessage, whereOf, type PendingState, type QueueFilter } from "./queue-select.ts";
+
+export type QueueAction = "retry" | "hold" | "release" | "delete";
+
+/** What each action applies to, what it sets, and the event it records. */
+const ACTIONS: Record<QueueAction, { from: readonly PendingState[]; set: string; event: string; detail: string }> = {
+  // Due now: the next lease (every SMARTHOST_DELIVERY_POLL_MS) takes it.
+  retry: { from: ["queued", "deferred"], set: "next_attempt_at = ?1", event: "retried", detail: "retry now, by the operator" },
+  // The lease (queue/lease.ts) takes only queued and deferred: a held recipient is never leased.
+  hold: { from: ["queued", "deferred"], set: "state = 'held'", event: "held", detail: "held by the operator" },
+  release: { from: ["held"], set: "state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, next_attempt_at = ?1", event: "released", detail: "released by the operator" },
+  delete: { from: ["queued", "deferred", "held"], set: "state = 'deleted', last_reply = '550 5.0.0 Removed from the queue by the postmaster'", event: "deleted", detail: "removed from the queue by the operator" },
+};
+
+export interface ActionResult {
+  action: QueueAction;
+  messages: number;
+  recipients: number;
+  /** Matching recipients being delivered right now, left as they are. */
+  in_delivery: number;
+  /** DSN messages queued (delete with bounce). */
+  dsns: number;
+}
+
+export interface Matched {
+  messages: number;
+  recipients: number;
+}
+
+/** How many messages and recipients an action would touch (the count shown before a bulk action). */
+export async function countMatching(db: Db, action: QueueAction, filter: QueueFilter): Promise<Matched> {
+  const where = await whereOf(db, filter, ACTIONS[action].from);
+  const rs = await db.$client.execute({
+    sql: `SELECT count(*) AS n, count(DISTINCT r.message_id) AS m FROM recipients r JOIN messages m ON m.id = r.message_id WHERE ${where.sql}`,
+    args: where.args,
+  });
+  return { messages: Number(rs.rows[0]?.m ?? 0), recipients: Number(rs.rows[0]?.n ?? 0) };
+}
+
+export interface ActOptions {
+  now: number;
+  /** delete only: send the sender one DSN per message for the removed recipients. */
+  bounce?: boolean;
+  /** The relay's host name, for the DSN. */
+  hostname: string;
+}
+
+export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter, o: ActOptions): Promise<ActionResult> {
+  if (o.bounce && action !== "delete") throw new AdminError("--bounce goes with delete only");
+  if (filter.id !== undefined) await requireMessage(db, filter.id);
+  const a = ACTIONS[action];
+  const where = await whereOf(db, filter, a.from);
+  const tx = await db.$client.transaction("write");
+  try {
+    const busy = await tx.execute({
+      sql: `SELECT count(*) AS n FROM recipients r JOIN messages m ON m.id = r.message_id WHERE ${where.sql} AND r.lease_until > ?`,
+      args: [...where.args, o.now],
+    });
+    // ?1 is now; the filter's own arguments follow it.
+    const rs = await tx.execute({
+      sql: `UPDATE recipients SET ${a.set}, updated_at = ?1 WHERE id IN (
+              SELECT r.id FROM recipients r JOIN messages m ON m.id = r.message_id WHERE ${renumber(where.sql)} AND r.lease_until <= ?1)
+            RETURNING id, message_id, address, notify, orcpt`,
+      args: [o.now, ...where.args],
+    });
+    const byMessage = new Map<string, { address: string; notify: string | null; orcpt: string | null }[]>();
+    for (const r of rs.rows) {
+      const id = r.message_id as string;
+      if (!byMessage.has(id)) byMessage.set(id, []);
+      byMessage.get(id)!.push({ address: r.address as string, notify: (r.notify as string | null) ?? null, orcpt: (r.orcpt as string | null) ?? null });
+      await tx.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, ?, ?, ?)", args: [id, r.address as string, a.event, a.detail, o.now] });
+    }
+    let dsns = 0;
+    if (o.bounce) {
+      for (const [id, removed] of byMessage) {
+        const m = await loadMessage(tx, id);
+        const dsn = m ? operatorDsn(m, removed, o.hostname, o.now) : null;
+        if (!dsn) continue;
+        await insertMessage(tx, dsn, o.now);
+        dsns++;
+      }
+    }
+    await tx.commit();
+    return { action, messages: byMessage.size, recipients: rs.rows.length, in_delivery: Number(busy.rows[0]?.n ?? 0), dsns };
+  } finally {
+    tx.close();
+  }
+}
+
+const REMOVED = { code: 550, enhanced: "5.0.0", text: "Removed from the queue by the postmaster" };
+
+/**
+ * The one DSN for a message's removed recipients, through the delivery's DSN builder (the
+ * only place this module depends on its shape). None for a null sender, or for recipients
+ * whose NOTIFY leaves out FAILURE (RFC 3461 §4.1).
+ */
+function operatorDsn(m: StoredMessage, removed: { address: string; notify: string | null; orcpt: string | null }[], hostname: string, now: number): NewMessage | null {
+  const due = removed.filter((r) => wantsFailureDsn(r.notify));
+  if (due.length === 0) return null;
+  return buildDsn(m, due.map((r) => ({ address: r.address, orcpt: r.orcpt, notify: r.notify, reply: REMOVED, remoteMta: null, at: now })), hostname, new Date(now));
+}
+
+/** The filter's `?` placeholders become ?2, ?3, … after the action's ?1. */
+function renumber(sql: string): string {
+  let n = 1;
+  return sql.replace(/\?/g, () => `?${++n}`);
+}

@@ -1,0 +1,83 @@
+/**
+ * `route list|remove` and the one way a route URL is shown: credentials masked. Kept apart
+ * from `addRoute` (routes.ts), which owns how a route is stored.
+ */
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { routes } from "../db/schema.ts";
+import { AdminError } from "./errors.ts";
+import { validRouteUrl } from "./routes.ts";
+
+/**
+ * The URL with user and password replaced by `***`. Parsed with URL, never matched with a
+ * pattern: a password may hold `@`, `:` or `/` (percent-encoded or not), and whatever it
+ * holds, nothing of it is shown. What does not parse is not shown at all.
+ */
+export function maskRouteUrl(url: string): string {
+  if (url === "mx") return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "(unreadable route)";
+  }
+  // A path means an unencoded "/" cut the URL short, perhaps inside the password: the
+  // host and path may be pieces of it, so none of it is shown (such a route is refused).
+  if (u.pathname !== "" && u.pathname !== "/") return "(unreadable route)";
+  const auth = u.username !== "" || u.password !== "" ? "***@" : "";
+  return `${u.protocol}//${auth}${u.host}${u.search}`;
+}
+
+/** The URL checked before it is stored, with an error that shows it masked only. */
+export function checkRouteUrl(url: string): void {
+  if (!validRouteUrl(url)) throw new AdminError(`"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
+}
+
+export interface RouteRow {
+  domain: string;
+  position: number;
+  url: string;
+}
+
+export async function listRoutes(db: Db): Promise<RouteRow[]> {
+  const rows = await db.select().from(routes).orderBy(asc(routes.domain), asc(routes.position));
+  return rows.map((r) => ({ domain: r.domain, position: r.position, url: maskRouteUrl(r.url) }));
+}
+
+/**
+ * Removes the route of `domain` given by its URL, either as added or as `route list`
+ * shows it (masked), so an operator need not type the password again. Delivery re-reads
+ * routes every few seconds (delivery/worker.ts), so the route stops being used then.
+ */
+export async function removeRoute(db: Db, domainArg: string, url: string): Promise<RouteRemoved> {
+  const domain = domainArg.toLowerCase();
+  const rows = await db.select().from(routes).where(eq(routes.domain, domain)).orderBy(asc(routes.position));
+  // Compared masked on both sides: a row may keep its password in the URL or apart from it.
+  const hits = rows.filter((r) => r.url === url || maskRouteUrl(r.url) === maskRouteUrl(url));
+  if (hits.length === 0) throw new AdminError(`no route for ${domain} to ${maskRouteUrl(url)}`, "not_found");
+  if (hits.length > 1) throw new AdminError(`${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`, "conflict");
+  const hit = hits[0]!;
+  await db.delete(routes).where(and(eq(routes.id, hit.id)));
+  return { domain, position: hit.position, url: maskRouteUrl(hit.url), ...(await whatFollows(db, domain)) };
+}
+
+export interface RouteRemoved extends RouteRow {
+  /** Recipients still to deliver that this route served. */
+  queued: number;
+  /** Where they go now. */
+  now_via: string;
+}
+
+/** After a removal: the queued mail it concerned, and the way that mail goes now. */
+async function whatFollows(db: Db, domain: string): Promise<{ queued: number; now_via: string }> {
+  const pending = "state IN ('queued', 'deferred', 'held')";
+  const rs =
+    domain === "*"
+      ? await db.$client.execute(`SELECT count(*) AS n FROM recipients WHERE ${pending} AND domain NOT IN (SELECT domain FROM routes)`)
+      : await db.$client.execute({ sql: `SELECT count(*) AS n FROM recipients WHERE ${pending} AND domain = ?`, args: [domain] });
+  const next = async (d: string) => (await db.select({ url: routes.url }).from(routes).where(eq(routes.domain, d)).orderBy(asc(routes.position)).limit(1))[0];
+  const own = domain === "*" ? undefined : await next(domain);
+  const star = own ? undefined : await next("*");
+  const via = own ? `${domain} -> ${maskRouteUrl(own.url)}` : star ? `* -> ${maskRouteUrl(star.url)}` : "SMARTHOST_UPSTREAM";
+  return { queued: Number(rs.rows[0]?.n ?? 0), now_via: via };
+}

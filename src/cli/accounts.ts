@@ -1,0 +1,93 @@
+/** `account …` commands. */
+import { addAccount } from "../admin/accounts.ts";
+import { listAccounts, removeAccount, showAccount, updateAccount } from "../admin/account-manage.ts";
+import { JSON_OPTION, limitValue, printRows, withDb } from "./io.ts";
+import type { Command } from "./table.ts";
+
+export const accountCommands: Command[] = [
+  {
+    name: "account add",
+    args: "NAME",
+    summary: "create an account with limits (messages per minute, per day)",
+    options: {
+      "per-minute": { type: "string", value: "N", help: "messages per minute" },
+      "per-day": { type: "string", value: "N", help: "messages per UTC day" },
+      "recipients-per-day": { type: "string", value: "N", help: "recipients per UTC day, over all messages" },
+    },
+    async run({ config, args, values, out }) {
+      const limits = {
+        perMinute: limitValue(values["per-minute"], "per-minute", false) ?? null,
+        perDay: limitValue(values["per-day"], "per-day", false) ?? null,
+        recipientsPerDay: limitValue(values["recipients-per-day"], "recipients-per-day", false) ?? null,
+      };
+      await withDb(config, (db) => addAccount(db, args[0]!, limits));
+      out(`account ${args[0]} added`);
+      return 0;
+    },
+  },
+  {
+    name: "account list",
+    summary: "every account with its limits",
+    options: JSON_OPTION,
+    async run(ctx) {
+      printRows(ctx, await withDb(ctx.config, (db) => listAccounts(db)), "no accounts");
+      return 0;
+    },
+  },
+  {
+    name: "account show",
+    args: "NAME",
+    summary: "one account: use of its limits now, queued mail, credentials, keys, senders, networks",
+    options: JSON_OPTION,
+    async run({ config, args, values, out }) {
+      const a = await withDb(config, (db) => showAccount(db, args[0]!, Date.now()));
+      if (values.json) {
+        out(JSON.stringify(a));
+        return 0;
+      }
+      const use = (u: { used: number; limit: number | null }) => `${u.used} of ${u.limit ?? "unlimited"}`;
+      out(`account ${a.name} (created ${a.created_at})`);
+      out(`  this minute: ${use(a.usage.per_minute)}`);
+      out(`  today (UTC): ${use(a.usage.per_day)}`);
+      out(`  queued:      ${a.queued.messages} message(s), ${a.queued.recipients} recipient(s)`);
+      out(`  credentials: ${a.credentials.join(", ") || "-"}`);
+      out(`  API keys:    ${a.api_keys.join(", ") || "-"}`);
+      out(`  senders:     ${a.senders.join(", ") || "-"}`);
+      out(`  networks:    ${a.networks.join(", ") || "-"}`);
+      return 0;
+    },
+  },
+  {
+    name: "account update",
+    args: "NAME",
+    summary: "change an account's limits (none removes one)",
+    options: {
+      "per-minute": { type: "string", value: "N|none", help: "messages per minute" },
+      "per-day": { type: "string", value: "N|none", help: "messages per UTC day" },
+      "recipients-per-day": { type: "string", value: "N|none", help: "recipients per UTC day" },
+    },
+    async run({ config, args, values, out }) {
+      const a = await withDb(config, (db) =>
+        updateAccount(db, args[0]!, {
+          perMinute: limitValue(values["per-minute"], "per-minute", true),
+          perDay: limitValue(values["per-day"], "per-day", true),
+          recipientsPerDay: limitValue(values["recipients-per-day"], "recipients-per-day", true),
+        }),
+      );
+      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}`);
+      return 0;
+    },
+  },
+  {
+    name: "account remove",
+    args: "NAME",
+    summary: "remove an account with its credentials, keys, senders and networks;\nrefused while it has queued mail unless --force (which deletes that mail)",
+    options: { force: { type: "boolean", help: "also delete the account's queued mail" } },
+    async run({ config, args, values, out }) {
+      const r = await withDb(config, (db) => removeAccount(db, args[0]!, values.force === true, Date.now()));
+      out(`account ${r.name} removed with ${r.credentials} credential(s), ${r.api_keys} API key(s), ${r.senders} sender rule(s), ${r.networks} network(s)`);
+      if (r.dropped_recipients > 0) out(`${r.dropped_recipients} queued recipient(s) deleted`);
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,23 @@
+/** Every command, in the order help lists them. A new object's commands: one file, one line here. */
+import { accountCommands } from "./accounts.ts";
+import { credentialCommands } from "./credentials.ts";
+import { dkimCommands } from "./dkim.ts";
+import { keyCommands } from "./keys.ts";
+import { networkCommands } from "./networks.ts";
+import { queueCommands } from "./queue.ts";
+import { routeCommands } from "./routes.ts";
+import { senderCommands } from "./senders.ts";
+import { serverCommands } from "./server.ts";
+import type { Command } from "./table.ts";
+
+export const COMMANDS: readonly Command[] = [
+  ...serverCommands,
+  ...accountCommands,
+  ...credentialCommands,
+  ...keyCommands,
+  ...senderCommands,
+  ...networkCommands,
+  ...routeCommands,
+  ...queueCommands,
+  ...dkimCommands,
+];

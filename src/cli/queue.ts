@@ -1,0 +1,84 @@
+/** `queue …` commands: look at the queue and act on it. */
+import { AdminError } from "../admin/errors.ts";
+import { countMatching, queueAct, type QueueAction } from "../admin/queue-actions.ts";
+import { formatQueue, formatTrace, listQueue, showMessage } from "../admin/queue.ts";
+import { isPendingState, PENDING_STATES, type QueueFilter } from "../admin/queue-select.ts";
+import { JSON_OPTION, withDb } from "./io.ts";
+import type { Command, Context, Option } from "./table.ts";
+
+const FILTER: Record<string, Option> = {
+  state: { type: "string", value: PENDING_STATES.join("|"), help: "only recipients in this state" },
+  account: { type: "string", value: "A", help: "only this account's messages" },
+  domain: { type: "string", value: "D", help: "only recipients at this domain" },
+};
+
+function filterOf(values: Context["values"]): Omit<QueueFilter, "id"> {
+  const f: Omit<QueueFilter, "id"> = {};
+  const state = values.state;
+  if (typeof state === "string") {
+    if (!isPendingState(state)) throw new AdminError(`--state must be one of ${PENDING_STATES.join(", ")}`);
+    f.state = state;
+  }
+  if (typeof values.account === "string") f.account = values.account;
+  if (typeof values.domain === "string") f.domain = values.domain;
+  return f;
+}
+
+/**
+ * One message by ID acts at once; a filter (or --all) is a bulk action: the count is
+ * printed first, and only --yes acts (`retry --all` acts at once, as its name says).
+ */
+function action(name: QueueAction, summary: string, extra: Record<string, Option> = {}): Command {
+  const all: Record<string, Option> = name === "retry" ? { all: { type: "boolean", help: "every queued and deferred recipient" } } : {};
+  return {
+    name: `queue ${name}`,
+    args: "[ID]",
+    summary,
+    options: { ...all, ...FILTER, yes: { type: "boolean", help: "act on what a filter matches (without it: only the count)" }, ...extra },
+    async run({ config, args, values, out }) {
+      const filter = filterOf(values);
+      const bulk = Object.keys(filter).length > 0 || values.all === true;
+      if (args[0] !== undefined && bulk) throw new AdminError("give a message ID or a filter, not both");
+      if (args[0] === undefined && !bulk) throw new AdminError(`give a message ID or a filter (--account, --domain, --state${name === "retry" ? ", --all" : ""})`);
+      const hostname = config.SMARTHOST_HOSTNAME || "localhost";
+      return withDb(config, async (db) => {
+        if (bulk && values.yes !== true && !(name === "retry" && values.all === true)) {
+          const n = await countMatching(db, name, filter);
+          out(`${n.messages} message(s), ${n.recipients} recipient(s) match; add --yes to ${name} them`);
+          return 0;
+        }
+        const r = await queueAct(db, name, args[0] !== undefined ? { id: args[0] } : filter, { now: Date.now(), bounce: values.bounce === true, hostname });
+        out(`${name}: ${r.messages} message(s), ${r.recipients} recipient(s)${r.in_delivery ? `; ${r.in_delivery} being delivered now, left as they are` : ""}${r.dsns ? `; ${r.dsns} DSN(s) queued` : ""}`);
+        return 0;
+      });
+    },
+  };
+}
+
+export const queueCommands: Command[] = [
+  {
+    name: "queue",
+    summary: "recipients still to deliver (queued, deferred, held) with attempts and last reply",
+    options: { ...FILTER, ...JSON_OPTION },
+    async run({ config, values, out }) {
+      const rows = await withDb(config, (db) => listQueue(db, filterOf(values)));
+      out(values.json ? JSON.stringify(rows) : formatQueue(rows));
+      return 0;
+    },
+  },
+  {
+    name: "queue show",
+    args: "ID",
+    summary: "one message's whole trace: envelope, each recipient, each attempt with the upstream reply",
+    options: JSON_OPTION,
+    async run({ config, args, values, out }) {
+      const t = await withDb(config, (db) => showMessage(db, args[0]!));
+      out(values.json ? JSON.stringify(t) : formatTrace(t));
+      return 0;
+    },
+  },
+  action("retry", "make queued and deferred recipients due now"),
+  action("hold", "keep recipients back: a held recipient is never delivered until released"),
+  action("release", "release held recipients, due now"),
+  action("delete", "remove recipients from the queue (an event is recorded)", { bounce: { type: "boolean", help: "send the sender one DSN per message" } }),
+];

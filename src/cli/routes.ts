@@ -1,0 +1,59 @@
+/** `route …` commands. */
+import { AdminError } from "../admin/errors.ts";
+import { checkRouteUrl, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
+import { addRoute } from "../admin/routes.ts";
+import { JSON_OPTION, printRows, SECRET_OPTIONS, secretFrom, withDb } from "./io.ts";
+import type { Command } from "./table.ts";
+
+/** The route URL with a password given apart from it (stdin or environment) put in its place. */
+export function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new AdminError(`"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
+  }
+  if (u.username === "") throw new AdminError("a password needs a user name in the URL: smtp://user@host:port");
+  if (u.password !== "") throw new AdminError("the URL already holds a password");
+  // Encoded whole: the URL setter leaves "%" as it is, and delivery decodes the password.
+  u.password = encodeURIComponent(password);
+  return u.href;
+}
+
+export const routeCommands: Command[] = [
+  {
+    name: "route add",
+    args: "DOMAIN|* URL",
+    summary: "where mail for a recipient domain goes: mx, smtp://[user[:pass]@]host:port (STARTTLS when offered)\nor smtps://… (implicit TLS); several for one domain are tried in order",
+    options: SECRET_OPTIONS,
+    async run(ctx) {
+      const [domain, given] = ctx.args as [string, string];
+      const url = withPassword(given, await secretFrom(ctx));
+      checkRouteUrl(url);
+      const position = await withDb(ctx.config, (db, secrets) => addRoute(db, secrets, domain, url));
+      ctx.out(`route ${domain} -> ${maskRouteUrl(url)} (position ${position})`);
+      return 0;
+    },
+  },
+  {
+    name: "route list",
+    summary: "routes in failover order, credentials masked",
+    options: JSON_OPTION,
+    async run(ctx) {
+      printRows(ctx, await withDb(ctx.config, (db) => listRoutes(db)), "no routes (everything goes by SMARTHOST_UPSTREAM)");
+      return 0;
+    },
+  },
+  {
+    name: "route remove",
+    args: "DOMAIN|* URL",
+    summary: "remove a route, given by its URL as added or as route list shows it",
+    async run({ config, args, out }) {
+      const r = await withDb(config, (db) => removeRoute(db, args[0]!, args[1]!));
+      out(`route ${r.domain} -> ${r.url} removed`);
+      if (r.queued > 0) out(`${r.queued} queued recipient(s) it served now go by ${r.now_via}`);
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,130 @@
+/**
+ * The document's parts for routes that carry no description of their own (the submission
+ * API, health, metrics): their request schemas are the valibot ones the routes validate
+ * with (schemas.ts), converted here; and the shared error responses in our JSON shape.
+ */
+import { toJsonSchema } from "@valibot/to-json-schema";
+import type * as v from "valibot";
+import { MessageBody, RawBody } from "../schemas.ts";
+import { ErrorBody } from "./admin-schemas.ts";
+
+// Transforms (base64 whitespace removal) have no JSON Schema form; the input shape is what a client sends.
+const schema = (s: v.GenericSchema): object => toJsonSchema(s, { target: "draft-2020-12", errorMode: "ignore" });
+
+const errorExample = (code: string, message: string) => ({ error: { code, message } });
+const errorResponse = (description: string, code: string, message: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: errorExample(code, message) } },
+});
+
+export const COMPONENTS = {
+  securitySchemes: {
+    apiKey: { type: "http", scheme: "bearer", description: "An account's API key (smarthost key add)" },
+    adminToken: { type: "http", scheme: "bearer", description: "SMARTHOST_ADMIN_TOKEN" },
+  },
+  schemas: { Error: schema(ErrorBody) },
+  responses: {
+    Invalid: errorResponse("Invalid request", "invalid_field", "to[0]: address is too short"),
+    Unauthenticated: errorResponse("Missing or invalid key or token", "unauthenticated", "Missing or invalid admin token"),
+    Forbidden: errorResponse("Sender not allowed", "sender_denied", "From: address <x@other.test> not allowed for this account"),
+    NotFound: errorResponse("No such object", "not_found", 'no account named "acme"'),
+    Conflict: errorResponse("In use or already there", "conflict", 'account "acme" already exists'),
+    TooLarge: errorResponse("Too large", "too_large", "Request exceeds 26214400 octets of message"),
+    Throttled: {
+      ...errorResponse("Rate limit, quota, or too many authentication failures", "rate_limited", "Rate limit reached"),
+      headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "integer" } } },
+    },
+  },
+};
+
+const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const accepted = {
+  description: "Accepted: committed to the queue",
+  content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, status: { const: "queued" } }, required: ["id", "status"] }, example: { id: "01JD5W3Q2M8Z", status: "queued" } } },
+};
+const submitErrors = { 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden"), 413: ref("TooLarge"), 429: ref("Throttled") };
+const idempotency = { name: "Idempotency-Key", in: "header", required: false, description: "Same key within 24 h: the first message's id, nothing sent twice", schema: { type: "string" }, example: "order-1234" };
+
+/**
+ * Plain objects: checked as a whole by the OpenAPI test rather than by openapi-types'
+ * narrower schema types. Only the operations the app serves go in the document
+ * (servedPaths): some routes are mounted only when configured.
+ */
+export const PATHS: Record<string, Record<string, object>> = {
+  "/v1/messages": {
+    post: {
+      tags: ["messages"],
+      summary: "Send a message composed from JSON",
+      security: [{ apiKey: [] }],
+      parameters: [idempotency],
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: schema(MessageBody), example: { from: "alice@example.com", to: ["bob@example.org"], subject: "Hello", text: "Hi Bob" } } },
+      },
+      responses: { 202: accepted, ...submitErrors },
+    },
+  },
+  "/v1/messages/raw": {
+    post: {
+      tags: ["messages"],
+      summary: "Send an RFC 5322 message as given (base64) with its envelope",
+      security: [{ apiKey: [] }],
+      parameters: [idempotency],
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: schema(RawBody),
+            example: { mail_from: "alice@example.com", rcpt_to: ["bob@example.org"], raw: "RnJvbTogYWxpY2VAZXhhbXBsZS5jb20NClRvOiBib2JAZXhhbXBsZS5vcmcNClN1YmplY3Q6IEhpDQoNCkhlbGxvDQo=" },
+          },
+        },
+      },
+      responses: { 202: accepted, ...submitErrors },
+    },
+  },
+  "/v1/messages/{id}": {
+    get: {
+      tags: ["messages"],
+      summary: "A message's status: per-recipient state, attempts, last upstream reply, events",
+      security: [{ apiKey: [] }],
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, example: "01JD5W3Q2M8Z" }],
+      responses: { 200: { description: "The message", content: { "application/json": { schema: { type: "object" } } } }, 401: ref("Unauthenticated"), 404: ref("NotFound") },
+    },
+  },
+  "/v1/domains/{domain}": {
+    get: {
+      tags: ["domains"],
+      summary: "SPF, DKIM, DMARC and MTA-STS as published for a domain the account sends for, and the records still to publish",
+      security: [{ apiKey: [] }],
+      parameters: [{ name: "domain", in: "path", required: true, schema: { type: "string" }, example: "example.com" }],
+      responses: { 200: { description: "The report", content: { "application/json": { schema: { type: "object", properties: { domain: { type: "string" }, ok: { type: "boolean" }, checks: { type: "array", items: { type: "object" } } } } } } }, 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden") },
+    },
+  },
+  "/healthz": {
+    get: {
+      tags: ["service"],
+      summary: "200 when the database answers",
+      responses: {
+        200: { description: "Up", content: { "application/json": { schema: { type: "object", properties: { status: { const: "ok" } } }, example: { status: "ok" } } } },
+        503: { description: "The database does not answer", content: { "application/json": { schema: { type: "object", properties: { status: { const: "unavailable" } } } } } },
+      },
+    },
+  },
+  "/metrics": { get: { tags: ["service"], summary: "Prometheus text format", responses: { 200: { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } } } },
+  "/openapi.json": { get: { tags: ["service"], summary: "This document", responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } } } },
+  "/docs": { get: { tags: ["service"], summary: "A reference page for this document, served from this host", responses: { 200: { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
+};
+
+/** The described operations the app actually serves (method and `{param}` path as in the document). */
+export function servedPaths(routes: readonly { method: string; path: string }[]): Record<string, Record<string, object>> {
+  const served = new Set(routes.map((r) => `${r.method.toLowerCase()} ${(r.path.replace(/\/$/, "") || "/").replace(/:(\w+)/g, "{$1}")}`));
+  const out: Record<string, Record<string, object>> = {};
+  for (const [path, item] of Object.entries(PATHS)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!served.has(`${method} ${path}`)) continue;
+      out[path] ??= {};
+      out[path][method] = op;
+    }
+  }
+  return out;
+}
