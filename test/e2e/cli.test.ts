@@ -1,6 +1,9 @@
 /** The `smarthost` commands: stable output for scripts, clear errors, validated configuration. */
 import { afterAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createSecretBox } from "../../src/secrets/cipher.ts";
+import { openRoutePassword } from "../../src/secrets/route-passwords.ts";
 import { baseEnv, cli, cliOk, removeDir, tempDir } from "../support/relay.ts";
 
 const dir = tempDir();
@@ -66,7 +69,7 @@ test("lists: one JSON array each, secrets never shown", async () => {
   const routes = await json(["route", "list"]);
   expect(routes).toEqual([{ domain: "example.net", position: 0, url: "smtps://***@relay.example.net:465" }]);
   // The text form is a table with a header line.
-  expect((await cli(dir, ["account", "list"])).stdout).toMatch(/^NAME +PER_MINUTE +PER_DAY +CREATED_AT\nacme +10 +- /);
+  expect((await cli(dir, ["account", "list"])).stdout).toMatch(/^NAME +PER_MINUTE +PER_DAY +RECIPIENTS_PER_DAY +CREATED_AT\nacme +10 +- +- /);
 });
 
 test("a password holding @ is masked whole, and may come from stdin or the environment", async () => {
@@ -81,10 +84,12 @@ test("a password holding @ is masked whole, and may come from stdin or the envir
   expect(piped.stdout).toContain("smtp://***@relay.test:587");
   const { createClient } = await import("@libsql/client");
   const db = createClient({ url: baseEnv(dir).SMARTHOST_DB_URL! });
-  const stored = (await db.execute("SELECT url FROM routes WHERE domain = 'stdin.test'")).rows[0]!.url as string;
+  const row = (await db.execute("SELECT domain, url, secret FROM routes WHERE domain = 'stdin.test'")).rows[0]!;
   db.close();
-  // Delivery reads the password back with decodeURIComponent (routing.ts).
-  expect(decodeURIComponent(new URL(stored).password)).toBe("pa%ss@w:rd/x");
+  // Stored without the password, which is sealed; delivery opens it as given on stdin.
+  expect(String(row.url)).toBe("smtp://user@relay.test:587");
+  const box = await createSecretBox(readFileSync(join(baseEnv(dir).SMARTHOST_DATA_DIR!, "secret.key"), "utf8").trim());
+  expect(await openRoutePassword(box, { domain: String(row.domain), url: String(row.url), secret: String(row.secret) })).toBe("pa%ss@w:rd/x");
 
   const env = await cli(dir, ["credential", "add", "acme", "envuser", "--password-env", "MY_SECRET"], { MY_SECRET: "from-the-environment" });
   expect(env.code).toBe(0);
@@ -94,7 +99,7 @@ test("a password holding @ is masked whole, and may come from stdin or the envir
 });
 
 test("update, rotate, revoke and remove; removal in use says what uses it", async () => {
-  expect(await cliOk(dir, ["account", "update", "acme", "--per-minute", "none", "--per-day", "500"])).toBe("account acme: per-minute none, per-day 500");
+  expect(await cliOk(dir, ["account", "update", "acme", "--per-minute", "none", "--per-day", "500"])).toBe("account acme: per-minute none, per-day 500, recipients-per-day none");
   expect((await cli(dir, ["account", "update", "acme", "--per-day", "many"])).stderr).toBe("error: --per-day must be a whole number or none\n");
   const show = JSON.parse(await cliOk(dir, ["account", "show", "acme", "--json"]));
   expect(show.usage).toEqual({ per_minute: { used: 0, limit: null }, per_day: { used: 0, limit: 500 } });

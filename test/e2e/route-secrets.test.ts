@@ -90,7 +90,7 @@ test("route add with a password writes it sealed, shows none of it; a bad URL's 
   expect(storedBytes()).not.toContain("other-half");
   const bad = await cli(dir, ["route", "add", "other.test", `smtp://provider-user:${ENCODED}@127.0.0.1:465/not-a-path`]);
   expect(bad.code).toBe(1);
-  expect(bad.stderr).toContain("not a route URL");
+  expect(bad.stderr).toContain("is not a route");
   for (const where of [added.stdout, added.stderr, bad.stdout, bad.stderr, storedBytes()]) {
     expect(where).not.toContain(PASSWORD);
     expect(where).not.toContain(ENCODED);
