@@ -11,6 +11,7 @@ import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { SecretKeyError, type SecretBox } from "./secrets/cipher.ts";
 import { maskRoutePassword } from "./secrets/route-passwords.ts";
 import { modeOf, serve } from "./serve.ts";
+import { suppressAddress, suppressionListing, unsuppressAddress } from "./admin/suppressions.ts";
 
 const USAGE = `usage: smarthost <command>
   serve [--egress-only]                          run the relay (SMTP, HTTP API, delivery); --egress-only: delivery alone
@@ -21,7 +22,8 @@ const USAGE = `usage: smarthost <command>
   sender allow ACCOUNT PATTERN                   user@example.com, *@example.com or example.com
   network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
-  queue                                          list queued and deferred recipients`;
+  queue                                          list queued and deferred recipients
+  suppression list [ACCOUNT] [--json] | add ACCOUNT ADDRESS | remove ACCOUNT ADDRESS`;
 
 async function withDb<T>(config: Config, fn: (db: Database, secrets: SecretBox) => Promise<T>): Promise<T> {
   const secrets = await secretBoxFromConfig(config);
@@ -108,6 +110,23 @@ export async function main(argv: string[]): Promise<number> {
       const [domain, url] = positionals(args, 2, "route add DOMAIN|* URL");
       const position = await withDb(config, (d, secrets) => addRoute(d.db, secrets, domain!, url!));
       console.log(`route ${domain} -> ${maskRoutePassword(url!)} (position ${position})`);
+      return 0;
+    }
+    case "suppression list": {
+      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+      if (pos.length > 1) throw new AdminError("usage: smarthost suppression list [ACCOUNT] [--json]");
+      console.log(await withDb(config, (d) => suppressionListing(d, pos[0], values.json!)));
+      return 0;
+    }
+    case "suppression add": {
+      const [account, address] = positionals(args, 2, "suppression add ACCOUNT ADDRESS");
+      console.log(`${await withDb(config, (d) => suppressAddress(d, account!, address!))} suppressed for account ${account}`);
+      return 0;
+    }
+    case "suppression remove": {
+      const [account, address] = positionals(args, 2, "suppression remove ACCOUNT ADDRESS");
+      await withDb(config, (d) => unsuppressAddress(d, account!, address!));
+      console.log(`${address} removed from the suppression list of ${account}`);
       return 0;
     }
     default:

@@ -15,6 +15,7 @@ export type ErrorKind =
   | "rate-limited"
   | "quota"
   | "not-found"
+  | "suppressed"
   | "temporary";
 
 export class GatewayError extends Error {
@@ -49,6 +50,7 @@ export function toSmtpReply(err: GatewayError): Reply {
     case "quota":
       return reply(452, "4.5.3", `${m}${retryText(err.extra.retryAfterSeconds)}`);
     case "not-found":
+    case "suppressed":
       return reply(550, "5.1.1", m);
     case "temporary":
       return reply(451, "4.3.0", m);
@@ -65,6 +67,7 @@ const STATUS: Record<ErrorKind, number> = {
   "rate-limited": 429,
   quota: 429,
   "not-found": 404,
+  suppressed: 422,
   temporary: 503,
 };
 

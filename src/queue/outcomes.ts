@@ -6,6 +6,7 @@
 import type { Sql } from "../db/raw.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "./group-commit.ts";
+import { recordMessageEvent } from "../events/record.ts";
 
 export interface RecipientUpdate {
   id: number;
@@ -30,10 +31,7 @@ export function recordOutcomes<U extends RecipientUpdate>(writer: GroupCommit, o
       const changed = await sql.execute({ sql: UPDATE, args: [u.state, u.nextAttemptAt ?? now, u.reply, now, u.id, owner] });
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
       recorded.push(u);
-      await sql.execute({
-        sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-        args: [messageId, u.address, u.state, `${u.reply} (via ${u.via})`, now],
-      });
+      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${u.reply} (via ${u.via})`, now, reply: u.reply, via: u.via, recipientRowId: u.id });
     }
     const bounce = dsn(recorded.filter((u) => u.state === "bounced"));
     if (bounce) await insertMessage(sql, bounce, now);

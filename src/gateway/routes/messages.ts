@@ -83,7 +83,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
       idempotencyKey: key,
       smtputf8: [from, ...rcpts].some((a) => a.utf8),
     });
-    return c.json({ id: outcome.id, status: "queued" }, 202);
+    return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });
 
   app.post("/raw", async (c) => {
@@ -103,7 +103,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
       idempotencyKey: key,
       smtputf8: [...rcpts, ...(from ? [from] : [])].some((a) => a.utf8),
     });
-    return c.json({ id: outcome.id, status: "queued" }, 202);
+    return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });
 
   app.get("/:id", async (c) => c.json(await gateway.messageStatus(c.get("accountId"), c.req.param("id"))));

@@ -1,0 +1,50 @@
+/**
+ * Managing an account's suppression list (CLI and HTTP): add one or many, remove, read.
+ * Each change runs in one write transaction with its events.
+ */
+import type { Sql, SqlDatabase } from "../db/raw.ts";
+import { addSuppression, normalizeSuppressionAddress, removeSuppression } from "./store.ts";
+
+export const BULK_LIMIT = 1000;
+
+export class SuppressionInputError extends Error {}
+
+/** Runs `fn` in its own write transaction. */
+export async function inWriteTransaction<T>(db: SqlDatabase, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const tx = await db.transaction("write");
+  try {
+    const out = await fn(tx);
+    await tx.commit();
+    return out;
+  } finally {
+    tx.close();
+  }
+}
+
+async function accountName(sql: Sql, accountId: string): Promise<string> {
+  const rs = await sql.execute({ sql: "SELECT name FROM accounts WHERE id = ?", args: [accountId] });
+  return (rs.rows[0]?.name as string | undefined) ?? accountId;
+}
+
+/** Adds every address (all valid, or none is added). Returns them normalized. */
+export async function addSuppressions(db: SqlDatabase, accountId: string, inputs: string[], reason: "manual" | "complaint", now: number): Promise<string[]> {
+  if (inputs.length === 0) throw new SuppressionInputError("no address given");
+  if (inputs.length > BULK_LIMIT) throw new SuppressionInputError(`at most ${BULK_LIMIT} addresses at once`);
+  const addresses = inputs.map((a, i) => {
+    const n = normalizeSuppressionAddress(a);
+    if (!n) throw new SuppressionInputError(`${inputs.length > 1 ? `addresses[${i}]: ` : ""}not an address or *@domain: ${JSON.stringify(a.slice(0, 100))}`);
+    return n;
+  });
+  const unique = [...new Set(addresses)];
+  await inWriteTransaction(db, async (sql) => {
+    const account = await accountName(sql, accountId);
+    for (const a of unique) await addSuppression(sql, accountId, account, a, reason, now);
+  });
+  return unique;
+}
+
+export async function removeSuppressionEntry(db: SqlDatabase, accountId: string, input: string, now: number): Promise<boolean> {
+  const address = normalizeSuppressionAddress(input);
+  if (!address) throw new SuppressionInputError(`not an address or *@domain: ${JSON.stringify(input.slice(0, 100))}`);
+  return inWriteTransaction(db, async (sql) => removeSuppression(sql, accountId, await accountName(sql, accountId), address, now));
+}
