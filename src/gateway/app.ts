@@ -9,6 +9,7 @@ import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { suppressionRoutes } from "./routes/suppressions.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
 import { httpBodyLimit } from "../config.ts";
 
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use("/v1/*", limit);
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
   app.route("/v1/suppressions", suppressionRoutes(deps.gateway));
+  app.route("/v1/events", eventRoutes(deps.gateway));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken));

@@ -115,6 +115,18 @@ describe("suppression list", () => {
     expect(((await again.json()) as { suppressed: string[] }).suppressed).toEqual([]);
     // The re-sent message bounces again and is suppressed again: removal did not stop that.
     await waitFor("suppressed again", async () => (await suppressed()).length === 1);
+
+    // The feed tells the same story, in order, with the upstream's reply as a value.
+    const feed = (await (await fetch(`${relay.http}/v1/events`, { headers: auth() })).json()) as { data: { id: string; type: string; data: Record<string, unknown> }[]; next_cursor: string };
+    const mine = feed.data.filter((e) => String(e.data.recipient ?? e.data.address).toLowerCase() === "gone@dest.test");
+    expect(mine.map((e) => e.type)).toEqual(["message.bounced", "suppression.added", "message.suppressed", "message.suppressed", "message.suppressed", "suppression.removed", "message.bounced", "suppression.added"]);
+    expect(mine[0]!.data).toMatchObject({ message_id: id, account: "acme", from: "alice@example.com", subject: "s", reply: { code: 550, enhanced: "5.1.1", text: "no such user here" }, attempt: 1, bounce_class: "recipient" });
+    expect(mine[3]!.data).toMatchObject({ message_id: p.id, recipient: "gone@dest.test", reason: "bounce" });
+    const after = (await (await fetch(`${relay.http}/v1/events?after=${feed.next_cursor}`, { headers: auth() })).json()) as { data: unknown[]; next_cursor: string };
+    expect(after).toEqual({ data: [], next_cursor: feed.next_cursor });
+    const paged = (await (await fetch(`${relay.http}/v1/events?limit=2`, { headers: auth() })).json()) as { data: { id: string }[]; next_cursor: string };
+    const next = (await (await fetch(`${relay.http}/v1/events?limit=2&after=${paged.next_cursor}`, { headers: auth() })).json()) as { data: { id: string }[] };
+    expect([...paged.data, ...next.data].map((e) => e.id)).toEqual(feed.data.slice(0, 4).map((e) => e.id));
   }, 60_000);
 
   test("a 550 5.7.1 policy refusal bounces but does not suppress", async () => {

@@ -8,6 +8,7 @@ import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { issueField, MessageBody, RawBody } from "../schemas.ts";
 import { normalizeLineEndings } from "../../mime/line-endings.ts";
+import { listMessages } from "./message-list.ts";
 
 type Env = { Variables: { accountId: string } };
 
@@ -107,6 +108,8 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
   });
 
   app.get("/:id", async (c) => c.json(await gateway.messageStatus(c.get("accountId"), c.req.param("id"))));
+
+  app.get("/", async (c) => c.json(await listMessages(gateway.sql, c.get("accountId"), c)));
 
   return app;
 }
