@@ -12,6 +12,7 @@ import { SecretKeyError, type SecretBox } from "./secrets/cipher.ts";
 import { maskRoutePassword } from "./secrets/route-passwords.ts";
 import { modeOf, serve } from "./serve.ts";
 import { suppressAddress, suppressionListing, unsuppressAddress } from "./admin/suppressions.ts";
+import { addWebhook, removeWebhook, rotateWebhook, webhookListing } from "./admin/webhooks.ts";
 
 const USAGE = `usage: smarthost <command>
   serve [--egress-only]                          run the relay (SMTP, HTTP API, delivery); --egress-only: delivery alone
@@ -23,7 +24,8 @@ const USAGE = `usage: smarthost <command>
   network allow ACCOUNT CIDR                     clients there send as ACCOUNT without AUTH
   route add DOMAIN|* URL                         mx, smtp://[user:pass@]host:port, smtps://…
   queue                                          list queued and deferred recipients
-  suppression list [ACCOUNT] [--json] | add ACCOUNT ADDRESS | remove ACCOUNT ADDRESS`;
+  suppression list [ACCOUNT] [--json] | add ACCOUNT ADDRESS | remove ACCOUNT ADDRESS
+  webhook add ACCOUNT URL [--events a,b] | list [ACCOUNT] [--json] | rotate ID | remove ID   add/rotate print the secret on the last line`;
 
 async function withDb<T>(config: Config, fn: (db: Database, secrets: SecretBox) => Promise<T>): Promise<T> {
   const secrets = await secretBoxFromConfig(config);
@@ -127,6 +129,33 @@ export async function main(argv: string[]): Promise<number> {
       const [account, address] = positionals(args, 2, "suppression remove ACCOUNT ADDRESS");
       await withDb(config, (d) => unsuppressAddress(d, account!, address!));
       console.log(`${address} removed from the suppression list of ${account}`);
+      return 0;
+    }
+    case "webhook add": {
+      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { events: { type: "string" } } });
+      const [account, url] = positionals(pos, 2, "webhook add ACCOUNT URL [--events a,b]");
+      const w = await withDb(config, (d, secrets) => addWebhook(d, secrets, account!, url!, values.events, config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS));
+      console.log(`webhook ${w.id} added for account ${account}; its signing secret (shown once):`);
+      console.log(w.secret);
+      return 0;
+    }
+    case "webhook list": {
+      const { values, positionals: pos } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+      if (pos.length > 1) throw new AdminError("usage: smarthost webhook list [ACCOUNT] [--json]");
+      console.log(await withDb(config, (d) => webhookListing(d, pos[0], values.json!)));
+      return 0;
+    }
+    case "webhook rotate": {
+      const [id] = positionals(args, 1, "webhook rotate ID");
+      const secret = await withDb(config, (d, secrets) => rotateWebhook(d, secrets, id!));
+      console.log(`webhook ${id}: new signing secret (shown once); the old one keeps signing for 24 hours:`);
+      console.log(secret);
+      return 0;
+    }
+    case "webhook remove": {
+      const [id] = positionals(args, 1, "webhook remove ID");
+      await withDb(config, (d) => removeWebhook(d, id!));
+      console.log(`webhook ${id} removed`);
       return 0;
     }
     default:

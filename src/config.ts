@@ -113,6 +113,12 @@ export const ConfigSchema = v.object({
   SMARTHOST_DELIVERY_LEASE_SECONDS: int("SMARTHOST_DELIVERY_LEASE_SECONDS", 600, 1, 86400),
   SMARTHOST_RETENTION_SECONDS: int("SMARTHOST_RETENTION_SECONDS", 604800, 0, 315360000),
   SMARTHOST_DELIVERY_POLL_MS: int("SMARTHOST_DELIVERY_POLL_MS", 1000, 10, 600000),
+  SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: bool("SMARTHOST_ALLOW_PRIVATE_WEBHOOKS"),
+  SMARTHOST_WEBHOOK_RETRY_SECONDS: v.pipe(
+    v.optional(v.string(), "5,300,1800,7200,18000,36000,50400,72000,86400"),
+    v.regex(/^\d{1,6}(,\d{1,6}){0,29}$/, "SMARTHOST_WEBHOOK_RETRY_SECONDS must be a comma-separated list of whole seconds"),
+    v.transform((s) => s.split(",").map(Number)),
+  ),
   SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
 });
 

@@ -17,6 +17,7 @@ import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
+import { createWebhookSender } from "./runtime/bun-webhooks.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -57,8 +58,11 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
       d.start();
       delivery = d;
       stops.unshift(() => d.stop());
+      const hooks = createWebhookSender(config, writer, log, secrets);
+      hooks.start();
+      stops.unshift(() => hooks.stop());
     }
-    const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick() });
+    const stack = createGatewayStack({ config, database, writer, hostname: host, log, onAccepted: () => delivery?.kick(), secrets: () => Promise.resolve(secrets) });
     handler = stack.smtpHandler;
     const app = stack.app;
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).
@@ -116,12 +120,16 @@ async function serveEgress(config: Config, host: string, log: Logger): Promise<R
   if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
   const secrets = await secretBoxFromConfig(config);
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
-  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql), log, secrets);
+  const writer = new GroupCommit(database.sql);
+  const delivery = await createDelivery(config, host, database, writer, log, secrets);
   delivery.start();
+  const hooks = createWebhookSender(config, writer, log, secrets);
+  hooks.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {
     async stop() {
       await delivery.stop();
+      await hooks.stop();
       database.close();
     },
   };

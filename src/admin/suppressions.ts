@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import { listSuppressions, suppressionJson } from "../suppression/store.ts";
 import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
 import { accountIdByName } from "./accounts.ts";
+import { GroupCommit } from "../queue/group-commit.ts";
 import { AdminError } from "./errors.ts";
 
 const PAGE = 1000;
@@ -36,11 +37,11 @@ export async function suppressionListing(d: Database, account: string | undefine
 
 export async function suppressAddress(d: Database, account: string, address: string): Promise<string> {
   const accountId = await accountIdByName(d.db, account);
-  const [added] = await adminErrors(addSuppressions(d.sql, accountId, [address], "manual", Date.now()));
+  const [added] = await adminErrors(addSuppressions(new GroupCommit(d.sql), accountId, [address], "manual", Date.now()));
   return added!;
 }
 
 export async function unsuppressAddress(d: Database, account: string, address: string): Promise<void> {
   const accountId = await accountIdByName(d.db, account);
-  if (!(await adminErrors(removeSuppressionEntry(d.sql, accountId, address, Date.now())))) throw new AdminError(`${address} is not on the suppression list of ${account}`);
+  if (!(await adminErrors(removeSuppressionEntry(new GroupCommit(d.sql), accountId, address, Date.now())))) throw new AdminError(`${address} is not on the suppression list of ${account}`);
 }

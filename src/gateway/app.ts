@@ -10,6 +10,7 @@ import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { suppressionRoutes } from "./routes/suppressions.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { webhookRoutes, type WebhookRouteDeps } from "./routes/webhooks.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
 import { httpBodyLimit } from "../config.ts";
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   /** Enables the ingress handoff routes. */
   gatewayToken?: string;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /** Webhook endpoints need the secret box (absent: those routes answer 503). */
+  webhooks?: WebhookRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -53,6 +56,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
   app.route("/v1/suppressions", suppressionRoutes(deps.gateway));
   app.route("/v1/events", eventRoutes(deps.gateway));
+  app.route("/v1/webhooks", webhookRoutes(deps.gateway, deps.webhooks ?? { allowPrivate: false }));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken));

@@ -85,6 +85,11 @@ export class Gateway {
     return this.deps.db;
   }
 
+  /** The process's writer: every write shares its group commits. */
+  get writes(): GroupCommit {
+    return this.writer;
+  }
+
   /** The connection for hand-written statements (suppressions, events, webhooks). */
   get sql(): SqlDatabase {
     return this.deps.sql;

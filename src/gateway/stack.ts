@@ -7,8 +7,9 @@ import { createApp } from "./app.ts";
 import { Gateway } from "./gateway.ts";
 import { createMetrics } from "./metrics.ts";
 import { createSmtpHandler } from "./smtp-handler.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: () => Promise<SecretBox> }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, metrics, onAccepted: opts.onAccepted });
@@ -21,6 +22,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     log,
+    webhooks: { secrets: opts.secrets, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
   });
   return { gateway, smtpHandler, app };
 }

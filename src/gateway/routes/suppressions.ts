@@ -42,7 +42,7 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
   app.post("/", async (c) => {
     const body = await readJson(c, AddBody);
     const inputs = "addresses" in body ? body.addresses : [body.address];
-    const added = await addSuppressions(gateway.sql, c.get("accountId"), inputs, body.reason, Date.now()).catch(invalid);
+    const added = await addSuppressions(gateway.writes, c.get("accountId"), inputs, body.reason, Date.now()).catch(invalid);
     const now = Date.now();
     const entries = await Promise.all(added.map((a) => getSuppression(gateway.sql, c.get("accountId"), a, now)));
     return c.json({ data: entries.flatMap((e) => (e ? [suppressionJson(e)] : [])) }, 201);
@@ -55,7 +55,7 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
   });
 
   app.delete("/:address", async (c) => {
-    const removed = await removeSuppressionEntry(gateway.sql, c.get("accountId"), addressParam(c.req.param("address")), Date.now()).catch(invalid);
+    const removed = await removeSuppressionEntry(gateway.writes, c.get("accountId"), addressParam(c.req.param("address")), Date.now()).catch(invalid);
     if (!removed) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
     return c.body(null, 204);
   });
