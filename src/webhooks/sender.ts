@@ -8,6 +8,7 @@ import type { GroupCommit } from "../queue/group-commit.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { eventPayload } from "../events/payload.ts";
+import { purgeOldEvents } from "../events/retention.ts";
 import { leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
 import { destinationProblem, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
@@ -22,6 +23,8 @@ export interface WebhookSenderConfig {
   timeoutMs?: number;
   /** Sends at once. */
   concurrency?: number;
+  /** How long events and the webhook log are kept (0 keeps them). */
+  retentionMs?: number;
 }
 
 export interface WebhookSenderDeps {
@@ -37,6 +40,7 @@ export interface WebhookSenderDeps {
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const RESPONSE_PREFIX_BYTES = 256;
+const PURGE_EVERY_MS = 60_000;
 
 /** The first bytes of an answer, without reading a large one to its end. */
 async function responsePrefix(res: Response): Promise<string> {
@@ -97,7 +101,13 @@ export class WebhookSender {
   }
 
   private async loop(): Promise<void> {
+    let nextPurge = 0;
+    const keep = this.deps.config.retentionMs ?? 0;
     while (this.running) {
+      if (keep > 0 && this.now() >= nextPurge) {
+        nextPurge = this.now() + PURGE_EVERY_MS;
+        await purgeOldEvents(this.deps.writer, this.now() - keep).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+      }
       let sent = 0;
       try {
         sent = await this.drainOnce();

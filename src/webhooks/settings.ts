@@ -7,5 +7,6 @@ export function webhookSettings(config: Config): WebhookSenderConfig {
     allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS,
     retrySeconds: config.SMARTHOST_WEBHOOK_RETRY_SECONDS,
     pollMs: config.SMARTHOST_DELIVERY_POLL_MS,
+    retentionMs: config.SMARTHOST_RETENTION_SECONDS * 1000,
   };
 }

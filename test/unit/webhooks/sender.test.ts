@@ -146,3 +146,21 @@ describe("webhook sender", () => {
     expect(await delivery()).toMatchObject({ state: "pending", attempts: 1 });
   });
 });
+
+describe("event retention", () => {
+  test("removes old events with their settled deliveries; keeps recent ones and those still pending", async () => {
+    const { purgeOldEvents } = await import("../../../src/events/retention.ts");
+    await endpoint();
+    const settled = await event();
+    await sender().drainOnce();
+    answer = () => new Response("no", { status: 500 });
+    const pending = await event();
+    await sender().drainOnce();
+    now += 1000;
+    const recent = await event();
+    expect(await purgeOldEvents(writer, now)).toBe(1);
+    expect((await client.execute("SELECT id FROM account_events ORDER BY id")).rows.map((r) => Number(r.id))).toEqual([pending, recent]);
+    expect(Number((await client.execute({ sql: "SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?", args: [settled] })).rows[0]!.n)).toBe(0);
+    expect(Number((await client.execute("SELECT count(*) AS n FROM webhook_attempts")).rows[0]!.n)).toBe(1);
+  });
+});
