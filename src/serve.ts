@@ -58,7 +58,7 @@ export async function serve(config: Config, mode: Mode = modeOf(config, false)):
       d.start();
       delivery = d;
       stops.unshift(() => d.stop());
-      const hooks = createWebhookSender(config, writer, log, secrets);
+      const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
       hooks.start();
       stops.unshift(() => hooks.stop());
     }
@@ -123,7 +123,7 @@ async function serveEgress(config: Config, host: string, log: Logger): Promise<R
   const writer = new GroupCommit(database.sql);
   const delivery = await createDelivery(config, host, database, writer, log, secrets);
   delivery.start();
-  const hooks = createWebhookSender(config, writer, log, secrets);
+  const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
   hooks.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {

@@ -77,7 +77,7 @@ function build(env: Env): Isolate {
   );
   delivery.catch(() => {});
   const { app } = createGatewayStack({ config, database, writer, hostname, log, secrets: () => secretBox });
-  const webhooks = secretBox.then((secrets) => new WebhookSender({ writer, secrets, log, config: webhookSettings(config) }));
+  const webhooks = secretBox.then((secrets) => new WebhookSender({ sql: database.sql, writer, secrets, log, config: webhookSettings(config) }));
   webhooks.catch(() => {});
   return { config, database, app, delivery, webhooks };
 }
@@ -85,11 +85,11 @@ function build(env: Env): Isolate {
 // The routes that commit a new message.
 const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
 
-const deliver = (i: Isolate) =>
-  Promise.all([
-    i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: String(err) })),
-    i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: String(err) })),
-  ]);
+// Webhooks after the mail: one transaction at a time per invocation, and the events this pass recorded go out in it.
+const deliver = async (i: Isolate) => {
+  await i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: String(err) }));
+  await i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: String(err) }));
+};
 
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {

@@ -2,13 +2,15 @@
 import { lookup } from "node:dns/promises";
 import type { Config } from "../config.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
+import type { Sql } from "../db/raw.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { WebhookSender } from "../webhooks/sender.ts";
 import { webhookSettings } from "../webhooks/settings.ts";
 
-export function createWebhookSender(config: Config, writer: GroupCommit, log: Logger, secrets: SecretBox): WebhookSender {
+export function createWebhookSender(config: Config, sql: Sql, writer: GroupCommit, log: Logger, secrets: SecretBox): WebhookSender {
   return new WebhookSender({
+    sql,
     writer,
     secrets,
     log,

@@ -26,6 +26,12 @@ const DETAILS = `SELECT d.id, d.attempts, e.id AS endpoint_id, e.account_id, e.u
   FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN account_events v ON v.id = d.event_id
   WHERE d.id = ?`;
 
+/** A read without a transaction: is anything due at all? */
+export async function anyDue(sql: Sql, now: number): Promise<boolean> {
+  const rs = await sql.execute({ sql: "SELECT 1 AS due FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ? LIMIT 1", args: [now, now] });
+  return rs.rows.length > 0;
+}
+
 export async function leaseDueDeliveries(sql: Sql, now: number, leaseMs: number, max: number): Promise<DueDelivery[]> {
   const leased = await sql.execute({ sql: LEASE, args: [now + leaseMs, now, now, max] });
   const out: DueDelivery[] = [];

@@ -4,12 +4,13 @@
  * per invocation on Workers (`drainOnce`). Runtime-neutral: `fetch`, WebCrypto and an
  * injected host resolver.
  */
+import type { Sql } from "../db/raw.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { eventPayload } from "../events/payload.ts";
 import { purgeOldEvents } from "../events/retention.ts";
-import { leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
+import { anyDue, leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
 import { destinationProblem, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
 import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
@@ -28,6 +29,8 @@ export interface WebhookSenderConfig {
 }
 
 export interface WebhookSenderDeps {
+  /** For the look before leasing: most passes find nothing due and need no write transaction. */
+  sql: Sql;
   writer: GroupCommit;
   secrets: SecretBox;
   config: WebhookSenderConfig;
@@ -95,6 +98,7 @@ export class WebhookSender {
 
   /** Sends what is due now; resolves when every attempt is recorded. Returns how many were sent. */
   async drainOnce(): Promise<number> {
+    if (!(await anyDue(this.deps.sql, this.now()))) return 0;
     const due = await this.deps.writer.write((sql) => leaseDueDeliveries(sql, this.now(), this.leaseMs, this.deps.config.concurrency ?? 8));
     await Promise.all(due.map((d) => this.attempt(d)));
     return due.length;

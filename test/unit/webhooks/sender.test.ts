@@ -27,6 +27,7 @@ const fetchStub: FetchLike = async (url, init) => {
 
 function sender(extra: { timeoutMs?: number } = {}): WebhookSender {
   return new WebhookSender({
+    sql: client,
     writer,
     secrets: box,
     log: () => {},
@@ -99,7 +100,7 @@ describe("webhook sender", () => {
     await endpoint();
     await event();
     answer = () => new Response("no", { status: 500 });
-    const s = new WebhookSender({ writer, secrets: box, log: () => {}, fetch: fetchStub, now: () => now, resolveHost: async () => addresses, config: { allowPrivate: false, pollMs: 10, retrySeconds: [1, 1] } });
+    const s = new WebhookSender({ sql: client, writer, secrets: box, log: () => {}, fetch: fetchStub, now: () => now, resolveHost: async () => addresses, config: { allowPrivate: false, pollMs: 10, retrySeconds: [1, 1] } });
     for (let i = 0; i < 3; i++) {
       await s.drainOnce();
       now += 1_000;
