@@ -86,8 +86,8 @@ test("opening a database written before sealing seals its clear-text route passw
   // The database as the previous version left it: its migrations, a route with the password in the URL.
   const old = createClient({ url: `file:${path}` });
   await old.execute("PRAGMA journal_mode=WAL");
-  const before = MIGRATIONS.filter((m) => m.tag !== "0004_route_secrets");
-  expect(before.length).toBe(MIGRATIONS.length - 1);
+  const before = MIGRATIONS.filter((m) => m.tag < "0004_route_secrets");
+  expect(MIGRATIONS[before.length]?.tag).toBe("0004_route_secrets");
   await applyMigrations(old, before);
   await old.execute({ sql: "INSERT INTO routes (domain, url, position) VALUES (?, ?, 0), ('mx.test', 'mx', 0), ('plain.test', 'smtp://relay.example:25', 0)", args: ["*", `smtp://provider-user:${ENCODED}@relay.example:587?tls=required`] });
   old.close();
