@@ -54,7 +54,8 @@ async function contextOf(sql: Sql, messageId: string): Promise<MessageContext | 
   });
   const r = rs.rows[0];
   if (!r) return null;
-  const head = r.head instanceof ArrayBuffer ? new Uint8Array(r.head) : new TextEncoder().encode(String(r.head ?? ""));
+  // A blob arrives as a Uint8Array (native driver) or an ArrayBuffer (@libsql/client).
+  const head = r.head instanceof Uint8Array ? r.head : r.head instanceof ArrayBuffer ? new Uint8Array(r.head) : new TextEncoder().encode(String(r.head ?? ""));
   const ctx: MessageContext = {
     accountId: String(r.account_id),
     account: (r.name as string | null) ?? null,

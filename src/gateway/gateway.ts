@@ -187,6 +187,7 @@ export class Gateway {
     const { suppressed } = await splitSuppressed(this.deps.sql, accountId, [{ address }], this.now());
     const hit = suppressed[0];
     if (!hit) return null;
+    this.deps.metrics.rejected("suppressed");
     await recordSuppressed(this.writer, accountId, suppressed, { messageId: null, from: mailFrom }, this.now());
     return suppressedReply(address, hit.entry);
   }
@@ -199,6 +200,7 @@ export class Gateway {
     if (s.source !== "http") return { ...(await this.commit(s)), suppressed: [] };
     const { kept, suppressed } = await splitSuppressed(this.deps.sql, s.accountId, s.recipients, this.now());
     if (suppressed.length > 0 && kept.length === 0) {
+      this.deps.metrics.rejected("suppressed");
       await recordSuppressed(this.writer, s.accountId, suppressed, { messageId: null, from: s.mailFrom }, this.now());
       throw new GatewayError("suppressed", `Every recipient is on the suppression list: ${suppressed.map((x) => x.address).join(", ")}`, { code: "all_suppressed" });
     }

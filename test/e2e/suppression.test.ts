@@ -147,6 +147,7 @@ describe("suppression list", () => {
     ]);
     const [wild, dave, other] = await rcptReplies(["anyone@spam.test", "dave@dest.test", "erin@dest.test"]);
     expect(wild).toStartWith("550 5.7.1 ");
+    expect(await (await fetch(`${relay.http}/metrics`)).text()).toMatch(/smarthost_submissions_rejected_total\{reason="suppressed"\} [1-9]/);
     expect(dave).toStartWith("550 5.7.1 ");
     expect(other).toStartWith("250");
 
