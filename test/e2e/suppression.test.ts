@@ -158,6 +158,10 @@ describe("suppression list", () => {
     const rest = (await (await fetch(`${relay.http}/v1/suppressions?reason=manual&limit=1&cursor=${manual.next_cursor}`, { headers: auth() })).json()) as { data: { address: string }[]; next_cursor: string | null };
     expect([...manual.data, ...rest.data].map((d) => d.address).sort()).toEqual(["*@spam.test", "dave@dest.test"]);
     expect(rest.next_cursor).toBeNull();
+    for (const q of ["cursor=bm90IGEgbnVtYmVy", "cursor=%%%", "reason=spam", "limit=0"]) {
+      const res = await fetch(`${relay.http}/v1/suppressions?${q}`, { headers: auth() });
+      expect(res.status).toBe(400);
+    }
 
     expect((await fetch(`${relay.http}/v1/suppressions/dave@dest.test`, { method: "DELETE", headers: auth() })).status).toBe(204);
     expect((await fetch(`${relay.http}/v1/suppressions/dave@dest.test`, { headers: auth() })).status).toBe(404);

@@ -49,3 +49,12 @@ export function decodeCursor(s: string | undefined, n: number): string[] | null 
   }
   throw new GatewayError("invalid", "cursor is not one this API gave out", { code: "invalid_cursor", field: "cursor" });
 }
+
+/** A cursor that holds one row id (0 when absent). */
+export function idCursor(s: string | undefined): number {
+  const parts = decodeCursor(s, 1);
+  if (!parts) return 0;
+  const n = Number(parts[0]);
+  if (!Number.isSafeInteger(n) || n < 0) throw new GatewayError("invalid", "cursor is not one this API gave out", { code: "invalid_cursor", field: "cursor" });
+  return n;
+}

@@ -5,7 +5,7 @@ import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { BULK_LIMIT, addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../../suppression/manage.ts";
 import { getSuppression, listSuppressions, normalizeSuppressionAddress, suppressionJson, type SuppressionReason } from "../../suppression/store.ts";
-import { decodeCursor, encodeCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 
 const REASONS = ["bounce", "complaint", "manual"] as const;
 
@@ -33,8 +33,8 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
     const reason = c.req.query("reason");
     if (reason !== undefined && !(REASONS as readonly string[]).includes(reason)) throw new GatewayError("invalid", "reason must be bounce, complaint or manual", { code: "invalid_field", field: "reason" });
     const limit = pageLimit(c, 100, 1000);
-    const after = decodeCursor(c.req.query("cursor"), 1);
-    const rows = await listSuppressions(gateway.sql, c.get("accountId"), { reason: reason as SuppressionReason | undefined, after: after ? Number(after[0]) : 0, limit: limit + 1, now: Date.now() });
+    const after = idCursor(c.req.query("cursor"));
+    const rows = await listSuppressions(gateway.sql, c.get("accountId"), { reason: reason as SuppressionReason | undefined, after, limit: limit + 1, now: Date.now() });
     const page = rows.slice(0, limit);
     return c.json({ data: page.map(suppressionJson), next_cursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null });
   });

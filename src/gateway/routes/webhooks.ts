@@ -10,7 +10,7 @@ import type { Gateway } from "../gateway.ts";
 import { inWriteTransaction } from "../../suppression/manage.ts";
 import { listDeliveries, replayDelivery } from "../../webhooks/deliveries.ts";
 import { addEndpoint, endpointJson, getEndpoint, listEndpoints, removeEndpoint, rotateEndpoint, updateEndpoint, WebhookInputError } from "../../webhooks/endpoints.ts";
-import { decodeCursor, encodeCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 
 export interface WebhookRouteDeps {
   secrets?: () => Promise<SecretBox>;
@@ -84,8 +84,8 @@ export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<Ac
     const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
     if (!e) throw notFound();
     const limit = pageLimit(c, 50, 100);
-    const cursor = decodeCursor(c.req.query("cursor"), 1);
-    const rows = await listDeliveries(gateway.sql, e.id, cursor ? Number(cursor[0]) : null, limit + 1);
+    const before = idCursor(c.req.query("cursor"));
+    const rows = await listDeliveries(gateway.sql, e.id, before || null, limit + 1);
     const page = rows.slice(0, limit);
     return c.json({ data: page, next_cursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null });
   });
