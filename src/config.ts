@@ -157,6 +157,12 @@ export const ConfigSchema = v.object({
   ),
   // RFC 8461 on direct MX delivery: `enforce` honours published policies, `off` ignores them.
   SMARTHOST_MTA_STS: v.optional(v.picklist(["enforce", "off"], "SMARTHOST_MTA_STS must be enforce or off"), "enforce"),
+  SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: bool("SMARTHOST_ALLOW_PRIVATE_WEBHOOKS"),
+  SMARTHOST_WEBHOOK_RETRY_SECONDS: v.pipe(
+    v.optional(v.string(), "5,300,1800,7200,18000,36000,50400,72000,86400"),
+    v.regex(/^\d{1,6}(,\d{1,6}){0,29}$/, "SMARTHOST_WEBHOOK_RETRY_SECONDS must be a comma-separated list of whole seconds"),
+    v.transform((s) => s.split(",").map(Number)),
+  ),
   SMARTHOST_LOG: v.optional(v.picklist(["info", "silent"], "SMARTHOST_LOG must be info or silent"), "info"),
 });
 

@@ -19,6 +19,7 @@ import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
+import { createWebhookSender } from "./runtime/bun-webhooks.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -92,8 +93,11 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
         const d = await createDelivery(config, host, database, writer, log, secrets);
         d.start();
         delivery = d;
+        // Webhooks go out from the nodes that deliver mail.
+        const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
+        hooks.start();
         // Stopped after the listeners, before the database.
-        stops.splice(stops.indexOf(closeDatabase), 0, () => d.stop());
+        stops.splice(stops.indexOf(closeDatabase), 0, () => d.stop(), () => hooks.stop());
       };
     }
   }
@@ -145,12 +149,16 @@ async function serveEgress(config: Config, host: string, log: Logger): Promise<R
   if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
   const secrets = await secretBoxFromConfig(config);
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
-  const delivery = await createDelivery(config, host, database, new GroupCommit(database.sql), log, secrets);
+  const writer = new GroupCommit(database.sql);
+  const delivery = await createDelivery(config, host, database, writer, log, secrets);
   delivery.start();
+  const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
+  hooks.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {
     async stop() {
       await delivery.stop();
+      await hooks.stop();
       database.close();
     },
   };

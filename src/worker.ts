@@ -15,6 +15,8 @@ import { createGatewayStack } from "./gateway/stack.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import type { Connect } from "./delivery/socket.ts";
 import type { Resolver } from "./delivery/mx.ts";
+import { WebhookSender } from "./webhooks/sender.ts";
+import { webhookSettings } from "./webhooks/settings.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -28,6 +30,8 @@ interface Isolate {
   app: ReturnType<typeof createGatewayStack>["app"];
   /** Rejects (with why) when SMARTHOST_SECRET_KEY is missing: no delivery without the key. */
   delivery: Promise<DeliveryWorker>;
+  /** Signs with WebCrypto HMAC and sends over fetch; no DNS here, and Workers reach no private network. */
+  webhooks: Promise<WebhookSender>;
 }
 
 // Bindings arrive with each request: the gateway is built on first use and kept for the isolate.
@@ -48,7 +52,9 @@ function build(env: Env): Isolate {
   // No group commit across requests: each request drives its own transactions.
   const writer = new GroupCommit(database.sql, { batching: false });
   const hostname = relayHostname(config);
-  const delivery = secretBoxFromRequiredKey(config.SMARTHOST_SECRET_KEY, "on Workers").then(
+  const secretBox = secretBoxFromRequiredKey(config.SMARTHOST_SECRET_KEY, "on Workers");
+  secretBox.catch(() => {});
+  const delivery = secretBox.then(
     (secrets) =>
       new DeliveryWorker({
         db: database.db,
@@ -70,14 +76,20 @@ function build(env: Env): Isolate {
       }),
   );
   delivery.catch(() => {});
-  const { app } = createGatewayStack({ config, database, writer, hostname, log });
-  return { config, database, app, delivery };
+  const { app } = createGatewayStack({ config, database, writer, hostname, log, secrets: config.SMARTHOST_SECRET_KEY ? secretBox : undefined });
+  const webhooks = secretBox.then((secrets) => new WebhookSender({ sql: database.sql, writer, secrets, log, config: webhookSettings(config) }));
+  webhooks.catch(() => {});
+  return { config, database, app, delivery, webhooks };
 }
 
 // The routes that commit a new message.
 const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
 
-const deliver = (i: Isolate) => i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: String(err) }));
+// Webhooks after the mail: one transaction at a time per invocation, and the events this pass recorded go out in it.
+const deliver = async (i: Isolate) => {
+  await i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: String(err) }));
+  await i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: String(err) }));
+};
 
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {

@@ -2,6 +2,7 @@
 import { accountCommands } from "./accounts.ts";
 import { credentialCommands } from "./credentials.ts";
 import { dkimCommands } from "./dkim.ts";
+import { feedbackCommands } from "./feedback.ts";
 import { keyCommands } from "./keys.ts";
 import { networkCommands } from "./networks.ts";
 import { queueCommands } from "./queue.ts";
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   ...routeCommands,
   ...queueCommands,
   ...dkimCommands,
+  ...feedbackCommands,
 ];

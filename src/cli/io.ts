@@ -1,6 +1,6 @@
 /** What the commands share: the database for one command, lists as text or JSON, secrets from stdin or the environment. */
 import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
 import { AdminError } from "../admin/errors.ts";
 import { openDatabase } from "../runtime/bun-db.ts";
 import { secretBoxFromConfig } from "../runtime/secret-key-file.ts";
@@ -13,6 +13,17 @@ export async function withDb<T>(config: Config, fn: (db: Db, secrets: SecretBox)
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets);
   try {
     return await fn(database.db, secrets);
+  } finally {
+    database.close();
+  }
+}
+
+/** The same, for commands that need the whole database handle (raw SQL and the writer). */
+export async function withDatabase<T>(config: Config, fn: (database: Database, secrets: SecretBox) => Promise<T>): Promise<T> {
+  const secrets = await secretBoxFromConfig(config);
+  const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets);
+  try {
+    return await fn(database, secrets);
   } finally {
     database.close();
   }

@@ -8,6 +8,9 @@ import type { Gateway } from "./gateway.ts";
 import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { suppressionRoutes } from "./routes/suppressions.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { webhookRoutes, type WebhookRouteDeps } from "./routes/webhooks.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
 import { httpBodyLimit } from "../config.ts";
 import { Cached } from "../util/cached.ts";
@@ -38,6 +41,8 @@ export interface AppDeps {
   log: (event: string, fields: Record<string, unknown>) => void;
   /** Enables GET /v1/domains/{domain} (needs DNS, so not on Workers). */
   domainCheck?: DomainCheckDeps;
+  /** Webhook endpoints need the secret box (absent: those routes answer 503). */
+  webhooks?: WebhookRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -66,6 +71,9 @@ export function createApp(deps: AppDeps): Hono {
   app.use("/v1/*", limit);
   app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
   if (deps.domainCheck) app.route("/v1/domains", domainRoutes(deps.gateway, deps.domainCheck));
+  app.route("/v1/suppressions", suppressionRoutes(deps.gateway));
+  app.route("/v1/events", eventRoutes(deps.gateway));
+  app.route("/v1/webhooks", webhookRoutes(deps.gateway, deps.webhooks ?? { allowPrivate: false }));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));

@@ -21,6 +21,7 @@ export type ErrorKind =
   | "quota"
   | "not-found"
   | "too-many-hops"
+  | "suppressed"
   | "temporary"
   | "internal";
 
@@ -107,6 +108,8 @@ export function toSmtpReply(err: GatewayError): Reply {
       return policyReplies.notFound(m);
     case "too-many-hops":
       return policyReplies.tooManyHops(m);
+    case "suppressed":
+      return policyReplies.suppressed(m);
     case "temporary":
     case "internal":
       return policyReplies.temporary(m);
@@ -124,6 +127,7 @@ const STATUS: Record<ErrorKind, number> = {
   quota: 429,
   "not-found": 404,
   "too-many-hops": 400,
+  suppressed: 422,
   temporary: 503,
   internal: 500,
 };

@@ -25,6 +25,9 @@ import { assertSingleFields } from "../dkim/single-fields.ts";
 import type { MessageSigner } from "../dkim/signer.ts";
 import { refuseTraceProblems } from "./trace-guard.ts";
 import type { Metrics } from "./metrics.ts";
+import { recordSuppressed, splitSuppressed } from "../suppression/gate.ts";
+import { suppressedReply } from "../suppression/replies.ts";
+import type { Reply } from "../smtp/reply.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
 const ACCOUNT_CACHE_MS = 5_000;
@@ -92,6 +95,16 @@ export class Gateway {
 
   get db(): Db {
     return this.deps.db;
+  }
+
+  /** The process's writer: every write shares its group commits. */
+  get writes(): GroupCommit {
+    return this.writer;
+  }
+
+  /** The connection for hand-written statements (suppressions, events, webhooks). */
+  get sql(): SqlDatabase {
+    return this.deps.sql;
   }
 
   /**
@@ -213,8 +226,34 @@ export class Gateway {
     }
   }
 
-  /** Commits a message; 250/202 may be said only after this resolves. */
-  async submit(s: Submission): Promise<EnqueueOutcome> {
+  /** At RCPT: the refusal for a recipient on the account's suppression list, or null. */
+  async suppressedRecipient(accountId: string, mailFrom: string | null, address: string): Promise<Reply | null> {
+    const { suppressed } = await splitSuppressed(this.deps.sql, accountId, [{ address }], this.now());
+    const hit = suppressed[0];
+    if (!hit) return null;
+    this.deps.metrics.rejected("suppressed");
+    await recordSuppressed(this.writer, accountId, suppressed, { messageId: null, from: mailFrom }, this.now());
+    return suppressedReply(address, hit.entry);
+  }
+
+  /**
+   * Over HTTP the suppressed recipients are left out (and listed); when none is left,
+   * nothing is stored (422). Over SMTP they were already refused at RCPT.
+   */
+  async submit(s: Submission): Promise<EnqueueOutcome & { suppressed: string[] }> {
+    if (s.source !== "http") return { ...(await this.commit(s)), suppressed: [] };
+    const { kept, suppressed } = await splitSuppressed(this.deps.sql, s.accountId, s.recipients, this.now());
+    if (suppressed.length > 0 && kept.length === 0) {
+      this.deps.metrics.rejected("suppressed");
+      await recordSuppressed(this.writer, s.accountId, suppressed, { messageId: null, from: s.mailFrom }, this.now());
+      throw new GatewayError("suppressed", `Every recipient is on the suppression list: ${suppressed.map((x) => x.address).join(", ")}`, { code: "all_suppressed" });
+    }
+    const outcome = await this.commit({ ...s, recipients: kept });
+    if (!outcome.duplicate) await recordSuppressed(this.writer, s.accountId, suppressed, { messageId: outcome.id, from: s.mailFrom }, this.now());
+    return { ...outcome, suppressed: suppressed.map((x) => x.address) };
+  }
+
+  private async commit(s: Submission): Promise<EnqueueOutcome> {
     if (s.raw.byteLength > this.deps.maxMessageBytes) {
       this.deps.metrics.rejected("too_large");
       throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);

@@ -43,10 +43,10 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
         return failed(err, session, "sender");
       }
     },
-    async checkRecipient(session: SessionInfo): Promise<Reply | null> {
+    async checkRecipient(session: SessionInfo, envelope: Envelope, to: Mailbox): Promise<Reply | null> {
       try {
         gateway.checkRelay(session.principal);
-        return null;
+        return await gateway.suppressedRecipient(session.principal!.accountId, envelope.from?.address ?? null, to.address);
       } catch (err) {
         return failed(err, session, "recipient");
       }

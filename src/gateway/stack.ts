@@ -12,7 +12,7 @@ import { createDkimSigner } from "../dkim/signer.ts";
 import { txtLookup, type DnsResolve } from "../domain-check/dns.ts";
 import { fetchPolicyText } from "../domain-check/check.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox; dns?: DnsResolve }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
@@ -31,6 +31,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     adminToken: config.SMARTHOST_ADMIN_TOKEN,
     secrets,
     log,
+    webhooks: { secrets: secrets ? () => Promise.resolve(secrets) : undefined, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
   });
   return { gateway, smtpHandler, app };
 }

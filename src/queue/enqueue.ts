@@ -5,6 +5,7 @@
  */
 import { placeholders, type Sql } from "../db/raw.ts";
 import type { GroupCommit } from "./group-commit.ts";
+import { recordMessageEvent } from "../events/record.ts";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
@@ -63,10 +64,7 @@ export async function insertMessage(sql: Sql, m: NewMessage, now: number): Promi
     sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} VALUES ${rows}`,
     args: m.recipients.flatMap((r) => [m.id, r.address, r.domain.toLowerCase(), r.notify ?? null, r.orcpt ?? null, "queued", now, now]),
   });
-  await sql.execute({
-    sql: "INSERT INTO events (message_id, type, detail, created_at) VALUES (?, 'accepted', ?, ?)",
-    args: [m.id, `${m.source}, ${m.recipients.length} recipient(s)`, now],
-  });
+  await recordMessageEvent(sql, { messageId: m.id, trace: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, now });
 }
 
 /** Returns the id of an earlier message with this key (within 24 h), or null once claimed for `id`. */

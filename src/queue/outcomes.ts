@@ -13,6 +13,7 @@ import type { Sql } from "../db/raw.ts";
 import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "./group-commit.ts";
+import { recordMessageEvent } from "../events/record.ts";
 
 /** An SMTP reply as stored: RFC 5321 code, RFC 3463 enhanced code, text. */
 export interface StoredReply {
@@ -76,10 +77,7 @@ export function recordOutcomes(writer: GroupCommit, owner: string, messageId: st
       const changed = await sql.execute({ sql: UPDATE, args });
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
       recorded.push(u.id);
-      await sql.execute({
-        sql: "INSERT INTO events (message_id, recipient, type, detail, reply, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        args: [messageId, u.address, u.state, `${line} (via ${u.via})`, JSON.stringify(r), now],
-      });
+      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, recipientRowId: u.id });
     }
     if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
     return recorded;

@@ -8,6 +8,7 @@ import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { issueField, MessageBody, RawBody } from "../schemas.ts";
 import { normalizeLineEndings } from "../../mime/line-endings.ts";
+import { listMessages } from "./message-list.ts";
 
 type Env = { Variables: { accountId: string } };
 
@@ -84,7 +85,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
       idempotencyKey: key,
       smtputf8: [from, ...rcpts].some((a) => a.utf8),
     });
-    return c.json({ id: outcome.id, status: "queued" }, 202);
+    return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });
 
   app.post("/raw", async (c) => {
@@ -105,10 +106,12 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
       idempotencyKey: key,
       smtputf8: [...rcpts, ...(from ? [from] : [])].some((a) => a.utf8),
     });
-    return c.json({ id: outcome.id, status: "queued" }, 202);
+    return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });
 
   app.get("/:id", async (c) => c.json(await gateway.messageStatus(c.get("accountId"), c.req.param("id"))));
+
+  app.get("/", async (c) => c.json(await listMessages(gateway.sql, c.get("accountId"), c)));
 
   return app;
 }

@@ -1,0 +1,47 @@
+/** `smarthost suppression list|add|remove`. */
+import type { Database } from "../db/client.ts";
+import { listSuppressions, suppressionJson } from "../suppression/store.ts";
+import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
+import { accountIdByName } from "./accounts.ts";
+import { GroupCommit } from "../queue/group-commit.ts";
+import { AdminError } from "./errors.ts";
+
+const PAGE = 1000;
+
+async function adminErrors<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof SuppressionInputError) throw new AdminError(err.message);
+    throw err;
+  }
+}
+
+/** Every entry in force (of one account, or all), as lines or one JSON array. */
+export async function suppressionListing(d: Database, account: string | undefined, json: boolean): Promise<string> {
+  const accountId = account === undefined ? null : await accountIdByName(d.db, account);
+  const names = new Map((await d.sql.execute("SELECT id, name FROM accounts")).rows.map((r) => [String(r.id), String(r.name)]));
+  const now = Date.now();
+  const all = [];
+  for (let after = 0; ; ) {
+    const page = await listSuppressions(d.sql, accountId, { after, limit: PAGE, now });
+    all.push(...page);
+    if (page.length < PAGE) break;
+    after = page.at(-1)!.id;
+  }
+  const rows = all.map((s) => ({ account: names.get(s.accountId) ?? s.accountId, ...suppressionJson(s) }));
+  if (json) return JSON.stringify(rows);
+  if (rows.length === 0) return "no suppressed addresses";
+  return rows.map((r) => `${r.account}\t${r.address}\t${r.reason}\tsince ${r.created_at}\t${r.expires_at ? `until ${r.expires_at}` : "no expiry"}`).join("\n");
+}
+
+export async function suppressAddress(d: Database, account: string, address: string): Promise<string> {
+  const accountId = await accountIdByName(d.db, account);
+  const [added] = await adminErrors(addSuppressions(new GroupCommit(d.sql), accountId, [address], "manual", Date.now()));
+  return added!;
+}
+
+export async function unsuppressAddress(d: Database, account: string, address: string): Promise<void> {
+  const accountId = await accountIdByName(d.db, account);
+  if (!(await adminErrors(removeSuppressionEntry(new GroupCommit(d.sql), accountId, address, Date.now())))) throw new AdminError(`${address} is not on the suppression list of ${account}`);
+}

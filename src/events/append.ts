@@ -1,0 +1,31 @@
+/**
+ * Appending one event to an account's feed, and in the same statement sequence (the
+ * caller's transaction) one webhook delivery row per enabled endpoint that wants the
+ * type: an event is never stored without its deliveries, nor a delivery without its
+ * event, so a crash between the two cannot happen and the sender loop finds every row.
+ */
+import type { Sql } from "../db/raw.ts";
+import type { EventData, EventType } from "./types.ts";
+
+export interface NewEvent {
+  accountId: string;
+  type: EventType;
+  messageId?: string | null;
+  data: EventData;
+  now: number;
+}
+
+const INSERT_EVENT = "INSERT INTO account_events (account_id, type, message_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id";
+
+// An endpoint's filter is a comma list; null takes every type.
+const INSERT_DELIVERIES = `INSERT INTO webhook_deliveries (endpoint_id, event_id, state, attempts, next_attempt_at, lease_until, created_at, updated_at)
+  SELECT id, ?, 'pending', 0, ?, 0, ?, ? FROM webhook_endpoints
+  WHERE account_id = ? AND enabled = 1 AND (events IS NULL OR instr(',' || events || ',', ',' || ? || ',') > 0)`;
+
+/** Returns the event's id (its place in the feed). */
+export async function appendEvent(sql: Sql, e: NewEvent): Promise<number> {
+  const rs = await sql.execute({ sql: INSERT_EVENT, args: [e.accountId, e.type, e.messageId ?? null, JSON.stringify(e.data), e.now] });
+  const id = Number(rs.rows[0]!.id);
+  await sql.execute({ sql: INSERT_DELIVERIES, args: [id, e.now, e.now, e.now, e.accountId, e.type] });
+  return id;
+}

@@ -1,0 +1,104 @@
+/**
+ * Every message event goes through here, inside the transaction that changes the
+ * message: the trace row (GET /v1/messages/:id), and for outcomes the account's event
+ * with its webhook deliveries and, for a bounce that is the recipient's fault, the
+ * suppression entry. One function, so no call site can store an event without the rest.
+ */
+import type { Sql } from "../db/raw.ts";
+import { headerValues } from "../mime/headers.ts";
+import { addBounceSuppression } from "../suppression/store.ts";
+import { suppressesRecipient } from "../suppression/policy.ts";
+import { appendEvent } from "./append.ts";
+import { bounceClass, parseReplyLine } from "./reply.ts";
+import type { EventData, UpstreamReply } from "./types.ts";
+
+export type TraceType = "accepted" | "delivered" | "deferred" | "bounced";
+
+export interface MessageEvent {
+  messageId: string;
+  recipient?: string | null;
+  trace: TraceType;
+  /** The trace row's text. */
+  detail: string;
+  now: number;
+  /** For outcomes: the upstream's reply (typed, or its one-line form). */
+  reply?: UpstreamReply | string;
+  /** Where it was tried (route label or MX host). */
+  via?: string;
+  /** The recipient row, for the attempt number. */
+  recipientRowId?: number;
+}
+
+interface MessageContext {
+  accountId: string;
+  account: string | null;
+  from: string;
+  subject: string | null;
+  /** DSNs the relay made: their fate is not the sender's business. */
+  isDsn: boolean;
+}
+
+// A message's account, sender and subject never change: read once per message while it is being delivered.
+const contexts = new Map<string, MessageContext>();
+const CONTEXT_CACHE = 1024;
+// The subject lives in the header block; the first bytes hold it without reading a large message.
+const HEAD_BYTES = 16_384;
+
+async function contextOf(sql: Sql, messageId: string): Promise<MessageContext | null> {
+  const hit = contexts.get(messageId);
+  if (hit) return hit;
+  const rs = await sql.execute({
+    sql: `SELECT m.account_id, m.source, m.mail_from, a.name, substr(m.raw, 1, ${HEAD_BYTES}) AS head
+      FROM messages m LEFT JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`,
+    args: [messageId],
+  });
+  const r = rs.rows[0];
+  if (!r) return null;
+  // A blob arrives as a Uint8Array (native driver) or an ArrayBuffer (@libsql/client).
+  const head = r.head instanceof Uint8Array ? r.head : r.head instanceof ArrayBuffer ? new Uint8Array(r.head) : new TextEncoder().encode(String(r.head ?? ""));
+  const ctx: MessageContext = {
+    accountId: String(r.account_id),
+    account: (r.name as string | null) ?? null,
+    from: String(r.mail_from),
+    subject: headerValues(head, "subject")[0] ?? null,
+    isDsn: r.source === "dsn",
+  };
+  if (contexts.size >= CONTEXT_CACHE) contexts.delete(contexts.keys().next().value!);
+  contexts.set(messageId, ctx);
+  return ctx;
+}
+
+const OUTCOME_TYPES = { delivered: "message.delivered", deferred: "message.deferred", bounced: "message.bounced" } as const;
+
+export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<void> {
+  // The trace row keeps the typed reply (JSON) next to its one-line text.
+  const typed = e.reply !== undefined && typeof e.reply !== "string" ? JSON.stringify(e.reply) : null;
+  await sql.execute({
+    sql: "INSERT INTO events (message_id, recipient, type, detail, reply, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    args: [e.messageId, e.recipient ?? null, e.trace, e.detail, typed, e.now],
+  });
+  if (e.trace !== "delivered" && e.trace !== "deferred" && e.trace !== "bounced") return;
+  const ctx = await contextOf(sql, e.messageId);
+  if (!ctx || ctx.isDsn) return;
+  const reply = e.reply === undefined ? undefined : typeof e.reply === "string" ? parseReplyLine(e.reply) : e.reply;
+  let attempt: number | undefined;
+  if (e.recipientRowId !== undefined) {
+    const rs = await sql.execute({ sql: "SELECT attempts FROM recipients WHERE id = ?", args: [e.recipientRowId] });
+    if (rs.rows[0]) attempt = Number(rs.rows[0].attempts);
+  }
+  const data: EventData = {
+    message_id: e.messageId,
+    account: ctx.account ?? ctx.accountId,
+    from: ctx.from,
+    recipient: e.recipient ?? undefined,
+    subject: ctx.subject ?? undefined,
+    reply,
+    route: e.via,
+    attempt,
+  };
+  if (e.trace === "bounced" && reply) data.bounce_class = bounceClass(reply);
+  await appendEvent(sql, { accountId: ctx.accountId, type: OUTCOME_TYPES[e.trace], messageId: e.messageId, data, now: e.now });
+  if (e.trace === "bounced" && reply && e.recipient && suppressesRecipient(reply)) {
+    await addBounceSuppression(sql, { accountId: ctx.accountId, account: data.account!, address: e.recipient, messageId: e.messageId, reply, now: e.now });
+  }
+}

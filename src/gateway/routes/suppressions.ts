@@ -1,0 +1,64 @@
+/** GET/POST /v1/suppressions, GET/DELETE /v1/suppressions/{address}: the account's suppression list. */
+import { Hono } from "hono";
+import * as v from "valibot";
+import { GatewayError } from "../errors.ts";
+import type { Gateway } from "../gateway.ts";
+import { BULK_LIMIT, addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../../suppression/manage.ts";
+import { getSuppression, listSuppressions, normalizeSuppressionAddress, suppressionJson, type SuppressionReason } from "../../suppression/store.ts";
+import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+
+const REASONS = ["bounce", "complaint", "manual"] as const;
+
+const AddBody = v.union([
+  v.object({ address: v.string(), reason: v.optional(v.picklist(["manual", "complaint"]), "manual") }),
+  v.object({ addresses: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(BULK_LIMIT, `at most ${BULK_LIMIT} addresses at once`)), reason: v.optional(v.picklist(["manual", "complaint"]), "manual") }),
+]);
+
+const invalid = (err: unknown): never => {
+  if (err instanceof SuppressionInputError) throw new GatewayError("invalid", err.message, { code: "invalid_address", field: "address" });
+  throw err;
+};
+
+function addressParam(raw: string): string {
+  const a = normalizeSuppressionAddress(raw);
+  if (!a) throw new GatewayError("invalid", "not an address or *@domain", { code: "invalid_address", field: "address" });
+  return a;
+}
+
+export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
+  const app = new Hono<AccountEnv>();
+  app.use("*", requireAccount(gateway));
+
+  app.get("/", async (c) => {
+    const reason = c.req.query("reason");
+    if (reason !== undefined && !(REASONS as readonly string[]).includes(reason)) throw new GatewayError("invalid", "reason must be bounce, complaint or manual", { code: "invalid_field", field: "reason" });
+    const limit = pageLimit(c, 100, 1000);
+    const after = idCursor(c.req.query("cursor"));
+    const rows = await listSuppressions(gateway.sql, c.get("accountId"), { reason: reason as SuppressionReason | undefined, after, limit: limit + 1, now: Date.now() });
+    const page = rows.slice(0, limit);
+    return c.json({ data: page.map(suppressionJson), next_cursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null });
+  });
+
+  app.post("/", async (c) => {
+    const body = await readJson(c, AddBody);
+    const inputs = "addresses" in body ? body.addresses : [body.address];
+    const added = await addSuppressions(gateway.writes, c.get("accountId"), inputs, body.reason, Date.now()).catch(invalid);
+    const now = Date.now();
+    const entries = await Promise.all(added.map((a) => getSuppression(gateway.sql, c.get("accountId"), a, now)));
+    return c.json({ data: entries.flatMap((e) => (e ? [suppressionJson(e)] : [])) }, 201);
+  });
+
+  app.get("/:address", async (c) => {
+    const entry = await getSuppression(gateway.sql, c.get("accountId"), addressParam(c.req.param("address")), Date.now());
+    if (!entry) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
+    return c.json(suppressionJson(entry));
+  });
+
+  app.delete("/:address", async (c) => {
+    const removed = await removeSuppressionEntry(gateway.writes, c.get("accountId"), addressParam(c.req.param("address")), Date.now()).catch(invalid);
+    if (!removed) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * GET/POST /v1/webhooks, GET/PATCH/DELETE /v1/webhooks/{id}, POST /v1/webhooks/{id}/rotate,
+ * GET /v1/webhooks/{id}/deliveries, POST /v1/webhooks/deliveries/{id}/replay.
+ */
+import { Hono } from "hono";
+import * as v from "valibot";
+import type { SecretBox } from "../../secrets/cipher.ts";
+import { GatewayError } from "../errors.ts";
+import type { Gateway } from "../gateway.ts";
+import { inWriteTransaction } from "../../suppression/manage.ts";
+import { listDeliveries, replayDelivery } from "../../webhooks/deliveries.ts";
+import { addEndpoint, endpointJson, getEndpoint, listEndpoints, removeEndpoint, rotateEndpoint, updateEndpoint, WebhookInputError } from "../../webhooks/endpoints.ts";
+import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+
+export interface WebhookRouteDeps {
+  secrets?: () => Promise<SecretBox>;
+  allowPrivate: boolean;
+}
+
+const Events = v.nullable(v.pipe(v.array(v.string()), v.maxLength(20)));
+const AddBody = v.object({ url: v.pipe(v.string(), v.maxLength(2048)), events: v.optional(Events) });
+const PatchBody = v.object({ url: v.optional(v.pipe(v.string(), v.maxLength(2048))), events: v.optional(Events), enabled: v.optional(v.boolean()) });
+
+const invalid = (err: unknown): never => {
+  if (err instanceof WebhookInputError) throw new GatewayError("invalid", err.message, { code: "invalid_webhook" });
+  throw err;
+};
+
+const notFound = () => new GatewayError("not-found", "No such webhook", { code: "not_found" });
+
+export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<AccountEnv> {
+  const app = new Hono<AccountEnv>();
+  app.use("*", requireAccount(gateway));
+  const box = async (): Promise<SecretBox> => {
+    const b = await deps.secrets?.().catch(() => undefined);
+    if (!b) throw new GatewayError("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
+    return b;
+  };
+
+  app.get("/", async (c) => c.json({ data: (await listEndpoints(gateway.sql, c.get("accountId"))).map((e) => endpointJson(e, Date.now())) }));
+
+  app.post("/", async (c) => {
+    const body = await readJson(c, AddBody);
+    const secrets = await box();
+    const { endpoint, secret } = await inWriteTransaction(gateway.writes, (sql) => addEndpoint(sql, secrets, c.get("accountId"), body, deps.allowPrivate, Date.now())).catch(invalid);
+    // The only time the secret is shown.
+    return c.json({ ...endpointJson(endpoint, Date.now()), secret }, 201);
+  });
+
+  app.post("/deliveries/:id/replay", async (c) => {
+    const id = c.req.param("id");
+    if (!/^\d{1,15}$/.test(id) || !(await inWriteTransaction(gateway.writes, (sql) => replayDelivery(sql, c.get("accountId"), Number(id), Date.now())))) {
+      throw new GatewayError("not-found", "No such delivery", { code: "not_found" });
+    }
+    return c.json({ id: Number(id), state: "pending" }, 202);
+  });
+
+  app.get("/:id", async (c) => {
+    const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
+    if (!e) throw notFound();
+    return c.json(endpointJson(e, Date.now()));
+  });
+
+  app.patch("/:id", async (c) => {
+    const body = await readJson(c, PatchBody);
+    const e = await inWriteTransaction(gateway.writes, (sql) => updateEndpoint(sql, c.get("accountId"), c.req.param("id"), body, deps.allowPrivate)).catch(invalid);
+    if (!e) throw notFound();
+    return c.json(endpointJson(e, Date.now()));
+  });
+
+  app.delete("/:id", async (c) => {
+    if (!(await inWriteTransaction(gateway.writes, (sql) => removeEndpoint(sql, c.get("accountId"), c.req.param("id"))))) throw notFound();
+    return c.body(null, 204);
+  });
+
+  app.post("/:id/rotate", async (c) => {
+    const secrets = await box();
+    const secret = await inWriteTransaction(gateway.writes, (sql) => rotateEndpoint(sql, secrets, c.get("accountId"), c.req.param("id"), Date.now()));
+    if (!secret) throw notFound();
+    return c.json({ id: c.req.param("id"), secret });
+  });
+
+  app.get("/:id/deliveries", async (c) => {
+    const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
+    if (!e) throw notFound();
+    const limit = pageLimit(c, 50, 100);
+    const before = idCursor(c.req.query("cursor"));
+    const rows = await listDeliveries(gateway.sql, e.id, before || null, limit + 1);
+    const page = rows.slice(0, limit);
+    return c.json({ data: page, next_cursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null });
+  });
+
+  return app;
+}

@@ -1,0 +1,20 @@
+/** The webhook sender on Bun: `fetch`, and node:dns to check each destination's addresses before sending. */
+import { lookup } from "node:dns/promises";
+import type { Config } from "../config.ts";
+import type { GroupCommit } from "../queue/group-commit.ts";
+import type { Sql } from "../db/raw.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
+import type { Logger } from "../smtp/session-types.ts";
+import { WebhookSender } from "../webhooks/sender.ts";
+import { webhookSettings } from "../webhooks/settings.ts";
+
+export function createWebhookSender(config: Config, sql: Sql, writer: GroupCommit, log: Logger, secrets: SecretBox): WebhookSender {
+  return new WebhookSender({
+    sql,
+    writer,
+    secrets,
+    log,
+    config: webhookSettings(config),
+    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+  });
+}

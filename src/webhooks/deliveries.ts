@@ -1,0 +1,135 @@
+/**
+ * Webhook delivery rows in SQL: leasing due ones (one UPDATE … RETURNING, so several
+ * nodes share the work), recording each attempt with its outcome, listing and replaying.
+ */
+import type { Sql } from "../db/raw.ts";
+import { appendEvent } from "../events/append.ts";
+import { eventRowOf, type EventRow } from "../events/payload.ts";
+import { DISABLE_AFTER_MS } from "./schedule.ts";
+
+export interface DueDelivery {
+  id: number;
+  attempts: number;
+  endpoint: { id: string; accountId: string; url: string; secret: string; previousSecret: string | null; previousUntil: number | null };
+  event: EventRow;
+}
+
+// Only endpoints still enabled: a disabled one keeps its rows for when it is enabled again.
+const LEASE = `UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (
+    SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+    WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ? AND e.enabled = 1
+    ORDER BY d.next_attempt_at LIMIT ?)
+  RETURNING id`;
+
+const DETAILS = `SELECT d.id, d.attempts, e.id AS endpoint_id, e.account_id, e.url, e.secret, e.previous_secret, e.previous_until,
+    v.id AS event_id, v.type, v.data, v.created_at
+  FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN account_events v ON v.id = d.event_id
+  WHERE d.id = ?`;
+
+/** A read without a transaction: is anything due at all? */
+export async function anyDue(sql: Sql, now: number): Promise<boolean> {
+  const rs = await sql.execute({ sql: "SELECT 1 AS due FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ? LIMIT 1", args: [now, now] });
+  return rs.rows.length > 0;
+}
+
+export async function leaseDueDeliveries(sql: Sql, now: number, leaseMs: number, max: number): Promise<DueDelivery[]> {
+  const leased = await sql.execute({ sql: LEASE, args: [now + leaseMs, now, now, max] });
+  const out: DueDelivery[] = [];
+  for (const l of leased.rows) {
+    const r = (await sql.execute({ sql: DETAILS, args: [Number(l.id)] })).rows[0];
+    if (!r) continue;
+    out.push({
+      id: Number(r.id),
+      attempts: Number(r.attempts),
+      endpoint: {
+        id: String(r.endpoint_id),
+        accountId: String(r.account_id),
+        url: String(r.url),
+        secret: String(r.secret),
+        previousSecret: (r.previous_secret as string | null) ?? null,
+        previousUntil: r.previous_until === null ? null : Number(r.previous_until),
+      },
+      event: eventRowOf({ ...r, id: r.event_id }),
+    });
+  }
+  return out;
+}
+
+export interface AttemptResult {
+  /** HTTP status; null when no answer came. */
+  status: number | null;
+  latencyMs: number;
+  /** The first bytes of the answer, or why there was none. */
+  response: string;
+  outcome: "delivered" | "retry" | "failed" | "gone";
+  /** For retry: when. */
+  nextAttemptAt?: number;
+}
+
+/** Records one attempt: the log row, the delivery's state, the endpoint's health. */
+export async function recordAttempt(sql: Sql, d: DueDelivery, r: AttemptResult, now: number): Promise<void> {
+  await sql.execute({
+    sql: "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, latency_ms, response) VALUES (?, ?, ?, ?, ?)",
+    args: [d.id, now, r.status, r.latencyMs, r.response],
+  });
+  const state = r.outcome === "delivered" ? "delivered" : r.outcome === "retry" ? "pending" : "failed";
+  await sql.execute({
+    sql: "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = 0, last_status = ?, updated_at = ? WHERE id = ?",
+    args: [state, r.nextAttemptAt ?? now, r.status, now, d.id],
+  });
+  if (r.outcome === "delivered") {
+    await sql.execute({ sql: "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL", args: [d.endpoint.id] });
+    return;
+  }
+  if (r.outcome === "gone") return disableEndpoint(sql, d.endpoint, "the endpoint answered 410 Gone", now);
+  const rs = await sql.execute({ sql: "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ?) WHERE id = ? RETURNING failing_since", args: [now, d.endpoint.id] });
+  const since = Number(rs.rows[0]?.failing_since ?? now);
+  if (now - since >= DISABLE_AFTER_MS) await disableEndpoint(sql, d.endpoint, "failing for 3 days", now);
+}
+
+async function disableEndpoint(sql: Sql, e: DueDelivery["endpoint"], reason: string, now: number): Promise<void> {
+  const rs = await sql.execute({ sql: "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1 RETURNING url", args: [reason, e.id] });
+  if (rs.rows.length === 0) return;
+  await appendEvent(sql, { accountId: e.accountId, type: "webhook.disabled", data: { webhook_id: e.id, url: String(rs.rows[0]!.url), reason }, now });
+}
+
+/** Sends a delivery again now (its id, and so the receiver's dedup key, stays the same). */
+export async function replayDelivery(sql: Sql, accountId: string, deliveryId: number, now: number): Promise<boolean> {
+  const rs = await sql.execute({
+    sql: `UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, lease_until = 0, updated_at = ?
+      WHERE id = ? AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE account_id = ?) RETURNING id`,
+    args: [now, now, deliveryId, accountId],
+  });
+  return rs.rows.length > 0;
+}
+
+/** An endpoint's deliveries, newest first, each with its attempts. */
+export async function listDeliveries(sql: Sql, endpointId: string, before: number | null, limit: number) {
+  const rs = await sql.execute({
+    sql: `SELECT d.id, d.event_id, v.type, d.state, d.attempts, d.next_attempt_at, d.last_status, d.created_at
+      FROM webhook_deliveries d JOIN account_events v ON v.id = d.event_id
+      WHERE d.endpoint_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`,
+    args: [endpointId, before ?? Number.MAX_SAFE_INTEGER, limit],
+  });
+  const out = [];
+  for (const r of rs.rows) {
+    const at = await sql.execute({ sql: "SELECT attempted_at, status, latency_ms, response FROM webhook_attempts WHERE delivery_id = ? ORDER BY id", args: [Number(r.id)] });
+    out.push({
+      id: Number(r.id),
+      event_id: `evt_${Number(r.event_id)}`,
+      type: String(r.type),
+      state: String(r.state),
+      attempts: Number(r.attempts),
+      next_attempt_at: r.state === "pending" ? new Date(Number(r.next_attempt_at)).toISOString() : null,
+      last_status: r.last_status === null ? null : Number(r.last_status),
+      created_at: new Date(Number(r.created_at)).toISOString(),
+      attempt_log: at.rows.map((a) => ({
+        at: new Date(Number(a.attempted_at)).toISOString(),
+        status: a.status === null ? null : Number(a.status),
+        latency_ms: Number(a.latency_ms),
+        response: a.response as string | null,
+      })),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+/**
+ * The webhook sender: next to the delivery worker, it leases due delivery rows, signs
+ * and POSTs each (Standard Webhooks), and records every attempt. A loop on Bun; one pass
+ * per invocation on Workers (`drainOnce`). Runtime-neutral: `fetch`, WebCrypto and an
+ * injected host resolver.
+ */
+import type { Sql } from "../db/raw.ts";
+import type { GroupCommit } from "../queue/group-commit.ts";
+import type { SecretBox } from "../secrets/cipher.ts";
+import type { Logger } from "../smtp/session-types.ts";
+import { eventPayload } from "../events/payload.ts";
+import { purgeOldEvents } from "../events/retention.ts";
+import { anyDue, leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
+import { destinationProblem, type ResolveHost } from "./destination.ts";
+import { secretPurpose } from "./endpoints.ts";
+import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
+import { signatureHeader } from "./sign.ts";
+
+export interface WebhookSenderConfig {
+  allowPrivate: boolean;
+  retrySeconds?: readonly number[];
+  pollMs: number;
+  /** Standard Webhooks: receivers answer within 15 s or the attempt counts as failed. */
+  timeoutMs?: number;
+  /** Sends at once. */
+  concurrency?: number;
+  /** How long events and the webhook log are kept (0 keeps them). */
+  retentionMs?: number;
+}
+
+export interface WebhookSenderDeps {
+  /** For the look before leasing: most passes find nothing due and need no write transaction. */
+  sql: Sql;
+  writer: GroupCommit;
+  secrets: SecretBox;
+  config: WebhookSenderConfig;
+  log: Logger;
+  resolveHost?: ResolveHost;
+  fetch?: FetchLike;
+  now?: () => number;
+}
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+const RESPONSE_PREFIX_BYTES = 256;
+const PURGE_EVERY_MS = 60_000;
+
+/** The first bytes of an answer, without reading a large one to its end. */
+async function responsePrefix(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < RESPONSE_PREFIX_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      n += value.byteLength;
+    }
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) all.set(c, at), (at += c.byteLength);
+  return new TextDecoder().decode(all.subarray(0, RESPONSE_PREFIX_BYTES));
+}
+
+export class WebhookSender {
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+  private readonly now: () => number;
+  private readonly fetch: FetchLike;
+  private readonly timeoutMs: number;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: WebhookSenderDeps) {
+    this.now = deps.now ?? Date.now;
+    this.fetch = deps.fetch ?? ((url, init) => fetch(url, init));
+    this.timeoutMs = deps.config.timeoutMs ?? 15_000;
+    // Longer than any attempt can take, so a live sender never loses its lease mid-send.
+    this.leaseMs = this.timeoutMs * 2 + 5_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** Sends what is due now; resolves when every attempt is recorded. Returns how many were sent. */
+  async drainOnce(): Promise<number> {
+    if (!(await anyDue(this.deps.sql, this.now()))) return 0;
+    const due = await this.deps.writer.write((sql) => leaseDueDeliveries(sql, this.now(), this.leaseMs, this.deps.config.concurrency ?? 8));
+    await Promise.all(due.map((d) => this.attempt(d)));
+    return due.length;
+  }
+
+  private async loop(): Promise<void> {
+    let nextPurge = 0;
+    const keep = this.deps.config.retentionMs ?? 0;
+    while (this.running) {
+      if (keep > 0 && this.now() >= nextPurge) {
+        nextPurge = this.now() + PURGE_EVERY_MS;
+        await purgeOldEvents(this.deps.writer, this.now() - keep).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+      }
+      let sent = 0;
+      try {
+        sent = await this.drainOnce();
+      } catch (err) {
+        this.deps.log("webhook_error", { error: String(err) });
+      }
+      if (sent === 0 && this.running) await this.idle(this.deps.config.pollMs);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async secretsOf(d: DueDelivery): Promise<string[]> {
+    const e = d.endpoint;
+    const out = [await this.deps.secrets.open(e.secret, secretPurpose(e.id))];
+    if (e.previousSecret && e.previousUntil !== null && e.previousUntil > this.now()) out.push(await this.deps.secrets.open(e.previousSecret, secretPurpose(e.id)));
+    return out;
+  }
+
+  private async attempt(d: DueDelivery): Promise<void> {
+    const started = this.now();
+    let result: AttemptResult;
+    try {
+      result = await this.send(d, started);
+    } catch (err) {
+      result = this.failure(d, null, `error: ${String(err).slice(0, 200)}`, started, null);
+    }
+    await this.deps.writer.write((sql) => recordAttempt(sql, d, result, this.now()));
+    this.deps.log("webhook_attempt", { webhook: d.endpoint.id, delivery: d.id, event: d.event.type, attempt: d.attempts + 1, status: result.status, latency_ms: result.latencyMs, outcome: result.outcome });
+  }
+
+  private async send(d: DueDelivery, started: number): Promise<AttemptResult> {
+    const { config } = this.deps;
+    const blocked = await destinationProblem(d.endpoint.url, config.allowPrivate, this.deps.resolveHost);
+    if (blocked) return this.failure(d, null, blocked, started, null);
+    const id = `evt_${d.event.id}`;
+    const body = JSON.stringify(eventPayload(d.event));
+    const timestamp = Math.floor(this.now() / 1000);
+    const headers = {
+      "content-type": "application/json",
+      "user-agent": "smarthost-webhooks",
+      "webhook-id": id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await signatureHeader(await this.secretsOf(d), id, timestamp, body),
+    };
+    let res: Response;
+    try {
+      // No redirects: a 3xx is an answer like any other non-2xx (it could point anywhere).
+      res = await this.fetch(d.endpoint.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const timedOut = (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError";
+      return this.failure(d, null, timedOut ? `no answer within ${this.timeoutMs / 1000} s` : `error: ${String(err).slice(0, 200)}`, started, null);
+    }
+    const text = await responsePrefix(res).catch(() => "");
+    const latencyMs = this.now() - started;
+    if (res.status >= 200 && res.status < 300) return { status: res.status, latencyMs, response: text, outcome: "delivered" };
+    if (res.status === 410) return { status: 410, latencyMs, response: text, outcome: "gone" };
+    const retryAfter = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after"), this.now()) : null;
+    return this.failure(d, res.status, text, started, retryAfter);
+  }
+
+  private failure(d: DueDelivery, status: number | null, response: string, started: number, retryAfter: number | null): AttemptResult {
+    const now = this.now();
+    const next = nextAttemptAt(now, d.attempts + 1, this.deps.config.retrySeconds ?? DEFAULT_RETRY_SECONDS, retryAfter);
+    return { status, latencyMs: now - started, response, outcome: next === null ? "failed" : "retry", nextAttemptAt: next ?? undefined };
+  }
+}
