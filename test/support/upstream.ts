@@ -20,8 +20,8 @@ export interface UpstreamOptions {
   auth?: { username: string; password: string };
   /** Reply for a recipient: an Error with responseCode refuses it. */
   onRcpt?: (address: string) => { code: number; message: string } | null;
-  /** Reply at end of data, by attempt number (1-based); null accepts. */
-  onData?: (attempt: number) => { code: number; message: string } | null;
+  /** Reply at end of data, by attempt number (1-based) and the transaction's recipients; null accepts. */
+  onData?: (attempt: number, recipients: string[]) => { code: number; message: string } | null;
   hideStartTls?: boolean;
   /** Wait this long before answering each message (a slow upstream). */
   delayMs?: number;
@@ -79,7 +79,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
       stream.on("end", async () => {
         if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
         state.attempts++;
-        const r = opts.onData?.(state.attempts);
+        const r = opts.onData?.(state.attempts, session.envelope.rcptTo.map((x) => x.address));
         if (r) return cb(refusal(r));
         state.received.push({
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
