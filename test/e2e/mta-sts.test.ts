@@ -9,7 +9,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:https";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 import type { Database } from "../../src/db/client.ts";
 import { createMtaSts } from "../../src/delivery/mta-sts.ts";
 import type { TlsRecord } from "../../src/delivery/tls-outcome.ts";
@@ -27,18 +26,9 @@ import { newId } from "../../src/smtp/ids.ts";
 import { startDns, type DnsServer, type Zone } from "../support/dns-server.ts";
 import { cli, removeDir, tempDir } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
+import { certificate, storedTls, tlsCount as counted } from "../support/tls-outcomes.ts";
 
 const DOMAINS = ["good", "wrongcert", "plain", "nomatch", "testing", "cached", "off", "untrusted", "expired", "testcert", "webpki", "badpolicy"].map((d) => `${d}.test`);
-
-async function certificate(names: string[], validity: { notBeforeDate?: Date; notAfterDate?: Date } = {}) {
-  const p = await generate([{ name: "commonName", value: names[0]! }], {
-    ...validity,
-    keyType: "ec",
-    curve: "P-256",
-    extensions: [{ name: "subjectAltName", altNames: names.map((value) => ({ type: 2, value })) }],
-  });
-  return { cert: p.cert, key: p.private };
-}
 
 let dir = "";
 let database: Database;
@@ -142,22 +132,8 @@ async function deliver(domain: string, mx: Upstream, sts = true) {
   return { state: String(row.state), reply: String(row.last_reply) };
 }
 
-/** The TLS outcome stored for a domain's latest message: on its recipient row and its last event. */
-async function tlsOf(domain: string): Promise<{ id: string; recipient: TlsRecord | null; event: TlsRecord | null }> {
-  const rcpt = (await database.sql.execute({ sql: "SELECT message_id, last_tls FROM recipients WHERE domain = ? ORDER BY id DESC LIMIT 1", args: [domain] })).rows[0]!;
-  const id = String(rcpt.message_id);
-  const ev = (await database.sql.execute({ sql: "SELECT tls FROM events WHERE message_id = ? ORDER BY id DESC LIMIT 1", args: [id] })).rows[0]!;
-  const parse = (v: unknown) => (v === null ? null : (JSON.parse(String(v)) as TlsRecord));
-  return { id, recipient: parse(rcpt.last_tls), event: parse(ev.tls) };
-}
-
-/** smarthost_delivery_tls_total for one label pair, as /metrics renders it. */
-async function tlsCount(outcome: string, resultType: string): Promise<number> {
-  const text = await createMetrics(database.db).render();
-  const line = text.split("\n").find((l) => l.startsWith(`smarthost_delivery_tls_total{outcome="${outcome}",result_type="${resultType}"} `));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}
-
+const tlsOf = (domain: string) => storedTls(database, domain);
+const tlsCount = (outcome: string, resultType: string) => counted(database, outcome, resultType);
 const failed = (result_type: string, policy: "enforce" | "testing" | null = "enforce"): TlsRecord => ({ outcome: "none", protocol: null, cipher: null, result_type: result_type as TlsRecord["result_type"], policy });
 
 const arrived = (mx: Upstream, domain: string) => mx.received.filter((m) => m.rcptTo.includes(`rcpt@${domain}`));
