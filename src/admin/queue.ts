@@ -1,6 +1,7 @@
 /** `queue` and `queue show`: what waits for delivery, and one message's whole trace. */
 import type { Db } from "../db/client.ts";
 import { PENDING_STATES, requireMessage, whereOf, type QueueFilter } from "./queue-select.ts";
+import type { TlsRecord } from "../delivery/tls-outcome.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -55,8 +56,8 @@ export async function showMessage(db: Db, id: string) {
             FROM messages m LEFT JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`,
       args: [id],
     }),
-    c.execute({ sql: "SELECT address, domain, state, attempts, next_attempt_at, last_reply, notify FROM recipients WHERE message_id = ? ORDER BY id", args: [id] }),
-    c.execute({ sql: "SELECT type, recipient, detail, created_at FROM events WHERE message_id = ? ORDER BY id", args: [id] }),
+    c.execute({ sql: "SELECT address, domain, state, attempts, next_attempt_at, last_reply, notify, last_tls FROM recipients WHERE message_id = ? ORDER BY id", args: [id] }),
+    c.execute({ sql: "SELECT type, recipient, detail, tls, created_at FROM events WHERE message_id = ? ORDER BY id", args: [id] }),
   ]);
   const row = m.rows[0]!;
   return {
@@ -76,9 +77,19 @@ export async function showMessage(db: Db, id: string) {
       next_attempt_at: ["queued", "deferred"].includes(r.state as string) ? iso(Number(r.next_attempt_at)) : null,
       last_reply: (r.last_reply as string | null) ?? null,
       notify: (r.notify as string | null) ?? null,
+      tls: tlsOf(r.last_tls),
     })),
-    events: evs.rows.map((e) => ({ type: e.type as string, recipient: (e.recipient as string | null) ?? null, detail: (e.detail as string | null) ?? null, at: iso(Number(e.created_at)) })),
+    events: evs.rows.map((e) => ({ type: e.type as string, recipient: (e.recipient as string | null) ?? null, detail: (e.detail as string | null) ?? null, tls: tlsOf(e.tls), at: iso(Number(e.created_at)) })),
   };
+}
+
+/** A stored TLS outcome (JSON text), or null for attempts without one (and rows from before it was kept). */
+const tlsOf = (v: unknown): TlsRecord | null => (typeof v === "string" && v !== "" ? (JSON.parse(v) as TlsRecord) : null);
+
+/** One line for an attempt's TLS: "TLS verified TLSv1.3 TLS_AES_256_GCM_SHA384", with the RFC 8460 failure and the MTA-STS mode. */
+export function tlsLine(t: TlsRecord): string {
+  const parts = [`TLS ${t.outcome}`, t.protocol, t.cipher, t.result_type && `failure=${t.result_type}`, t.policy && `mta-sts=${t.policy}`];
+  return parts.filter(Boolean).join(" ");
 }
 
 export type MessageTrace = Awaited<ReturnType<typeof showMessage>>;
@@ -88,9 +99,9 @@ export function formatTrace(t: MessageTrace): string {
     `message ${t.id}  account=${t.account ?? "-"}  source=${t.source}  size=${t.size}  accepted=${t.created_at}`,
     `  from <${t.mail_from}>${t.envid ? `  envid=${t.envid}` : ""}${t.ret ? `  ret=${t.ret}` : ""}`,
     "recipients:",
-    ...t.recipients.map((r) => `  <${r.address}>  ${r.state}  attempts=${r.attempts}${r.next_attempt_at ? `  next=${r.next_attempt_at}` : ""}${r.last_reply ? `\n      last reply: ${r.last_reply}` : ""}`),
+    ...t.recipients.map((r) => `  <${r.address}>  ${r.state}  attempts=${r.attempts}${r.next_attempt_at ? `  next=${r.next_attempt_at}` : ""}${r.last_reply ? `\n      last reply: ${r.last_reply}` : ""}${r.tls ? `\n      last ${tlsLine(r.tls)}` : ""}`),
     "events:",
-    ...t.events.map((e) => `  ${e.at}  ${e.type.padEnd(10)}${e.recipient ? ` <${e.recipient}>` : ""}${e.detail ? `  ${e.detail}` : ""}`),
+    ...t.events.map((e) => `  ${e.at}  ${e.type.padEnd(10)}${e.recipient ? ` <${e.recipient}>` : ""}${e.detail ? `  ${e.detail}` : ""}${e.tls ? `\n      ${tlsLine(e.tls)}` : ""}`),
   ];
   return out.join("\n");
 }

@@ -69,7 +69,7 @@ export const queueCommands: Command[] = [
   {
     name: "queue show",
     args: "ID",
-    summary: "one message's whole trace: envelope, each recipient, each attempt with the upstream reply",
+    summary: "one message's whole trace: envelope, each recipient, each attempt with the upstream reply and TLS outcome",
     options: JSON_OPTION,
     async run({ config, args, values, out }) {
       const t = await withDb(config, (db) => showMessage(db, args[0]!));

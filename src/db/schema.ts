@@ -1,6 +1,7 @@
 /** The one schema (drizzle, SQLite dialect for libSQL). Times are Unix milliseconds. */
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { TlsRecord } from "../delivery/tls-outcome.ts";
 
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
@@ -149,6 +150,8 @@ export const recipients = sqliteTable(
     lastText: text("last_text"),
     /** The host that gave the last reply, when one did (a DSN's Remote-MTA). */
     remoteMta: text("remote_mta"),
+    /** The TLS outcome of the last attempt (delivery/tls-outcome.ts), as JSON. */
+    lastTls: text("last_tls", { mode: "json" }).$type<TlsRecord>(),
     /** Bounced and not yet reported: the next DSN for the message covers it. */
     dsnDue: integer("dsn_due", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
@@ -183,6 +186,21 @@ export const queueCounts = sqliteTable("queue_counts", {
   n: integer("n").notNull(),
 });
 
+/**
+ * Delivery attempts by TLS outcome and RFC 8460 result type ("" for none), counted in the
+ * transaction that records them: the source of smarthost_delivery_tls_total, shared by
+ * every node and kept across restarts.
+ */
+export const deliveryTlsCounts = sqliteTable(
+  "delivery_tls_counts",
+  {
+    outcome: text("outcome").notNull(),
+    resultType: text("result_type").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.outcome, t.resultType] })],
+);
+
 export const events = sqliteTable(
   "events",
   {
@@ -193,6 +211,8 @@ export const events = sqliteTable(
     detail: text("detail"),
     /** The reply behind a delivered/deferred/bounced event, as values. */
     reply: text("reply", { mode: "json" }).$type<{ code: number; enhanced: string | null; text: string }>(),
+    /** The attempt's TLS outcome (delivery/tls-outcome.ts), as JSON. */
+    tls: text("tls", { mode: "json" }).$type<TlsRecord>(),
     createdAt: integer("created_at").notNull().default(sql`(unixepoch() * 1000)`),
   },
   (t) => [index("events_message").on(t.messageId)],

@@ -10,6 +10,7 @@ import { mtaStsPolicies } from "../db/schema.ts";
 import { txtRecords, type DnsResolve } from "../domain-check/dns.ts";
 import type { PolicyFetch } from "../domain-check/records.ts";
 import { CachedMap } from "../util/cached.ts";
+import { certificateResultType, type ResultType, type TlsDemand, type TlsRecord } from "./tls-outcome.ts";
 
 export interface StsPolicy {
   domain: string;
@@ -17,6 +18,11 @@ export interface StsPolicy {
   mode: "enforce" | "testing" | "none";
   mx: string[];
   expiresAt: number;
+  /**
+   * The last fetch of a new policy failed (RFC 8460 §4.3.2.2): what applies is the cached
+   * policy, or none (mode "none") when there is no valid one.
+   */
+  fetchFailure?: ResultType;
 }
 
 export interface MtaStsDeps {
@@ -45,6 +51,9 @@ async function policyId(resolve: DnsResolve, domain: string): Promise<Lookup> {
   return id ? { id } : { none: true };
 }
 
+const failed = (domain: string, policyId: string, stored: StsPolicy | null, fetchFailure: ResultType): StsPolicy =>
+  stored ? { ...stored, fetchFailure } : { domain, policyId, mode: "none", mx: [], expiresAt: 0, fetchFailure };
+
 export function createMtaSts(deps: MtaStsDeps): MtaSts {
   const now = deps.now ?? Date.now;
 
@@ -61,15 +70,27 @@ export function createMtaSts(deps: MtaStsDeps): MtaSts {
     // otherwise an attacker who blocks the TXT lookup would turn TLS off.
     if (!("id" in found)) return stored;
     if (stored && stored.policyId === found.id) return stored;
+    let text: string;
     try {
-      const policy = parsePolicy(await deps.fetchPolicy(`https://mta-sts.${domain}/.well-known/mta-sts.txt`));
+      text = await deps.fetchPolicy(`https://mta-sts.${domain}/.well-known/mta-sts.txt`);
+    } catch (err) {
+      // RFC 8461 §5.1: when a new policy cannot be fetched, a valid cached one applies.
+      const fetchFailure = certificateResultType(err) === "validation-failure" ? "sts-policy-fetch-error" : "sts-webpki-invalid";
+      return failed(domain, found.id, stored, fetchFailure);
+    }
+    let policy: ReturnType<typeof parsePolicy>;
+    try {
+      policy = parsePolicy(text);
+    } catch {
+      return failed(domain, found.id, stored, "sts-policy-invalid");
+    }
+    try {
       const t = now();
       const fresh: StsPolicy = { domain, policyId: found.id, mode: policy.mode, mx: policy.mx ?? [], expiresAt: t + (policy.maxAge ?? 0) * 1000 };
       const values = { policyId: fresh.policyId, mode: fresh.mode, mx: JSON.stringify(fresh.mx), fetchedAt: t, expiresAt: fresh.expiresAt };
       await deps.db.insert(mtaStsPolicies).values({ domain, ...values }).onConflictDoUpdate({ target: mtaStsPolicies.domain, set: values });
       return fresh;
     } catch {
-      // RFC 8461 §5.1: when a new policy cannot be fetched, a valid cached one applies.
       return stored;
     }
   };
@@ -84,7 +105,8 @@ export interface MxHost {
 }
 
 export type MxPlan =
-  | { hosts: (MxHost & { enforce: boolean })[]; notes: string[] }
+  /** `unlisted`: in testing mode, a host the policy does not name (what enforce would refuse). */
+  | { hosts: (MxHost & { enforce: boolean; unlisted?: boolean })[]; notes: string[] }
   /** Nothing may be tried: defer with this reason (4.7.5). */
   | { refused: string };
 
@@ -100,8 +122,19 @@ export function mxUnderPolicy(policy: StsPolicy | null, hosts: MxHost[]): MxPlan
   const outside = hosts.filter((h) => !matching.includes(h)).map((h) => h.name);
   if (policy.mode === "testing") {
     const notes = outside.length > 0 ? [`MTA-STS testing: ${[...new Set(outside)].join(", ")} not in the policy of ${policy.domain}`] : [];
-    return { hosts: hosts.map((h) => ({ ...h, enforce: false })), notes };
+    return { hosts: hosts.map((h) => ({ ...h, enforce: false, unlisted: !matching.includes(h) })), notes };
   }
   if (matching.length === 0) return { refused: `MTA-STS policy of ${policy.domain} (enforce) allows none of its MX hosts (${[...new Set(outside)].join(", ")})` };
   return { hosts: matching.map((h) => ({ ...h, enforce: true })), notes: [] };
 }
+
+/** What a domain's policy demands of TLS, for the attempts' records (tls-outcome.ts). */
+export function stsDemand(policy: StsPolicy | null, host?: { unlisted?: boolean }): TlsDemand {
+  const mode = policy && policy.mode !== "none" ? policy.mode : null;
+  // A host outside a testing policy is a validation failure a report must show (RFC 8460 §4.3.1).
+  const failure = policy?.fetchFailure ?? (host?.unlisted ? "validation-failure" : undefined);
+  return { policy: mode, required: mode === "enforce", ...(failure ? { policyFailure: failure } : {}) };
+}
+
+/** The record of an attempt refused because no MX host matches an enforced policy: a validation failure (RFC 8460 §4.3.1). */
+export const unmatchedTls = (d: TlsDemand): TlsRecord => ({ outcome: "none", protocol: null, cipher: null, result_type: "validation-failure", policy: d.policy });

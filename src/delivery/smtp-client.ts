@@ -8,7 +8,8 @@ import { upstreamReplies, type Reply } from "../smtp/reply.ts";
 import { classifyReply, type Outcome, type Stage } from "./classify.ts";
 import { encodeData } from "./encode.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
-import type { Connect, Socket } from "./socket.ts";
+import type { Connect, Socket, SocketInfo } from "./socket.ts";
+import { certificateResultType, negotiated, PLAINTEXT, type SessionTls } from "./tls-outcome.ts";
 
 export type { Outcome, Stage } from "./classify.ts";
 
@@ -53,8 +54,10 @@ const DEFAULT_TIMEOUTS = { greeting: 60_000, command: 60_000, dataBlock: 180_000
 
 export interface SessionResult {
   /** Set when the whole session failed before recipients were answered (try another host). */
-  sessionFailure: { outcome: Exclude<Outcome, "delivered">; reply: Reply; stage: Stage } | null;
+  sessionFailure: { outcome: Exclude<Outcome, "delivered">; reply: Reply; stage: Stage; tls?: SessionTls } | null;
   results: RecipientResult[];
+  /** What the session had of TLS, when it got as far as deciding (tls-outcome.ts). */
+  tls?: SessionTls;
 }
 
 function containsNonAscii(bytes: Uint8Array): boolean {
@@ -95,7 +98,7 @@ class Dialog {
 }
 
 class SessionFailed extends Error {
-  constructor(readonly outcome: Exclude<Outcome, "delivered">, readonly reply: Reply, readonly stage: Stage) {
+  constructor(readonly outcome: Exclude<Outcome, "delivered">, readonly reply: Reply, readonly stage: Stage, readonly tls?: SessionTls) {
     super(reply.lines.join(" "));
   }
 }
@@ -159,7 +162,7 @@ function rcptCommand(d: Dialog, r: OutboundMessage["recipients"][number]): strin
 type Failure = NonNullable<SessionResult["sessionFailure"]>;
 
 function failureFrom(err: unknown, target: SmtpTarget): Failure {
-  if (err instanceof SessionFailed) return { outcome: err.outcome, reply: err.reply, stage: err.stage };
+  if (err instanceof SessionFailed) return { outcome: err.outcome, reply: err.reply, stage: err.stage, ...(err.tls ? { tls: err.tls } : {}) };
   const timeout = err instanceof UpstreamError && /timeout/.test(err.message);
   return {
     outcome: "transient",
@@ -171,7 +174,22 @@ function failureFrom(err: unknown, target: SmtpTarget): Failure {
 export const failedAll = (m: OutboundMessage, f: Failure): SessionResult => ({
   sessionFailure: f,
   results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply })),
+  ...(f.tls ? { tls: f.tls } : {}),
 });
+
+/**
+ * The handshake after STARTTLS: its failure (a certificate for another name, untrusted,
+ * expired) is a TLS failure, 4.7.5 with the RFC 8460 §4.3.1 type, not an unreachable host.
+ */
+async function handshake(socket: Socket, target: SmtpTarget): Promise<SocketInfo> {
+  try {
+    return await socket.opened;
+  } catch (err) {
+    const why = (err as Error).message ?? String(err);
+    const resultType = certificateResultType(err);
+    throw new SessionFailed("transient", upstreamReplies.tlsFailed(`TLS with ${target.tlsName ?? target.hostname} failed (${resultType}): ${why}`), "STARTTLS", { ...PLAINTEXT, resultType, detail: why });
+  }
+}
 
 /**
  * An open, greeted (and where asked, TLS-protected and authenticated) session with one
@@ -184,7 +202,7 @@ export class UpstreamConnection {
   broken = false;
   private dirty = false;
 
-  private constructor(private socket: Socket, private dialog: Dialog, readonly target: SmtpTarget) {
+  private constructor(private socket: Socket, private dialog: Dialog, readonly target: SmtpTarget, readonly tls: SessionTls) {
     // An idle connection the server drops is no longer usable.
     void socket.closed.then(() => (this.broken = true), () => (this.broken = true));
   }
@@ -202,21 +220,24 @@ export class UpstreamConnection {
           tlsServerName: target.tlsName,
         },
       );
-      await socket.opened;
+      const info = await socket.opened;
       let dialog = new Dialog(socket, timeouts);
       failIfNot(await dialog.reader.read(timeouts.greeting, "greeting"), 2, "greeting", target.relay);
       await hello(dialog, options.ehloName, target.relay);
       let secure = target.tls === "implicit";
+      let tls = secure ? negotiated(info, target.verifyTls) : PLAINTEXT;
       if ((target.tls === "starttls-required" || target.tls === "starttls-opportunistic") && dialog.extensions.has("STARTTLS")) {
         failIfNot(await dialog.command("STARTTLS", "STARTTLS"), 2, "STARTTLS", target.relay);
         dialog.release();
         socket = socket.startTls({ expectedServerHostname: target.tlsName ?? target.hostname });
-        await socket.opened;
+        tls = negotiated(await handshake(socket, target), target.verifyTls);
         dialog = new Dialog(socket, timeouts);
         secure = true;
         await hello(dialog, options.ehloName, target.relay);
       } else if (target.tls === "starttls-required") {
-        throw new SessionFailed("transient", upstreamReplies.noStartTls, "STARTTLS");
+        throw new SessionFailed("transient", upstreamReplies.noStartTls, "STARTTLS", { ...PLAINTEXT, resultType: "starttls-not-supported" });
+      } else if (target.tls === "starttls-opportunistic") {
+        tls = { ...PLAINTEXT, resultType: "starttls-not-supported" };
       }
       if (target.auth) {
         if (!secure && !target.allowPlaintextAuth) {
@@ -224,7 +245,7 @@ export class UpstreamConnection {
         }
         await authenticate(dialog, target.auth, target.relay);
       }
-      return new UpstreamConnection(socket, dialog, target);
+      return new UpstreamConnection(socket, dialog, target, tls);
     } catch (err) {
       await socket?.close().catch(() => {});
       return failureFrom(err, target);
@@ -242,16 +263,16 @@ export class UpstreamConnection {
       }
       if (m.smtputf8 && !this.dialog.extensions.has("SMTPUTF8")) {
         // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
-        return failedAll(m, { outcome: "permanent", reply: upstreamReplies.noSmtputf8, stage: "MAIL" });
+        return failedAll(m, { outcome: "permanent", reply: upstreamReplies.noSmtputf8, stage: "MAIL", tls: this.tls });
       }
       const { results, completed } = await transaction(this.dialog, m, this.target.relay);
       this.dirty = !completed;
-      return { sessionFailure: null, results };
+      return { sessionFailure: null, results, tls: this.tls };
     } catch (err) {
       // RFC 5321 §3.8: 421 means the server is closing the channel.
       if (!(err instanceof SessionFailed) || err.reply.code === 421) this.broken = true;
       else this.dirty = true;
-      return failedAll(m, failureFrom(err, this.target));
+      return failedAll(m, { ...failureFrom(err, this.target), tls: this.tls });
     }
   }
 

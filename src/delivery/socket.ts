@@ -23,6 +23,11 @@ export interface SocketOptions {
 export interface SocketInfo {
   remoteAddress?: string;
   localAddress?: string;
+  /**
+   * Not in the Workers API: after a TLS handshake, what was negotiated and whether the
+   * certificate checked out for the name (also when the check was not enforced).
+   */
+  tls?: { protocol: string | null; cipher: string | null; authorized: boolean; authorizationError?: string };
 }
 
 export interface Socket {

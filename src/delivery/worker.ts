@@ -23,7 +23,8 @@ import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
-import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
+import { mxUnderPolicy, stsDemand, unmatchedTls, type MtaSts } from "./mta-sts.ts";
+import { tlsRecord, type TlsDemand, type TlsRecord } from "./tls-outcome.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -75,7 +76,11 @@ interface Attempt {
   reply: StoredReply;
   via: string;
   remoteMta: string | null;
+  tls?: TlsRecord;
 }
+
+/** A host to try, with what its domain's MTA-STS policy demands of TLS (absent for routes). */
+type Target = SmtpTarget & { sts?: TlsDemand };
 
 const ROUTE_CACHE_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
@@ -243,7 +248,8 @@ export class DeliveryWorker {
         const next: LeasedRecipient[] = [];
         pending.forEach((r, i) => {
           const res = result.results[i]!;
-          settle(r, { outcome: res.outcome, reply: stored(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta });
+          const tls = tlsRecord(result.tls, target.sts ?? { policy: null, required: target.verifyTls });
+          settle(r, { outcome: res.outcome, reply: stored(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta, tls });
           // Try the next host on a connection failure or a 4xx (RFC 5321 §5.1).
           if (res.outcome === "transient") next.push(r);
         });
@@ -254,7 +260,7 @@ export class DeliveryWorker {
   }
 
   /** The hosts a route leads to, or why there are none. */
-  private async targetsFor(route: Route, domain: string): Promise<SmtpTarget[] | Attempt> {
+  private async targetsFor(route: Route, domain: string): Promise<Target[] | Attempt> {
     if (route.kind === "relay") return [route.target];
     const c = this.deps.config;
     const lookup = await mxHostsFor(domain, this.deps.resolver, c.allowPrivateMx);
@@ -262,10 +268,12 @@ export class DeliveryWorker {
       const reply = upstreamReplies.mxLookup(lookup.outcome === "permanent", lookup.enhanced, lookup.reason);
       return { outcome: lookup.outcome, reply: stored(reply), via: `mx ${domain}`, remoteMta: null };
     }
-    const plan = mxUnderPolicy((await this.deps.mtaSts?.policyFor(domain)) ?? null, lookup.hosts);
-    if ("refused" in plan) return { outcome: "transient", reply: stored(upstreamReplies.mtaStsRefused(plan.refused)), via: `mx ${domain}`, remoteMta: null };
+    const policy = (await this.deps.mtaSts?.policyFor(domain)) ?? null;
+    const plan = mxUnderPolicy(policy, lookup.hosts);
+    const sts = stsDemand(policy);
+    if ("refused" in plan) return { outcome: "transient", reply: stored(upstreamReplies.mtaStsRefused(plan.refused)), via: `mx ${domain}`, remoteMta: null, tls: unmatchedTls(sts) };
     for (const note of plan.notes) this.deps.log("mta_sts_testing", { domain, note });
-    return plan.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: h.enforce ? "starttls-required" : "starttls-opportunistic", verifyTls: h.enforce, relay: false }));
+    return plan.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: h.enforce ? "starttls-required" : "starttls-opportunistic", verifyTls: h.enforce, relay: false, sts: stsDemand(policy, h) }));
   }
 
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {
@@ -274,7 +282,7 @@ export class DeliveryWorker {
     const expired = now - m.createdAt >= c.lifetimeMs;
     const updates: RecipientUpdate[] = group.recipients.map((r) => {
       const a = final.get(r.id) ?? { outcome: "transient" as const, reply: stored(upstreamReplies.noRouteTried), via: "none", remoteMta: null };
-      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, reply: a.reply, dsnDue: false };
+      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, reply: a.reply, dsnDue: false, tls: a.tls };
       // Never a bounce for a bounce: a null-sender message gets no DSN (RFC 3461 §6.2).
       const bounced = { ...base, state: "bounced" as const, dsnDue: m.mailFrom !== "" && wantsFailureDsn(r.notify) };
       if (a.outcome === "delivered") return { ...base, state: "delivered" as const };

@@ -11,6 +11,7 @@ import { suppressesRecipient } from "../suppression/policy.ts";
 import { appendEvent } from "./append.ts";
 import { bounceClass, parseReplyLine } from "./reply.ts";
 import type { EventData, UpstreamReply } from "./types.ts";
+import type { TlsRecord } from "../delivery/tls-outcome.ts";
 
 export type TraceType = "accepted" | "delivered" | "deferred" | "bounced";
 
@@ -27,6 +28,8 @@ export interface MessageEvent {
   via?: string;
   /** The recipient row, for the attempt number. */
   recipientRowId?: number;
+  /** The attempt's TLS outcome (delivery/tls-outcome.ts). */
+  tls?: TlsRecord;
 }
 
 interface MessageContext {
@@ -74,8 +77,8 @@ export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<voi
   // The trace row keeps the typed reply (JSON) next to its one-line text.
   const typed = e.reply !== undefined && typeof e.reply !== "string" ? JSON.stringify(e.reply) : null;
   await sql.execute({
-    sql: "INSERT INTO events (message_id, recipient, type, detail, reply, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    args: [e.messageId, e.recipient ?? null, e.trace, e.detail, typed, e.now],
+    sql: "INSERT INTO events (message_id, recipient, type, detail, reply, tls, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    args: [e.messageId, e.recipient ?? null, e.trace, e.detail, typed, e.tls ? JSON.stringify(e.tls) : null, e.now],
   });
   if (e.trace !== "delivered" && e.trace !== "deferred" && e.trace !== "bounced") return;
   const ctx = await contextOf(sql, e.messageId);

@@ -336,8 +336,9 @@ export class Gateway {
         next_attempt_at: r.state === "queued" || r.state === "deferred" ? new Date(r.nextAttemptAt).toISOString() : null,
         last_reply: r.lastReply,
         ...(r.lastCode !== null ? { reply: { code: r.lastCode, enhanced: r.lastEnhanced, text: r.lastText ?? "" } } : {}),
+        ...(r.lastTls ? { tls: r.lastTls } : {}),
       })),
-      events: evs.map((e) => ({ type: e.type, recipient: e.recipient, detail: e.detail, ...(e.reply ? { reply: e.reply } : {}), at: new Date(e.createdAt).toISOString() })),
+      events: evs.map((e) => ({ type: e.type, recipient: e.recipient, detail: e.detail, ...(e.reply ? { reply: e.reply } : {}), ...(e.tls ? { tls: e.tls } : {}), at: new Date(e.createdAt).toISOString() })),
     };
   }
 }

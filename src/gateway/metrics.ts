@@ -1,10 +1,12 @@
 /**
  * Prometheus metrics (prom-client): accepted and rejected submissions, counted as they
  * happen; queue depth by state, read from the counts the writers keep (queue-counts.ts) —
- * a scrape reads four rows, never the recipients table.
+ * a scrape reads four rows, never the recipients table; delivery attempts by TLS outcome,
+ * likewise from counts kept with each attempt.
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/client.ts";
+import { deliveryTlsCounts } from "../db/schema.ts";
 import { QUEUE_STATES, queueCounts } from "../queue/queue-counts.ts";
 
 export interface Metrics {
@@ -36,6 +38,18 @@ export function createMetrics(db: Db): Metrics {
     async collect() {
       const counts = await queueCounts(db);
       for (const state of QUEUE_STATES) this.set({ state }, counts[state]);
+    },
+  });
+  new Counter({
+    name: "smarthost_delivery_tls_total",
+    help: "Delivery attempts by TLS outcome (none, opportunistic, verified) and RFC 8460 result type of a failure",
+    labelNames: ["outcome", "result_type"],
+    registers: [registry],
+    // Counted by the writers with each attempt (queue/outcomes.ts): every node's attempts, kept across restarts.
+    async collect() {
+      const rows = await db.select().from(deliveryTlsCounts);
+      this.reset();
+      for (const r of rows) this.inc({ outcome: r.outcome, result_type: r.resultType }, r.n);
     },
   });
   return {

@@ -14,6 +14,7 @@ import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import { recordMessageEvent } from "../events/record.ts";
+import type { TlsRecord } from "../delivery/tls-outcome.ts";
 
 /** An SMTP reply as stored: RFC 5321 code, RFC 3463 enhanced code, text. */
 export interface StoredReply {
@@ -38,6 +39,8 @@ export interface RecipientUpdate {
   remoteMta: string | null;
   /** Bounced, and the sender asked for (or did not refuse) a failure DSN. */
   dsnDue: boolean;
+  /** The attempt's TLS outcome, when a session got that far. */
+  tls?: TlsRecord;
 }
 
 /** A bounced recipient awaiting its report, as the DSN builder needs it. */
@@ -56,8 +59,12 @@ export interface DueBounce {
 const NEVER_REFUSED = { perMinute: Number.MAX_SAFE_INTEGER, perDay: Number.MAX_SAFE_INTEGER, recipientsPerDay: Number.MAX_SAFE_INTEGER };
 
 const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
-  last_code = ?, last_enhanced = ?, last_text = ?, remote_mta = ?, dsn_due = ?,
+  last_code = ?, last_enhanced = ?, last_text = ?, remote_mta = ?, dsn_due = ?, last_tls = ?,
   lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id`;
+
+// smarthost_delivery_tls_total, counted with the attempt it counts (metrics.ts reads it).
+const COUNT_TLS = `INSERT INTO delivery_tls_counts (outcome, result_type, n) VALUES (?, ?, 1)
+  ON CONFLICT (outcome, result_type) DO UPDATE SET n = n + 1`;
 
 // Still to be decided in this pass: never tried yet, or being tried by a worker now.
 const UNDECIDED = `SELECT 1 FROM recipients WHERE message_id = ? AND state IN ('queued', 'deferred')
@@ -73,11 +80,13 @@ export function recordOutcomes(writer: GroupCommit, owner: string, messageId: st
     for (const u of updates) {
       const r = u.reply;
       const line = replyLine(r);
-      const args = [u.state, u.nextAttemptAt ?? now, line, r.code, r.enhanced, r.text, u.remoteMta, u.dsnDue ? 1 : 0, now, u.id, owner];
+      const tls = u.tls ? JSON.stringify(u.tls) : null;
+      const args = [u.state, u.nextAttemptAt ?? now, line, r.code, r.enhanced, r.text, u.remoteMta, u.dsnDue ? 1 : 0, tls, now, u.id, owner];
       const changed = await sql.execute({ sql: UPDATE, args });
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
       recorded.push(u.id);
-      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, recipientRowId: u.id });
+      if (u.tls) await sql.execute({ sql: COUNT_TLS, args: [u.tls.outcome, u.tls.result_type ?? ""] });
+      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, recipientRowId: u.id, tls: u.tls });
     }
     if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
     return recorded;

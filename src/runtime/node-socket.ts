@@ -70,12 +70,23 @@ function wrap(raw: NetSocket | TLSSocket, opened: Promise<SocketInfo>, options: 
         ca: node.ca && node.ca.length > 0 ? [...rootCertificates, ...node.ca] : undefined,
       });
       const secureOpened = new Promise<SocketInfo>((resolve, reject) => {
-        secure.once("secureConnect", () => resolve({ remoteAddress: raw.remoteAddress }));
+        secure.once("secureConnect", () => resolve({ remoteAddress: raw.remoteAddress, tls: tlsInfo(secure) }));
         secure.once("error", reject);
       });
       secureOpened.catch(() => {});
       return wrap(secure, secureOpened, { ...options, secureTransport: "on" }, node, address);
     },
+  };
+}
+
+/** What the handshake negotiated; `authorized` is computed even when not enforced. */
+function tlsInfo(s: TLSSocket): NonNullable<SocketInfo["tls"]> {
+  const error = s.authorizationError as unknown;
+  return {
+    protocol: s.getProtocol() ?? null,
+    cipher: s.getCipher()?.standardName ?? s.getCipher()?.name ?? null,
+    authorized: s.authorized,
+    ...(error ? { authorizationError: typeof error === "string" ? error : String((error as { code?: string }).code ?? error) } : {}),
   };
 }
 
@@ -104,7 +115,7 @@ export function createNodeConnect(node: NodeConnectOptions = {}): Connect {
       }, timeout);
       raw.once(options.secureTransport === "on" ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
-        resolve({ remoteAddress: raw.remoteAddress, localAddress: raw.localAddress });
+        resolve({ remoteAddress: raw.remoteAddress, localAddress: raw.localAddress, ...(options.secureTransport === "on" ? { tls: tlsInfo(raw as TLSSocket) } : {}) });
       });
       raw.once("error", (err) => {
         clearTimeout(timer);

@@ -19,6 +19,8 @@ export const upstreamReplies = {
   unreachable: (timeout: boolean, why: string) => reply(451, timeout ? "4.4.2" : "4.4.1", why),
   noAuthMechanism: reply(451, "4.7.0", "relay offers neither AUTH PLAIN nor AUTH LOGIN"),
   noStartTls: reply(451, "4.7.5", "TLS required but the server does not offer STARTTLS"),
+  // RFC 3463 X.7.5 "cryptographic failure": the handshake or the certificate check failed.
+  tlsFailed: (why: string) => reply(451, "4.7.5", why),
   plaintextAuth: reply(451, "4.7.5", "refusing to send credentials without TLS"),
   noSmtputf8: reply(550, "5.6.7", "the server does not support SMTPUTF8, which this message needs"),
   noRouteTried: reply(451, "4.4.0", "no route was tried"),

@@ -74,6 +74,16 @@ export const QueueRow = v.object({
   next_attempt_at: iso,
   last_reply: v.nullable(v.string()),
 });
+/** An attempt's TLS outcome (delivery/tls-outcome.ts); null when no session got that far. */
+const TlsOutcome = v.nullable(
+  v.object({
+    outcome: v.picklist(["none", "opportunistic", "verified"]),
+    protocol: v.nullable(v.string()),
+    cipher: v.nullable(v.string()),
+    result_type: v.nullable(v.string()),
+    policy: v.nullable(v.picklist(["enforce", "testing"])),
+  }),
+);
 export const MessageTrace = v.object({
   id: v.string(),
   account: v.nullable(v.string()),
@@ -84,8 +94,8 @@ export const MessageTrace = v.object({
   ret: v.nullable(v.string()),
   smtputf8: v.boolean(),
   created_at: iso,
-  recipients: v.array(v.object({ address: v.string(), state: v.string(), attempts: v.number(), next_attempt_at: nullableIso, last_reply: v.nullable(v.string()), notify: v.nullable(v.string()) })),
-  events: v.array(v.object({ type: v.string(), recipient: v.nullable(v.string()), detail: v.nullable(v.string()), at: iso })),
+  recipients: v.array(v.object({ address: v.string(), state: v.string(), attempts: v.number(), next_attempt_at: nullableIso, last_reply: v.nullable(v.string()), notify: v.nullable(v.string()), tls: TlsOutcome })),
+  events: v.array(v.object({ type: v.string(), recipient: v.nullable(v.string()), detail: v.nullable(v.string()), tls: TlsOutcome, at: iso })),
 });
 export const ActionResult = v.object({
   action: v.picklist(["retry", "hold", "release", "delete"]),
