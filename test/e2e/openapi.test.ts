@@ -10,7 +10,9 @@ import type { Database } from "../../src/db/client.ts";
 import { createGatewayStack } from "../../src/gateway/stack.ts";
 import { GroupCommit } from "../../src/queue/group-commit.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
-import { checkOpenApi31, resolveRef } from "../support/openapi-check.ts";
+import { EVENT_TYPES } from "../../src/events/types.ts";
+import { checkOpenApi31 } from "../support/openapi-check.ts";
+import { resolveRef, schemaChecker } from "../support/openapi-responses.ts";
 import { removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
 
 const TOKEN = "admin-token-for-openapi-0123456789abcdef";
@@ -31,7 +33,7 @@ beforeAll(async () => {
   // With every optional part on, so the document must cover them all.
   apps.admin = stack({ SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_GATEWAY_TOKEN: "g".repeat(40) });
   apps.plain = stack({});
-  relay = await startRelay(tempDir(), { SMARTHOST_ADMIN_TOKEN: TOKEN });
+  relay = await startRelay(tempDir(), { SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" });
 });
 afterAll(async () => {
   await relay?.stop();
@@ -58,6 +60,18 @@ test("the document is sound OpenAPI 3.1 and every route the app serves is in it"
   expect([...documented].filter((r) => !served.has(r))).toEqual([]);
   expect(documented.has("POST /v1/admin/keys/{id}/revoke")).toBe(true);
   expect(documented.has("POST /v1/admin/queue/{id}/hold")).toBe(true);
+  for (const r of ["GET /v1/messages", "GET /v1/suppressions/{address}", "GET /v1/events", "POST /v1/webhooks/deliveries/{id}/replay"]) expect(documented.has(r), r).toBe(true);
+});
+
+test("the webhooks section describes each event type as Standard Webhooks: {type, timestamp, data} and the three headers", async () => {
+  const doc = await docOf(apps.admin);
+  expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+  for (const [type, item] of Object.entries(doc.webhooks as Obj)) {
+    const op = item.post;
+    expect(op.parameters.filter((p: Obj) => p.in === "header" && p.required).map((p: Obj) => p.name).sort(), type).toEqual(["webhook-id", "webhook-signature", "webhook-timestamp"]);
+    const body = op.requestBody.content["application/json"].schema;
+    expect(body).toMatchObject({ type: "object", required: ["type", "timestamp", "data"], properties: { type: { const: type }, timestamp: { type: "string", format: "date-time" }, data: { type: "object" } } });
+  }
 });
 
 test("400s are our error shape; every admin route requires the admin token; examples are given", async () => {
@@ -90,28 +104,81 @@ test("without SMARTHOST_ADMIN_TOKEN the admin API answers 404 and is not in the 
   expect(Object.keys((await docOf(apps.plain)).paths).some((p) => p.startsWith("/v1/admin"))).toBe(false);
 });
 
+let served: Obj;
+/** A request built from the document's examples (overrides as given); its answer must be documented, body and all. */
+async function call(method: string, path: string, auth: string, over: { params?: Record<string, string>; body?: unknown; query?: string } = {}) {
+  served ??= (await (await fetch(`${relay.http}/openapi.json`)).json()) as Obj;
+  const op = served.paths[path][method];
+  let url = path;
+  for (const p of op.parameters ?? []) if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(over.params?.[p.name] ?? p.example));
+  const example = "body" in over ? over.body : op.requestBody?.content["application/json"].example;
+  const res = await fetch(`${relay.http}${url}${over.query ?? ""}`, { method: method.toUpperCase(), headers: { authorization: `Bearer ${auth}` }, body: example === undefined ? undefined : JSON.stringify(example) });
+  const text = await res.text();
+  const body = (text === "" ? null : JSON.parse(text)) as Obj;
+  expect(schemaChecker(served).response(method, path, res.status, body), `${method} ${path} answered ${res.status} ${text}`).toEqual([]);
+  return { status: res.status, body };
+}
+
 test("requests built from the document's examples work against the running relay", async () => {
-  const doc = (await (await fetch(`${relay.http}/openapi.json`)).json()) as Obj;
-  const call = async (method: string, path: string, auth: string) => {
-    const op = doc.paths[path][method];
-    let url = path;
-    for (const p of op.parameters ?? []) if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(p.example));
-    const example = op.requestBody?.content["application/json"].example;
-    const res = await fetch(`${relay.http}${url}`, { method: method.toUpperCase(), headers: { authorization: `Bearer ${auth}` }, body: example === undefined ? undefined : JSON.stringify(example) });
-    const body = (await res.json()) as Obj;
-    expect(Object.keys(op.responses), `${method} ${path} answered ${res.status} ${JSON.stringify(body)}`).toContain(String(res.status));
-    return { status: res.status, body };
-  };
   expect((await call("post", "/v1/admin/accounts", TOKEN)).status).toBe(201);
   expect((await call("post", "/v1/admin/senders", TOKEN)).status).toBe(201);
   const key = await call("post", "/v1/admin/keys", TOKEN);
   expect(key.status).toBe(201);
   const sent = await call("post", "/v1/messages", key.body.key);
-  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued" } });
+  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued", suppressed: [] } });
   const raw = await call("post", "/v1/messages/raw", key.body.key);
   expect(raw.status).toBe(202);
   const account = await call("get", "/v1/admin/accounts/{name}", TOKEN);
   expect(account.body).toMatchObject({ name: "acme", usage: { per_day: { used: 2, limit: 10000 } }, queued: { messages: 2 } });
+});
+
+test("the feedback routes answer as documented, and the events they record are the documented webhook bodies", async () => {
+  await call("post", "/v1/admin/accounts", TOKEN, { body: { name: "feedback" } });
+  await call("post", "/v1/admin/senders", TOKEN, { body: { account: "feedback", pattern: "example.com" } });
+  const key = (await call("post", "/v1/admin/keys", TOKEN, { body: { account: "feedback" } })).body.key as string;
+
+  const hook = await call("post", "/v1/webhooks", key, { body: { url: `http://127.0.0.1:9/hook` } });
+  const params = { id: hook.body.id as string };
+  const secret = hook.body.secret as string;
+  expect(secret).toStartWith("whsec_");
+  expect(hook.body).toMatchObject({ enabled: true, events: null });
+  expect((await call("get", "/v1/webhooks", key)).body.data).toHaveLength(1);
+  const shown = await call("get", "/v1/webhooks/{id}", key, { params });
+  expect(shown.status).toBe(200);
+  expect(shown.body).not.toHaveProperty("secret");
+  const patched = await call("patch", "/v1/webhooks/{id}", key, { params, body: { events: ["suppression.added", "message.suppressed"] } });
+  expect(patched.body.events, JSON.stringify(patched.body)).toEqual(["suppression.added", "message.suppressed"]);
+
+  expect((await call("post", "/v1/suppressions", key)).body.data).toEqual([expect.objectContaining({ address: "bob@example.org", reason: "manual" })]);
+  expect((await call("post", "/v1/suppressions", key, { body: { address: "not an address" } })).status).toBe(400);
+  expect((await call("get", "/v1/suppressions", key)).body.data).toHaveLength(1);
+  expect((await call("get", "/v1/suppressions/{address}", key)).body.address).toBe("bob@example.org");
+  expect((await call("get", "/v1/suppressions", key, { query: "?reason=nope" })).status).toBe(400);
+
+  // The example message is to the suppressed address: refused whole; with another recipient, the 202 names it.
+  expect((await call("post", "/v1/messages", key)).body.error.code).toBe("all_suppressed");
+  const sent = await call("post", "/v1/messages", key, { body: { from: "alice@example.com", to: ["bob@example.org", "carol@example.org"], subject: "Hi", text: "Hi" } });
+  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued", suppressed: ["bob@example.org"] } });
+  expect((await call("get", "/v1/messages", key)).body.data).toEqual([expect.objectContaining({ id: sent.body.id, status: "queued" })]);
+  expect((await call("get", "/v1/messages", key, { query: "?status=nope" })).status).toBe(400);
+  expect((await call("delete", "/v1/suppressions/{address}", key)).status).toBe(204);
+  expect((await call("get", "/v1/suppressions/{address}", key)).status).toBe(404);
+
+  const events = (await call("get", "/v1/events", key)).body.data as Obj[];
+  expect(events.map((e) => e.type)).toEqual(["suppression.added", "message.suppressed", "message.suppressed", "suppression.removed"]);
+  const check = schemaChecker(served);
+  for (const { id, ...payload } of events) expect(check.webhook(payload.type, payload), id).toEqual([]);
+  // A body that breaks the documented shape is caught (the check can fail).
+  expect(check.webhook("suppression.added", { ...events[0], data: { address: 1 } })).not.toEqual([]);
+
+  const deliveries = (await call("get", "/v1/webhooks/{id}/deliveries", key, { params })).body.data as Obj[];
+  expect(deliveries.map((d) => d.type).sort()).toEqual(["message.suppressed", "message.suppressed", "suppression.added"]);
+  expect((await call("post", "/v1/webhooks/deliveries/{id}/replay", key, { params: { id: String(deliveries[0]!.id) } })).body).toEqual({ id: deliveries[0]!.id, state: "pending" });
+  const rotated = await call("post", "/v1/webhooks/{id}/rotate", key, { params });
+  expect(rotated.body.secret).toStartWith("whsec_");
+  expect(rotated.body.secret).not.toBe(secret);
+  expect((await call("delete", "/v1/webhooks/{id}", key, { params })).status).toBe(204);
+  expect((await call("get", "/v1/webhooks/{id}", key, { params })).status).toBe(404);
 });
 
 test("/docs is a page from this host that loads nothing from elsewhere", async () => {
