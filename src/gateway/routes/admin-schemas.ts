@@ -36,6 +36,12 @@ export const QueueQuery = v.object({
   ...filterEntries,
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,5}$/, "limit must be a whole number from 1 to 10000"), v.transform(Number), v.minValue(1, "limit must be at least 1"), v.maxValue(10_000, "limit must be at most 10000")), "1000"),
 });
+export const NewDkimKey = strict({
+  domain: str("domain"),
+  selector: v.optional(str("selector", 63)),
+  algorithm: v.optional(v.picklist(["rsa", "ed25519", "both"], "algorithm must be rsa, ed25519 or both"), "rsa"),
+});
+export const DkimRotation = strict({ selector: v.optional(str("selector", 63)), activate: v.optional(v.boolean("activate must be true or false")) });
 /** One message's action; `bounce` goes with delete only. */
 export const MessageAction = strict({ bounce: v.optional(v.boolean("bounce must be true or false")) });
 /** A bulk action: the count alone unless `yes`. */
@@ -95,3 +101,15 @@ export const ActionResult = v.object({
   dsns: v.number(),
 });
 export const BulkCount = v.object({ acted: v.literal(false), messages: v.number(), recipients: v.number() });
+/** A signing key as listed: never its private half; `record` is the zone-file line to publish. */
+export const DkimKey = v.object({
+  domain: v.string(),
+  selector: v.string(),
+  algorithm: v.picklist(["rsa", "ed25519"]),
+  state: v.picklist(["pending", "active", "retired"]),
+  created_at: iso,
+  activated_at: nullableIso,
+  retired_at: nullableIso,
+  record: v.string(),
+});
+export const DkimRemoved = v.object({ domain: v.string(), selector: v.string() });

@@ -19,6 +19,9 @@ import { apiKeyId } from "../../policy/api-keys.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { adminAuth, adminErrors, body, query } from "./admin-http.ts";
 import { queueAdminRoutes } from "./admin-queue.ts";
+import { dkimAdminRoutes } from "./admin-dkim.ts";
+import type { DomainCheckDeps } from "../../domain-check/check.ts";
+import { txtLookup } from "../../domain-check/dns.ts";
 import * as s from "./admin-schemas.ts";
 
 export interface AdminDeps {
@@ -27,6 +30,8 @@ export interface AdminDeps {
   /** Seals route passwords (SMARTHOST_SECRET_KEY); adding a route with a password needs it. */
   secrets?: SecretBox | Promise<SecretBox>;
   hostname: string;
+  /** DNS where the node has it (not on Workers): dkim list activates published selectors. */
+  domainCheck?: DomainCheckDeps;
   now?: () => number;
 }
 
@@ -114,5 +119,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
 
   app.route("/queue", queueAdminRoutes(db, deps.hostname, now));
+  app.route("/dkim", dkimAdminRoutes({ db, secrets: deps.secrets, lookupTxt: deps.domainCheck && txtLookup(deps.domainCheck.resolve), now }));
   return app;
 }
