@@ -11,6 +11,7 @@ import { createGatewayStack } from "../../src/gateway/stack.ts";
 import { GroupCommit } from "../../src/queue/group-commit.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { EVENT_TYPES } from "../../src/events/types.ts";
+import { COMMANDS } from "../../src/cli/commands.ts";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { checkBeyondSchema } from "../support/openapi-check.ts";
 import { resolveRef, schemaChecker } from "../support/openapi-responses.ts";
@@ -199,6 +200,56 @@ test("the feedback routes answer as documented, and the events they record are t
   expect(rotated.body.secret).not.toBe(secret);
   expect((await call("delete", "/v1/webhooks/{id}", key, { params })).status).toBe(204);
   expect((await call("get", "/v1/webhooks/{id}", key, { params })).status).toBe(404);
+});
+
+/** Each command of the CLI and the admin operation that does the same (null: the server itself, not a verb on its data). */
+const OVER_HTTP: Record<string, string[] | null> = {
+  serve: null,
+  migrate: null,
+  "account add": ["POST /v1/admin/accounts"],
+  "account list": ["GET /v1/admin/accounts"],
+  "account show": ["GET /v1/admin/accounts/{name}"],
+  "account update": ["PATCH /v1/admin/accounts/{name}"],
+  "account remove": ["DELETE /v1/admin/accounts/{name}"],
+  "credential add": ["POST /v1/admin/credentials"],
+  "credential list": ["GET /v1/admin/credentials"],
+  "credential rotate": ["POST /v1/admin/credentials/{username}/rotate"],
+  "credential remove": ["DELETE /v1/admin/credentials/{username}"],
+  "key add": ["POST /v1/admin/keys"],
+  "key list": ["GET /v1/admin/keys"],
+  "key revoke": ["POST /v1/admin/keys/{id}/revoke"],
+  "sender allow": ["POST /v1/admin/senders"],
+  "sender list": ["GET /v1/admin/senders"],
+  "sender remove": ["POST /v1/admin/senders/remove"],
+  "network allow": ["POST /v1/admin/networks"],
+  "network list": ["GET /v1/admin/networks"],
+  "network remove": ["POST /v1/admin/networks/remove"],
+  "route add": ["POST /v1/admin/routes"],
+  "route list": ["GET /v1/admin/routes"],
+  "route remove": ["POST /v1/admin/routes/remove"],
+  queue: ["GET /v1/admin/queue"],
+  "queue show": ["GET /v1/admin/queue/{id}"],
+  ...Object.fromEntries(["retry", "hold", "release", "delete"].map((a) => [`queue ${a}`, [`POST /v1/admin/queue/${a}`, `POST /v1/admin/queue/{id}/${a}`]])),
+  "dkim add": ["POST /v1/admin/dkim"],
+  "dkim list": ["GET /v1/admin/dkim"],
+  "dkim rotate": ["POST /v1/admin/dkim/{domain}/rotate"],
+  "dkim activate": ["POST /v1/admin/dkim/{domain}/{selector}/activate"],
+  "dkim remove": ["DELETE /v1/admin/dkim/{domain}/{selector}"],
+  "domain check": ["GET /v1/admin/domains/{domain}"],
+  "suppression list": ["GET /v1/admin/suppressions"],
+  "suppression add": ["POST /v1/admin/suppressions"],
+  "suppression remove": ["POST /v1/admin/suppressions/remove"],
+  "webhook add": ["POST /v1/admin/webhooks"],
+  "webhook list": ["GET /v1/admin/webhooks"],
+  "webhook rotate": ["POST /v1/admin/webhooks/{id}/rotate"],
+  "webhook remove": ["DELETE /v1/admin/webhooks/{id}"],
+};
+
+test("every CLI verb is in the admin API (on the running relay, which has DNS for the domain check)", async () => {
+  const doc = (await (await fetch(`${relay.http}/openapi.json`)).json()) as Obj;
+  const ops = new Set(Object.entries(doc.paths as Obj).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`)));
+  expect(COMMANDS.map((c) => c.name).filter((n) => !(n in OVER_HTTP))).toEqual([]);
+  expect(Object.values(OVER_HTTP).flatMap((o) => o ?? []).filter((o) => !ops.has(o))).toEqual([]);
 });
 
 test("/docs is a page from this host that loads nothing from elsewhere", async () => {
