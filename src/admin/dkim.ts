@@ -103,7 +103,7 @@ async function createKeys(deps: DkimAdminDeps, domain: string, choice: Algorithm
     try {
       await deps.db.insert(dkimKeys).values(row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AdminError(`selector "${sel}" already exists for ${domain}`);
+      if (isUniqueViolation(err)) throw new AdminError(`selector "${sel}" already exists for ${domain}`, "conflict");
       throw err;
     }
     if (state === "active") {
@@ -127,7 +127,7 @@ export async function addDkimKey(deps: DkimAdminDeps, domainArg: string, opts: {
 export async function rotateDkimKey(deps: DkimAdminDeps, domainArg: string, opts: { activate?: boolean; selector?: string } = {}): Promise<DkimKeyView[]> {
   const domain = signingDomain(domainArg);
   const active = await deps.db.select().from(dkimKeys).where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.state, "active")));
-  if (active.length === 0) throw new AdminError(`${domain} has no active DKIM key: use dkim add`);
+  if (active.length === 0) throw new AdminError(`${domain} has no active DKIM key: use dkim add`, "conflict");
   const algos = [...new Set(active.map((r) => r.algorithm))].sort();
   const choice: AlgorithmChoice = algos.length > 1 ? "both" : algos[0]!;
   return createKeys(deps, domain, choice, opts.selector, opts.activate ? "active" : "pending");
@@ -137,7 +137,7 @@ export async function rotateDkimKey(deps: DkimAdminDeps, domainArg: string, opts
 export async function activateDkimKey(deps: DkimAdminDeps, domainArg: string, selector: string): Promise<DkimKeyView> {
   const domain = signingDomain(domainArg);
   const [row] = await deps.db.select().from(dkimKeys).where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.selector, selector.toLowerCase())));
-  if (!row) throw new AdminError(`no DKIM selector "${selector}" for ${domain}`);
+  if (!row) throw new AdminError(`no DKIM selector "${selector}" for ${domain}`, "not_found");
   const now = (deps.now ?? Date.now)();
   await activateKey(deps.db, row, now);
   return view({ ...row, state: "active", activatedAt: now });
@@ -159,7 +159,7 @@ export async function removeDkimKey(deps: DkimAdminDeps, domainArg: string, sele
     .delete(dkimKeys)
     .where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.selector, selector.toLowerCase())))
     .returning({ id: dkimKeys.id });
-  if (gone.length === 0) throw new AdminError(`no DKIM selector "${selector}" for ${domain}`);
+  if (gone.length === 0) throw new AdminError(`no DKIM selector "${selector}" for ${domain}`, "not_found");
 }
 
 /** The text `dkim list` prints. */

@@ -1,4 +1,4 @@
-/** `smarthost suppression list|add|remove`. */
+/** `smarthost suppression list|add|remove`, and the same over the admin API. */
 import type { Database } from "../db/client.ts";
 import { listSuppressions, suppressionJson } from "../suppression/store.ts";
 import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
@@ -7,6 +7,13 @@ import { GroupCommit } from "../queue/group-commit.ts";
 import { AdminError } from "./errors.ts";
 
 const PAGE = 1000;
+
+/**
+ * The handles these need: the CLI passes its Database; the admin API the gateway's, with
+ * its writer (on Workers every write must go through that one).
+ */
+export type FeedbackDb = Pick<Database, "db" | "sql"> & { writer?: GroupCommit };
+export const writerOf = (d: FeedbackDb): GroupCommit => d.writer ?? new GroupCommit(d.sql);
 
 async function adminErrors<T>(p: Promise<T>): Promise<T> {
   try {
@@ -17,8 +24,8 @@ async function adminErrors<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-/** Every entry in force (of one account, or all), as lines or one JSON array. */
-export async function suppressionListing(d: Database, account: string | undefined, json: boolean): Promise<string> {
+/** Every entry in force (of one account, or all), each with its account's name. */
+export async function suppressionRows(d: FeedbackDb, account: string | undefined) {
   const accountId = account === undefined ? null : await accountIdByName(d.db, account);
   const names = new Map((await d.sql.execute("SELECT id, name FROM accounts")).rows.map((r) => [String(r.id), String(r.name)]));
   const now = Date.now();
@@ -29,19 +36,24 @@ export async function suppressionListing(d: Database, account: string | undefine
     if (page.length < PAGE) break;
     after = page.at(-1)!.id;
   }
-  const rows = all.map((s) => ({ account: names.get(s.accountId) ?? s.accountId, ...suppressionJson(s) }));
+  return all.map((s) => ({ account: names.get(s.accountId) ?? s.accountId, ...suppressionJson(s) }));
+}
+
+/** The same as lines, or one JSON array. */
+export async function suppressionListing(d: FeedbackDb, account: string | undefined, json: boolean): Promise<string> {
+  const rows = await suppressionRows(d, account);
   if (json) return JSON.stringify(rows);
   if (rows.length === 0) return "no suppressed addresses";
   return rows.map((r) => `${r.account}\t${r.address}\t${r.reason}\tsince ${r.created_at}\t${r.expires_at ? `until ${r.expires_at}` : "no expiry"}`).join("\n");
 }
 
-export async function suppressAddress(d: Database, account: string, address: string): Promise<string> {
+export async function suppressAddress(d: FeedbackDb, account: string, address: string): Promise<string> {
   const accountId = await accountIdByName(d.db, account);
-  const [added] = await adminErrors(addSuppressions(new GroupCommit(d.sql), accountId, [address], "manual", Date.now()));
+  const [added] = await adminErrors(addSuppressions(writerOf(d), accountId, [address], "manual", Date.now()));
   return added!;
 }
 
-export async function unsuppressAddress(d: Database, account: string, address: string): Promise<void> {
+export async function unsuppressAddress(d: FeedbackDb, account: string, address: string): Promise<void> {
   const accountId = await accountIdByName(d.db, account);
-  if (!(await adminErrors(removeSuppressionEntry(new GroupCommit(d.sql), accountId, address, Date.now())))) throw new AdminError(`${address} is not on the suppression list of ${account}`);
+  if (!(await adminErrors(removeSuppressionEntry(writerOf(d), accountId, address, Date.now())))) throw new AdminError(`${address} is not on the suppression list of ${account}`, "not_found");
 }

@@ -1,17 +1,16 @@
-/** `smarthost webhook add|list|rotate|remove`. */
-import type { Database } from "../db/client.ts";
-import { GroupCommit } from "../queue/group-commit.ts";
+/** `smarthost webhook add|list|rotate|remove`, and the same over the admin API. */
 import type { SecretBox } from "../secrets/cipher.ts";
 import { addEndpoint, endpointJson, listEndpoints, removeEndpoint, rotateEndpoint, WebhookInputError } from "../webhooks/endpoints.ts";
 import { accountIdByName } from "./accounts.ts";
 import { AdminError } from "./errors.ts";
+import { writerOf, type FeedbackDb } from "./suppressions.ts";
 
-/** Returns the endpoint's id and its secret (to be shown once). */
-export async function addWebhook(d: Database, box: SecretBox, account: string, url: string, events: string | undefined, allowPrivate: boolean): Promise<{ id: string; secret: string }> {
+/** Returns the endpoint's id and its secret (to be shown once). `events`: a list, or "a,b" as typed; absent: all. */
+export async function addWebhook(d: FeedbackDb, box: SecretBox, account: string, url: string, events: string | readonly string[] | undefined, allowPrivate: boolean): Promise<{ id: string; secret: string }> {
   const accountId = await accountIdByName(d.db, account);
-  const list = events === undefined ? null : events.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const list = events === undefined ? null : (typeof events === "string" ? events.split(",") : events).map((e) => e.trim()).filter((e) => e !== "");
   try {
-    const { endpoint, secret } = await new GroupCommit(d.sql).write((sql) => addEndpoint(sql, box, accountId, { url, events: list }, allowPrivate, Date.now()));
+    const { endpoint, secret } = await writerOf(d).write((sql) => addEndpoint(sql, box, accountId, { url, events: list }, allowPrivate, Date.now()));
     return { id: endpoint.id, secret };
   } catch (err) {
     if (err instanceof WebhookInputError) throw new AdminError(err.message);
@@ -19,11 +18,16 @@ export async function addWebhook(d: Database, box: SecretBox, account: string, u
   }
 }
 
-export async function webhookListing(d: Database, account: string | undefined, json: boolean): Promise<string> {
+/** Every endpoint (of one account, or all) with its account's name; never a secret. */
+export async function webhookRows(d: FeedbackDb, account: string | undefined) {
   const accountId = account === undefined ? null : await accountIdByName(d.db, account);
   const names = new Map((await d.sql.execute("SELECT id, name FROM accounts")).rows.map((r) => [String(r.id), String(r.name)]));
   const now = Date.now();
-  const rows = (await listEndpoints(d.sql, accountId)).map((e) => ({ ...endpointJson(e, now), account: names.get(e.accountId) ?? e.accountId }));
+  return (await listEndpoints(d.sql, accountId)).map((e) => ({ ...endpointJson(e, now), account: names.get(e.accountId) ?? e.accountId }));
+}
+
+export async function webhookListing(d: FeedbackDb, account: string | undefined, json: boolean): Promise<string> {
+  const rows = await webhookRows(d, account);
   if (json) return JSON.stringify(rows);
   if (rows.length === 0) return "no webhooks";
   return rows
@@ -31,12 +35,12 @@ export async function webhookListing(d: Database, account: string | undefined, j
     .join("\n");
 }
 
-export async function rotateWebhook(d: Database, box: SecretBox, id: string): Promise<string> {
-  const secret = await new GroupCommit(d.sql).write((sql) => rotateEndpoint(sql, box, null, id, Date.now()));
-  if (!secret) throw new AdminError(`no webhook ${id}`);
+export async function rotateWebhook(d: FeedbackDb, box: SecretBox, id: string): Promise<string> {
+  const secret = await writerOf(d).write((sql) => rotateEndpoint(sql, box, null, id, Date.now()));
+  if (!secret) throw new AdminError(`no webhook ${id}`, "not_found");
   return secret;
 }
 
-export async function removeWebhook(d: Database, id: string): Promise<void> {
-  if (!(await new GroupCommit(d.sql).write((sql) => removeEndpoint(sql, null, id)))) throw new AdminError(`no webhook ${id}`);
+export async function removeWebhook(d: FeedbackDb, id: string): Promise<void> {
+  if (!(await writerOf(d).write((sql) => removeEndpoint(sql, null, id)))) throw new AdminError(`no webhook ${id}`, "not_found");
 }

@@ -5,6 +5,8 @@
  */
 import { asc, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { AdminError } from "../admin/errors.ts";
+import { isDomain } from "../smtp/address.ts";
 import { dkimKeys, routes } from "../db/schema.ts";
 import { dkimRecordName, dkimRecordValue, dkimZoneLine } from "../dkim/keys.ts";
 import { lookupPublishedKey, signingCandidates } from "../dkim/store.ts";
@@ -59,6 +61,13 @@ export async function checkDomain(deps: DomainCheckDeps, domainArg: string): Pro
   ]);
   const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt];
   return { domain, ok: checks.every((c) => c.ok), checks };
+}
+
+/** The operator's check of any domain (`domain check` and the admin API): the name checked first. */
+export async function checkNamedDomain(deps: DomainCheckDeps, arg: string): Promise<DomainReport> {
+  const domain = arg.toLowerCase();
+  if (!isDomain(domain.replace(/\.$/, ""), false)) throw new AdminError(`"${arg}" is not a domain name`);
+  return checkDomain(deps, domain);
 }
 
 const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT" };

@@ -3,8 +3,7 @@ import { parseArgs } from "node:util";
 import { AdminError } from "../admin/errors.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { isDomain } from "../smtp/address.ts";
-import { checkDomain, fetchPolicyText, formatReport } from "./check.ts";
+import { checkNamedDomain, fetchPolicyText, formatReport } from "./check.ts";
 import type { DnsResolve } from "./dns.ts";
 
 export const DOMAIN_USAGE = `  domain check DOMAIN [--json]                   SPF, DKIM, DMARC, MTA-STS, TLS-RPT as published; the records still to publish`;
@@ -12,9 +11,7 @@ export const DOMAIN_USAGE = `  domain check DOMAIN [--json]                   SP
 /** Returns the text to print and whether everything is published (exit status 0). */
 export async function domainCheckCommand(args: string[], db: Db, config: Config, resolve: DnsResolve): Promise<{ text: string; ok: boolean }> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
-  const domain = positionals[0]?.toLowerCase();
-  if (positionals.length !== 1 || !domain) throw new AdminError("usage: smarthost domain check DOMAIN [--json]");
-  if (!isDomain(domain.replace(/\.$/, ""), false)) throw new AdminError(`"${positionals[0]}" is not a domain name`);
-  const report = await checkDomain({ db, resolve, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS }, domain);
+  if (positionals.length !== 1 || !positionals[0]) throw new AdminError("usage: smarthost domain check DOMAIN [--json]");
+  const report = await checkNamedDomain({ db, resolve, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS }, positionals[0]);
   return { text: values.json ? JSON.stringify(report) : formatReport(report), ok: report.ok };
 }

@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): Hono {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
-  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets }));
+  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, sql: deps.gateway.sql, writer: deps.gateway.writes, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate }));
   app.route("/", docsRoutes(app));
   return app;
 }

@@ -81,7 +81,18 @@ describe("objects", () => {
     expect(await admin("POST", "/accounts", { name: "x", per_day: 0 })).toEqual({ status: 400, body: { error: { code: "invalid_field", message: "per_day: per_day must be at least 1", field: "per_day" } } });
     expect((await admin("POST", "/accounts", { name: "x", colour: "red" })).body.error).toEqual({ code: "invalid_field", message: 'colour: unknown field "colour"', field: "colour" });
     expect((await ok("GET", "/accounts")).map((a: { name: string }) => a.name)).toEqual(["acme"]);
-    expect(await ok("PATCH", "/accounts/acme", { per_minute: null, per_day: 1000 })).toMatchObject({ per_minute: null, per_day: 1000 });
+    expect(await ok("PATCH", "/accounts/acme", { per_minute: null, per_day: 1000 })).toMatchObject({ per_minute: null, per_day: 1000, recipients_per_day: null });
+    // The CLI's --recipients-per-day, on create and update.
+    expect(await ok("POST", "/accounts", { name: "bulk", recipients_per_day: 500 }, 201)).toMatchObject({ name: "bulk", recipients_per_day: 500 });
+    expect(await ok("PATCH", "/accounts/bulk", { recipients_per_day: 2 })).toMatchObject({ recipients_per_day: 2 });
+    await ok("POST", "/senders", { account: "bulk", pattern: "example.com" }, 201);
+    const bulkKey = (await ok("POST", "/keys", { account: "bulk" }, 201)).key as string;
+    const over = await submit("three recipients", ["r1@dest.test", "r2@dest.test", "r3@dest.test"], bulkKey);
+    expect([over.status, ((await over.json()) as { error: { code: string } }).error.code]).toEqual([400, "too_many_recipients"]);
+    expect((await admin("PATCH", "/accounts/bulk", { recipients_per_day: 0 })).body.error.field).toBe("recipients_per_day");
+    expect(await ok("PATCH", "/accounts/bulk", { recipients_per_day: null })).toMatchObject({ recipients_per_day: null });
+    await ok("DELETE", "/accounts/bulk");
+    expect((await ok("GET", "/accounts")).map((a: { name: string }) => a.name)).toEqual(["acme"]);
     expect(await admin("GET", "/accounts/nope")).toEqual({ status: 404, body: { error: { code: "not_found", message: 'no account named "nope"' } } });
 
     await ok("POST", "/accounts", { name: "temp" }, 201);

@@ -16,8 +16,8 @@ export const ErrorBody = v.object({
 });
 
 // Requests.
-export const NewAccount = strict({ name: str("name", 64), per_minute: v.optional(limit("per_minute")), per_day: v.optional(limit("per_day")) });
-export const AccountChange = strict({ per_minute: v.optional(v.nullable(limit("per_minute"))), per_day: v.optional(v.nullable(limit("per_day"))) });
+export const NewAccount = strict({ name: str("name", 64), per_minute: v.optional(limit("per_minute")), per_day: v.optional(limit("per_day")), recipients_per_day: v.optional(limit("recipients_per_day")) });
+export const AccountChange = strict({ per_minute: v.optional(v.nullable(limit("per_minute"))), per_day: v.optional(v.nullable(limit("per_day"))), recipients_per_day: v.optional(v.nullable(limit("recipients_per_day"))) });
 export const NewCredential = strict({ account: str("account"), username: str("username"), password: v.optional(v.pipe(v.string("password must be a string"), v.minLength(8, "password must be at least 8 characters"))) });
 export const Rotation = strict({ password: v.optional(v.pipe(v.string("password must be a string"), v.minLength(8, "password must be at least 8 characters"))) });
 export const NewKey = strict({ account: str("account") });
@@ -36,13 +36,25 @@ export const QueueQuery = v.object({
   ...filterEntries,
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,5}$/, "limit must be a whole number from 1 to 10000"), v.transform(Number), v.minValue(1, "limit must be at least 1"), v.maxValue(10_000, "limit must be at most 10000")), "1000"),
 });
+export const NewDkimKey = strict({
+  domain: str("domain"),
+  selector: v.optional(str("selector", 63)),
+  algorithm: v.optional(v.picklist(["rsa", "ed25519", "both"], "algorithm must be rsa, ed25519 or both"), "rsa"),
+});
+export const DkimRotation = strict({ selector: v.optional(str("selector", 63)), activate: v.optional(v.boolean("activate must be true or false")) });
+export const SuppressionRef = strict({ account: str("account"), address: str("address", 320) });
+export const NewWebhook = strict({
+  account: str("account"),
+  url: str("url", 2048),
+  events: v.optional(v.pipe(v.array(v.string("events must be event type names")), v.maxLength(20, "at most 20 event types"))),
+});
 /** One message's action; `bounce` goes with delete only. */
 export const MessageAction = strict({ bounce: v.optional(v.boolean("bounce must be true or false")) });
 /** A bulk action: the count alone unless `yes`. */
 export const BulkAction = strict({ ...filterEntries, all: v.optional(v.boolean("all must be true or false")), yes: v.optional(v.boolean("yes must be true or false")), bounce: v.optional(v.boolean("bounce must be true or false")) });
 
 // Responses.
-export const AccountRow = v.object({ name: v.string(), per_minute: v.nullable(v.number()), per_day: v.nullable(v.number()), created_at: iso });
+export const AccountRow = v.object({ name: v.string(), per_minute: v.nullable(v.number()), per_day: v.nullable(v.number()), recipients_per_day: v.nullable(v.number()), created_at: iso });
 const usage = v.object({ used: v.number(), limit: v.nullable(v.number()) });
 export const AccountDetail = v.object({
   name: v.string(),
@@ -105,3 +117,52 @@ export const ActionResult = v.object({
   dsns: v.number(),
 });
 export const BulkCount = v.object({ acted: v.literal(false), messages: v.number(), recipients: v.number() });
+/** A signing key as listed: never its private half; `record` is the zone-file line to publish. */
+export const DkimKey = v.object({
+  domain: v.string(),
+  selector: v.string(),
+  algorithm: v.picklist(["rsa", "ed25519"]),
+  state: v.picklist(["pending", "active", "retired"]),
+  created_at: iso,
+  activated_at: nullableIso,
+  retired_at: nullableIso,
+  record: v.string(),
+});
+export const DkimRemoved = v.object({ domain: v.string(), selector: v.string() });
+export const SuppressionRow = v.object({
+  account: v.string(),
+  address: v.string(),
+  reason: v.picklist(["bounce", "complaint", "manual"]),
+  message_id: v.nullable(v.string()),
+  created_at: iso,
+  expires_at: nullableIso,
+});
+export const SuppressionDone = v.object({ account: v.string(), address: v.string() });
+/** Never the secret. */
+export const WebhookRow = v.object({
+  id: v.string(),
+  account: v.string(),
+  url: v.string(),
+  events: v.nullable(v.array(v.string())),
+  enabled: v.boolean(),
+  disabled_reason: v.nullable(v.string()),
+  previous_secret_valid_until: nullableIso,
+  created_at: iso,
+});
+/** The whsec_ secret, shown this once. */
+export const WebhookSecretShown = v.object({ id: v.string(), secret: v.string() });
+export const WebhookRemoved = v.object({ id: v.string() });
+export const DomainReport = v.object({
+  domain: v.string(),
+  ok: v.boolean(),
+  checks: v.array(
+    v.object({
+      check: v.picklist(["spf", "dkim", "dmarc", "mta-sts", "tls-rpt"]),
+      ok: v.boolean(),
+      found: v.nullable(v.string()),
+      detail: v.string(),
+      publish: v.optional(v.string()),
+      selector: v.optional(v.string()),
+    }),
+  ),
+});

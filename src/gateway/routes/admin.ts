@@ -19,14 +19,27 @@ import { apiKeyId } from "../../policy/api-keys.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { adminAuth, adminErrors, body, query } from "./admin-http.ts";
 import { queueAdminRoutes } from "./admin-queue.ts";
+import { dkimAdminRoutes } from "./admin-dkim.ts";
+import { feedbackAdminRoutes } from "./admin-feedback.ts";
+import type { SqlDatabase } from "../../db/raw.ts";
+import type { GroupCommit } from "../../queue/group-commit.ts";
+import type { DomainCheckDeps } from "../../domain-check/check.ts";
+import { txtLookup } from "../../domain-check/dns.ts";
 import * as s from "./admin-schemas.ts";
 
 export interface AdminDeps {
   db: Db;
+  /** For suppressions and webhooks: the raw connection and the node's writer. */
+  sql: SqlDatabase;
+  writer: GroupCommit;
+  /** SMARTHOST_ALLOW_PRIVATE_WEBHOOKS. */
+  allowPrivateWebhooks?: boolean;
   token: string;
   /** Seals route passwords (SMARTHOST_SECRET_KEY); adding a route with a password needs it. */
   secrets?: SecretBox | Promise<SecretBox>;
   hostname: string;
+  /** DNS where the node has it (not on Workers): dkim list activates published selectors. */
+  domainCheck?: DomainCheckDeps;
   now?: () => number;
 }
 
@@ -42,15 +55,15 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get("/accounts", adminDoc({ tag: "accounts", summary: "Every account with its limits", ok: v.array(s.AccountRow) }), async (c) => c.json(await listAccounts(db)));
   app.post("/accounts", adminDoc({ tag: "accounts", summary: "Create an account", body: s.NewAccount, example: { name: "acme", per_minute: 60, per_day: 10000 }, ok: s.AccountRow, status: 201, errors: [400, 409] }), async (c) => {
     const b = await body(c, s.NewAccount);
-    await addAccount(db, b.name, { perMinute: b.per_minute ?? null, perDay: b.per_day ?? null });
+    await addAccount(db, b.name, { perMinute: b.per_minute ?? null, perDay: b.per_day ?? null, recipientsPerDay: b.recipients_per_day ?? null });
     return c.json((await listAccounts(db)).find((a) => a.name === b.name)!, 201);
   });
   app.get("/accounts/:name", adminDoc({ tag: "accounts", summary: "One account: use of its limits, queued mail, what it owns", params: { name: "acme" }, ok: s.AccountDetail, errors: [404] }), async (c) =>
     c.json(await showAccount(db, c.req.param("name"), now())),
   );
-  app.patch("/accounts/:name", adminDoc({ tag: "accounts", summary: "Change an account's limits (null removes one)", params: { name: "acme" }, body: s.AccountChange, example: { per_minute: null, per_day: 5000 }, ok: s.AccountRow, errors: [400, 404] }), async (c) => {
+  app.patch("/accounts/:name", adminDoc({ tag: "accounts", summary: "Change an account's limits: messages per minute and per day, recipients per day (null removes one)", params: { name: "acme" }, body: s.AccountChange, example: { per_minute: null, per_day: 5000 }, ok: s.AccountRow, errors: [400, 404] }), async (c) => {
     const b = await body(c, s.AccountChange);
-    return c.json(await updateAccount(db, c.req.param("name"), { perMinute: b.per_minute, perDay: b.per_day }));
+    return c.json(await updateAccount(db, c.req.param("name"), { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day }));
   });
   app.delete("/accounts/:name", adminDoc({ tag: "accounts", summary: "Remove an account and what it owns; refused (409) while it has queued mail unless force=true", params: { name: "acme" }, query: [{ name: "force", description: "true: also delete its queued mail", example: "false" }], ok: s.AccountRemoved, errors: [400, 404, 409] }), async (c) =>
     c.json(await removeAccount(db, c.req.param("name"), query(c, s.RemoveQuery).force === "true", now())),
@@ -114,5 +127,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
 
   app.route("/queue", queueAdminRoutes(db, deps.hostname, now));
+  app.route("/", feedbackAdminRoutes({ database: { db, sql: deps.sql }, writer: deps.writer, secrets: deps.secrets, allowPrivateWebhooks: deps.allowPrivateWebhooks ?? false, domainCheck: deps.domainCheck }));
+  app.route("/dkim", dkimAdminRoutes({ db, secrets: deps.secrets, lookupTxt: deps.domainCheck && txtLookup(deps.domainCheck.resolve), now }));
   return app;
 }

@@ -4,11 +4,12 @@ import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { eventsAfter } from "../../events/feed.ts";
 import { pageLimit, requireAccount, type AccountEnv } from "./account-scope.ts";
+import { eventDocs as doc } from "./feedback-doc.ts";
 
 export function eventRoutes(gateway: Gateway): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
   app.use("*", requireAccount(gateway));
-  app.get("/", async (c) => {
+  app.get("/", doc.list, async (c) => {
     const cursor = c.req.query("after");
     const m = cursor === undefined || cursor === "" ? ["", "0"] : /^evt_(\d{1,15})$/.exec(cursor);
     if (!m) throw new GatewayError("invalid", "after must be an event id (evt_…) from this API", { code: "invalid_cursor", field: "after" });

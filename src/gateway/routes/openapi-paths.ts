@@ -7,9 +7,11 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { MessageBody, RawBody } from "../schemas.ts";
 import { ErrorBody } from "./admin-schemas.ts";
+import { Accepted, MessagePage } from "./feedback-schemas.ts";
+import { MESSAGE_STATUSES } from "../../events/message-search.ts";
 
 // Transforms (base64 whitespace removal) have no JSON Schema form; the input shape is what a client sends.
-const schema = (s: v.GenericSchema): object => toJsonSchema(s, { target: "draft-2020-12", errorMode: "ignore" });
+export const schema = (s: v.GenericSchema): object => toJsonSchema(s, { target: "draft-2020-12", errorMode: "ignore" });
 
 const errorExample = (code: string, message: string) => ({ error: { code, message } });
 const errorResponse = (description: string, code: string, message: string) => ({
@@ -30,6 +32,8 @@ export const COMPONENTS = {
     NotFound: errorResponse("No such object", "not_found", 'no account named "acme"'),
     Conflict: errorResponse("In use or already there", "conflict", 'account "acme" already exists'),
     TooLarge: errorResponse("Too large", "too_large", "Request exceeds 26214400 octets of message"),
+    AllSuppressed: errorResponse("Every recipient is on the suppression list: nothing stored", "all_suppressed", "Every recipient is suppressed"),
+    Unavailable: errorResponse("Not possible on this node now", "no_secret_key", "Webhooks need SMARTHOST_SECRET_KEY on this node"),
     Throttled: {
       ...errorResponse("Rate limit, quota, or too many authentication failures", "rate_limited", "Rate limit reached"),
       headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "integer" } } },
@@ -39,10 +43,11 @@ export const COMPONENTS = {
 
 const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const accepted = {
-  description: "Accepted: committed to the queue",
-  content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, status: { const: "queued" } }, required: ["id", "status"] }, example: { id: "01JD5W3Q2M8Z", status: "queued" } } },
+  description: "Accepted: committed to the queue; suppressed lists the recipients left out (on the suppression list)",
+  content: { "application/json": { schema: schema(Accepted), example: { id: "01JD5W3Q2M8Z", status: "queued", suppressed: [] } } },
 };
-const submitErrors = { 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden"), 413: ref("TooLarge"), 429: ref("Throttled") };
+const submitErrors = { 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden"), 413: ref("TooLarge"), 422: ref("AllSuppressed"), 429: ref("Throttled") };
+const query = (name: string, description: string, extra: object = {}, example?: string) => ({ name, in: "query", required: false, description, schema: { type: "string", ...extra }, ...(example ? { example } : {}) });
 const idempotency = { name: "Idempotency-Key", in: "header", required: false, description: "Same key within 24 h: the first message's id, nothing sent twice", schema: { type: "string" }, example: "order-1234" };
 
 /**
@@ -62,6 +67,20 @@ export const PATHS: Record<string, Record<string, object>> = {
         content: { "application/json": { schema: schema(MessageBody), example: { from: "alice@example.com", to: ["bob@example.org"], subject: "Hello", text: "Hi Bob" } } },
       },
       responses: { 202: accepted, ...submitErrors },
+    },
+    get: {
+      tags: ["messages"],
+      summary: "The account's messages, newest first, by status, recipient and time",
+      security: [{ apiKey: [] }],
+      parameters: [
+        query("status", "only messages in this status", { enum: [...MESSAGE_STATUSES] }),
+        query("recipient", "only messages to this address", {}, "bob@example.org"),
+        query("since", "created at or after (RFC 3339)", { format: "date-time" }),
+        query("until", "created before (RFC 3339)", { format: "date-time" }),
+        query("limit", "at most this many (default 50, at most 100)"),
+        query("cursor", "next_cursor from the previous page"),
+      ],
+      responses: { 200: { description: "One page", content: { "application/json": { schema: schema(MessagePage) } } }, 400: ref("Invalid"), 401: ref("Unauthenticated") },
     },
   },
   "/v1/messages/raw": {

@@ -8,6 +8,7 @@ import { generateSpecs } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { COMPONENTS, servedPaths } from "./openapi-paths.ts";
 import { DOCS_PAGE } from "./docs-page.ts";
+import { webhookSection } from "./openapi-webhooks.ts";
 import { HANDOFF_PATH } from "../handoff.ts";
 
 export function docsRoutes(app: Hono): Hono {
@@ -18,9 +19,11 @@ export function docsRoutes(app: Hono): Hono {
     doc ??= generateSpecs(app, {
       documentation: {
         openapi: "3.1.0",
-        info: { title: "smarthost", version: "1", description: "SMTP relay: submission API, message status, and the admin API (/v1/admin, with SMARTHOST_ADMIN_TOKEN)." },
+        info: { title: "smarthost", version: "1", description: "SMTP relay: submission API, message status and search, suppressions, events and webhooks, and the admin API (/v1/admin, with SMARTHOST_ADMIN_TOKEN). The webhooks section describes what the relay POSTs to webhook endpoints." },
         components: COMPONENTS as OpenAPIV3_1.ComponentsObject,
         paths: servedPaths(app.routes) as OpenAPIV3_1.PathsObject,
+        // What the relay sends to webhook endpoints (served wherever /v1/webhooks is).
+        ...(app.routes.some((r) => r.path.startsWith("/v1/webhooks")) ? { webhooks: webhookSection() as Record<string, OpenAPIV3_1.PathItemObject> } : {}),
       },
       // The ingress→gateway link is between the relay's own nodes, not an API.
       exclude: [new RegExp(`^${HANDOFF_PATH}`)],

@@ -1,18 +1,14 @@
 /** GET/POST /v1/suppressions, GET/DELETE /v1/suppressions/{address}: the account's suppression list. */
 import { Hono } from "hono";
-import * as v from "valibot";
 import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
-import { BULK_LIMIT, addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../../suppression/manage.ts";
+import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../../suppression/manage.ts";
 import { getSuppression, listSuppressions, normalizeSuppressionAddress, suppressionJson, type SuppressionReason } from "../../suppression/store.ts";
 import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+import { suppressionDocs as doc } from "./feedback-doc.ts";
+import { SuppressionAdd as AddBody } from "./feedback-schemas.ts";
 
 const REASONS = ["bounce", "complaint", "manual"] as const;
-
-const AddBody = v.union([
-  v.object({ address: v.string(), reason: v.optional(v.picklist(["manual", "complaint"]), "manual") }),
-  v.object({ addresses: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(BULK_LIMIT, `at most ${BULK_LIMIT} addresses at once`)), reason: v.optional(v.picklist(["manual", "complaint"]), "manual") }),
-]);
 
 const invalid = (err: unknown): never => {
   if (err instanceof SuppressionInputError) throw new GatewayError("invalid", err.message, { code: "invalid_address", field: "address" });
@@ -29,7 +25,7 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
   app.use("*", requireAccount(gateway));
 
-  app.get("/", async (c) => {
+  app.get("/", doc.list, async (c) => {
     const reason = c.req.query("reason");
     if (reason !== undefined && !(REASONS as readonly string[]).includes(reason)) throw new GatewayError("invalid", "reason must be bounce, complaint or manual", { code: "invalid_field", field: "reason" });
     const limit = pageLimit(c, 100, 1000);
@@ -39,7 +35,7 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
     return c.json({ data: page.map(suppressionJson), next_cursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null });
   });
 
-  app.post("/", async (c) => {
+  app.post("/", doc.add, async (c) => {
     const body = await readJson(c, AddBody);
     const inputs = "addresses" in body ? body.addresses : [body.address];
     const added = await addSuppressions(gateway.writes, c.get("accountId"), inputs, body.reason, Date.now()).catch(invalid);
@@ -48,13 +44,13 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
     return c.json({ data: entries.flatMap((e) => (e ? [suppressionJson(e)] : [])) }, 201);
   });
 
-  app.get("/:address", async (c) => {
+  app.get("/:address", doc.show, async (c) => {
     const entry = await getSuppression(gateway.sql, c.get("accountId"), addressParam(c.req.param("address")), Date.now());
     if (!entry) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
     return c.json(suppressionJson(entry));
   });
 
-  app.delete("/:address", async (c) => {
+  app.delete("/:address", doc.remove, async (c) => {
     const removed = await removeSuppressionEntry(gateway.writes, c.get("accountId"), addressParam(c.req.param("address")), Date.now()).catch(invalid);
     if (!removed) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
     return c.body(null, 204);

@@ -3,7 +3,6 @@
  * GET /v1/webhooks/{id}/deliveries, POST /v1/webhooks/deliveries/{id}/replay.
  */
 import { Hono } from "hono";
-import * as v from "valibot";
 import type { SecretBox } from "../../secrets/cipher.ts";
 import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
@@ -11,15 +10,13 @@ import { inWriteTransaction } from "../../suppression/manage.ts";
 import { listDeliveries, replayDelivery } from "../../webhooks/deliveries.ts";
 import { addEndpoint, endpointJson, getEndpoint, listEndpoints, removeEndpoint, rotateEndpoint, updateEndpoint, WebhookInputError } from "../../webhooks/endpoints.ts";
 import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+import { webhookDocs as doc } from "./feedback-doc.ts";
+import { WebhookAdd as AddBody, WebhookPatch as PatchBody } from "./feedback-schemas.ts";
 
 export interface WebhookRouteDeps {
   secrets?: () => Promise<SecretBox>;
   allowPrivate: boolean;
 }
-
-const Events = v.nullable(v.pipe(v.array(v.string()), v.maxLength(20)));
-const AddBody = v.object({ url: v.pipe(v.string(), v.maxLength(2048)), events: v.optional(Events) });
-const PatchBody = v.object({ url: v.optional(v.pipe(v.string(), v.maxLength(2048))), events: v.optional(Events), enabled: v.optional(v.boolean()) });
 
 const invalid = (err: unknown): never => {
   if (err instanceof WebhookInputError) throw new GatewayError("invalid", err.message, { code: "invalid_webhook" });
@@ -37,9 +34,9 @@ export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<Ac
     return b;
   };
 
-  app.get("/", async (c) => c.json({ data: (await listEndpoints(gateway.sql, c.get("accountId"))).map((e) => endpointJson(e, Date.now())) }));
+  app.get("/", doc.list, async (c) => c.json({ data: (await listEndpoints(gateway.sql, c.get("accountId"))).map((e) => endpointJson(e, Date.now())) }));
 
-  app.post("/", async (c) => {
+  app.post("/", doc.add, async (c) => {
     const body = await readJson(c, AddBody);
     const secrets = await box();
     const { endpoint, secret } = await inWriteTransaction(gateway.writes, (sql) => addEndpoint(sql, secrets, c.get("accountId"), body, deps.allowPrivate, Date.now())).catch(invalid);
@@ -47,7 +44,7 @@ export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<Ac
     return c.json({ ...endpointJson(endpoint, Date.now()), secret }, 201);
   });
 
-  app.post("/deliveries/:id/replay", async (c) => {
+  app.post("/deliveries/:id/replay", doc.replay, async (c) => {
     const id = c.req.param("id");
     if (!/^\d{1,15}$/.test(id) || !(await inWriteTransaction(gateway.writes, (sql) => replayDelivery(sql, c.get("accountId"), Number(id), Date.now())))) {
       throw new GatewayError("not-found", "No such delivery", { code: "not_found" });
@@ -55,32 +52,32 @@ export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<Ac
     return c.json({ id: Number(id), state: "pending" }, 202);
   });
 
-  app.get("/:id", async (c) => {
+  app.get("/:id", doc.show, async (c) => {
     const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
     if (!e) throw notFound();
     return c.json(endpointJson(e, Date.now()));
   });
 
-  app.patch("/:id", async (c) => {
+  app.patch("/:id", doc.update, async (c) => {
     const body = await readJson(c, PatchBody);
     const e = await inWriteTransaction(gateway.writes, (sql) => updateEndpoint(sql, c.get("accountId"), c.req.param("id"), body, deps.allowPrivate)).catch(invalid);
     if (!e) throw notFound();
     return c.json(endpointJson(e, Date.now()));
   });
 
-  app.delete("/:id", async (c) => {
+  app.delete("/:id", doc.remove, async (c) => {
     if (!(await inWriteTransaction(gateway.writes, (sql) => removeEndpoint(sql, c.get("accountId"), c.req.param("id"))))) throw notFound();
     return c.body(null, 204);
   });
 
-  app.post("/:id/rotate", async (c) => {
+  app.post("/:id/rotate", doc.rotate, async (c) => {
     const secrets = await box();
     const secret = await inWriteTransaction(gateway.writes, (sql) => rotateEndpoint(sql, secrets, c.get("accountId"), c.req.param("id"), Date.now()));
     if (!secret) throw notFound();
     return c.json({ id: c.req.param("id"), secret });
   });
 
-  app.get("/:id/deliveries", async (c) => {
+  app.get("/:id/deliveries", doc.deliveries, async (c) => {
     const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
     if (!e) throw notFound();
     const limit = pageLimit(c, 50, 100);
