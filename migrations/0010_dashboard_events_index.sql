@@ -1,0 +1,1 @@
+CREATE INDEX `events_time_type` ON `events` (`created_at`,`type`);

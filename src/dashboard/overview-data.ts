@@ -1,0 +1,117 @@
+/**
+ * What the overview shows, each read by one SQL statement that aggregates in the database:
+ * per-minute counts of accepted/delivered/deferred/bounced, the queue by state (kept by
+ * triggers in queue_counts), the commonest deferral replies, and the accounts nearest their
+ * limits. The time-bounded statements range over the events_time_type index (created_at,
+ * type), so their cost follows the events in the window, not the table (bench/dashboard.ts).
+ */
+import type { Sql } from "../db/raw.ts";
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+export const SERIES_TYPES = ["accepted", "delivered", "deferred", "bounced"] as const;
+export type SeriesType = (typeof SERIES_TYPES)[number];
+
+/** uPlot's columnar shape: x in unix seconds (one per minute, gaps as 0), then one column per type. */
+export interface Series {
+  minutes: number[];
+  counts: Record<SeriesType, number[]>;
+}
+
+/** Per-minute counts over the `spanMinutes` up to `now` (the current minute included). */
+export async function eventSeries(sql: Sql, now: number, spanMinutes: number): Promise<Series> {
+  const last = Math.floor(now / MINUTE);
+  const first = last - spanMinutes + 1;
+  const rs = await sql.execute({
+    sql: `SELECT created_at / ${MINUTE} AS minute, type, count(*) AS n FROM events
+      WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) GROUP BY minute, type`,
+    args: [first * MINUTE],
+  });
+  const minutes = Array.from({ length: spanMinutes }, (_, i) => (first + i) * 60);
+  const counts = Object.fromEntries(SERIES_TYPES.map((t) => [t, new Array<number>(spanMinutes).fill(0)])) as Record<SeriesType, number[]>;
+  for (const r of rs.rows) {
+    const i = Number(r.minute) - first;
+    const col = counts[r.type as SeriesType];
+    if (col && i >= 0 && i < spanMinutes) col[i] = Number(r.n);
+  }
+  return { minutes, counts };
+}
+
+/** Recipients per queue state, from the counts the triggers keep (queue/queue-counts.ts). */
+export async function queueDepth(sql: Sql): Promise<{ state: string; n: number }[]> {
+  const rs = await sql.execute("SELECT state, n FROM queue_counts WHERE n > 0 ORDER BY CASE state WHEN 'queued' THEN 0 WHEN 'deferred' THEN 1 WHEN 'held' THEN 2 ELSE 3 END, state");
+  return rs.rows.map((r) => ({ state: String(r.state), n: Number(r.n) }));
+}
+
+export interface DeferralReason {
+  code: number | null;
+  enhanced: string | null;
+  text: string;
+  n: number;
+  last_at: number;
+}
+
+/** The upstream replies that deferred most recipients since `since`, grouped by code, enhanced code and text. */
+export async function topDeferrals(sql: Sql, since: number, limit = 8): Promise<DeferralReason[]> {
+  const rs = await sql.execute({
+    sql: `SELECT json_extract(reply, '$.code') AS code, json_extract(reply, '$.enhanced') AS enhanced,
+        coalesce(json_extract(reply, '$.text'), detail, '') AS text, count(*) AS n, max(created_at) AS last_at
+      FROM events WHERE created_at >= ? AND type = 'deferred'
+      GROUP BY code, enhanced, text ORDER BY n DESC, last_at DESC LIMIT ?`,
+    args: [since, limit],
+  });
+  return rs.rows.map((r) => ({
+    code: r.code === null ? null : Number(r.code),
+    enhanced: (r.enhanced as string | null) ?? null,
+    text: String(r.text),
+    n: Number(r.n),
+    last_at: Number(r.last_at),
+  }));
+}
+
+export interface AccountUse {
+  name: string;
+  minute_used: number;
+  per_minute: number | null;
+  day_used: number;
+  per_day: number | null;
+  /** The larger share of a limit used, 0..1 (or more when over). */
+  share: number;
+}
+
+/**
+ * Accounts with a limit, by the largest share of one used in the current window. The
+ * windows are fixed (policy rate limits): a counter from an older window counts as 0.
+ */
+export async function accountsNearLimits(sql: Sql, now: number, limit = 8): Promise<AccountUse[]> {
+  const minute = now - (now % MINUTE);
+  const day = now - (now % DAY);
+  const rs = await sql.execute({
+    sql: `SELECT name, per_minute, per_day, minute_used, day_used,
+        max(coalesce(1.0 * minute_used / nullif(per_minute, 0), 0), coalesce(1.0 * day_used / nullif(per_day, 0), 0)) AS share
+      FROM (SELECT a.name, a.per_minute, a.per_day,
+          CASE WHEN c.minute_start = ? THEN c.minute_count ELSE 0 END AS minute_used,
+          CASE WHEN c.day_start = ? THEN c.day_count ELSE 0 END AS day_used
+        FROM accounts a LEFT JOIN rate_counters c ON c.account_id = a.id
+        WHERE a.per_minute IS NOT NULL OR a.per_day IS NOT NULL)
+      ORDER BY share DESC, name LIMIT ?`,
+    args: [minute, day, limit],
+  });
+  return rs.rows.map((r) => ({
+    name: String(r.name),
+    minute_used: Number(r.minute_used),
+    per_minute: r.per_minute === null ? null : Number(r.per_minute),
+    day_used: Number(r.day_used),
+    per_day: r.per_day === null ? null : Number(r.per_day),
+    share: Number(r.share),
+  }));
+}
+
+/** Events of each charted type since `since`. */
+export async function windowTotals(sql: Sql, since: number): Promise<Record<string, number>> {
+  const rs = await sql.execute({
+    sql: `SELECT type, count(*) AS n FROM events WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) GROUP BY type`,
+    args: [since],
+  });
+  return Object.fromEntries(rs.rows.map((r) => [String(r.type), Number(r.n)]));
+}
