@@ -6,6 +6,7 @@
  * type), so their cost follows the events in the window, not the table (bench/dashboard.ts).
  */
 import type { Sql } from "../db/raw.ts";
+import { PENDING_STATES } from "../admin/queue-select.ts";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -37,10 +38,11 @@ export async function eventSeries(sql: Sql, now: number, spanMinutes: number): P
   return { minutes, counts };
 }
 
-/** Recipients per queue state, from the counts the triggers keep (queue/queue-counts.ts). */
+/** Recipients waiting per queue state (0 included), from the counts the triggers keep (queue/queue-counts.ts). */
 export async function queueDepth(sql: Sql): Promise<{ state: string; n: number }[]> {
-  const rs = await sql.execute("SELECT state, n FROM queue_counts WHERE n > 0 ORDER BY CASE state WHEN 'queued' THEN 0 WHEN 'deferred' THEN 1 WHEN 'held' THEN 2 ELSE 3 END, state");
-  return rs.rows.map((r) => ({ state: String(r.state), n: Number(r.n) }));
+  const rs = await sql.execute(`SELECT state, n FROM queue_counts WHERE state IN (${PENDING_STATES.map((s) => `'${s}'`).join(", ")})`);
+  const n = new Map(rs.rows.map((r) => [String(r.state), Number(r.n)]));
+  return PENDING_STATES.map((state) => ({ state, n: n.get(state) ?? 0 }));
 }
 
 export interface DeferralReason {

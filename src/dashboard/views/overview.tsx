@@ -49,7 +49,6 @@ export function OverviewBody({ d }: { d: OverviewData }) {
           <h2>Queue</h2>
           <table>
             <tbody>
-              {d.depth.length === 0 ? <tr><td class="muted">empty</td></tr> : null}
               {d.depth.map((s) => (
                 <tr>
                   <td><a href={`${BASE}/messages?state=${encodeURIComponent(s.state)}`}>{s.state}</a></td>
