@@ -1,1 +1,1 @@
-CREATE INDEX `events_time_type` ON `events` (`created_at`,`type`);
+CREATE INDEX `events_type_time` ON `events` (`type`,`created_at`);

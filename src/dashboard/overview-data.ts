@@ -2,8 +2,9 @@
  * What the overview shows, each read by one SQL statement that aggregates in the database:
  * per-minute counts of accepted/delivered/deferred/bounced, the queue by state (kept by
  * triggers in queue_counts), the commonest deferral replies, and the accounts nearest their
- * limits. The time-bounded statements range over the events_time_type index (created_at,
- * type), so their cost follows the events in the window, not the table (bench/dashboard.ts).
+ * limits. The time-bounded statements seek each type's range in the events_type_time index
+ * (type, created_at), so their cost follows the events in the window, not the table
+ * (bench/dashboard.ts, bench/dashboard.md).
  */
 import type { Sql } from "../db/raw.ts";
 import { PENDING_STATES } from "../admin/queue-select.ts";
@@ -19,23 +20,35 @@ export interface Series {
   counts: Record<SeriesType, number[]>;
 }
 
-/** Per-minute counts over the `spanMinutes` up to `now` (the current minute included). */
-export async function eventSeries(sql: Sql, now: number, spanMinutes: number): Promise<Series> {
-  const last = Math.floor(now / MINUTE);
-  const first = last - spanMinutes + 1;
+/** Counts per minute (keyed by minute number) and type, of the minutes from `fromMinute` on. */
+export async function minuteCounts(sql: Sql, fromMinute: number): Promise<Map<number, Record<SeriesType, number>>> {
   const rs = await sql.execute({
     sql: `SELECT created_at / ${MINUTE} AS minute, type, count(*) AS n FROM events
-      WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) GROUP BY minute, type`,
-    args: [first * MINUTE],
+      WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) GROUP BY type, minute`,
+    args: [fromMinute * MINUTE],
   });
-  const minutes = Array.from({ length: spanMinutes }, (_, i) => (first + i) * 60);
-  const counts = Object.fromEntries(SERIES_TYPES.map((t) => [t, new Array<number>(spanMinutes).fill(0)])) as Record<SeriesType, number[]>;
+  const out = new Map<number, Record<SeriesType, number>>();
   for (const r of rs.rows) {
-    const i = Number(r.minute) - first;
-    const col = counts[r.type as SeriesType];
-    if (col && i >= 0 && i < spanMinutes) col[i] = Number(r.n);
+    const m = Number(r.minute);
+    let row = out.get(m);
+    if (!row) out.set(m, (row = { accepted: 0, delivered: 0, deferred: 0, bounced: 0 }));
+    row[r.type as SeriesType] = Number(r.n);
   }
-  return { minutes, counts };
+  return out;
+}
+
+/** The columns for the `spanMinutes` minutes up to `lastMinute` (included), gaps as 0. */
+export function seriesOf(counts: Map<number, Record<SeriesType, number>>, lastMinute: number, spanMinutes: number): Series {
+  const first = lastMinute - spanMinutes + 1;
+  const minutes = Array.from({ length: spanMinutes }, (_, i) => (first + i) * 60);
+  const cols = Object.fromEntries(SERIES_TYPES.map((t) => [t, Array.from({ length: spanMinutes }, (_, i) => counts.get(first + i)?.[t] ?? 0)]));
+  return { minutes, counts: cols as Record<SeriesType, number[]> };
+}
+
+/** Per-minute counts over the `spanMinutes` up to `now` (the current minute included), read whole. */
+export async function eventSeries(sql: Sql, now: number, spanMinutes: number): Promise<Series> {
+  const last = Math.floor(now / MINUTE);
+  return seriesOf(await minuteCounts(sql, last - spanMinutes + 1), last, spanMinutes);
 }
 
 /** Recipients waiting per queue state (0 included), from the counts the triggers keep (queue/queue-counts.ts). */
@@ -53,22 +66,27 @@ export interface DeferralReason {
   last_at: number;
 }
 
-/** The upstream replies that deferred most recipients since `since`, grouped by code, enhanced code and text. */
+/**
+ * The upstream replies that deferred most recipients since `since`, by code, enhanced code
+ * and text. Grouped first by the stored reply as it is (one JSON text per distinct reply:
+ * no JSON parsing per row), then merged by its parts here.
+ */
 export async function topDeferrals(sql: Sql, since: number, limit = 8): Promise<DeferralReason[]> {
   const rs = await sql.execute({
-    sql: `SELECT json_extract(reply, '$.code') AS code, json_extract(reply, '$.enhanced') AS enhanced,
-        coalesce(json_extract(reply, '$.text'), detail, '') AS text, count(*) AS n, max(created_at) AS last_at
-      FROM events WHERE created_at >= ? AND type = 'deferred'
-      GROUP BY code, enhanced, text ORDER BY n DESC, last_at DESC LIMIT ?`,
-    args: [since, limit],
+    sql: `SELECT reply, detail, count(*) AS n, max(created_at) AS last_at FROM events
+      WHERE type = 'deferred' AND created_at >= ? GROUP BY reply, detail ORDER BY n DESC LIMIT 200`,
+    args: [since],
   });
-  return rs.rows.map((r) => ({
-    code: r.code === null ? null : Number(r.code),
-    enhanced: (r.enhanced as string | null) ?? null,
-    text: String(r.text),
-    n: Number(r.n),
-    last_at: Number(r.last_at),
-  }));
+  const merged = new Map<string, DeferralReason>();
+  for (const r of rs.rows) {
+    const reply = typeof r.reply === "string" ? (JSON.parse(r.reply) as { code?: number; enhanced?: string | null; text?: string }) : null;
+    const reason = { code: reply?.code ?? null, enhanced: reply?.enhanced ?? null, text: reply?.text ?? String(r.detail ?? "") };
+    const key = JSON.stringify([reason.code, reason.enhanced, reason.text]);
+    const seen = merged.get(key);
+    if (seen) (seen.n += Number(r.n)), (seen.last_at = Math.max(seen.last_at, Number(r.last_at)));
+    else merged.set(key, { ...reason, n: Number(r.n), last_at: Number(r.last_at) });
+  }
+  return [...merged.values()].sort((a, b) => b.n - a.n || b.last_at - a.last_at).slice(0, limit);
 }
 
 export interface AccountUse {

@@ -14,7 +14,7 @@ export async function overviewData(gateway: Gateway, now: number): Promise<Overv
     windowTotals(sql, now - HOUR),
     windowTotals(sql, now - DAY),
     queueDepth(sql),
-    topDeferrals(sql, now - DAY),
+    topDeferrals(sql, now - HOUR),
     listRoutes(gateway.db),
     accountsNearLimits(sql, now),
     searchAllMessages(sql, { limit: 10 }),

@@ -22,6 +22,7 @@ import type { DashboardEnv } from "./auth.tsx";
 import { RECIPIENT_STATES, messageTrace, searchAllMessages } from "./message-data.ts";
 import { overviewData } from "./overview-load.ts";
 import { eventSeries } from "./overview-data.ts";
+import { SeriesCache } from "./series-cache.ts";
 import { Flash, Live, Page, BASE } from "./views/layout.tsx";
 import { MessageTable, SearchBox, TraceBody, type SearchForm } from "./views/messages.tsx";
 import { Accounts, Deliveries, DkimKeys, Endpoints, Keys, Routes, Suppressions } from "./views/objects.tsx";
@@ -75,10 +76,8 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
   const sql = () => gateway.sql;
 
   app.get("/", async (c) => render(c, deps, "Overview", "", <OverviewBody d={await overviewData(gateway, now())} />, <Charts />));
-  app.get("/series", async (c) => {
-    const minutes = c.req.query("minutes") === "1440" ? 1440 : 60;
-    return c.json(await eventSeries(sql(), now(), minutes));
-  });
+  const daySeries = new SeriesCache();
+  app.get("/series", async (c) => c.json(c.req.query("minutes") === "1440" ? await daySeries.series(sql(), now(), 1440) : await eventSeries(sql(), now(), 60)));
 
   app.get("/messages", async (c) => {
     const q = c.req.query();

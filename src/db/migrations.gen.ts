@@ -52,7 +52,7 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
   },
   {
     "tag": "0010_dashboard_events_index",
-    "when": 1795939333221,
-    "sql": "CREATE INDEX `events_time_type` ON `events` (`created_at`,`type`);"
+    "when": 1795939823924,
+    "sql": "CREATE INDEX `events_type_time` ON `events` (`type`,`created_at`);"
   }
 ];

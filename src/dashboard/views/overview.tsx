@@ -59,7 +59,7 @@ export function OverviewBody({ d }: { d: OverviewData }) {
           </table>
         </section>
         <section>
-          <h2>Top deferral reasons (24 h)</h2>
+          <h2>Top deferral reasons (last hour)</h2>
           <table>
             <thead><tr><th>reply</th><th class="num">recipients</th><th>last</th></tr></thead>
             <tbody>
