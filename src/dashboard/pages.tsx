@@ -14,7 +14,7 @@ import { listKeys, revokeKey } from "../admin/keys.ts";
 import { queueAct, type QueueAction } from "../admin/queue-actions.ts";
 import { listRoutes } from "../admin/route-list.ts";
 import type { Gateway } from "../gateway/gateway.ts";
-import { inWriteTransaction, removeSuppressionEntry } from "../suppression/manage.ts";
+import { inWriteTransaction, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
 import { listSuppressions } from "../suppression/store.ts";
 import { listDeliveries, replayDelivery } from "../webhooks/deliveries.ts";
 import { getEndpoint, listEndpoints } from "../webhooks/endpoints.ts";
@@ -109,7 +109,10 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
   app.post("/suppressions/remove", async (c) => {
     const form = await c.req.parseBody();
     const [accountId, address] = [String(form.account_id ?? ""), String(form.address ?? "")];
-    const removed = await removeSuppressionEntry(gateway.writes, accountId, address, now()).catch(() => false);
+    const removed = await removeSuppressionEntry(gateway.writes, accountId, address, now()).catch((err: unknown) => {
+      if (err instanceof SuppressionInputError) return false;
+      throw err;
+    });
     return back(c, `${BASE}/suppressions`, removed ? `${address} removed` : `${address} was not on the list`);
   });
 

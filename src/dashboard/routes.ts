@@ -46,7 +46,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   app.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return c.text("Not found", 404);
-    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=3600" });
+    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=604800" });
   });
   loginRoutes(app, { db: deps.gateway.db, token: deps.token, keys, hostname: deps.hostname, now });
   app.use("*", requireSession(keys, now));

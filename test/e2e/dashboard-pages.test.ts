@@ -134,3 +134,30 @@ describe("messages", () => {
     expect(await has(`until=${minute(Date.now() - 3600_000)}`)).toBe(false);
   });
 });
+
+describe("the session", () => {
+  test("the cookie is Secure when the relay is reached over HTTPS (a proxy saying so), not over plain HTTP", async () => {
+    const login = (headers: Record<string, string>) => fetch(`${relay.http}/dashboard/login`, { method: "POST", headers, body: new URLSearchParams({ token: TOKEN }), redirect: "manual" });
+    expect((await login({ "x-forwarded-proto": "https" })).headers.get("set-cookie")).toContain("; Secure");
+    expect((await login({})).headers.get("set-cookie")).not.toContain("Secure");
+  });
+
+  test("an htmx poll after the session ended is told to go to the login (HX-Redirect), not given the login page as a fragment", async () => {
+    const res = await fetch(`${relay.http}/dashboard/messages`, { headers: { "hx-request": "true", cookie: "smarthost_dashboard=1.AAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+    expect([res.status, res.headers.get("hx-redirect")]).toEqual([401, "/dashboard/login"]);
+  });
+});
+
+// Last in the file: it leaves this address throttled for the admin token.
+describe("the login", () => {
+  test("wrong tokens count in the AUTH throttle shared with the admin API: refused (429) after a few", async () => {
+    const login = (token: string) => fetch(`${relay.http}/dashboard/login`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual" });
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) seen.push((await login(`wrong-${i}`)).status);
+    expect(seen).toEqual([401, 401, 401, 401, 401, 429]);
+    const refused = await login(TOKEN);
+    expect([refused.status, refused.headers.get("set-cookie"), Number(refused.headers.get("retry-after")) > 0]).toEqual([429, null, true]);
+    const api = await fetch(`${relay.http}/v1/admin/accounts`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(api.status).toBe(429);
+  }, 30_000);
+});

@@ -1,10 +1,11 @@
 /** @jsxImportSource hono/jsx */
 /** The page frame: navigation, the relay's own scripts and styles, the logout form. */
 import type { Child } from "hono/jsx";
+import { ASSET_VERSION } from "../assets.gen.ts";
 
 export const BASE = "/dashboard";
-// Bumped with the embedded assets, so a browser never mixes an old script with a new page.
-const ASSET = (name: string) => `${BASE}/assets/${name}`;
+// The version changes with the embedded assets, so they may be cached for long.
+const ASSET = (name: string) => `${BASE}/assets/${name}?v=${ASSET_VERSION}`;
 
 const NAV: [string, string][] = [
   ["", "Overview"],
