@@ -67,13 +67,19 @@ async function states(id: string): Promise<string[]> {
 
 const settled = (id: string, state: string) => waitFor(`${id} ${state}`, async () => (await states(id)).every((s) => s === state) || undefined);
 
-async function loggedIn(): Promise<{ context: BrowserContext; page: Page }> {
+/** A logged-in page; `problems` collects script errors and console errors (a CSP refusal is one). */
+async function loggedIn(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext(CONTEXT);
   const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
   await page.goto(`${relay.http}/dashboard/login`);
   await page.fill('input[name="token"]', TOKEN);
   await Promise.all([page.waitForURL(`${relay.http}/dashboard`), page.click('button[type="submit"]')]);
-  return { context, page };
+  return { context, page, problems };
 }
 
 describe("without a session", () => {
@@ -121,7 +127,7 @@ describe("logged in", () => {
     ids.push(await sent("Weekly report", ["slow@busy.test"]));
     for (const id of ids.slice(0, 6)) await settled(id, "delivered");
     await settled(ids[6]!, "deferred");
-    const { context, page } = await loggedIn();
+    const { context, page, problems } = await loggedIn();
     for (const id of ids) await page.locator(`a[href="/dashboard/messages/${id}"]`).first().waitFor();
     await expect(page.locator(".card.delivered .n").textContent()).resolves.toBe("6");
     await expect(page.locator("section", { hasText: "Top deferral reasons" }).textContent()).resolves.toContain("451 4.3.0 mailbox busy");
@@ -136,6 +142,8 @@ describe("logged in", () => {
     const png = await page.screenshot({ fullPage: true });
     expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     if (process.env.SMARTHOST_UPDATE_SCREENSHOT === "1") writeFileSync(SCREENSHOT, png);
+    // htmx, uPlot and our script ran under the CSP without a refusal or an error.
+    expect(problems).toEqual([]);
     await context.close();
   });
 
