@@ -57,6 +57,9 @@ export function SearchBox({ f }: { f: SearchForm }) {
   );
 }
 
+/** An outcome's detail repeats the reply before "(via …)": with the reply shown, only where it was tried. */
+const viaOf = (detail: string) => /\((via [^()]*)\)\s*$/.exec(detail)?.[1] ?? detail;
+
 const ACTIONS = [
   { action: "retry", when: ["queued", "deferred"] },
   { action: "hold", when: ["queued", "deferred"] },
@@ -105,7 +108,7 @@ export function TraceBody({ t, csrf }: { t: Trace; csrf: string }) {
             <span class="at">{time(e.at)}</span> <span class={`state ${e.type}`}>{e.type}</span>
             {e.recipient ? <span> {e.recipient}</span> : null}
             {e.reply ? <code> {[e.reply.code, e.reply.enhanced, e.reply.text].filter((x) => x !== null && x !== "").join(" ")}</code> : null}
-            {e.detail ? <span class="muted"> {e.detail}</span> : null}
+            {e.detail ? <span class="muted"> {e.reply ? viaOf(e.detail) : e.detail}</span> : null}
           </li>
         ))}
       </ol>
