@@ -54,5 +54,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0010_tls_outcomes",
     "when": 1795939494007,
     "sql": "CREATE TABLE `delivery_tls_counts` (\n\t`outcome` text NOT NULL,\n\t`result_type` text NOT NULL,\n\t`n` integer NOT NULL,\n\tPRIMARY KEY(`outcome`, `result_type`)\n);\n--> statement-breakpoint\nALTER TABLE `events` ADD `tls` text;--> statement-breakpoint\nALTER TABLE `recipients` ADD `last_tls` text;"
+  },
+  {
+    "tag": "0011_dashboard_events_index",
+    "when": 1795940863503,
+    "sql": "CREATE INDEX `events_type_time` ON `events` (`type`,`created_at`);"
   }
 ];

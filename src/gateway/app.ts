@@ -23,6 +23,7 @@ import type { DomainCheckDeps } from "../domain-check/check.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { docsRoutes } from "./routes/openapi.ts";
+import { dashboardRoutes } from "../dashboard/routes.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): Hono {
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
   if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, sql: deps.gateway.sql, writer: deps.gateway.writes, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate }));
+  if (deps.adminToken) app.route("/dashboard", dashboardRoutes({ gateway: deps.gateway, token: deps.adminToken, hostname: deps.hostname }));
   app.route("/", docsRoutes(app));
   return app;
 }

@@ -14,10 +14,10 @@ import { GatewayError, toHttpError } from "../errors.ts";
 import { issueField } from "../schemas.ts";
 
 /** The throttle's user name for admin token failures. */
-const ADMIN_USER = "admin-api";
+export const ADMIN_USER = "admin-api";
 
 /** The client's address where the runtime gives it (Bun passes its server as the env). */
-function clientIp(c: Context): string {
+export function clientIp(c: Context): string {
   const env = c.env as { requestIP?: (r: Request) => { address: string } | null } | undefined;
   return env?.requestIP?.(c.req.raw)?.address ?? "unknown";
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `events_type_time` ON `events` (`type`,`created_at`);

@@ -1,0 +1,23 @@
+/** Everything the overview's live part shows, read in parallel. */
+import { listRoutes } from "../admin/route-list.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { searchAllMessages } from "./message-data.ts";
+import { accountsNearLimits, queueDepth, topDeferrals, windowTotals } from "./overview-data.ts";
+import type { OverviewData } from "./views/overview.tsx";
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+export async function overviewData(gateway: Gateway, now: number): Promise<OverviewData> {
+  const sql = gateway.sql;
+  const [hour, day, depth, deferrals, routes, accounts, latest] = await Promise.all([
+    windowTotals(sql, now - HOUR),
+    windowTotals(sql, now - DAY),
+    queueDepth(sql),
+    topDeferrals(sql, now - HOUR),
+    listRoutes(gateway.db),
+    accountsNearLimits(sql, now),
+    searchAllMessages(sql, { limit: 10 }),
+  ]);
+  return { totals: { hour, day }, depth, deferrals, routes, accounts, latest };
+}

@@ -1,0 +1,153 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * The dashboard's pages and actions. Each page renders its live part alone when htmx asks
+ * (HX-Request), so polling swaps a fragment instead of reloading the page. Actions are
+ * form POSTs (CSRF-checked in auth.tsx) answered with a redirect back to the page (303:
+ * reloading never posts twice), calling the same src/admin functions as the CLI.
+ */
+import type { Context, Hono } from "hono";
+import type { Child } from "hono/jsx";
+import { listAccounts } from "../admin/account-manage.ts";
+import { listDkimKeys } from "../admin/dkim.ts";
+import { AdminError } from "../admin/errors.ts";
+import { listKeys, revokeKey } from "../admin/keys.ts";
+import { queueAct, type QueueAction } from "../admin/queue-actions.ts";
+import { listRoutes } from "../admin/route-list.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { inWriteTransaction, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
+import { listSuppressions } from "../suppression/store.ts";
+import { listDeliveries, replayDelivery } from "../webhooks/deliveries.ts";
+import { getEndpoint, listEndpoints } from "../webhooks/endpoints.ts";
+import type { DashboardEnv } from "./auth.tsx";
+import { RECIPIENT_STATES, messageTrace, searchAllMessages } from "./message-data.ts";
+import { overviewData } from "./overview-load.ts";
+import { eventSeries } from "./overview-data.ts";
+import { SeriesCache } from "./series-cache.ts";
+import { Flash, Live, Page, BASE } from "./views/layout.tsx";
+import { MessageTable, SearchBox, TraceBody, type SearchForm } from "./views/messages.tsx";
+import { Accounts, Deliveries, DkimKeys, Endpoints, Keys, Routes, Suppressions } from "./views/objects.tsx";
+import { Charts, OverviewBody } from "./views/overview.tsx";
+
+export interface PageDeps {
+  gateway: Gateway;
+  hostname: string;
+  now: () => number;
+}
+
+type C = Context<DashboardEnv>;
+const QUEUE_ACTIONS: readonly QueueAction[] = ["retry", "hold", "release", "delete"];
+const PAGE_ROWS = 100;
+
+/** The whole page, or only its live part for htmx's poll. */
+function render(c: C, deps: PageDeps, title: string, nav: string, live: Child, above: Child = null) {
+  const url = c.req.path + (new URL(c.req.url).search || "");
+  if (c.req.header("hx-request")) return c.html(<>{live}</>);
+  return c.html(
+    <Page title={title} path={nav} csrf={c.get("session").csrf} hostname={deps.hostname}>
+      <Flash text={c.req.query("done")} />
+      {above}
+      <Live url={url}>{live}</Live>
+    </Page>,
+  );
+}
+
+/** A redirect back after an action, saying what it did (shown escaped, as all text). */
+const back = (c: C, to: string, done: string) => c.redirect(`${to}${to.includes("?") ? "&" : "?"}done=${encodeURIComponent(done)}`, 303);
+
+/** An admin error from an action (unknown id, nothing to do) shown on the page it came from. */
+async function acting(c: C, to: string, fn: () => Promise<string>) {
+  try {
+    return back(c, to, await fn());
+  } catch (err) {
+    if (err instanceof AdminError) return back(c, to, err.message);
+    throw err;
+  }
+}
+
+/** datetime-local input (shown and read as UTC) → ms; undefined when empty or unreadable. */
+function instant(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const t = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
+  const { gateway, now } = deps;
+  const sql = () => gateway.sql;
+
+  app.get("/", async (c) => render(c, deps, "Overview", "", <OverviewBody d={await overviewData(gateway, now())} />, <Charts />));
+  const daySeries = new SeriesCache();
+  app.get("/series", async (c) => c.json(c.req.query("minutes") === "1440" ? await daySeries.series(sql(), now(), 1440) : await eventSeries(sql(), now(), 60)));
+
+  app.get("/messages", async (c) => {
+    const q = c.req.query();
+    const f: SearchForm = { recipient: q.recipient?.trim(), sender: q.sender?.trim(), id: q.id?.trim(), state: q.state, since: q.since, until: q.until };
+    const state = (RECIPIENT_STATES as readonly string[]).includes(f.state ?? "") ? f.state : undefined;
+    const hits = await searchAllMessages(sql(), { recipient: f.recipient || undefined, sender: f.sender || undefined, id: f.id || undefined, state, since: instant(f.since), until: instant(f.until), limit: PAGE_ROWS });
+    return render(c, deps, "Messages", "/messages", <MessageTable hits={hits} />, <SearchBox f={f} />);
+  });
+  app.get("/messages/:id", async (c) => {
+    const t = await messageTrace(sql(), c.req.param("id"));
+    if (!t) return c.html(<Page title="No such message" path="/messages" csrf={c.get("session").csrf} hostname={deps.hostname}><p>No message with that id.</p></Page>, 404);
+    return render(c, deps, `Message ${t.message.id}`, "/messages", <TraceBody t={t} csrf={c.get("session").csrf} />);
+  });
+  for (const action of QUEUE_ACTIONS) {
+    app.post(`/messages/:id/${action}`, async (c) => {
+      const id = c.req.param("id");
+      return acting(c, `${BASE}/messages/${encodeURIComponent(id)}`, async () => {
+        const r = await queueAct(gateway.db, action, { id }, { now: now(), hostname: deps.hostname });
+        return `${action}: ${r.recipients} recipient(s)${r.in_delivery ? `, ${r.in_delivery} being delivered right now` : ""}`;
+      });
+    });
+  }
+
+  app.get("/suppressions", async (c) => {
+    const names = await accountNames(gateway);
+    const rows = (await listSuppressions(sql(), null, { limit: 500, now: now() })).map((s) => ({ ...s, account: names.get(s.accountId) ?? s.accountId }));
+    return render(c, deps, "Suppressions", "/suppressions", <Suppressions rows={rows} csrf={c.get("session").csrf} />);
+  });
+  app.post("/suppressions/remove", async (c) => {
+    const form = await c.req.parseBody();
+    const [accountId, address] = [String(form.account_id ?? ""), String(form.address ?? "")];
+    const removed = await removeSuppressionEntry(gateway.writes, accountId, address, now()).catch((err: unknown) => {
+      if (err instanceof SuppressionInputError) return false;
+      throw err;
+    });
+    return back(c, `${BASE}/suppressions`, removed ? `${address} removed` : `${address} was not on the list`);
+  });
+
+  app.get("/webhooks", async (c) => {
+    const names = await accountNames(gateway);
+    const rows = (await listEndpoints(sql(), null)).map((e) => ({ ...e, account: names.get(e.accountId) ?? e.accountId }));
+    return render(c, deps, "Webhooks", "/webhooks", <Endpoints rows={rows} />);
+  });
+  app.get("/webhooks/:id", async (c) => {
+    const e = await getEndpoint(sql(), null, c.req.param("id"));
+    if (!e) return c.redirect(`${BASE}/webhooks`, 303);
+    const rows = await listDeliveries(sql(), e.id, null, PAGE_ROWS);
+    return render(c, deps, `Webhook ${e.id}: ${e.url}`, "/webhooks", <Deliveries endpoint={e.id} rows={rows} csrf={c.get("session").csrf} />);
+  });
+  app.post("/webhooks/deliveries/:id/replay", async (c) => {
+    const form = await c.req.parseBody();
+    const e = await getEndpoint(sql(), null, String(form.endpoint ?? ""));
+    const id = c.req.param("id");
+    const ok = e !== null && /^\d{1,15}$/.test(id) && (await inWriteTransaction(gateway.writes, (tx) => replayDelivery(tx, e.accountId, Number(id), now())));
+    return back(c, e ? `${BASE}/webhooks/${encodeURIComponent(e.id)}` : `${BASE}/webhooks`, ok ? `delivery ${id} will be sent again now` : `no delivery ${id} on that webhook`);
+  });
+
+  app.get("/accounts", async (c) => {
+    const [accounts, keys] = await Promise.all([listAccounts(gateway.db), listKeys(gateway.db)]);
+    return render(c, deps, "Accounts & keys", "/accounts", <><h2>Accounts</h2><Accounts rows={accounts} /><h2>API keys</h2><Keys rows={keys} csrf={c.get("session").csrf} /></>);
+  });
+  app.post("/keys/:id/revoke", (c) => acting(c, `${BASE}/accounts`, async () => `key ${(await revokeKey(gateway.db, c.req.param("id"), now())).id} revoked`));
+
+  app.get("/routes", async (c) => {
+    const [routes, dkim] = await Promise.all([listRoutes(gateway.db), listDkimKeys({ db: gateway.db, now })]);
+    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routes} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
+  });
+}
+
+async function accountNames(gateway: Gateway): Promise<Map<string, string>> {
+  const rs = await gateway.sql.execute("SELECT id, name FROM accounts");
+  return new Map(rs.rows.map((r) => [String(r.id), String(r.name)]));
+}

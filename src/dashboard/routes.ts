@@ -1,0 +1,56 @@
+/**
+ * GET /dashboard: the operators' web page, served by the same Hono app as the API on every
+ * deployment (Bun, the single binary, Workers). Server-rendered with hono/jsx (text is
+ * escaped by it), htmx for the live parts and uPlot for the charts, both served from here
+ * (assets.gen.ts: embedded at build time, so no file is read at run time on any runtime).
+ * On only with SMARTHOST_ADMIN_TOKEN, which is also the login.
+ */
+import { Hono } from "hono";
+import type { Gateway } from "../gateway/gateway.ts";
+import { ASSETS } from "./assets.gen.ts";
+import { loginRoutes, logoutRoute, requireSession, type DashboardEnv } from "./auth.tsx";
+import { pageRoutes } from "./pages.tsx";
+import { SessionKeys } from "./session.ts";
+
+export interface DashboardDeps {
+  gateway: Gateway;
+  token: string;
+  hostname: string;
+  now?: () => number;
+}
+
+// No inline script or style anywhere: every script and style sheet is one of ours (ASSETS).
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
+  const now = deps.now ?? Date.now;
+  const keys = new SessionKeys(deps.token);
+  const app = new Hono<DashboardEnv>();
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CSP);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("X-Frame-Options", "DENY");
+    if (!c.req.path.startsWith("/dashboard/assets/")) c.header("Cache-Control", "no-store");
+  });
+  app.get("/assets/:name", (c) => {
+    const asset = ASSETS[c.req.param("name")];
+    if (!asset) return c.text("Not found", 404);
+    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=604800" });
+  });
+  loginRoutes(app, { db: deps.gateway.db, token: deps.token, keys, hostname: deps.hostname, now });
+  app.use("*", requireSession(keys, now));
+  logoutRoute(app);
+  pageRoutes(app, { gateway: deps.gateway, hostname: deps.hostname, now });
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * The dashboard's session: a cookie signed with HMAC-SHA256 (WebCrypto, so the same on Bun
+ * and Workers, and valid on every node sharing the admin token), nothing stored. The key
+ * is derived from SMARTHOST_ADMIN_TOKEN: changing the token ends every session.
+ *
+ * Value: `<expires ms>.<nonce>.<signature>`. The CSRF token of a session is an HMAC of its
+ * nonce under the same key, so a form can only be posted by a page that session rendered
+ * (the synchronizer-token pattern without server state; OWASP CSRF cheat sheet).
+ */
+import { base64url } from "../util/bytes.ts";
+
+export const SESSION_COOKIE = "smarthost_dashboard";
+export const SESSION_TTL_MS = 8 * 3600_000;
+
+export interface Session {
+  expires: number;
+  nonce: string;
+  csrf: string;
+}
+
+export class SessionKeys {
+  private readonly key: Promise<CryptoKey>;
+
+  constructor(adminToken: string) {
+    const enc = new TextEncoder();
+    this.key = crypto.subtle
+      .digest("SHA-256", enc.encode(`smarthost dashboard session\0${adminToken}`))
+      .then((raw) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
+  }
+
+  private async mac(text: string): Promise<string> {
+    return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await this.key, new TextEncoder().encode(text))));
+  }
+
+  /** A new session's cookie value, good until `now + SESSION_TTL_MS`. */
+  async issue(now: number): Promise<{ value: string; session: Session }> {
+    const nonce = base64url(crypto.getRandomValues(new Uint8Array(18)));
+    const expires = now + SESSION_TTL_MS;
+    const body = `${expires}.${nonce}`;
+    return { value: `${body}.${await this.mac(`session:${body}`)}`, session: { expires, nonce, csrf: await this.mac(`csrf:${nonce}`) } };
+  }
+
+  /** The session a cookie value stands for, or null (forged, altered, expired, malformed). */
+  async read(value: string | undefined, now: number): Promise<Session | null> {
+    const m = /^(\d{1,16})\.([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})$/.exec(value ?? "");
+    if (!m) return null;
+    const [, exp, nonce, sig] = m as unknown as [string, string, string, string];
+    // crypto.subtle.verify compares in constant time.
+    const ok = await crypto.subtle.verify("HMAC", await this.key, base64urlBytes(sig), new TextEncoder().encode(`session:${exp}.${nonce}`));
+    if (!ok || Number(exp) <= now) return null;
+    return { expires: Number(exp), nonce, csrf: await this.mac(`csrf:${nonce}`) };
+  }
+
+  /** Whether `given` is this session's CSRF token (compared in constant time). */
+  async csrfOk(session: Session, given: string | undefined): Promise<boolean> {
+    if (!given || !/^[A-Za-z0-9_-]{43}$/.test(given)) return false;
+    return crypto.subtle.verify("HMAC", await this.key, base64urlBytes(given), new TextEncoder().encode(`csrf:${session.nonce}`));
+  }
+}
+
+function base64urlBytes(s: string): Uint8Array<ArrayBuffer> {
+  const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
+  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}

@@ -1,0 +1,163 @@
+/**
+ * The dashboard's other pages and actions over HTTP on a running relay (the browser tests
+ * are in dashboard.test.ts): suppressions removed, a webhook delivery replayed, DKIM records
+ * shown, hold/release/delete on a message, and the search filters.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
+import { startUpstream, type Upstream } from "../support/upstream.ts";
+import { waitFor } from "../support/wait.ts";
+
+const TOKEN = "admin-token-for-dashboard-pages-0123456789";
+const HOOK_ENV = { SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" };
+let dir: string;
+let relay: Relay;
+let upstream: Upstream;
+let receiver: Receiver;
+let tenant: Tenant;
+let webhookId: string;
+const deferOnce = new Set<string>();
+
+beforeAll(async () => {
+  dir = tempDir();
+  upstream = await startUpstream({ onRcpt: (a) => (deferOnce.delete(a) ? { code: 451, message: "4.2.1 greylisted" } : null) });
+  receiver = startReceiver();
+  tenant = await addTenant(dir);
+  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`]);
+  await cliOk(dir, ["suppression", "add", "acme", "blocked@dest.test"]);
+  await cliOk(dir, ["dkim", "add", "example.com", "--selector", "dash"]);
+  await cliOk(dir, ["webhook", "add", "acme", receiver.url, "--events", "message.delivered"], HOOK_ENV);
+  webhookId = (JSON.parse(await cliOk(dir, ["webhook", "list", "--json"], HOOK_ENV)) as { id: string }[])[0]!.id;
+  relay = await startRelay(dir, { ...HOOK_ENV, SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "100", SMARTHOST_RETRY_BASE_SECONDS: "3600" });
+});
+afterAll(async () => {
+  await relay?.stop();
+  await receiver?.stop();
+  await upstream?.close();
+  if (dir) removeDir(dir);
+});
+
+const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
+let cookie = "";
+async function page(path: string): Promise<string> {
+  if (!cookie) {
+    const login = await fetch(`${relay.http}/dashboard/login`, { method: "POST", body: new URLSearchParams({ token: TOKEN }), redirect: "manual" });
+    cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  }
+  const res = await fetch(`${relay.http}/dashboard${path}`, { headers: { cookie } });
+  expect([path, res.status]).toEqual([path, 200]);
+  return res.text();
+}
+
+async function post(path: string, fields: Record<string, string>, csrf = true): Promise<Response> {
+  const token = /name="_csrf" value="([^"]+)"/.exec(await page(""))![1]!;
+  return fetch(`${relay.http}/dashboard${path}`, { method: "POST", headers: { cookie }, body: new URLSearchParams(csrf ? { ...fields, _csrf: token } : fields), redirect: "manual" });
+}
+
+async function send(subject: string, to: string): Promise<string> {
+  const res = await fetch(`${relay.http}/v1/messages`, { method: "POST", headers: { authorization: `Bearer ${tenant.apiKey}` }, body: JSON.stringify({ from: "alice@example.com", to: [to], subject, text: "x" }) });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function states(id: string): Promise<string[]> {
+  const res = await fetch(`${relay.http}/v1/admin/queue/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return ((await res.json()) as { recipients: { state: string }[] }).recipients.map((r) => r.state);
+}
+
+describe("objects", () => {
+  test("a suppression is listed and removed (and not without the CSRF token)", async () => {
+    expect(await page("/suppressions")).toContain("blocked@dest.test");
+    expect((await post("/suppressions/remove", { account_id: "x", address: "blocked@dest.test" }, false)).status).toBe(403);
+    const accountId = /name="account_id" value="([^"]+)"/.exec(await page("/suppressions"))![1]!;
+    const res = await post("/suppressions/remove", { account_id: accountId, address: "blocked@dest.test" });
+    expect([res.status, decodeURIComponent(res.headers.get("location") ?? "")]).toEqual([303, "/dashboard/suppressions?done=blocked@dest.test removed"]);
+    expect(await page("/suppressions")).not.toContain("blocked@dest.test</td>");
+    expect(await cliOk(dir, ["suppression", "list", "acme"])).toBe("no suppressed addresses");
+  });
+
+  test("the webhook's delivery log shows the delivery and replays it with the same id", async () => {
+    await send("Hooked", "hooked@dest.test");
+    await waitFor("the webhook", () => receiver.received.length >= 1 || undefined);
+    expect(await page("/webhooks")).toContain(receiver.url);
+    const log = await page(`/webhooks/${webhookId}`);
+    expect(log).toContain("message.delivered");
+    const deliveryId = /\/dashboard\/webhooks\/deliveries\/(\d+)\/replay/.exec(log)![1]!;
+    const res = await post(`/webhooks/deliveries/${deliveryId}/replay`, { endpoint: webhookId });
+    expect(res.status).toBe(303);
+    await waitFor("the replay", () => receiver.received.length >= 2 || undefined);
+    expect(receiver.received[1]!.headers["webhook-id"]).toBe(receiver.received[0]!.headers["webhook-id"]!);
+  });
+
+  test("routes and DKIM keys are shown with the DNS record to publish; accounts with their limits", async () => {
+    const [key] = JSON.parse(await cliOk(dir, ["dkim", "list", "--json"])) as { record: string }[];
+    const html = unescape(await page("/routes"));
+    expect(html).toContain(key!.record);
+    expect(html).toContain(`smtp://127.0.0.1:${upstream.port}?tls=none`);
+    expect(await page("/accounts")).toContain("<td>acme</td>");
+  });
+});
+
+describe("messages", () => {
+  test("hold, release and delete act on the message through the queue functions, each an event in its trace", async () => {
+    deferOnce.add("hold@dest.test");
+    const id = await send("Hold and release", "hold@dest.test");
+    await waitFor("deferred", async () => (await states(id)).includes("deferred") || undefined);
+    expect((await post(`/messages/${id}/hold`, {})).status).toBe(303);
+    expect(await states(id)).toEqual(["held"]);
+    expect((await post(`/messages/${id}/release`, {})).status).toBe(303);
+    expect(await states(id)).toEqual(["deferred"]);
+    expect((await post(`/messages/${id}/delete`, {})).status).toBe(303);
+    expect(await states(id)).toEqual(["deleted"]);
+    const trace = await page(`/messages/${id}`);
+    for (const type of ["accepted", "deferred", "held", "released", "deleted"]) expect(trace).toContain(`<li class="${type}">`);
+    // Nothing left to act on: no action buttons.
+    expect(trace).not.toContain(`/messages/${id}/retry`);
+  });
+
+  test("search by sender, id, state and time", async () => {
+    const id = await send("Findable", "find@dest.test");
+    const has = async (q: string) => (await page(`/messages?${q}`)).includes(`/dashboard/messages/${id}"`);
+    expect(await has("sender=alice%40example")).toBe(true);
+    expect(await has("sender=nobody")).toBe(false);
+    expect(await has(`id=${id}`)).toBe(true);
+    expect(await has("recipient=find%40dest.test")).toBe(true);
+    expect(await has("recipient=other")).toBe(false);
+    await waitFor("delivered", async () => (await states(id)).includes("delivered") || undefined);
+    expect(await has("state=delivered")).toBe(true);
+    expect(await has("state=held")).toBe(false);
+    const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    expect(await has(`since=${minute(Date.now() - 3600_000)}`)).toBe(true);
+    expect(await has(`since=${minute(Date.now() + 120_000)}`)).toBe(false);
+    expect(await has(`until=${minute(Date.now() - 3600_000)}`)).toBe(false);
+  });
+});
+
+describe("the session", () => {
+  test("the cookie is Secure when the relay is reached over HTTPS (a proxy saying so), not over plain HTTP", async () => {
+    const login = (headers: Record<string, string>) => fetch(`${relay.http}/dashboard/login`, { method: "POST", headers, body: new URLSearchParams({ token: TOKEN }), redirect: "manual" });
+    expect((await login({ "x-forwarded-proto": "https" })).headers.get("set-cookie")).toContain("; Secure");
+    expect((await login({})).headers.get("set-cookie")).not.toContain("Secure");
+  });
+
+  test("an htmx poll after the session ended is told to go to the login (HX-Redirect), not given the login page as a fragment", async () => {
+    const res = await fetch(`${relay.http}/dashboard/messages`, { headers: { "hx-request": "true", cookie: "smarthost_dashboard=1.AAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+    expect([res.status, res.headers.get("hx-redirect")]).toEqual([401, "/dashboard/login"]);
+  });
+});
+
+// Last in the file: it leaves this address throttled for the admin token.
+describe("the login", () => {
+  test("wrong tokens count in the AUTH throttle shared with the admin API: refused (429) after a few", async () => {
+    const login = (token: string) => fetch(`${relay.http}/dashboard/login`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual" });
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) seen.push((await login(`wrong-${i}`)).status);
+    expect(seen).toEqual([401, 401, 401, 401, 401, 429]);
+    const refused = await login(TOKEN);
+    expect([refused.status, refused.headers.get("set-cookie"), Number(refused.headers.get("retry-after")) > 0]).toEqual([429, null, true]);
+    const api = await fetch(`${relay.http}/v1/admin/accounts`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(api.status).toBe(429);
+  }, 30_000);
+});
