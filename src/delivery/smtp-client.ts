@@ -3,11 +3,11 @@
  * stored raw bytes with its own envelope and reports one reply per recipient. Every read
  * and write has a deadline; a closed connection is an error, never a hang.
  */
-import { encodeBase64Text } from "../smtp/sasl.ts";
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import { classifyReply, type Outcome, type Stage } from "./classify.ts";
-import { encodeData } from "./encode.ts";
-import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
+import type { Outcome, Stage } from "./classify.ts";
+import { UpstreamError } from "./reply-reader.ts";
+import { authenticate, Dialog, hello, SessionFailed, failIfNot, type DialogTimeouts } from "./smtp-dialog.ts";
+import { transaction } from "./smtp-transaction.ts";
 import type { Connect, Socket, SocketInfo } from "./socket.ts";
 import { certificateResultType, negotiated, PLAINTEXT, type SessionTls } from "./tls-outcome.ts";
 
@@ -50,7 +50,7 @@ export interface ClientOptions {
 }
 
 // RFC 5321 §4.5.3.2 suggests minutes; shorter keeps a stuck upstream from holding a worker.
-const DEFAULT_TIMEOUTS = { greeting: 60_000, command: 60_000, dataBlock: 180_000, dataFinal: 300_000 };
+const DEFAULT_TIMEOUTS: DialogTimeouts = { greeting: 60_000, command: 60_000, dataBlock: 180_000, dataFinal: 300_000 };
 
 export interface SessionResult {
   /** Set when the whole session failed before recipients were answered (try another host). */
@@ -58,105 +58,6 @@ export interface SessionResult {
   results: RecipientResult[];
   /** What the session had of TLS, when it got as far as deciding (tls-outcome.ts). */
   tls?: SessionTls;
-}
-
-function containsNonAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
-  return false;
-}
-
-class Dialog {
-  readonly reader: ReplyReader;
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly timeouts: typeof DEFAULT_TIMEOUTS;
-  extensions = new Map<string, string>();
-
-  constructor(socket: Socket, timeouts: typeof DEFAULT_TIMEOUTS) {
-    this.reader = new ReplyReader(socket.readable);
-    this.writer = socket.writable.getWriter();
-    this.timeouts = timeouts;
-  }
-
-  async write(data: string | Uint8Array, timeoutMs: number, stage: Stage): Promise<void> {
-    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    try {
-      await withDeadline(this.writer.write(bytes), timeoutMs, "writing", stage);
-    } catch (err) {
-      throw err instanceof UpstreamError ? err : new UpstreamError(`write failed during ${stage}: ${(err as Error).message ?? String(err)}`, stage);
-    }
-  }
-
-  async command(line: string, stage: Stage): Promise<Reply> {
-    await this.write(`${line}\r\n`, this.timeouts.command, stage);
-    return this.reader.read(this.timeouts.command, stage);
-  }
-
-  release(): void {
-    this.reader.release();
-    this.writer.releaseLock();
-  }
-}
-
-class SessionFailed extends Error {
-  constructor(readonly outcome: Exclude<Outcome, "delivered">, readonly reply: Reply, readonly stage: Stage, readonly tls?: SessionTls) {
-    super(reply.lines.join(" "));
-  }
-}
-
-function failIfNot(r: Reply, expected: number, stage: Stage, relay: boolean): void {
-  if (Math.floor(r.code / 100) === expected) return;
-  const { outcome } = classifyReply(r, stage, { relay });
-  // An unexpected 2xx/3xx (a 250 where 354 was due) is a broken dialog: try again later.
-  throw new SessionFailed(outcome === "delivered" ? "transient" : outcome, r, stage);
-}
-
-async function hello(d: Dialog, name: string, relay: boolean): Promise<void> {
-  let r = await d.command(`EHLO ${name}`, "EHLO");
-  if (r.code >= 500) {
-    r = await d.command(`HELO ${name}`, "HELO");
-    d.extensions = new Map();
-  } else {
-    d.extensions = new Map(r.lines.slice(1).map((l) => {
-      const [k = "", ...v] = l.split(" ");
-      return [k.toUpperCase(), v.join(" ")] as [string, string];
-    }));
-  }
-  failIfNot(r, 2, "EHLO", relay);
-}
-
-async function authenticate(d: Dialog, auth: { username: string; password: string }, relay: boolean): Promise<void> {
-  const mechs = (d.extensions.get("AUTH") ?? "").toUpperCase().split(/\s+/);
-  if (mechs.includes("PLAIN")) {
-    const r = await d.command(`AUTH PLAIN ${encodeBase64Text(`\0${auth.username}\0${auth.password}`)}`, "AUTH");
-    return failIfNot(r, 2, "AUTH", relay);
-  }
-  if (mechs.includes("LOGIN")) {
-    failIfNot(await d.command("AUTH LOGIN", "AUTH"), 3, "AUTH", relay);
-    failIfNot(await d.command(encodeBase64Text(auth.username), "AUTH"), 3, "AUTH", relay);
-    return failIfNot(await d.command(encodeBase64Text(auth.password), "AUTH"), 2, "AUTH", relay);
-  }
-  throw new SessionFailed("transient", upstreamReplies.noAuthMechanism, "AUTH");
-}
-
-function mailCommand(d: Dialog, m: OutboundMessage): string {
-  const params: string[] = [`SIZE=${m.raw.length}`];
-  if (d.extensions.has("8BITMIME") && containsNonAscii(m.raw)) params.push("BODY=8BITMIME");
-  if (m.smtputf8) params.push("SMTPUTF8");
-  if (d.extensions.has("DSN")) {
-    if (m.ret) params.push(`RET=${m.ret}`);
-    if (m.envid) params.push(`ENVID=${m.envid}`);
-  }
-  if (!d.extensions.has("SIZE")) params.shift();
-  return `MAIL FROM:<${m.mailFrom}>${params.length ? ` ${params.join(" ")}` : ""}`;
-}
-
-function rcptCommand(d: Dialog, r: OutboundMessage["recipients"][number]): string {
-  const params: string[] = [];
-  if (d.extensions.has("DSN")) {
-    if (r.notify) params.push(`NOTIFY=${r.notify}`);
-    if (r.orcpt) params.push(`ORCPT=${r.orcpt}`);
-  }
-  return `RCPT TO:<${r.address}>${params.length ? ` ${params.join(" ")}` : ""}`;
 }
 
 type Failure = NonNullable<SessionResult["sessionFailure"]>;
@@ -292,45 +193,4 @@ export async function sendMessage(connect: Connect, target: SmtpTarget, m: Outbo
   } finally {
     await conn.close();
   }
-}
-
-/** MAIL, RCPT…, DATA — pipelined when the server offers PIPELINING (RFC 2920). */
-async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promise<{ results: RecipientResult[]; completed: boolean }> {
-  const mail = mailCommand(d, m);
-  const rcpts = m.recipients.map((r) => rcptCommand(d, r));
-  let mailReply: Reply;
-  const rcptReplies: Reply[] = [];
-  let dataReply: Reply | null = null;
-  if (d.extensions.has("PIPELINING")) {
-    await d.write(`${[mail, ...rcpts, "DATA"].join("\r\n")}\r\n`, d.timeouts.command, "MAIL");
-    mailReply = await d.reader.read(d.timeouts.command, "MAIL");
-    for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
-    dataReply = await d.reader.read(d.timeouts.command, "DATA");
-  } else {
-    mailReply = await d.command(mail, "MAIL");
-    if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));
-  }
-  failIfNot(mailReply, 2, "MAIL", relay);
-  const results: RecipientResult[] = m.recipients.map((r, i) => ({
-    address: r.address,
-    outcome: classifyReply(rcptReplies[i]!, "RCPT", { relay }).outcome,
-    reply: rcptReplies[i]!,
-  }));
-  if (!rcptReplies.some((r) => r.code < 400)) {
-    // With PIPELINING a server may still have said 354 to DATA: end that empty message.
-    if (dataReply?.code === 354) await d.command(".", "DATA");
-    return { results, completed: false };
-  }
-  dataReply ??= await d.command("DATA", "DATA");
-  if (dataReply.code !== 354) return { results: settle(results, dataReply, "DATA", relay), completed: false };
-  await d.write(encodeData(m.raw), d.timeouts.dataBlock, "end of DATA");
-  return { results: settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), "end of DATA", relay), completed: true };
-}
-
-/** The final reply decides every recipient RCPT accepted. */
-function settle(results: RecipientResult[], final: Reply, stage: Stage, relay: boolean): RecipientResult[] {
-  let { outcome } = classifyReply(final, stage, { relay });
-  // Only 354 answers DATA and only 2xx ends it (RFC 5321 §4.3.2): anything else is no acceptance.
-  if (outcome === "delivered" && (stage === "DATA" || final.code >= 300)) outcome = "transient";
-  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, reply: final } : r));
 }

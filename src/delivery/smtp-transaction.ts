@@ -1,0 +1,73 @@
+/** One outbound mail transaction over an open dialog (smtp-dialog.ts): MAIL, RCPT…, DATA. */
+import type { Reply } from "../smtp/reply.ts";
+import { classifyReply, type Stage } from "./classify.ts";
+import { encodeData } from "./encode.ts";
+import { failIfNot, type Dialog } from "./smtp-dialog.ts";
+import type { OutboundMessage, RecipientResult } from "./smtp-client.ts";
+
+function containsNonAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
+  return false;
+}
+
+function mailCommand(d: Dialog, m: OutboundMessage): string {
+  const params: string[] = [`SIZE=${m.raw.length}`];
+  if (d.extensions.has("8BITMIME") && containsNonAscii(m.raw)) params.push("BODY=8BITMIME");
+  if (m.smtputf8) params.push("SMTPUTF8");
+  if (d.extensions.has("DSN")) {
+    if (m.ret) params.push(`RET=${m.ret}`);
+    if (m.envid) params.push(`ENVID=${m.envid}`);
+  }
+  if (!d.extensions.has("SIZE")) params.shift();
+  return `MAIL FROM:<${m.mailFrom}>${params.length ? ` ${params.join(" ")}` : ""}`;
+}
+
+function rcptCommand(d: Dialog, r: OutboundMessage["recipients"][number]): string {
+  const params: string[] = [];
+  if (d.extensions.has("DSN")) {
+    if (r.notify) params.push(`NOTIFY=${r.notify}`);
+    if (r.orcpt) params.push(`ORCPT=${r.orcpt}`);
+  }
+  return `RCPT TO:<${r.address}>${params.length ? ` ${params.join(" ")}` : ""}`;
+}
+
+/** MAIL, RCPT…, DATA — pipelined when the server offers PIPELINING (RFC 2920). */
+export async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promise<{ results: RecipientResult[]; completed: boolean }> {
+  const mail = mailCommand(d, m);
+  const rcpts = m.recipients.map((r) => rcptCommand(d, r));
+  let mailReply: Reply;
+  const rcptReplies: Reply[] = [];
+  let dataReply: Reply | null = null;
+  if (d.extensions.has("PIPELINING")) {
+    await d.write(`${[mail, ...rcpts, "DATA"].join("\r\n")}\r\n`, d.timeouts.command, "MAIL");
+    mailReply = await d.reader.read(d.timeouts.command, "MAIL");
+    for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
+    dataReply = await d.reader.read(d.timeouts.command, "DATA");
+  } else {
+    mailReply = await d.command(mail, "MAIL");
+    if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));
+  }
+  failIfNot(mailReply, 2, "MAIL", relay);
+  const results: RecipientResult[] = m.recipients.map((r, i) => ({
+    address: r.address,
+    outcome: classifyReply(rcptReplies[i]!, "RCPT", { relay }).outcome,
+    reply: rcptReplies[i]!,
+  }));
+  if (!rcptReplies.some((r) => r.code < 400)) {
+    // With PIPELINING a server may still have said 354 to DATA: end that empty message.
+    if (dataReply?.code === 354) await d.command(".", "DATA");
+    return { results, completed: false };
+  }
+  dataReply ??= await d.command("DATA", "DATA");
+  if (dataReply.code !== 354) return { results: settle(results, dataReply, "DATA", relay), completed: false };
+  await d.write(encodeData(m.raw), d.timeouts.dataBlock, "end of DATA");
+  return { results: settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), "end of DATA", relay), completed: true };
+}
+
+/** The final reply decides every recipient RCPT accepted. */
+function settle(results: RecipientResult[], final: Reply, stage: Stage, relay: boolean): RecipientResult[] {
+  let { outcome } = classifyReply(final, stage, { relay });
+  // Only 354 answers DATA and only 2xx ends it (RFC 5321 §4.3.2): anything else is no acceptance.
+  if (outcome === "delivered" && (stage === "DATA" || final.code >= 300)) outcome = "transient";
+  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, reply: final } : r));
+}
