@@ -67,9 +67,42 @@ export const routes = sqliteTable(
     secret: text("secret"),
     /** Failover order among the routes of one domain. */
     position: integer("position").notNull(),
+    /** The provider plan's quota (null: none), counted per upstream in route_counters. */
+    perSecond: integer("per_second"),
+    perMinute: integer("per_minute"),
+    perDay: integer("per_day"),
   },
   (t) => [uniqueIndex("routes_domain_position").on(t.domain, t.position)],
 );
+
+/**
+ * The circuit breaker of each upstream route (key: the route's label, `smtp://host:port`),
+ * shared by every delivery node (src/shaping/route-health.ts).
+ */
+export const routeHealth = sqliteTable("route_health", {
+  route: text("route").primaryKey(),
+  /** up; down until down_until; probing: one node (probe_until) tries one message. */
+  state: text("state", { enum: ["up", "down", "probing"] }).notNull(),
+  /** Consecutive route-scoped failures (connection, refusal of our account or rate). */
+  failures: integer("failures").notNull().default(0),
+  /** Consecutive trips without a recovery: the backoff doubles with each. */
+  trips: integer("trips").notNull().default(0),
+  downUntil: integer("down_until").notNull().default(0),
+  probeUntil: integer("probe_until").notNull().default(0),
+  lastReply: text("last_reply"),
+  changedAt: integer("changed_at").notNull(),
+});
+
+/** Messages sent through each upstream route per second, minute and UTC day (route quotas). */
+export const routeCounters = sqliteTable("route_counters", {
+  route: text("route").primaryKey(),
+  secondStart: integer("second_start").notNull(),
+  secondCount: integer("second_count").notNull(),
+  minuteStart: integer("minute_start").notNull(),
+  minuteCount: integer("minute_count").notNull(),
+  dayStart: integer("day_start").notNull(),
+  dayCount: integer("day_count").notNull(),
+});
 
 /** One row per account: both windows, so one UPSERT checks and counts both limits. */
 export const rateCounters = sqliteTable("rate_counters", {
@@ -149,6 +182,11 @@ export const recipients = sqliteTable(
     lastText: text("last_text"),
     /** The host that gave the last reply, when one did (a DSN's Remote-MTA). */
     remoteMta: text("remote_mta"),
+    /**
+     * Time this recipient spent waiting on our own pacing (route quotas, every route down):
+     * not counted against the queue lifetime (delivery/worker.ts).
+     */
+    waitedMs: integer("waited_ms").notNull().default(0),
     /** Bounced and not yet reported: the next DSN for the message covers it. */
     dsnDue: integer("dsn_due", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),

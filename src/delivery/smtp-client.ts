@@ -5,7 +5,7 @@
  */
 import { encodeBase64Text } from "../smtp/sasl.ts";
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import { classifyReply, type Outcome, type Stage } from "./classify.ts";
+import { classifyReply, type Outcome, type Scope, type Stage } from "./classify.ts";
 import { encodeData } from "./encode.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
 import type { Connect, Socket } from "./socket.ts";
@@ -16,6 +16,8 @@ export interface RecipientResult {
   address: string;
   outcome: Outcome;
   reply: Reply;
+  /** Who the reply is about (classify.ts); "route" feeds the route's circuit breaker. */
+  scope?: Scope;
 }
 
 export interface SmtpTarget {
@@ -168,10 +170,11 @@ function failureFrom(err: unknown, target: SmtpTarget): Failure {
   };
 }
 
-export const failedAll = (m: OutboundMessage, f: Failure): SessionResult => ({
-  sessionFailure: f,
-  results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply })),
-});
+// A session that failed before MAIL (connect, greeting, TLS, AUTH) is about the route.
+export const failedAll = (m: OutboundMessage, f: Failure, relay = false): SessionResult => {
+  const scope: Scope = f.stage === "connect" ? "route" : classifyReply(f.reply, f.stage, { relay }).scope;
+  return { sessionFailure: f, results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply, scope })) };
+};
 
 /**
  * An open, greeted (and where asked, TLS-protected and authenticated) session with one
@@ -251,7 +254,7 @@ export class UpstreamConnection {
       // RFC 5321 §3.8: 421 means the server is closing the channel.
       if (!(err instanceof SessionFailed) || err.reply.code === 421) this.broken = true;
       else this.dirty = true;
-      return failedAll(m, failureFrom(err, this.target));
+      return failedAll(m, failureFrom(err, this.target), this.target.relay);
     }
   }
 
@@ -265,7 +268,7 @@ export class UpstreamConnection {
 /** Sends one message to one host over a new connection. Never throws. */
 export async function sendMessage(connect: Connect, target: SmtpTarget, m: OutboundMessage, options: ClientOptions): Promise<SessionResult> {
   const conn = await UpstreamConnection.open(connect, target, options);
-  if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn);
+  if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn, target.relay);
   try {
     return await conn.send(m);
   } finally {
@@ -292,7 +295,7 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
   failIfNot(mailReply, 2, "MAIL", relay);
   const results: RecipientResult[] = m.recipients.map((r, i) => ({
     address: r.address,
-    outcome: classifyReply(rcptReplies[i]!, "RCPT", { relay }).outcome,
+    ...classifyReply(rcptReplies[i]!, "RCPT", { relay }),
     reply: rcptReplies[i]!,
   }));
   if (!rcptReplies.some((r) => r.code < 400)) {
@@ -308,8 +311,8 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
 
 /** The final reply decides every recipient RCPT accepted. */
 function settle(results: RecipientResult[], final: Reply, stage: Stage, relay: boolean): RecipientResult[] {
-  let { outcome } = classifyReply(final, stage, { relay });
+  let { outcome, scope } = classifyReply(final, stage, { relay });
   // Only 354 answers DATA and only 2xx ends it (RFC 5321 §4.3.2): anything else is no acceptance.
   if (outcome === "delivered" && (stage === "DATA" || final.code >= 300)) outcome = "transient";
-  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, reply: final } : r));
+  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, scope, reply: final } : r));
 }

@@ -8,7 +8,7 @@ import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { purgeExpired, purgeFinished } from "../queue/retention.ts";
-import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
+import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, replyLine, type RecipientUpdate, type StoredReply } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
@@ -24,6 +24,8 @@ import { CachedMap } from "../util/cached.ts";
 import type { Connect } from "./socket.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
+import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
+import { DEFAULT_BREAKER, type BreakerConfig } from "../shaping/route-health.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -46,6 +48,8 @@ export interface DeliveryConfig {
   reuseConnections?: boolean;
   /** How long finished messages stay for the status API before they are removed (0 keeps them). */
   retentionMs?: number;
+  /** The relay routes' circuit breaker (src/shaping/route-health.ts). */
+  breaker?: Partial<BreakerConfig>;
 }
 
 export interface DeliveryDeps {
@@ -96,12 +100,14 @@ export class DeliveryWorker {
   private readonly now: () => number;
 
   private readonly pool: ConnectionPool;
+  private readonly gate: RouteGate;
   /** Each domain's routes, re-read every few seconds (routes change rarely). */
   private readonly routes = new CachedMap(ROUTE_CACHE_MS, (domain: string) => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream, this.deps.secrets));
 
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;
     this.slots = new Slots(deps.config.concurrency, deps.config.perDestination, deps.config.perDestination * 4);
+    this.gate = new RouteGate({ sql: deps.sql, writer: deps.writer, log: deps.log, breaker: { ...DEFAULT_BREAKER, ...deps.config.breaker } });
     this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts }, deps.config.reuseConnections === false ? 0 : undefined);
   }
 
@@ -226,9 +232,18 @@ export class DeliveryWorker {
     const final = new Map<number, Attempt>();
     let pending: LeasedRecipient[] = group.recipients;
     const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
+    // The soonest a relay route skipped as down or spent takes mail again.
+    let wait: { until: number; reason: WaitReason; route: string } | null = null;
 
     for (const route of routes.length > 0 ? routes : [{ kind: "mx" } as Route]) {
       if (pending.length === 0) break;
+      if (route.kind === "relay") {
+        const gate = await this.gate.admit(route, this.now());
+        if (!gate.use) {
+          if (!wait || gate.until < wait.until) wait = { until: gate.until, reason: gate.reason, route: route.label };
+          continue;
+        }
+      }
       const targets = await this.targetsFor(route, group.domain);
       if (!Array.isArray(targets)) {
         for (const r of pending) settle(r, targets);
@@ -238,6 +253,7 @@ export class DeliveryWorker {
       for (const target of targets) {
         if (pending.length === 0) break;
         const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
+        if (route.kind === "relay") await this.gate.observe(route, result.results, this.now());
         const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
         const remoteMta = target.tlsName ?? target.hostname;
         const next: LeasedRecipient[] = [];
@@ -249,6 +265,17 @@ export class DeliveryWorker {
         });
         pending = next;
       }
+    }
+    // Recipients no route was tried for (each was down or at its quota) wait for the
+    // soonest reopening: our own pacing, so no attempt is counted and no backoff grows.
+    const untried = pending.filter((r) => !final.has(r.id));
+    if (wait && untried.length > 0) {
+      const reason = `${wait.reason}: ${wait.route} until ${new Date(wait.until).toISOString()}`;
+      await postponeLease(this.deps.writer, this.owner, m.id, untried.map((r) => r.id), wait.until, reason, this.now());
+      for (const r of untried) this.deps.log("waiting", { message: m.id, rcpt: r.address, reason });
+      const tried = group.recipients.filter((r) => final.has(r.id));
+      if (tried.length === 0) return;
+      group = { ...group, recipients: tried };
     }
     await this.record(group, m, final);
   }
@@ -271,7 +298,8 @@ export class DeliveryWorker {
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {
     const c = this.deps.config;
     const now = this.now();
-    const expired = now - m.createdAt >= c.lifetimeMs;
+    // Waits we imposed (route quotas, every route down) do not count toward the lifetime.
+    const expired = (r: LeasedRecipient) => now - m.createdAt - r.waitedMs >= c.lifetimeMs;
     const updates: RecipientUpdate[] = group.recipients.map((r) => {
       const a = final.get(r.id) ?? { outcome: "transient" as const, reply: stored(upstreamReplies.noRouteTried), via: "none", remoteMta: null };
       const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, reply: a.reply, dsnDue: false };
@@ -279,7 +307,7 @@ export class DeliveryWorker {
       const bounced = { ...base, state: "bounced" as const, dsnDue: m.mailFrom !== "" && wantsFailureDsn(r.notify) };
       if (a.outcome === "delivered") return { ...base, state: "delivered" as const };
       if (a.outcome === "permanent") return bounced;
-      if (expired) {
+      if (expired(r)) {
         const days = Math.round((now - m.createdAt) / 86_400_000);
         return { ...bounced, reply: stored(upstreamReplies.expired(days, replyLine(a.reply))) };
       }

@@ -19,6 +19,7 @@ import { apiKeyId } from "../../policy/api-keys.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { adminAuth, adminErrors, body, query } from "./admin-http.ts";
 import { queueAdminRoutes } from "./admin-queue.ts";
+import { shapingAdminRoutes } from "./admin-shaping.ts";
 import * as s from "./admin-schemas.ts";
 
 export interface AdminDeps {
@@ -114,5 +115,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
 
   app.route("/queue", queueAdminRoutes(db, deps.hostname, now));
+  app.route("/", shapingAdminRoutes(db));
   return app;
 }
