@@ -19,8 +19,10 @@ const THRESHOLD = 3;
 
 beforeAll(async () => {
   s = await openShapingDb("failover.db");
-  // closeTimeout: open sessions get 421 and are dropped at once, as when a relay dies.
-  primary = await startUpstream({ extra: { closeTimeout: 50 } });
+  // closeTimeout: open sessions get 421 and are dropped at once, as when a relay dies. A
+  // pause before answering MAIL keeps mail flowing while it is killed (never between
+  // accepting a message and saying so, which would make a duplicate any relay would make).
+  primary = await startUpstream({ extra: { closeTimeout: 50, onMailFrom: (_a, _s, cb) => void setTimeout(() => cb(), 20) } });
   secondary = await startUpstream();
   await addTestRoute(s, "dest.test", primary.port, 0);
   await addTestRoute(s, "dest.test", secondary.port, 1);
@@ -85,3 +87,25 @@ test("primary killed mid-stream: mail fails over within the threshold, nothing b
   expect(secondary.received.length - atSecondary).toBeLessThanOrEqual(later.length);
   expect((await routeEvents(s)).map((e) => e.type)).toEqual(["route.degraded", "route.recovered"]);
 }, 60_000);
+
+test("a relay refusing our account at MAIL (454 4.7.0 throttling) is down at once: the message goes by the next route, nothing bounced", async () => {
+  const throttled = await startUpstream({ extra: { closeTimeout: 50, onMailFrom: (_a, _s, cb) => cb(Object.assign(new Error("4.7.0 Throttling failure: Maximum sending rate exceeded"), { responseCode: 454 })) } });
+  const spare = await startUpstream({ extra: { closeTimeout: 50 } });
+  try {
+    await addTestRoute(s, "quota.test", throttled.port, 0);
+    await addTestRoute(s, "quota.test", spare.port, 1);
+    const ids = await queueMessages(s, "quota.test", 5, "throttled");
+    worker.kick();
+    await waitFor("delivered by the spare route", async () => (await recipientStates(s, ids)).delivered === 5);
+    expect(spare.received.length).toBe(5);
+    const degraded = (await routeEvents(s)).filter((e) => e.data.route === routeLabel(throttled.port));
+    expect(degraded.map((e) => e.type)).toEqual(["route.degraded"]);
+    expect(degraded[0]!.data.reply).toMatchObject({ code: 454, enhanced: "4.7.0" });
+    // Tripped by the first refusal: the later messages were never offered to it.
+    const failures = Number((await s.database.sql.execute({ sql: "SELECT failures FROM route_health WHERE route = ?", args: [routeLabel(throttled.port)] })).rows[0]!.failures);
+    expect(failures).toBeLessThan(5);
+  } finally {
+    await throttled.close();
+    await spare.close();
+  }
+});
