@@ -1,7 +1,6 @@
 CREATE TABLE `route_counters` (
 	`route` text PRIMARY KEY NOT NULL,
-	`second_start` integer NOT NULL,
-	`second_count` integer NOT NULL,
+	`next_send_at` integer NOT NULL,
 	`minute_start` integer NOT NULL,
 	`minute_count` integer NOT NULL,
 	`day_start` integer NOT NULL,

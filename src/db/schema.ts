@@ -93,11 +93,13 @@ export const routeHealth = sqliteTable("route_health", {
   changedAt: integer("changed_at").notNull(),
 });
 
-/** Messages sent through each upstream route per second, minute and UTC day (route quotas). */
+/**
+ * Route quotas in use: per second as spacing (the next message may go at next_send_at, one
+ * every 1/N s), per minute and per UTC day as fixed windows (src/shaping/route-quota.ts).
+ */
 export const routeCounters = sqliteTable("route_counters", {
   route: text("route").primaryKey(),
-  secondStart: integer("second_start").notNull(),
-  secondCount: integer("second_count").notNull(),
+  nextSendAt: integer("next_send_at").notNull(),
   minuteStart: integer("minute_start").notNull(),
   minuteCount: integer("minute_count").notNull(),
   dayStart: integer("day_start").notNull(),

@@ -79,7 +79,9 @@ export async function postponeLease(writer: GroupCommit, owner: string, messageI
   if (ids.length === 0) return;
   await writer.write(async (sql) => {
     const rs = await sql.execute({
-      sql: `UPDATE recipients SET lease_until = 0, lease_owner = NULL, next_attempt_at = ?1, last_reply = ?2,
+      // Deferred, not queued: a queued recipient counts as "first attempt still to come" and
+      // would hold back the DSN for the message's other recipients (queue/outcomes.ts).
+      sql: `UPDATE recipients SET state = 'deferred', lease_until = 0, lease_owner = NULL, next_attempt_at = ?1, last_reply = ?2,
               waited_ms = waited_ms + max(0, ?1 - ?3), updated_at = ?3
             WHERE lease_owner = ?4 AND id IN (${placeholders(ids.length)}) RETURNING address`,
       args: [notBefore, reason, now, owner, ...ids],
