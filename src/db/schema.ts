@@ -9,6 +9,10 @@ export const accounts = sqliteTable("accounts", {
   perDay: integer("per_day"),
   /** Recipients per UTC day, summed over the account's messages (null: no limit). */
   recipientsPerDay: integer("recipients_per_day"),
+  /** Mail over the limits: refuse it (451/429), or hold it and release it as the windows allow (src/shaping/over-limit.ts). */
+  overLimit: text("over_limit", { enum: ["refuse", "hold"] }).notNull().default("refuse"),
+  /** With hold: the most messages held at once before new mail is refused (null: the default, 10 000). */
+  holdBacklog: integer("hold_backlog"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -189,6 +193,11 @@ export const recipients = sqliteTable(
      * not counted against the queue lifetime (delivery/worker.ts).
      */
     waitedMs: integer("waited_ms").notNull().default(0),
+    /**
+     * Why a held recipient waits: over_quota (its account was over its limit; released
+     * automatically, src/shaping/over-limit.ts); null for an operator's `queue hold`.
+     */
+    holdReason: text("hold_reason", { enum: ["over_quota"] }),
     /** Bounced and not yet reported: the next DSN for the message covers it. */
     dsnDue: integer("dsn_due", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
@@ -198,6 +207,8 @@ export const recipients = sqliteTable(
     index("recipients_message").on(t.messageId),
     // The lease walks pending recipients in due order and stops at its LIMIT.
     index("recipients_pending").on(t.nextAttemptAt).where(sql`state IN ('queued', 'deferred')`),
+    // The release pass walks over-quota holds oldest message first.
+    index("recipients_over_quota").on(t.messageId).where(sql`hold_reason = 'over_quota'`),
   ],
 );
 

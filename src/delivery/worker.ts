@@ -26,6 +26,7 @@ import type { SecretBox } from "../secrets/cipher.ts";
 import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
 import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
 import { DEFAULT_BREAKER, type BreakerConfig } from "../shaping/route-health.ts";
+import { releaseOverLimit } from "../shaping/over-limit.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -83,6 +84,8 @@ interface Attempt {
 
 const ROUTE_CACHE_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
+// Over-quota holds are released as account windows reset: a look each second is enough.
+const RELEASE_EVERY_MS = 1000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
@@ -137,8 +140,13 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     const { config } = this.deps;
     let nextPurge = 0;
+    let nextRelease = 0;
     while (this.running) {
       this.kicked = false;
+      if (this.now() >= nextRelease) {
+        nextRelease = this.now() + RELEASE_EVERY_MS;
+        await this.releaseHeld();
+      }
       if (this.now() >= nextPurge) {
         nextPurge = this.now() + PURGE_EVERY_MS;
         if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
@@ -158,6 +166,15 @@ export class DeliveryWorker {
     }
   }
 
+  /** Over-quota holds whose account has room again become due (src/shaping/over-limit.ts). */
+  private async releaseHeld(): Promise<void> {
+    const n = await releaseOverLimit(this.deps.writer, this.deps.sql, this.now()).catch((err) => {
+      this.deps.log("release_failed", { error: String(err) });
+      return 0;
+    });
+    if (n > 0) this.deps.log("released_over_quota", { messages: n });
+  }
+
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -175,6 +192,7 @@ export class DeliveryWorker {
    * lease what is due now, deliver it, wait for the outcomes. Returns the groups leased.
    */
   async drainOnce(): Promise<number> {
+    await this.releaseHeld();
     const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), this.deps.config.leaseMs, this.deps.config.concurrency);
     for (const g of groups) await this.offer(g);
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);

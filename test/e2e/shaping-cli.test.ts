@@ -25,3 +25,11 @@ test("route add --per-second/--per-minute/--per-day stores the provider plan; ro
   expect((await cli(dir, ["route", "update", "*", "smtp://relay-b.test:25", "--per-day", "lots"])).stderr).toContain("--per-day must be a whole number or none");
   expect((await cli(dir, ["route", "update", "*", "smtp://nowhere.test:25", "--per-day", "5"])).code).toBe(1);
 });
+
+test("account update --over-limit hold|refuse and --hold-backlog", async () => {
+  await cliOk(dir, ["account", "add", "bulk", "--per-minute", "10"]);
+  expect(await cliOk(dir, ["account", "update", "bulk", "--over-limit", "hold", "--hold-backlog", "500"])).toBe("account bulk: per-minute 10, per-day none, recipients-per-day none, over-limit hold (backlog 500)");
+  expect((await json(["account", "list"])).find((a) => a.name === "bulk")).toMatchObject({ over_limit: "hold", hold_backlog: 500 });
+  expect((await cli(dir, ["account", "update", "bulk", "--over-limit", "queue"])).stderr).toBe("error: over-limit must be refuse or hold\n");
+  expect(await cliOk(dir, ["account", "update", "bulk", "--over-limit", "refuse"])).toContain("over-limit refuse");
+});
