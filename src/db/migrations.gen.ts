@@ -59,5 +59,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0011_over_limit_hold",
     "when": 1795940186677,
     "sql": "ALTER TABLE `accounts` ADD `over_limit` text DEFAULT 'refuse' NOT NULL;--> statement-breakpoint\nALTER TABLE `accounts` ADD `hold_backlog` integer;--> statement-breakpoint\nALTER TABLE `recipients` ADD `hold_reason` text;--> statement-breakpoint\nCREATE INDEX `recipients_over_quota` ON `recipients` (`message_id`) WHERE hold_reason = 'over_quota';"
+  },
+  {
+    "tag": "0012_destination_shapes",
+    "when": 1795940464405,
+    "sql": "CREATE TABLE `destination_pace` (\n\t`destination` text PRIMARY KEY NOT NULL,\n\t`next_send_at` integer NOT NULL,\n\t`rate` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `destination_shapes` (\n\t`pattern` text PRIMARY KEY NOT NULL,\n\t`connections` integer,\n\t`per_minute` integer,\n\t`created_at` integer NOT NULL\n);\n"
   }
 ];

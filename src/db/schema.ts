@@ -110,6 +110,33 @@ export const routeCounters = sqliteTable("route_counters", {
   dayCount: integer("day_count").notNull(),
 });
 
+/**
+ * Pacing per destination (`shape add`): a recipient domain ("gmail.com") or an MX host
+ * pattern ("*.google.com"); built-in defaults for the big mailbox providers apply where
+ * no row does (src/shaping/shapes.ts).
+ */
+export const destinationShapes = sqliteTable("destination_shapes", {
+  pattern: text("pattern").primaryKey(),
+  /** Concurrent deliveries to the destination from one node (null: SMARTHOST_DELIVERY_PER_DESTINATION). */
+  connections: integer("connections"),
+  /** Messages per minute, across all nodes (null: no pacing). */
+  perMinute: integer("per_minute"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * The pace each shaped destination is sent at now, shared by every node: the next send
+ * time (one message every 60 s / rate), and the rate itself, halved when the destination
+ * says "try later" and raised again one step per delivery (src/shaping/pace.ts).
+ */
+export const destinationPace = sqliteTable("destination_pace", {
+  destination: text("destination").primaryKey(),
+  nextSendAt: integer("next_send_at").notNull(),
+  /** Messages per minute now (at most the shape's per_minute). */
+  rate: integer("rate").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 /** One row per account: both windows, so one UPSERT checks and counts both limits. */
 export const rateCounters = sqliteTable("rate_counters", {
   accountId: text("account_id").primaryKey(),

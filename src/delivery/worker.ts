@@ -27,6 +27,8 @@ import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
 import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
 import { DEFAULT_BREAKER, type BreakerConfig } from "../shaping/route-health.ts";
 import { releaseOverLimit } from "../shaping/over-limit.ts";
+import { DestinationShaper } from "../shaping/destination-gate.ts";
+import type { Shape } from "../shaping/shapes.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -73,6 +75,8 @@ export interface DeliveryDeps {
 interface Job {
   group: DeliveryGroup;
   routes: Route[];
+  /** The destination's shape (src/shaping/shapes.ts), when one applies. */
+  shape: Shape | null;
 }
 
 interface Attempt {
@@ -104,6 +108,7 @@ export class DeliveryWorker {
 
   private readonly pool: ConnectionPool;
   private readonly gate: RouteGate;
+  private readonly shaper: DestinationShaper;
   /** Each domain's routes, re-read every few seconds (routes change rarely). */
   private readonly routes = new CachedMap(ROUTE_CACHE_MS, (domain: string) => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream, this.deps.secrets));
 
@@ -111,6 +116,15 @@ export class DeliveryWorker {
     this.now = deps.now ?? Date.now;
     this.slots = new Slots(deps.config.concurrency, deps.config.perDestination, deps.config.perDestination * 4);
     this.gate = new RouteGate({ sql: deps.sql, writer: deps.writer, log: deps.log, breaker: { ...DEFAULT_BREAKER, ...deps.config.breaker } });
+    this.shaper = new DestinationShaper({
+      db: deps.db,
+      writer: deps.writer,
+      log: deps.log,
+      mxNamesOf: async (domain) => {
+        const l = await mxHostsFor(domain, deps.resolver, deps.config.allowPrivateMx);
+        return l.ok ? l.hosts.map((h) => h.name) : [];
+      },
+    });
     this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts }, deps.config.reuseConnections === false ? 0 : undefined);
   }
 
@@ -216,9 +230,12 @@ export class DeliveryWorker {
       return;
     }
     const first = routes[0];
-    const key = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
-    const job = { group, routes };
-    const offer = this.slots.offer(key, job);
+    const direct = !first || first.kind === "mx";
+    const shape = await this.shaper.shapeOf(group.domain, direct, this.now()).catch(() => null);
+    // A shaped destination is one key however many domains it serves (every domain at Gmail's MX).
+    const key = shape ? `shape:${shape.pattern}` : direct ? `mx:${group.domain}` : first.label;
+    const job = { group, routes, shape };
+    const offer = this.slots.offer(key, job, shape?.connections ?? undefined);
     if (offer === "start") this.launch(key, job);
     else if (offer === "refuse") {
       // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
@@ -234,7 +251,7 @@ export class DeliveryWorker {
 
   private async run(key: string, job: Job): Promise<void> {
     try {
-      await this.deliverGroup(job.group, job.routes);
+      await this.deliverGroup(job.group, job.routes, job.shape);
     } catch (err) {
       // Leave the lease to run out: the recipients come back, nothing is lost.
       this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
@@ -244,9 +261,18 @@ export class DeliveryWorker {
     }
   }
 
-  private async deliverGroup(group: DeliveryGroup, routes: Route[]): Promise<void> {
+  private async deliverGroup(group: DeliveryGroup, routes: Route[], shape: Shape | null): Promise<void> {
     const m = await loadMessage(this.deps.sql, group.messageId);
     if (!m) throw new Error(`message ${group.messageId} not found`);
+    if (shape) {
+      // The destination's pace comes first: before its slot, nothing is tried anywhere.
+      const pace = await this.shaper.admit(shape, this.now());
+      if (!pace.ok) {
+        const reason = `destination_pace: ${shape.pattern} until ${new Date(pace.until).toISOString()}`;
+        await postponeLease(this.deps.writer, this.owner, m.id, group.recipients.map((r) => r.id), pace.until, reason, this.now());
+        return;
+      }
+    }
     const final = new Map<number, Attempt>();
     let pending: LeasedRecipient[] = group.recipients;
     const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
@@ -272,6 +298,7 @@ export class DeliveryWorker {
         if (pending.length === 0) break;
         const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
         if (route.kind === "relay") await this.gate.observe(route, result.results, this.now());
+        else if (shape) await this.shaper.observe(shape, result.results, this.now());
         const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
         const remoteMta = target.tlsName ?? target.hostname;
         const next: LeasedRecipient[] = [];

@@ -33,3 +33,19 @@ test("account update --over-limit hold|refuse and --hold-backlog", async () => {
   expect((await cli(dir, ["account", "update", "bulk", "--over-limit", "queue"])).stderr).toBe("error: over-limit must be refuse or hold\n");
   expect(await cliOk(dir, ["account", "update", "bulk", "--over-limit", "refuse"])).toContain("over-limit refuse");
 });
+
+test("shape add/list/remove: operator shapes before the built-in defaults; a default can be replaced and comes back", async () => {
+  expect(await cliOk(dir, ["shape", "add", "Example.ORG", "--connections", "2", "--per-minute", "60"])).toBe("shape example.org: connections 2, per-minute 60");
+  expect(await cliOk(dir, ["shape", "add", "*.google.com", "--per-minute", "100"])).toBe("shape *.google.com: connections default, per-minute 100");
+  expect((await json(["shape", "list"])).map((r) => [r.pattern, r.connections, r.per_minute, r.source])).toEqual([
+    ["*.google.com", null, 100, "operator"],
+    ["example.org", 2, 60, "operator"],
+    ["*.outlook.com", 5, 600, "default"],
+    ["*.yahoodns.net", 3, 300, "default"],
+  ]);
+  expect((await cli(dir, ["shape", "add", "example.org"])).stderr).toBe("error: give --connections and/or --per-minute\n");
+  expect((await cli(dir, ["shape", "add", "bad domain", "--per-minute", "5"])).code).toBe(1);
+  expect(await cliOk(dir, ["shape", "remove", "*.google.com"])).toBe("shape *.google.com removed");
+  expect((await json(["shape", "list"])).find((r) => r.pattern === "*.google.com")).toMatchObject({ per_minute: 600, source: "default" });
+  expect((await cli(dir, ["shape", "remove", "nothing.test"])).code).toBe(1);
+});

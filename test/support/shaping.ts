@@ -32,13 +32,13 @@ export async function addTestRoute(s: ShapingDb, domain: string, port: number, p
   await s.database.db.insert(routes).values({ domain, url: `${routeLabel(port)}?tls=none`, secret: null, position, perSecond: quota.perSecond ?? null, perMinute: quota.perMinute ?? null, perDay: quota.perDay ?? null });
 }
 
-export function shapingWorker(s: ShapingDb, config: Partial<DeliveryConfig> = {}): DeliveryWorker {
+export function shapingWorker(s: ShapingDb, config: Partial<DeliveryConfig> = {}, resolver = createResolver([])): DeliveryWorker {
   return new DeliveryWorker({
     db: s.database.db,
     sql: s.database.sql,
     writer: s.writer,
     connect: createNodeConnect({}),
-    resolver: createResolver([]),
+    resolver,
     log: (event, fields) => s.logged.push({ event, fields }),
     config: {
       hostname: "relay.test",

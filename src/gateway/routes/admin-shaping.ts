@@ -8,6 +8,7 @@ import type { Db } from "../../db/client.ts";
 import { findRoute, listRoutes, maskRouteUrl } from "../../admin/route-list.ts";
 import { setRouteQuota } from "../../admin/routes.ts";
 import { recentRouteEvents } from "../../shaping/route-events.ts";
+import { addShape, listShapes, removeShape } from "../../shaping/shapes.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { body } from "./admin-http.ts";
 
@@ -29,6 +30,9 @@ export const RouteListed = v.object({
   health: v.nullable(v.picklist(["up", "down", "probing"])),
   down_until: v.nullable(v.string()),
 });
+const positive = (what: string) => v.optional(v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`)));
+export const NewShape = v.strictObject({ pattern: str("pattern"), connections: positive("connections"), per_minute: positive("per_minute") }, (issue) => `unknown field ${issue.received}`);
+const ShapeRow = v.object({ pattern: v.string(), connections: n, per_minute: n, rate_now: n, source: v.picklist(["operator", "default"]) });
 const RouteEvent = v.object({ id: v.number(), type: v.string(), data: v.record(v.string(), v.unknown()), created_at: v.number() });
 
 export function shapingAdminRoutes(db: Db): Hono {
@@ -42,5 +46,12 @@ export function shapingAdminRoutes(db: Db): Hono {
     return c.json(listed ?? { domain: row.domain, position: row.position, url: maskRouteUrl(row.url) });
   });
   app.get("/routes/events", adminDoc({ tag: "routes", summary: "The latest route.degraded / route.recovered events, newest first", ok: v.array(RouteEvent) }), async (c) => c.json(await recentRouteEvents(db.$client)));
+  app.get("/shapes", adminDoc({ tag: "shapes", summary: "Shapes in force (operator rows, then built-in defaults) with the pace now", ok: v.array(ShapeRow) }), async (c) => c.json(await listShapes(db)));
+  app.post("/shapes", adminDoc({ tag: "shapes", summary: "Add or replace a destination's shape: a domain or an MX host pattern like *.google.com", body: NewShape, example: { pattern: "*.google.com", connections: 5, per_minute: 600 }, ok: ShapeRow, status: 201, errors: [400] }), async (c) => {
+    const b = await body(c, NewShape);
+    const shape = await addShape(db, b.pattern, { connections: b.connections, perMinute: b.per_minute }, Date.now());
+    return c.json((await listShapes(db)).find((r) => r.pattern === shape.pattern && r.source === "operator"), 201);
+  });
+  app.delete("/shapes/:pattern", adminDoc({ tag: "shapes", summary: "Remove a shape", params: { pattern: "example.org" }, ok: v.object({ pattern: v.string() }), errors: [400, 404] }), async (c) => c.json({ pattern: await removeShape(db, c.req.param("pattern")) }));
   return app;
 }
