@@ -3,74 +3,30 @@
  * routes (failover in order; for MX, host by host), and records per-recipient outcomes:
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
-import type { Sql } from "../db/raw.ts";
-import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { purgeExpired, purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
-import { recordOutcomes, replyLine, type RecipientUpdate, type StoredReply } from "../queue/outcomes.ts";
+import { recordOutcomes, replyLine } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
-import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import type { Logger } from "../smtp/session-types.ts";
-import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
-import { buildDsn, wantsFailureDsn } from "./dsn.ts";
-import { mxHostsFor, type Resolver } from "./mx.ts";
+import { upstreamReplies } from "../smtp/reply.ts";
+import { buildDsn } from "./dsn.ts";
+import { mxHostsFor } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
-import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
+import { type SmtpTarget } from "./smtp-client.ts";
 import { ConnectionPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
-import type { Connect } from "./socket.ts";
-import type { SecretBox } from "../secrets/cipher.ts";
-import { mxUnderPolicy, type MtaSts } from "./mta-sts.ts";
+import { mxUnderPolicy } from "./mta-sts.ts";
+import { recipientUpdates, stored, type Attempt } from "./decide.ts";
+import type { DeliveryDeps } from "./worker-config.ts";
 import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
-import { DEFAULT_BREAKER, type BreakerConfig } from "../shaping/route-health.ts";
+import { DEFAULT_BREAKER } from "../shaping/route-health.ts";
 import { releaseOverLimit } from "../shaping/over-limit.ts";
 import { DestinationShaper } from "../shaping/destination-gate.ts";
 import type { Shape } from "../shaping/shapes.ts";
 
-export interface DeliveryConfig {
-  hostname: string;
-  retryBaseMs: number;
-  lifetimeMs: number;
-  allowPrivateMx: boolean;
-  mxPort: number;
-  defaultUpstream: string;
-  concurrency: number;
-  perDestination: number;
-  leaseMs: number;
-  pollMs: number;
-  timeouts?: ClientOptions["timeouts"];
-  /**
-   * Deliver only through smart-host routes and leave direct-MX work to other nodes (on
-   * Workers, which cannot open port 25).
-   */
-  relayOnly?: boolean;
-  /** Keep upstream connections open between messages (not on Workers: a socket belongs to one invocation). */
-  reuseConnections?: boolean;
-  /** How long finished messages stay for the status API before they are removed (0 keeps them). */
-  retentionMs?: number;
-  /** The relay routes' circuit breaker (src/shaping/route-health.ts). */
-  breaker?: Partial<BreakerConfig>;
-}
-
-export interface DeliveryDeps {
-  db: Db;
-  /** The connection for hot-path reads. */
-  sql: Sql;
-  /** The process's shared writer: outcomes join the same group commits as submissions. */
-  writer: GroupCommit;
-  connect: Connect;
-  resolver: Resolver;
-  config: DeliveryConfig;
-  log: Logger;
-  now?: () => number;
-  /** Opens sealed route passwords (SMARTHOST_SECRET_KEY). */
-  secrets?: SecretBox;
-  /** MTA-STS policies of recipient domains (absent: SMARTHOST_MTA_STS=off). */
-  mtaSts?: MtaSts;
-}
+export type { DeliveryConfig, DeliveryDeps } from "./worker-config.ts";
 
 interface Job {
   group: DeliveryGroup;
@@ -79,12 +35,6 @@ interface Job {
   shape: Shape | null;
 }
 
-interface Attempt {
-  outcome: Outcome;
-  reply: StoredReply;
-  via: string;
-  remoteMta: string | null;
-}
 
 const ROUTE_CACHE_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
@@ -93,8 +43,6 @@ const RELEASE_EVERY_MS = 1000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
-/** The wire reply kept as values: multi-line text joined (RFC 5321 §4.2.1). */
-const stored = (r: Reply): StoredReply => ({ code: r.code, enhanced: r.enhanced ?? null, text: r.lines.join(" ").trim() });
 
 export class DeliveryWorker {
   readonly owner = `w-${newId(6)}`;
@@ -343,21 +291,7 @@ export class DeliveryWorker {
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {
     const c = this.deps.config;
     const now = this.now();
-    // Waits we imposed (route quotas, every route down) do not count toward the lifetime.
-    const expired = (r: LeasedRecipient) => now - m.createdAt - r.waitedMs >= c.lifetimeMs;
-    const updates: RecipientUpdate[] = group.recipients.map((r) => {
-      const a = final.get(r.id) ?? { outcome: "transient" as const, reply: stored(upstreamReplies.noRouteTried), via: "none", remoteMta: null };
-      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, reply: a.reply, dsnDue: false };
-      // Never a bounce for a bounce: a null-sender message gets no DSN (RFC 3461 §6.2).
-      const bounced = { ...base, state: "bounced" as const, dsnDue: m.mailFrom !== "" && wantsFailureDsn(r.notify) };
-      if (a.outcome === "delivered") return { ...base, state: "delivered" as const };
-      if (a.outcome === "permanent") return bounced;
-      if (expired(r)) {
-        const days = Math.round((now - m.createdAt) / 86_400_000);
-        return { ...bounced, reply: stored(upstreamReplies.expired(days, replyLine(a.reply))) };
-      }
-      return { ...base, state: "deferred" as const, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
-    });
+    const updates = recipientUpdates(group.recipients, m, final, c, now);
     await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)));
     for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: replyLine(u.reply) });
   }
