@@ -51,6 +51,8 @@ export interface GatewayDeps {
   onAccepted?: () => void;
   /** DKIM: signs at acceptance, so what is stored is what goes out. */
   signer?: MessageSigner;
+  /** Held over-quota messages per account before new mail is refused, where the account sets none (SMARTHOST_HOLD_BACKLOG). */
+  holdBacklog?: number;
 }
 
 export interface Submission {
@@ -84,7 +86,7 @@ export class Gateway {
     const r = rows[0];
     const limits: Limits = r ? { perMinute: r.perMinute, perDay: r.perDay, recipientsPerDay: r.recipientsPerDay } : { perMinute: null, perDay: null, recipientsPerDay: null };
     // --over-limit hold: mail over the limits waits held instead of being refused (src/shaping/over-limit.ts).
-    const hold = r?.overLimit === "hold" ? { backlog: r.holdBacklog } : null;
+    const hold = r?.overLimit === "hold" ? { backlog: r.holdBacklog ?? this.deps.holdBacklog ?? null } : null;
     return { patterns: rules.map((r) => r.p), limits, hold };
   });
   // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.

@@ -87,3 +87,19 @@ test("limit 10/min with hold: 35 accepted at once, 25 held (over_quota, message.
   }
   expect(await count("SELECT count(*) AS n FROM recipients WHERE state = 'delivered'")).toBe(35);
 }, 60_000);
+
+test("SMARTHOST_HOLD_BACKLOG is the cap of an account that sets none", async () => {
+  const g = await gatewayFixture({ now: clock, holdBacklog: 2 });
+  try {
+    await g.client.execute("UPDATE accounts SET per_minute = 1, over_limit = 'hold' WHERE id = 'acct'");
+    const send = (i: number) => g.gateway.submit({ accountId: "acct", source: "smtp", mailFrom: "app@example.com", recipients: [{ address: `r${i}@dest.test`, domain: "dest.test" }], raw: new TextEncoder().encode(`From: app@example.com\r\nSubject: m${i}\r\n\r\nhi\r\n`) });
+    for (let i = 0; i < 3; i++) await send(i);
+    const refused = await send(3).then(() => null, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect((refused as GatewayError).kind).toBe("rate-limited");
+    const states = (await g.client.execute("SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state")).rows.map((r) => [String(r.state), Number(r.n)]);
+    expect(states).toEqual([["held", 2], ["queued", 1]]);
+  } finally {
+    g.close();
+  }
+});
