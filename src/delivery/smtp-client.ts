@@ -286,8 +286,16 @@ async function transaction(d: Dialog, m: OutboundMessage, relay: boolean): Promi
   if (d.extensions.has("PIPELINING")) {
     await d.write(`${[mail, ...rcpts, "DATA"].join("\r\n")}\r\n`, d.timeouts.command, "MAIL");
     mailReply = await d.reader.read(d.timeouts.command, "MAIL");
-    for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
-    dataReply = await d.reader.read(d.timeouts.command, "DATA");
+    try {
+      for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
+      dataReply = await d.reader.read(d.timeouts.command, "DATA");
+    } catch (err) {
+      // RFC 5321 §3.8: a 421 is followed by the server closing. The replies after it never
+      // come; the 421 (a destination's "try later") is the answer, not the closed socket.
+      const closing = [mailReply, ...rcptReplies].find((r) => r.code === 421);
+      if (closing) throw new SessionFailed("transient", closing, closing === mailReply ? "MAIL" : "RCPT");
+      throw err;
+    }
   } else {
     mailReply = await d.command(mail, "MAIL");
     if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));

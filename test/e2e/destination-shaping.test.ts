@@ -32,8 +32,9 @@ beforeAll(async () => {
       },
       onClose: () => void open--,
     },
-    // hosted.test's first two attempts are deferred the way Microsoft defers a fast sender.
-    onRcpt: (address) => (address.endsWith("@hosted.test") && tryLater++ < 2 ? { code: 451, message: "4.7.500 Server busy. Please try again later" } : null),
+    // hosted.test's first two attempts are deferred the way Gmail defers a fast sender:
+    // 421 at RCPT, then the connection closed (smtp-server closes after a 421).
+    onRcpt: (address) => (address.endsWith("@hosted.test") && tryLater++ < 2 ? { code: 421, message: "4.7.28 Our system has detected an unusual rate of mail, try again later" } : null),
   });
   dns = await startDns({
     mx: { "paced.test": [{ exchange: "mx.paced.test", priority: 10 }], "hosted.test": [{ exchange: "in1.mx-host.test", priority: 10 }] },
@@ -65,7 +66,7 @@ test("shape add DOMAIN --connections 1 --per-minute 120: one session at a time, 
   expect(mostOpen).toBe(1);
 }, 30_000);
 
-test("an MX host pattern shapes every domain hosted there; 451 4.7.500 halves the pace, deliveries bring it back", async () => {
+test("an MX host pattern shapes every domain hosted there; 421 4.7.28 halves the pace, deliveries bring it back", async () => {
   const ids = await queueMessages(s, "hosted.test", 3, "hosted");
   worker.kick();
   await waitFor("3 delivered", async () => (await recipientStates(s, ids)).delivered === 3, 20_000);
