@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { listRoutes } from "../../../src/admin/route-list.ts";
 import { admit, healthOf, routeFailed, routeSucceeded, type BreakerConfig } from "../../../src/shaping/route-health.ts";
 import { createMetrics } from "../../../src/gateway/metrics.ts";
+import { appendRouteEvent, recentRouteEvents } from "../../../src/shaping/route-events.ts";
 import { removeDir } from "../../support/relay.ts";
 import { addTestRoute, openShapingDb, routeLabel, type ShapingDb } from "../../support/shaping.ts";
 
@@ -53,4 +54,15 @@ test("route list and /metrics show the health", async () => {
   ]);
   const text = await createMetrics(s.database.db).render();
   expect(text).toContain(`smarthost_route_up{route="${R}"} 0`);
+});
+
+test("route events: once in the system feed, and to the accounts whose endpoints name the type", async () => {
+  const sql = s.database.sql;
+  await sql.execute("INSERT INTO webhook_endpoints (id, account_id, url, events, secret, created_at) VALUES ('e1', 'a1', 'https://a.test/', 'route.degraded,message.bounced', 'x', 0), ('e2', 'a2', 'https://b.test/', NULL, 'x', 0)");
+  await appendRouteEvent(sql, "route.degraded", { route: R }, 10);
+  const rows = (await sql.execute("SELECT account_id, type FROM account_events WHERE type = 'route.degraded' ORDER BY id")).rows.map((r) => [String(r.account_id), String(r.type)]);
+  expect(rows).toEqual([["", "route.degraded"], ["a1", "route.degraded"]]);
+  expect(Number((await sql.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = 'e1'")).rows[0]!.n)).toBe(1);
+  expect(Number((await sql.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = 'e2'")).rows[0]!.n)).toBe(0);
+  expect((await recentRouteEvents(sql)).map((e) => e.type)).toEqual(["route.degraded"]);
 });
