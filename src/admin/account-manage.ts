@@ -15,12 +15,16 @@ export interface AccountRow {
   per_minute: number | null;
   per_day: number | null;
   recipients_per_day: number | null;
+  /** Mail over the limits: refused, or held and released as the windows allow. */
+  over_limit: "refuse" | "hold";
+  /** With hold: the most messages held at once (null: 10 000). */
+  hold_backlog: number | null;
   created_at: string;
 }
 
 export async function listAccounts(db: Db): Promise<AccountRow[]> {
   const rows = await db.select().from(accounts).orderBy(accounts.name);
-  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)! }));
+  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)!, over_limit: a.overLimit, hold_backlog: a.holdBacklog }));
 }
 
 /** Recipients still to deliver (queued, deferred or held) in the account's messages. */
@@ -73,20 +77,27 @@ export interface LimitsUpdate {
   perMinute?: number | null;
   perDay?: number | null;
   recipientsPerDay?: number | null;
+  /** What happens to mail over the limits (src/shaping/over-limit.ts). */
+  overLimit?: "refuse" | "hold";
+  holdBacklog?: number | null;
 }
 
-const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day" };
+const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day", overLimit: "over-limit", holdBacklog: "hold-backlog" };
 
 export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Promise<AccountRow> {
   const id = await accountIdByName(db, name);
+  if (u.overLimit !== undefined && u.overLimit !== "refuse" && u.overLimit !== "hold") throw new AdminError("over-limit must be refuse or hold");
   for (const [k, n] of Object.entries(u)) {
+    if (k === "overLimit") continue;
     if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 1)) throw new AdminError(`${FLAG_OF[k as keyof LimitsUpdate]} must be a whole number of at least 1, or none`);
   }
   const set: LimitsUpdate = {};
   if (u.perMinute !== undefined) set.perMinute = u.perMinute;
   if (u.perDay !== undefined) set.perDay = u.perDay;
   if (u.recipientsPerDay !== undefined) set.recipientsPerDay = u.recipientsPerDay;
-  if (Object.keys(set).length === 0) throw new AdminError("nothing to update: give per-minute, per-day and/or recipients-per-day");
+  if (u.overLimit !== undefined) set.overLimit = u.overLimit;
+  if (u.holdBacklog !== undefined) set.holdBacklog = u.holdBacklog;
+  if (Object.keys(set).length === 0) throw new AdminError("nothing to update: give per-minute, per-day, recipients-per-day, over-limit and/or hold-backlog");
   await db.update(accounts).set(set).where(eq(accounts.id, id));
   return (await listAccounts(db)).find((a) => a.name === name)!;
 }

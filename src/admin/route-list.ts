@@ -7,6 +7,8 @@ import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
 import { AdminError } from "./errors.ts";
 import { validRouteUrl } from "./routes.ts";
+import { parseRoute } from "../delivery/routing.ts";
+import { listRouteHealth, type Health } from "../shaping/route-health.ts";
 
 /**
  * The URL with user and password replaced by `***`. Parsed with URL, never matched with a
@@ -39,9 +41,34 @@ export interface RouteRow {
   url: string;
 }
 
-export async function listRoutes(db: Db): Promise<RouteRow[]> {
+export interface RouteListed extends RouteRow {
+  /** The provider plan's quota (null: none). */
+  per_second: number | null;
+  per_minute: number | null;
+  per_day: number | null;
+  /** The circuit breaker's state (src/shaping/route-health.ts); direct MX has none. */
+  health: Health | null;
+  /** While down: when one probe may try it again (ISO 8601). */
+  down_until: string | null;
+}
+
+export async function listRoutes(db: Db): Promise<RouteListed[]> {
   const rows = await db.select().from(routes).orderBy(asc(routes.domain), asc(routes.position));
-  return rows.map((r) => ({ domain: r.domain, position: r.position, url: maskRouteUrl(r.url) }));
+  const health = new Map((await listRouteHealth(db.$client)).map((h) => [h.route, h]));
+  return rows.map((r) => {
+    const parsed = parseRoute(r.url);
+    const h = parsed?.kind === "relay" ? (health.get(parsed.label) ?? null) : null;
+    return {
+      domain: r.domain,
+      position: r.position,
+      url: maskRouteUrl(r.url),
+      per_second: r.perSecond,
+      per_minute: r.perMinute,
+      per_day: r.perDay,
+      health: parsed?.kind === "relay" ? (h?.state ?? "up") : null,
+      down_until: h?.down_until ? new Date(h.down_until).toISOString() : null,
+    };
+  });
 }
 
 /**
@@ -51,14 +78,20 @@ export async function listRoutes(db: Db): Promise<RouteRow[]> {
  */
 export async function removeRoute(db: Db, domainArg: string, url: string): Promise<RouteRemoved> {
   const domain = domainArg.toLowerCase();
+  const hit = await findRoute(db, domain, url);
+  await db.delete(routes).where(and(eq(routes.id, hit.id)));
+  return { domain, position: hit.position, url: maskRouteUrl(hit.url), ...(await whatFollows(db, domain)) };
+}
+
+/** The route of `domain` given by its URL, as added or as listed (masked). */
+export async function findRoute(db: Db, domainArg: string, url: string): Promise<typeof routes.$inferSelect> {
+  const domain = domainArg.toLowerCase();
   const rows = await db.select().from(routes).where(eq(routes.domain, domain)).orderBy(asc(routes.position));
   // Compared masked on both sides: a row may keep its password in the URL or apart from it.
   const hits = rows.filter((r) => r.url === url || maskRouteUrl(r.url) === maskRouteUrl(url));
   if (hits.length === 0) throw new AdminError(`no route for ${domain} to ${maskRouteUrl(url)}`, "not_found");
   if (hits.length > 1) throw new AdminError(`${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`, "conflict");
-  const hit = hits[0]!;
-  await db.delete(routes).where(and(eq(routes.id, hit.id)));
-  return { domain, position: hit.position, url: maskRouteUrl(hit.url), ...(await whatFollows(db, domain)) };
+  return hits[0]!;
 }
 
 export interface RouteRemoved extends RouteRow {

@@ -31,10 +31,32 @@ export async function routeRow(secrets: SecretBox, domainArg: string, url: strin
   return { domain, ...(await sealRouteUrl(secrets, domain, url)) };
 }
 
-export async function addRoute(db: Db, secrets: SecretBox, domainArg: string, url: string): Promise<number> {
+/** A provider plan's quota; absent fields are left as they are (on add: none). */
+export interface QuotaInput {
+  perSecond?: number | null;
+  perMinute?: number | null;
+  perDay?: number | null;
+}
+
+function checkQuota(q: QuotaInput): void {
+  for (const [k, v] of Object.entries(q)) {
+    if (v !== undefined && v !== null && (!Number.isSafeInteger(v) || v < 1)) throw new AdminError(`${k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)} must be a whole number of at least 1`);
+  }
+}
+
+export async function addRoute(db: Db, secrets: SecretBox, domainArg: string, url: string, quota: QuotaInput = {}): Promise<number> {
+  checkQuota(quota);
   const row = await routeRow(secrets, domainArg, url);
   const [last] = await db.select({ last: max(routes.position) }).from(routes).where(eq(routes.domain, row.domain));
   const position = (last?.last ?? -1) + 1;
-  await db.insert(routes).values({ ...row, position });
+  await db.insert(routes).values({ ...row, position, perSecond: quota.perSecond ?? null, perMinute: quota.perMinute ?? null, perDay: quota.perDay ?? null });
   return position;
+}
+
+/** Changes the quota of the route at `position` of `domain` (see route-list.ts for finding it by URL). */
+export async function setRouteQuota(db: Db, id: number, quota: QuotaInput): Promise<void> {
+  checkQuota(quota);
+  const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined));
+  if (Object.keys(set).length === 0) throw new AdminError("nothing to change: give --per-second, --per-minute or --per-day");
+  await db.update(routes).set(set).where(eq(routes.id, id));
 }

@@ -65,16 +65,21 @@ export const accountCommands: Command[] = [
       "per-minute": { type: "string", value: "N|none", help: "messages per minute" },
       "per-day": { type: "string", value: "N|none", help: "messages per UTC day" },
       "recipients-per-day": { type: "string", value: "N|none", help: "recipients per UTC day" },
+      "over-limit": { type: "string", value: "refuse|hold", help: "mail over the limits: refused (451/429, the default) or accepted,\nheld and released oldest first as the windows allow" },
+      "hold-backlog": { type: "string", value: "N|none", help: "with hold: the most messages held at once before new mail is refused (default 10000)" },
     },
     async run({ config, args, values, out }) {
+      const over = values["over-limit"];
       const a = await withDb(config, (db) =>
         updateAccount(db, args[0]!, {
           perMinute: limitValue(values["per-minute"], "per-minute", true),
           perDay: limitValue(values["per-day"], "per-day", true),
           recipientsPerDay: limitValue(values["recipients-per-day"], "recipients-per-day", true),
+          overLimit: typeof over === "string" ? (over as "refuse" | "hold") : undefined,
+          holdBacklog: limitValue(values["hold-backlog"], "hold-backlog", true),
         }),
       );
-      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}`);
+      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}${over !== undefined || a.over_limit === "hold" ? `, over-limit ${a.over_limit}` : ""}${a.over_limit === "hold" ? ` (backlog ${a.hold_backlog ?? 10000})` : ""}`);
       return 0;
     },
   },

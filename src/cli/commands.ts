@@ -9,6 +9,7 @@ import { queueCommands } from "./queue.ts";
 import { routeCommands } from "./routes.ts";
 import { senderCommands } from "./senders.ts";
 import { serverCommands } from "./server.ts";
+import { shapeCommands } from "./shapes.ts";
 import type { Command } from "./table.ts";
 
 export const COMMANDS: readonly Command[] = [
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   ...senderCommands,
   ...networkCommands,
   ...routeCommands,
+  ...shapeCommands,
   ...queueCommands,
   ...dkimCommands,
   ...feedbackCommands,

@@ -1,9 +1,25 @@
 /** `route …` commands. */
 import { AdminError } from "../admin/errors.ts";
-import { checkRouteUrl, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
-import { addRoute } from "../admin/routes.ts";
-import { JSON_OPTION, printRows, SECRET_OPTIONS, secretFrom, withDb } from "./io.ts";
-import type { Command } from "./table.ts";
+import { checkRouteUrl, findRoute, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
+import { addRoute, setRouteQuota, type QuotaInput } from "../admin/routes.ts";
+import { JSON_OPTION, limitValue, printRows, SECRET_OPTIONS, secretFrom, withDb } from "./io.ts";
+import type { Command, Context, Option } from "./table.ts";
+
+const quotaOptions = (none: string): Record<string, Option> => ({
+  "per-second": { type: "string", value: `N${none}`, help: "the provider plan's messages per second" },
+  "per-minute": { type: "string", value: `N${none}`, help: "messages per minute" },
+  "per-day": { type: "string", value: `N${none}`, help: "messages per UTC day" },
+});
+
+function quotaFrom(values: Context["values"], allowNone: boolean): QuotaInput {
+  return {
+    perSecond: limitValue(values["per-second"], "per-second", allowNone),
+    perMinute: limitValue(values["per-minute"], "per-minute", allowNone),
+    perDay: limitValue(values["per-day"], "per-day", allowNone),
+  };
+}
+
+const quotaText = (q: QuotaInput) => (["perSecond", "perMinute", "perDay"] as const).filter((k) => q[k] != null).map((k) => `${k.replace("per", "per-").toLowerCase()} ${q[k]}`).join(", ");
 
 /** The route URL with a password given apart from it (stdin or environment) put in its place. */
 export function withPassword(url: string, password: string | undefined): string {
@@ -25,14 +41,16 @@ export const routeCommands: Command[] = [
   {
     name: "route add",
     args: "DOMAIN|* URL",
-    summary: "where mail for a recipient domain goes: mx, smtp://[user[:pass]@]host:port (STARTTLS when offered)\nor smtps://… (implicit TLS); several for one domain are tried in order",
-    options: SECRET_OPTIONS,
+    summary: "where mail for a recipient domain goes: mx, smtp://[user[:pass]@]host:port (STARTTLS when offered)\nor smtps://… (implicit TLS); several for one domain are tried in order, skipping one that is\ndown or has spent its quota (--per-second/--per-minute/--per-day: the provider plan)",
+    options: { ...SECRET_OPTIONS, ...quotaOptions("") },
     async run(ctx) {
       const [domain, given] = ctx.args as [string, string];
+      const quota = quotaFrom(ctx.values, false);
       const url = withPassword(given, await secretFrom(ctx));
       checkRouteUrl(url);
-      const position = await withDb(ctx.config, (db, secrets) => addRoute(db, secrets, domain, url));
-      ctx.out(`route ${domain} -> ${maskRouteUrl(url)} (position ${position})`);
+      const position = await withDb(ctx.config, (db, secrets) => addRoute(db, secrets, domain, url, quota));
+      const q = quotaText(quota);
+      ctx.out(`route ${domain} -> ${maskRouteUrl(url)} (position ${position}${q ? `; ${q}` : ""})`);
       return 0;
     },
   },
@@ -42,6 +60,22 @@ export const routeCommands: Command[] = [
     options: JSON_OPTION,
     async run(ctx) {
       printRows(ctx, await withDb(ctx.config, (db) => listRoutes(db)), "no routes (everything goes by SMARTHOST_UPSTREAM)");
+      return 0;
+    },
+  },
+  {
+    name: "route update",
+    args: "DOMAIN|* URL",
+    summary: "change a route's quota (none removes a limit); the route given by its URL as added or as listed",
+    options: quotaOptions("|none"),
+    async run({ config, args, values, out }) {
+      const quota = quotaFrom(values, true);
+      const r = await withDb(config, async (db) => {
+        const row = await findRoute(db, args[0]!, args[1]!);
+        await setRouteQuota(db, row.id, quota);
+        return row;
+      });
+      out(`route ${r.domain} -> ${maskRouteUrl(r.url)}: ${quotaText(quota) || "limits removed"}`);
       return 0;
     },
   },

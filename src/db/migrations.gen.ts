@@ -59,5 +59,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0011_dashboard_events_index",
     "when": 1795940863503,
     "sql": "CREATE INDEX `events_type_time` ON `events` (`type`,`created_at`);"
+  },
+  {
+    "tag": "0012_traffic_shaping",
+    "when": 1795941290833,
+    "sql": "CREATE TABLE `destination_pace` (\n\t`destination` text PRIMARY KEY NOT NULL,\n\t`next_send_at` integer NOT NULL,\n\t`rate` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `destination_shapes` (\n\t`pattern` text PRIMARY KEY NOT NULL,\n\t`connections` integer,\n\t`per_minute` integer,\n\t`created_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `route_counters` (\n\t`route` text PRIMARY KEY NOT NULL,\n\t`next_send_at` integer NOT NULL,\n\t`minute_start` integer NOT NULL,\n\t`minute_count` integer NOT NULL,\n\t`day_start` integer NOT NULL,\n\t`day_count` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `route_health` (\n\t`route` text PRIMARY KEY NOT NULL,\n\t`state` text NOT NULL,\n\t`failures` integer DEFAULT 0 NOT NULL,\n\t`trips` integer DEFAULT 0 NOT NULL,\n\t`down_until` integer DEFAULT 0 NOT NULL,\n\t`probe_until` integer DEFAULT 0 NOT NULL,\n\t`last_reply` text,\n\t`changed_at` integer NOT NULL\n);\n--> statement-breakpoint\nALTER TABLE `accounts` ADD `over_limit` text DEFAULT 'refuse' NOT NULL;--> statement-breakpoint\nALTER TABLE `accounts` ADD `hold_backlog` integer;--> statement-breakpoint\nALTER TABLE `recipients` ADD `waited_ms` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nALTER TABLE `recipients` ADD `hold_reason` text;--> statement-breakpoint\nCREATE INDEX `recipients_over_quota` ON `recipients` (`message_id`) WHERE hold_reason = 'over_quota';--> statement-breakpoint\nALTER TABLE `routes` ADD `per_second` integer;--> statement-breakpoint\nALTER TABLE `routes` ADD `per_minute` integer;--> statement-breakpoint\nALTER TABLE `routes` ADD `per_day` integer;"
   }
 ];

@@ -10,6 +10,10 @@ export const accounts = sqliteTable("accounts", {
   perDay: integer("per_day"),
   /** Recipients per UTC day, summed over the account's messages (null: no limit). */
   recipientsPerDay: integer("recipients_per_day"),
+  /** Mail over the limits: refuse it (451/429), or hold it and release it as the windows allow (src/shaping/over-limit.ts). */
+  overLimit: text("over_limit", { enum: ["refuse", "hold"] }).notNull().default("refuse"),
+  /** With hold: the most messages held at once before new mail is refused (null: the default, 10 000). */
+  holdBacklog: integer("hold_backlog"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -68,9 +72,71 @@ export const routes = sqliteTable(
     secret: text("secret"),
     /** Failover order among the routes of one domain. */
     position: integer("position").notNull(),
+    /** The provider plan's quota (null: none), counted per upstream in route_counters. */
+    perSecond: integer("per_second"),
+    perMinute: integer("per_minute"),
+    perDay: integer("per_day"),
   },
   (t) => [uniqueIndex("routes_domain_position").on(t.domain, t.position)],
 );
+
+/**
+ * The circuit breaker of each upstream route (key: the route's label, `smtp://host:port`),
+ * shared by every delivery node (src/shaping/route-health.ts).
+ */
+export const routeHealth = sqliteTable("route_health", {
+  route: text("route").primaryKey(),
+  /** up; down until down_until; probing: one node (probe_until) tries one message. */
+  state: text("state", { enum: ["up", "down", "probing"] }).notNull(),
+  /** Consecutive route-scoped failures (connection, refusal of our account or rate). */
+  failures: integer("failures").notNull().default(0),
+  /** Consecutive trips without a recovery: the backoff doubles with each. */
+  trips: integer("trips").notNull().default(0),
+  downUntil: integer("down_until").notNull().default(0),
+  probeUntil: integer("probe_until").notNull().default(0),
+  lastReply: text("last_reply"),
+  changedAt: integer("changed_at").notNull(),
+});
+
+/**
+ * Route quotas in use: per second as spacing (the next message may go at next_send_at, one
+ * every 1/N s), per minute and per UTC day as fixed windows (src/shaping/route-quota.ts).
+ */
+export const routeCounters = sqliteTable("route_counters", {
+  route: text("route").primaryKey(),
+  nextSendAt: integer("next_send_at").notNull(),
+  minuteStart: integer("minute_start").notNull(),
+  minuteCount: integer("minute_count").notNull(),
+  dayStart: integer("day_start").notNull(),
+  dayCount: integer("day_count").notNull(),
+});
+
+/**
+ * Pacing per destination (`shape add`): a recipient domain ("gmail.com") or an MX host
+ * pattern ("*.google.com"); built-in defaults for the big mailbox providers apply where
+ * no row does (src/shaping/shapes.ts).
+ */
+export const destinationShapes = sqliteTable("destination_shapes", {
+  pattern: text("pattern").primaryKey(),
+  /** Concurrent deliveries to the destination from one node (null: SMARTHOST_DELIVERY_PER_DESTINATION). */
+  connections: integer("connections"),
+  /** Messages per minute, across all nodes (null: no pacing). */
+  perMinute: integer("per_minute"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * The pace each shaped destination is sent at now, shared by every node: the next send
+ * time (one message every 60 s / rate), and the rate itself, halved when the destination
+ * says "try later" and raised again one step per delivery (src/shaping/pace.ts).
+ */
+export const destinationPace = sqliteTable("destination_pace", {
+  destination: text("destination").primaryKey(),
+  nextSendAt: integer("next_send_at").notNull(),
+  /** Messages per minute now (at most the shape's per_minute). */
+  rate: integer("rate").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 /** One row per account: both windows, so one UPSERT checks and counts both limits. */
 export const rateCounters = sqliteTable("rate_counters", {
@@ -152,6 +218,16 @@ export const recipients = sqliteTable(
     remoteMta: text("remote_mta"),
     /** The TLS outcome of the last attempt (delivery/tls-outcome.ts), as JSON. */
     lastTls: text("last_tls", { mode: "json" }).$type<TlsRecord>(),
+    /**
+     * Time this recipient spent waiting on our own pacing (route quotas, every route down):
+     * not counted against the queue lifetime (delivery/worker.ts).
+     */
+    waitedMs: integer("waited_ms").notNull().default(0),
+    /**
+     * Why a held recipient waits: over_quota (its account was over its limit; released
+     * automatically, src/shaping/over-limit.ts); null for an operator's `queue hold`.
+     */
+    holdReason: text("hold_reason", { enum: ["over_quota"] }),
     /** Bounced and not yet reported: the next DSN for the message covers it. */
     dsnDue: integer("dsn_due", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
@@ -161,6 +237,8 @@ export const recipients = sqliteTable(
     index("recipients_message").on(t.messageId),
     // The lease walks pending recipients in due order and stops at its LIMIT.
     index("recipients_pending").on(t.nextAttemptAt).where(sql`state IN ('queued', 'deferred')`),
+    // The release pass walks over-quota holds oldest message first.
+    index("recipients_over_quota").on(t.messageId).where(sql`hold_reason = 'over_quota'`),
   ],
 );
 

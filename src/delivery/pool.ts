@@ -35,7 +35,7 @@ export class ConnectionPool {
       await pooled.close();
     }
     const conn = await UpstreamConnection.open(this.connect, target, this.options);
-    if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn);
+    if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn, target.relay);
     const result = await conn.send(m);
     this.giveBack(key, conn);
     return result;

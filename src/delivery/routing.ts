@@ -9,9 +9,11 @@ import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { openRoutePassword } from "../secrets/route-passwords.ts";
+import type { RouteQuota } from "../shaping/route-quota.ts";
 import type { SmtpTarget } from "./smtp-client.ts";
 
-export type Route = { kind: "mx" } | { kind: "relay"; label: string; target: SmtpTarget };
+/** A relay's label (`smtp://host:port`) also keys its health and quota counters (src/shaping/). */
+export type Route = { kind: "mx" } | { kind: "relay"; label: string; target: SmtpTarget; quota?: RouteQuota };
 
 export function parseRoute(url: string): Route | null {
   if (url === "mx") return { kind: "mx" };
@@ -46,7 +48,7 @@ export function parseRoute(url: string): Route | null {
  */
 export async function routesFor(db: Db, domain: string, fallback: string, secrets?: SecretBox): Promise<Route[]> {
   const find = (d: string) =>
-    db.select({ domain: routes.domain, url: routes.url, secret: routes.secret }).from(routes).where(eq(routes.domain, d)).orderBy(asc(routes.position));
+    db.select({ domain: routes.domain, url: routes.url, secret: routes.secret, perSecond: routes.perSecond, perMinute: routes.perMinute, perDay: routes.perDay }).from(routes).where(eq(routes.domain, d)).orderBy(asc(routes.position));
   let rows = await find(domain.toLowerCase());
   if (rows.length === 0) rows = await find("*");
   if (rows.length === 0) return [parseRoute(fallback)].filter((r): r is Route => r !== null);
@@ -58,6 +60,7 @@ export async function routesFor(db: Db, domain: string, fallback: string, secret
       const password = await openRoutePassword(secrets, { domain: row.domain, url: row.url, secret: row.secret });
       route.target = { ...route.target, auth: { username: route.target.auth?.username ?? "", password } };
     }
+    if (route.kind === "relay") route.quota = { perSecond: row.perSecond, perMinute: row.perMinute, perDay: row.perDay };
     out.push(route);
   }
   return out;

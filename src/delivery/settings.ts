@@ -1,6 +1,6 @@
 /** The delivery worker's settings from the configuration: one mapping for every runtime. */
 import type { Config } from "../config.ts";
-import type { DeliveryConfig } from "./worker.ts";
+import type { DeliveryConfig } from "./worker-config.ts";
 
 export function deliverySettings(config: Config, hostname: string): DeliveryConfig {
   return {

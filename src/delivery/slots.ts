@@ -11,6 +11,8 @@ export class Slots<T> {
   private readonly activeByKey = new Map<string, number>();
   private readonly waiting = new Map<string, T[]>();
   private waitingCount = 0;
+  /** Destinations with their own concurrency (a shape's --connections) instead of perKey. */
+  private readonly limits = new Map<string, number>();
 
   constructor(
     private readonly total: number,
@@ -23,7 +25,10 @@ export class Slots<T> {
     return this.active + this.waitingCount;
   }
 
-  offer(key: string, item: T): Offer {
+  /** `limit`: this destination's own concurrency, when it has one (kept for the key). */
+  offer(key: string, item: T, limit?: number): Offer {
+    if (limit !== undefined) this.limits.set(key, limit);
+    else this.limits.delete(key);
     if (this.canStart(key)) {
       this.begin(key);
       return "start";
@@ -65,7 +70,7 @@ export class Slots<T> {
   }
 
   private canStart(key: string): boolean {
-    return this.active < this.total && (this.activeByKey.get(key) ?? 0) < this.perKey;
+    return this.active < this.total && (this.activeByKey.get(key) ?? 0) < (this.limits.get(key) ?? this.perKey);
   }
 
   private begin(key: string): void {

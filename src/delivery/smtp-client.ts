@@ -4,7 +4,7 @@
  * and write has a deadline; a closed connection is an error, never a hang.
  */
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import type { Outcome, Stage } from "./classify.ts";
+import { classifyReply, type Outcome, type Scope, type Stage } from "./classify.ts";
 import { UpstreamError } from "./reply-reader.ts";
 import { authenticate, Dialog, hello, SessionFailed, failIfNot, type DialogTimeouts } from "./smtp-dialog.ts";
 import { transaction } from "./smtp-transaction.ts";
@@ -17,6 +17,8 @@ export interface RecipientResult {
   address: string;
   outcome: Outcome;
   reply: Reply;
+  /** Who the reply is about (classify.ts); "route" feeds the route's circuit breaker. */
+  scope?: Scope;
 }
 
 export interface SmtpTarget {
@@ -72,11 +74,15 @@ function failureFrom(err: unknown, target: SmtpTarget): Failure {
   };
 }
 
-export const failedAll = (m: OutboundMessage, f: Failure): SessionResult => ({
-  sessionFailure: f,
-  results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply })),
-  ...(f.tls ? { tls: f.tls } : {}),
-});
+// A session that failed before MAIL (connect, greeting, TLS, AUTH) is about the route.
+export const failedAll = (m: OutboundMessage, f: Failure, relay = false): SessionResult => {
+  const scope: Scope = f.stage === "connect" ? "route" : classifyReply(f.reply, f.stage, { relay }).scope;
+  return {
+    sessionFailure: f,
+    results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply, scope })),
+    ...(f.tls ? { tls: f.tls } : {}),
+  };
+};
 
 /**
  * The handshake after STARTTLS: its failure (a certificate for another name, untrusted,
@@ -173,7 +179,7 @@ export class UpstreamConnection {
       // RFC 5321 §3.8: 421 means the server is closing the channel.
       if (!(err instanceof SessionFailed) || err.reply.code === 421) this.broken = true;
       else this.dirty = true;
-      return failedAll(m, { ...failureFrom(err, this.target), tls: this.tls });
+      return failedAll(m, { ...failureFrom(err, this.target), tls: this.tls }, this.target.relay);
     }
   }
 
@@ -187,7 +193,7 @@ export class UpstreamConnection {
 /** Sends one message to one host over a new connection. Never throws. */
 export async function sendMessage(connect: Connect, target: SmtpTarget, m: OutboundMessage, options: ClientOptions): Promise<SessionResult> {
   const conn = await UpstreamConnection.open(connect, target, options);
-  if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn);
+  if (!(conn instanceof UpstreamConnection)) return failedAll(m, conn, target.relay);
   try {
     return await conn.send(m);
   } finally {

@@ -2,7 +2,7 @@
 import type { Reply } from "../smtp/reply.ts";
 import { classifyReply, type Stage } from "./classify.ts";
 import { encodeData } from "./encode.ts";
-import { failIfNot, type Dialog } from "./smtp-dialog.ts";
+import { failIfNot, SessionFailed, type Dialog } from "./smtp-dialog.ts";
 import type { OutboundMessage, RecipientResult } from "./smtp-client.ts";
 
 function containsNonAscii(bytes: Uint8Array): boolean {
@@ -41,8 +41,16 @@ export async function transaction(d: Dialog, m: OutboundMessage, relay: boolean)
   if (d.extensions.has("PIPELINING")) {
     await d.write(`${[mail, ...rcpts, "DATA"].join("\r\n")}\r\n`, d.timeouts.command, "MAIL");
     mailReply = await d.reader.read(d.timeouts.command, "MAIL");
-    for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
-    dataReply = await d.reader.read(d.timeouts.command, "DATA");
+    try {
+      for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await d.reader.read(d.timeouts.command, "RCPT"));
+      dataReply = await d.reader.read(d.timeouts.command, "DATA");
+    } catch (err) {
+      // RFC 5321 §3.8: a 421 is followed by the server closing. The replies after it never
+      // come; the 421 (a destination's "try later") is the answer, not the closed socket.
+      const closing = [mailReply, ...rcptReplies].find((r) => r.code === 421);
+      if (closing) throw new SessionFailed("transient", closing, closing === mailReply ? "MAIL" : "RCPT");
+      throw err;
+    }
   } else {
     mailReply = await d.command(mail, "MAIL");
     if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));
@@ -50,7 +58,7 @@ export async function transaction(d: Dialog, m: OutboundMessage, relay: boolean)
   failIfNot(mailReply, 2, "MAIL", relay);
   const results: RecipientResult[] = m.recipients.map((r, i) => ({
     address: r.address,
-    outcome: classifyReply(rcptReplies[i]!, "RCPT", { relay }).outcome,
+    ...classifyReply(rcptReplies[i]!, "RCPT", { relay }),
     reply: rcptReplies[i]!,
   }));
   if (!rcptReplies.some((r) => r.code < 400)) {
@@ -66,8 +74,8 @@ export async function transaction(d: Dialog, m: OutboundMessage, relay: boolean)
 
 /** The final reply decides every recipient RCPT accepted. */
 function settle(results: RecipientResult[], final: Reply, stage: Stage, relay: boolean): RecipientResult[] {
-  let { outcome } = classifyReply(final, stage, { relay });
+  let { outcome, scope } = classifyReply(final, stage, { relay });
   // Only 354 answers DATA and only 2xx ends it (RFC 5321 §4.3.2): anything else is no acceptance.
   if (outcome === "delivered" && (stage === "DATA" || final.code >= 300)) outcome = "transient";
-  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, reply: final } : r));
+  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, scope, reply: final } : r));
 }

@@ -3,92 +3,50 @@
  * routes (failover in order; for MX, host by host), and records per-recipient outcomes:
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
-import type { Sql } from "../db/raw.ts";
-import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { purgeExpired, purgeFinished } from "../queue/retention.ts";
-import { leaseDueGroups, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
-import { recordOutcomes, replyLine, type RecipientUpdate, type StoredReply } from "../queue/outcomes.ts";
+import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
+import { recordOutcomes, replyLine } from "../queue/outcomes.ts";
 import { newId } from "../smtp/ids.ts";
-import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import type { Logger } from "../smtp/session-types.ts";
-import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
-import { buildDsn, wantsFailureDsn } from "./dsn.ts";
-import { mxHostsFor, type Resolver } from "./mx.ts";
+import { upstreamReplies } from "../smtp/reply.ts";
+import { buildDsn } from "./dsn.ts";
+import { mxHostsFor } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
-import { type ClientOptions, type Outcome, type SmtpTarget } from "./smtp-client.ts";
+import { type SmtpTarget } from "./smtp-client.ts";
 import { ConnectionPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
-import type { Connect } from "./socket.ts";
-import type { SecretBox } from "../secrets/cipher.ts";
-import { mxUnderPolicy, stsDemand, unmatchedTls, type MtaSts } from "./mta-sts.ts";
-import { tlsRecord, type TlsDemand, type TlsRecord } from "./tls-outcome.ts";
+import { mxUnderPolicy, stsDemand, unmatchedTls } from "./mta-sts.ts";
+import { tlsRecord, type TlsDemand } from "./tls-outcome.ts";
+import { recipientUpdates, stored, type Attempt } from "./decide.ts";
+import type { DeliveryDeps } from "./worker-config.ts";
+import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
+import { DEFAULT_BREAKER } from "../shaping/route-health.ts";
+import { releaseOverLimit } from "../shaping/over-limit.ts";
+import { DestinationShaper } from "../shaping/destination-gate.ts";
+import type { Shape } from "../shaping/shapes.ts";
 
-export interface DeliveryConfig {
-  hostname: string;
-  retryBaseMs: number;
-  lifetimeMs: number;
-  allowPrivateMx: boolean;
-  mxPort: number;
-  defaultUpstream: string;
-  concurrency: number;
-  perDestination: number;
-  leaseMs: number;
-  pollMs: number;
-  timeouts?: ClientOptions["timeouts"];
-  /**
-   * Deliver only through smart-host routes and leave direct-MX work to other nodes (on
-   * Workers, which cannot open port 25).
-   */
-  relayOnly?: boolean;
-  /** Keep upstream connections open between messages (not on Workers: a socket belongs to one invocation). */
-  reuseConnections?: boolean;
-  /** How long finished messages stay for the status API before they are removed (0 keeps them). */
-  retentionMs?: number;
-}
-
-export interface DeliveryDeps {
-  db: Db;
-  /** The connection for hot-path reads. */
-  sql: Sql;
-  /** The process's shared writer: outcomes join the same group commits as submissions. */
-  writer: GroupCommit;
-  connect: Connect;
-  resolver: Resolver;
-  config: DeliveryConfig;
-  log: Logger;
-  now?: () => number;
-  /** Opens sealed route passwords (SMARTHOST_SECRET_KEY). */
-  secrets?: SecretBox;
-  /** MTA-STS policies of recipient domains (absent: SMARTHOST_MTA_STS=off). */
-  mtaSts?: MtaSts;
-}
+export type { DeliveryConfig, DeliveryDeps } from "./worker-config.ts";
 
 interface Job {
   group: DeliveryGroup;
   routes: Route[];
+  /** The destination's shape (src/shaping/shapes.ts), when one applies. */
+  shape: Shape | null;
 }
 
-interface Attempt {
-  outcome: Outcome;
-  reply: StoredReply;
-  via: string;
-  remoteMta: string | null;
-  tls?: TlsRecord;
-}
 
 /** A host to try, with what its domain's MTA-STS policy demands of TLS (absent for routes). */
 type Target = SmtpTarget & { sts?: TlsDemand };
 
 const ROUTE_CACHE_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
+// Over-quota holds are released as account windows reset: a look each second is enough.
+const RELEASE_EVERY_MS = 1000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
-/** The wire reply kept as values: multi-line text joined (RFC 5321 §4.2.1). */
-const stored = (r: Reply): StoredReply => ({ code: r.code, enhanced: r.enhanced ?? null, text: r.lines.join(" ").trim() });
 
 export class DeliveryWorker {
   readonly owner = `w-${newId(6)}`;
@@ -101,12 +59,24 @@ export class DeliveryWorker {
   private readonly now: () => number;
 
   private readonly pool: ConnectionPool;
+  private readonly gate: RouteGate;
+  private readonly shaper: DestinationShaper;
   /** Each domain's routes, re-read every few seconds (routes change rarely). */
   private readonly routes = new CachedMap(ROUTE_CACHE_MS, (domain: string) => routesFor(this.deps.db, domain, this.deps.config.defaultUpstream, this.deps.secrets));
 
   constructor(private readonly deps: DeliveryDeps) {
     this.now = deps.now ?? Date.now;
     this.slots = new Slots(deps.config.concurrency, deps.config.perDestination, deps.config.perDestination * 4);
+    this.gate = new RouteGate({ sql: deps.sql, writer: deps.writer, log: deps.log, breaker: { ...DEFAULT_BREAKER, ...deps.config.breaker } });
+    this.shaper = new DestinationShaper({
+      db: deps.db,
+      writer: deps.writer,
+      log: deps.log,
+      mxNamesOf: async (domain) => {
+        const l = await mxHostsFor(domain, deps.resolver, deps.config.allowPrivateMx);
+        return l.ok ? l.hosts.map((h) => h.name) : [];
+      },
+    });
     this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts }, deps.config.reuseConnections === false ? 0 : undefined);
   }
 
@@ -136,8 +106,13 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     const { config } = this.deps;
     let nextPurge = 0;
+    let nextRelease = 0;
     while (this.running) {
       this.kicked = false;
+      if (this.now() >= nextRelease) {
+        nextRelease = this.now() + RELEASE_EVERY_MS;
+        await this.releaseHeld();
+      }
       if (this.now() >= nextPurge) {
         nextPurge = this.now() + PURGE_EVERY_MS;
         if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
@@ -157,6 +132,15 @@ export class DeliveryWorker {
     }
   }
 
+  /** Over-quota holds whose account has room again become due (src/shaping/over-limit.ts). */
+  private async releaseHeld(): Promise<void> {
+    const n = await releaseOverLimit(this.deps.writer, this.deps.sql, this.now()).catch((err) => {
+      this.deps.log("release_failed", { error: String(err) });
+      return 0;
+    });
+    if (n > 0) this.deps.log("released_over_quota", { messages: n });
+  }
+
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -174,6 +158,7 @@ export class DeliveryWorker {
    * lease what is due now, deliver it, wait for the outcomes. Returns the groups leased.
    */
   async drainOnce(): Promise<number> {
+    await this.releaseHeld();
     const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), this.deps.config.leaseMs, this.deps.config.concurrency);
     for (const g of groups) await this.offer(g);
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
@@ -197,9 +182,12 @@ export class DeliveryWorker {
       return;
     }
     const first = routes[0];
-    const key = !first || first.kind === "mx" ? `mx:${group.domain}` : first.label;
-    const job = { group, routes };
-    const offer = this.slots.offer(key, job);
+    const direct = !first || first.kind === "mx";
+    const shape = await this.shaper.shapeOf(group.domain, direct, this.now()).catch(() => null);
+    // A shaped destination is one key however many domains it serves (every domain at Gmail's MX).
+    const key = shape ? `shape:${shape.pattern}` : direct ? `mx:${group.domain}` : first.label;
+    const job = { group, routes, shape };
+    const offer = this.slots.offer(key, job, shape?.connections ?? undefined);
     if (offer === "start") this.launch(key, job);
     else if (offer === "refuse") {
       // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
@@ -215,7 +203,7 @@ export class DeliveryWorker {
 
   private async run(key: string, job: Job): Promise<void> {
     try {
-      await this.deliverGroup(job.group, job.routes);
+      await this.deliverGroup(job.group, job.routes, job.shape);
     } catch (err) {
       // Leave the lease to run out: the recipients come back, nothing is lost.
       this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
@@ -225,15 +213,33 @@ export class DeliveryWorker {
     }
   }
 
-  private async deliverGroup(group: DeliveryGroup, routes: Route[]): Promise<void> {
+  private async deliverGroup(group: DeliveryGroup, routes: Route[], shape: Shape | null): Promise<void> {
     const m = await loadMessage(this.deps.sql, group.messageId);
     if (!m) throw new Error(`message ${group.messageId} not found`);
+    if (shape) {
+      // The destination's pace comes first: before its slot, nothing is tried anywhere.
+      const pace = await this.shaper.admit(shape, this.now());
+      if (!pace.ok) {
+        const reason = `destination_pace: ${shape.pattern} until ${new Date(pace.until).toISOString()}`;
+        await postponeLease(this.deps.writer, this.owner, m.id, group.recipients.map((r) => r.id), pace.until, reason, this.now());
+        return;
+      }
+    }
     const final = new Map<number, Attempt>();
     let pending: LeasedRecipient[] = group.recipients;
     const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
+    // The soonest a relay route skipped as down or spent takes mail again.
+    let wait: { until: number; reason: WaitReason; route: string } | null = null;
 
     for (const route of routes.length > 0 ? routes : [{ kind: "mx" } as Route]) {
       if (pending.length === 0) break;
+      if (route.kind === "relay") {
+        const gate = await this.gate.admit(route, this.now());
+        if (!gate.use) {
+          if (!wait || gate.until < wait.until) wait = { until: gate.until, reason: gate.reason, route: route.label };
+          continue;
+        }
+      }
       const targets = await this.targetsFor(route, group.domain);
       if (!Array.isArray(targets)) {
         for (const r of pending) settle(r, targets);
@@ -243,6 +249,8 @@ export class DeliveryWorker {
       for (const target of targets) {
         if (pending.length === 0) break;
         const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
+        if (route.kind === "relay") await this.gate.observe(route, result.results, this.now());
+        else if (shape) await this.shaper.observe(shape, result.results, this.now());
         const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
         const remoteMta = target.tlsName ?? target.hostname;
         const next: LeasedRecipient[] = [];
@@ -255,6 +263,17 @@ export class DeliveryWorker {
         });
         pending = next;
       }
+    }
+    // Recipients no route was tried for (each was down or at its quota) wait for the
+    // soonest reopening: our own pacing, so no attempt is counted and no backoff grows.
+    const untried = pending.filter((r) => !final.has(r.id));
+    if (wait && untried.length > 0) {
+      const reason = `${wait.reason}: ${wait.route} until ${new Date(wait.until).toISOString()}`;
+      await postponeLease(this.deps.writer, this.owner, m.id, untried.map((r) => r.id), wait.until, reason, this.now());
+      for (const r of untried) this.deps.log("waiting", { message: m.id, rcpt: r.address, reason });
+      const tried = group.recipients.filter((r) => final.has(r.id));
+      if (tried.length === 0) return;
+      group = { ...group, recipients: tried };
     }
     await this.record(group, m, final);
   }
@@ -279,20 +298,7 @@ export class DeliveryWorker {
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {
     const c = this.deps.config;
     const now = this.now();
-    const expired = now - m.createdAt >= c.lifetimeMs;
-    const updates: RecipientUpdate[] = group.recipients.map((r) => {
-      const a = final.get(r.id) ?? { outcome: "transient" as const, reply: stored(upstreamReplies.noRouteTried), via: "none", remoteMta: null };
-      const base = { id: r.id, address: r.address, via: a.via, remoteMta: a.remoteMta, reply: a.reply, dsnDue: false, tls: a.tls };
-      // Never a bounce for a bounce: a null-sender message gets no DSN (RFC 3461 §6.2).
-      const bounced = { ...base, state: "bounced" as const, dsnDue: m.mailFrom !== "" && wantsFailureDsn(r.notify) };
-      if (a.outcome === "delivered") return { ...base, state: "delivered" as const };
-      if (a.outcome === "permanent") return bounced;
-      if (expired) {
-        const days = Math.round((now - m.createdAt) / 86_400_000);
-        return { ...bounced, reply: stored(upstreamReplies.expired(days, replyLine(a.reply))) };
-      }
-      return { ...base, state: "deferred" as const, nextAttemptAt: nextAttemptAt(now, r.attempts, c.retryBaseMs, maxBackoffMs(c.retryBaseMs)) };
-    });
+    const updates = recipientUpdates(group.recipients, m, final, c, now);
     await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)));
     for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: replyLine(u.reply) });
   }

@@ -15,6 +15,7 @@ import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE,
 import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
+import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import { newId } from "../smtp/ids.ts";
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   onAccepted?: () => void;
   /** DKIM: signs at acceptance, so what is stored is what goes out. */
   signer?: MessageSigner;
+  /** Held over-quota messages per account before new mail is refused, where the account sets none (SMARTHOST_HOLD_BACKLOG). */
+  holdBacklog?: number;
 }
 
 export interface Submission {
@@ -77,11 +80,14 @@ export class Gateway {
   private readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
     const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
     const rows = await this.db
-      .select({ perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay })
+      .select({ perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog })
       .from(accounts)
       .where(eq(accounts.id, accountId));
-    const limits: Limits = rows[0] ?? { perMinute: null, perDay: null, recipientsPerDay: null };
-    return { patterns: rules.map((r) => r.p), limits };
+    const r = rows[0];
+    const limits: Limits = r ? { perMinute: r.perMinute, perDay: r.perDay, recipientsPerDay: r.recipientsPerDay } : { perMinute: null, perDay: null, recipientsPerDay: null };
+    // --over-limit hold: mail over the limits waits held instead of being refused (src/shaping/over-limit.ts).
+    const hold = r?.overLimit === "hold" ? { backlog: r.holdBacklog ?? this.deps.holdBacklog ?? null } : null;
+    return { patterns: rules.map((r) => r.p), limits, hold };
   });
   // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.
   private readonly apiKeyRows = new ApiKeyRows(() => this.db);
@@ -187,7 +193,8 @@ export class Gateway {
   async checkEnvelopeSender(principal: Principal | null, mailFrom: string | null): Promise<void> {
     if (!principal) return; // refused at RCPT: an unauthenticated client relays nothing
     await this.checkMailFrom(principal.accountId, mailFrom);
-    const early = await peekRate(this.deps.sql, principal.accountId, await this.limits(principal.accountId), this.now());
+    const account = await this.accounts.get(principal.accountId, this.now());
+    const early = account.hold ? null : await peekRate(this.deps.sql, principal.accountId, account.limits, this.now());
     if (early) this.throwLimit(early);
   }
 
@@ -264,17 +271,18 @@ export class Gateway {
     await this.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     assertSingleFields(raw);
-    const limits = await this.limits(s.accountId);
+    const { limits, hold } = await this.accounts.get(s.accountId, this.now());
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
       throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
     // Signed last, over the bytes that are stored and sent: a retry never signs again.
     const signed = this.deps.signer ? await this.deps.signer.sign(raw, s.headerFrom ?? headerFromAddresses(raw) ?? []) : raw;
     const now = this.now();
+    const id = s.id ?? newId();
     const outcome = await enqueueMessage(
       this.writer,
       {
-        id: s.id ?? newId(),
+        id,
         accountId: s.accountId,
         source: s.source,
         mailFrom: s.mailFrom ?? "",
@@ -290,7 +298,10 @@ export class Gateway {
         ? null
         : async (tx) => {
             const rate = await consumeRate(tx, s.accountId, limits, now, s.recipients.length);
-            if (!rate.ok) this.throwLimit(rate);
+            if (rate.ok) return;
+            const held = hold && (await holdOverLimit(tx, { accountId: s.accountId, messageId: id, mailFrom: s.mailFrom ?? "", recipients: s.recipients.length, backlog: hold.backlog, retryAfterSeconds: rate.retryAfterSeconds }, now));
+            if (held) return "over_quota";
+            this.throwLimit(rate);
           },
     ).catch((err: unknown) => {
       throw storageFailure(err);

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/client.ts";
 import { deliveryTlsCounts } from "../db/schema.ts";
 import { QUEUE_STATES, queueCounts } from "../queue/queue-counts.ts";
+import { listRouteHealth } from "../shaping/route-health.ts";
 
 export interface Metrics {
   accepted(source: "smtp" | "http"): void;
@@ -50,6 +51,16 @@ export function createMetrics(db: Db): Metrics {
       const rows = await db.select().from(deliveryTlsCounts);
       this.reset();
       for (const r of rows) this.inc({ outcome: r.outcome, result_type: r.resultType }, r.n);
+    },
+  });
+  new Gauge({
+    name: "smarthost_route_up",
+    help: "1 while a relay route's circuit breaker lets mail through, 0 while it is down or one probe is testing it",
+    labelNames: ["route"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const h of await listRouteHealth(db.$client)) this.set({ route: h.route }, h.state === "up" ? 1 : 0);
     },
   });
   return {

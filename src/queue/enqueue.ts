@@ -35,7 +35,7 @@ export type EnqueueOutcome = { id: string; duplicate: boolean };
  * `admit` runs inside the transaction after the idempotency check and before the inserts
  * (the rate limit); throwing from it rolls this message back.
  */
-export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: ((sql: Sql) => Promise<void>) | null): Promise<EnqueueOutcome> {
+export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: ((sql: Sql) => Promise<void | "over_quota">) | null): Promise<EnqueueOutcome> {
   // Only a message with an idempotency key or a limit to check can be refused in the transaction.
   const isolated = m.idempotencyKey !== undefined || admit !== null;
   return writer.write(async (sql) => {
@@ -43,26 +43,29 @@ export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: nu
       const existing = await claimIdempotencyKey(sql, m.accountId, m.idempotencyKey, m.id, now);
       if (existing) return { id: existing, duplicate: true };
     }
-    await admit?.(sql);
-    await insertMessage(sql, m, now);
+    // "over_quota": accepted, but its recipients wait held (src/shaping/over-limit.ts).
+    const hold = await admit?.(sql);
+    await insertMessage(sql, hold ? { ...m, holdReason: hold } : m, now);
     return { id: m.id, duplicate: false };
   }, isolated);
 }
 
 const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, next_attempt_at, updated_at)";
+const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, hold_reason, last_reply, next_attempt_at, updated_at)";
+// What `queue --state held` and the status API show for a recipient held over quota.
+const OVER_QUOTA_TEXT = "held: over_quota (the account is over its limit; released as its windows allow)";
 
 /** The message, its recipients and its "accepted" event, inside the caller's transaction. */
-export async function insertMessage(sql: Sql, m: NewMessage, now: number): Promise<void> {
+export async function insertMessage(sql: Sql, m: NewMessage & { holdReason?: "over_quota" }, now: number): Promise<void> {
   await sql.execute({
     sql: INSERT_MESSAGE,
     args: [m.id, m.accountId, m.source, m.mailFrom, m.raw, m.raw.byteLength, m.envid ?? null, m.ret ?? null, m.smtputf8 ? 1 : 0, m.idempotencyKey ?? null, now],
   });
-  const rows = m.recipients.map(() => `(${placeholders(8)})`).join(", ");
+  const rows = m.recipients.map(() => `(${placeholders(10)})`).join(", ");
   await sql.execute({
     sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} VALUES ${rows}`,
-    args: m.recipients.flatMap((r) => [m.id, r.address, r.domain.toLowerCase(), r.notify ?? null, r.orcpt ?? null, "queued", now, now]),
+    args: m.recipients.flatMap((r) => [m.id, r.address, r.domain.toLowerCase(), r.notify ?? null, r.orcpt ?? null, m.holdReason ? "held" : "queued", m.holdReason ?? null, m.holdReason ? OVER_QUOTA_TEXT : null, now, now]),
   });
   await recordMessageEvent(sql, { messageId: m.id, trace: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, now });
 }

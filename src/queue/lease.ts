@@ -20,6 +20,8 @@ export interface LeasedRecipient {
   notify: string | null;
   orcpt: string | null;
   attempts: number;
+  /** Time spent waiting on our own pacing, not counted against the queue lifetime. */
+  waitedMs: number;
 }
 
 export interface DeliveryGroup {
@@ -36,17 +38,17 @@ const LEASE = `
       WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?3 AND lease_until <= ?3
       ORDER BY next_attempt_at
       LIMIT ?4)
-  RETURNING id, message_id, address, domain, notify, orcpt, attempts`;
+  RETURNING id, message_id, address, domain, notify, orcpt, attempts, waited_ms`;
 
 export async function leaseDueGroups(writer: GroupCommit, owner: string, now: number, leaseMs: number, maxGroups: number): Promise<DeliveryGroup[]> {
   const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }));
   const groups = new Map<string, DeliveryGroup>();
   for (const row of rs.rows) {
-    const r = row as unknown as LeasedRecipient;
+    const r = row as unknown as LeasedRecipient & { waited_ms: number };
     const key = `${r.message_id}\0${r.domain}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { messageId: r.message_id, domain: r.domain, recipients: [] }));
-    g.recipients.push({ id: Number(r.id), message_id: r.message_id, address: r.address, domain: r.domain, notify: r.notify, orcpt: r.orcpt, attempts: Number(r.attempts) });
+    g.recipients.push({ id: Number(r.id), message_id: r.message_id, address: r.address, domain: r.domain, notify: r.notify, orcpt: r.orcpt, attempts: Number(r.attempts), waitedMs: Number(r.waited_ms ?? 0) });
   }
   for (const g of groups.values()) g.recipients.sort((a, b) => a.id - b.id);
   return [...groups.values()];
@@ -65,4 +67,27 @@ export async function releaseLease(writer: GroupCommit, owner: string, ids: numb
       args: [notBefore, owner, ...ids],
     }),
   );
+}
+
+/**
+ * Puts leased recipients back to wait for our own pacing (every route at its quota or
+ * down) until `notBefore`: no attempt counted, no backoff growth, the wait added to
+ * waited_ms so the queue lifetime does not run during it, and the reason kept as the last
+ * reply and in the trace.
+ */
+export async function postponeLease(writer: GroupCommit, owner: string, messageId: string, ids: number[], notBefore: number, reason: string, now: number): Promise<void> {
+  if (ids.length === 0) return;
+  await writer.write(async (sql) => {
+    const rs = await sql.execute({
+      // Deferred, not queued: a queued recipient counts as "first attempt still to come" and
+      // would hold back the DSN for the message's other recipients (queue/outcomes.ts).
+      sql: `UPDATE recipients SET state = 'deferred', lease_until = 0, lease_owner = NULL, next_attempt_at = ?1, last_reply = ?2,
+              waited_ms = waited_ms + max(0, ?1 - ?3), updated_at = ?3
+            WHERE lease_owner = ?4 AND id IN (${placeholders(ids.length)}) RETURNING address`,
+      args: [notBefore, reason, now, owner, ...ids],
+    });
+    for (const r of rs.rows) {
+      await sql.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, 'deferred', ?, ?)", args: [messageId, String(r.address), reason, now] });
+    }
+  });
 }

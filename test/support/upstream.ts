@@ -13,6 +13,8 @@ export interface Received {
   user?: string;
   secure: boolean;
   mailParams: Record<string, unknown>;
+  /** When the message was accepted (ms). */
+  at: number;
 }
 
 export interface UpstreamOptions {
@@ -88,6 +90,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
           user: session.user as string | undefined,
           secure: session.secure,
           mailParams: (session.envelope.mailFrom ? session.envelope.mailFrom.args : {}) as Record<string, unknown>,
+          at: Date.now(),
         });
         cb();
       });

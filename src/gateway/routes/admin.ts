@@ -25,6 +25,7 @@ import type { SqlDatabase } from "../../db/raw.ts";
 import type { GroupCommit } from "../../queue/group-commit.ts";
 import type { DomainCheckDeps } from "../../domain-check/check.ts";
 import { txtLookup } from "../../domain-check/dns.ts";
+import { shapingAdminRoutes } from "./admin-shaping.ts";
 import * as s from "./admin-schemas.ts";
 
 export interface AdminDeps {
@@ -129,5 +130,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.route("/queue", queueAdminRoutes(db, deps.hostname, now));
   app.route("/", feedbackAdminRoutes({ database: { db, sql: deps.sql }, writer: deps.writer, secrets: deps.secrets, allowPrivateWebhooks: deps.allowPrivateWebhooks ?? false, domainCheck: deps.domainCheck }));
   app.route("/dkim", dkimAdminRoutes({ db, secrets: deps.secrets, lookupTxt: deps.domainCheck && txtLookup(deps.domainCheck.resolve), now }));
+  app.route("/", shapingAdminRoutes(db));
   return app;
 }
