@@ -6,6 +6,7 @@
 import type { Sql } from "../db/raw.ts";
 import { placeholders } from "../db/raw.ts";
 import { headerValues } from "../mime/headers.ts";
+import type { TlsRecord } from "../delivery/tls-outcome.ts";
 import { decodeHeaderWords } from "./header-words.ts";
 
 export const RECIPIENT_STATES = ["queued", "deferred", "held", "delivered", "bounced", "deleted"] as const;
@@ -87,12 +88,14 @@ export interface TraceEvent {
   recipient: string | null;
   detail: string | null;
   reply: { code: number; enhanced: string | null; text: string } | null;
+  /** The attempt's TLS outcome (delivery attempts only). */
+  tls: TlsRecord | null;
   at: number;
 }
 
 export interface Trace {
   message: MessageHit & { size: number };
-  recipients: { address: string; state: string; attempts: number; next_attempt_at: number | null; last_reply: string | null }[];
+  recipients: { address: string; state: string; attempts: number; next_attempt_at: number | null; last_reply: string | null; last_tls: TlsRecord | null }[];
   events: TraceEvent[];
 }
 
@@ -106,8 +109,8 @@ export async function messageTrace(sql: Sql, id: string): Promise<Trace | null> 
   const row = m.rows[0];
   if (!row) return null;
   const [rcpts, evs] = await Promise.all([
-    sql.execute({ sql: "SELECT address, state, attempts, next_attempt_at, last_reply FROM recipients WHERE message_id = ? ORDER BY id", args: [id] }),
-    sql.execute({ sql: "SELECT type, recipient, detail, reply, created_at FROM events WHERE message_id = ? ORDER BY id", args: [id] }),
+    sql.execute({ sql: "SELECT address, state, attempts, next_attempt_at, last_reply, last_tls FROM recipients WHERE message_id = ? ORDER BY id", args: [id] }),
+    sql.execute({ sql: "SELECT type, recipient, detail, reply, tls, created_at FROM events WHERE message_id = ? ORDER BY id", args: [id] }),
   ]);
   const recipients = rcpts.rows.map((r) => ({
     address: String(r.address),
@@ -115,6 +118,7 @@ export async function messageTrace(sql: Sql, id: string): Promise<Trace | null> 
     attempts: Number(r.attempts),
     next_attempt_at: r.state === "queued" || r.state === "deferred" ? Number(r.next_attempt_at) : null,
     last_reply: (r.last_reply as string | null) ?? null,
+    last_tls: tlsRecord(r.last_tls),
   }));
   return {
     message: {
@@ -133,7 +137,19 @@ export async function messageTrace(sql: Sql, id: string): Promise<Trace | null> 
       recipient: (e.recipient as string | null) ?? null,
       detail: (e.detail as string | null) ?? null,
       reply: typeof e.reply === "string" ? (JSON.parse(e.reply) as TraceEvent["reply"]) : null,
+      tls: tlsRecord(e.tls),
       at: Number(e.created_at),
     })),
   };
+}
+
+/** A stored TLS record (events.tls, recipients.last_tls: delivery/tls-outcome.ts); null when absent or unreadable. */
+export function tlsRecord(v: unknown): TlsRecord | null {
+  if (typeof v !== "string" || v === "") return null;
+  try {
+    const t = JSON.parse(v) as Partial<TlsRecord> | null;
+    return t && typeof t.outcome === "string" ? { outcome: t.outcome, protocol: t.protocol ?? null, cipher: t.cipher ?? null, result_type: t.result_type ?? null, policy: t.policy ?? null } : null;
+  } catch {
+    return null;
+  }
 }

@@ -2,6 +2,7 @@
 import { listRoutes } from "../admin/route-list.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { searchAllMessages } from "./message-data.ts";
+import { heldOverQuota, routeEventViews } from "./shaping-data.ts";
 import { accountsNearLimits, queueDepth, topDeferrals, windowTotals } from "./overview-data.ts";
 import type { OverviewData } from "./views/overview.tsx";
 
@@ -10,14 +11,16 @@ const DAY = 86_400_000;
 
 export async function overviewData(gateway: Gateway, now: number): Promise<OverviewData> {
   const sql = gateway.sql;
-  const [hour, day, depth, deferrals, routes, accounts, latest] = await Promise.all([
+  const [hour, day, depth, deferrals, routes, routeEvents, accounts, held, latest] = await Promise.all([
     windowTotals(sql, now - HOUR),
     windowTotals(sql, now - DAY),
     queueDepth(sql),
     topDeferrals(sql, now - HOUR),
     listRoutes(gateway.db),
+    routeEventViews(sql),
     accountsNearLimits(sql, now),
+    heldOverQuota(sql),
     searchAllMessages(sql, { limit: 10 }),
   ]);
-  return { totals: { hour, day }, depth, deferrals, routes, accounts, latest };
+  return { totals: { hour, day }, depth, deferrals, routes, routeEvents, accounts, held, latest };
 }

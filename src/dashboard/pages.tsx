@@ -23,10 +23,12 @@ import { RECIPIENT_STATES, messageTrace, searchAllMessages } from "./message-dat
 import { overviewData } from "./overview-load.ts";
 import { eventSeries } from "./overview-data.ts";
 import { SeriesCache } from "./series-cache.ts";
+import { routeEventViews } from "./shaping-data.ts";
 import { Flash, Live, Page, BASE } from "./views/layout.tsx";
 import { MessageTable, SearchBox, TraceBody, type SearchForm } from "./views/messages.tsx";
 import { Accounts, Deliveries, DkimKeys, Endpoints, Keys, Routes, Suppressions } from "./views/objects.tsx";
 import { Charts, OverviewBody } from "./views/overview.tsx";
+import { RouteEvents } from "./views/shaping.tsx";
 
 export interface PageDeps {
   gateway: Gateway;
@@ -142,8 +144,8 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
   app.post("/keys/:id/revoke", (c) => acting(c, `${BASE}/accounts`, async () => `key ${(await revokeKey(gateway.db, c.req.param("id"), now())).id} revoked`));
 
   app.get("/routes", async (c) => {
-    const [routes, dkim] = await Promise.all([listRoutes(gateway.db), listDkimKeys({ db: gateway.db, now })]);
-    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routes} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
+    const [routes, events, dkim] = await Promise.all([listRoutes(gateway.db), routeEventViews(sql()), listDkimKeys({ db: gateway.db, now })]);
+    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routes} /><h2>Route events</h2><RouteEvents rows={events} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
   });
 }
 

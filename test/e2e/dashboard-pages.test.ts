@@ -14,6 +14,10 @@ const HOOK_ENV = { SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" };
 let dir: string;
 let relay: Relay;
 let upstream: Upstream;
+// Refuses our account at MAIL (x.7.y): the breaker takes its route down at once.
+let throttled: Upstream;
+// Offers STARTTLS with a self-signed certificate.
+let tlsUpstream: Upstream;
 let receiver: Receiver;
 let tenant: Tenant;
 let webhookId: string;
@@ -24,7 +28,12 @@ beforeAll(async () => {
   upstream = await startUpstream({ onRcpt: (a) => (deferOnce.delete(a) ? { code: 451, message: "4.2.1 greylisted" } : null) });
   receiver = startReceiver();
   tenant = await addTenant(dir);
+  throttled = await startUpstream({ extra: { closeTimeout: 50, onMailFrom: (_a, _s, cb) => cb(Object.assign(new Error("4.7.0 Throttling failure: Maximum sending rate exceeded"), { responseCode: 454 })) } });
+  tlsUpstream = await startUpstream({ extra: { closeTimeout: 50 } });
   await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`]);
+  await cliOk(dir, ["route", "add", "down.test", `smtp://127.0.0.1:${throttled.port}?tls=none`]);
+  await cliOk(dir, ["route", "add", "tls.test", `smtp://127.0.0.1:${tlsUpstream.port}?tls_verify=false`, "--per-minute", "600", "--per-day", "50000"]);
+  await cliOk(dir, ["route", "add", "tlscheck.test", `smtp://127.0.0.1:${tlsUpstream.port}`]);
   await cliOk(dir, ["suppression", "add", "acme", "blocked@dest.test"]);
   await cliOk(dir, ["dkim", "add", "example.com", "--selector", "dash"]);
   await cliOk(dir, ["webhook", "add", "acme", receiver.url, "--events", "message.delivered"], HOOK_ENV);
@@ -35,6 +44,8 @@ afterAll(async () => {
   await relay?.stop();
   await receiver?.stop();
   await upstream?.close();
+  await throttled?.close();
+  await tlsUpstream?.close();
   if (dir) removeDir(dir);
 });
 
@@ -62,10 +73,27 @@ async function send(subject: string, to: string): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-async function states(id: string): Promise<string[]> {
-  const res = await fetch(`${relay.http}/v1/admin/queue/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return ((await res.json()) as { recipients: { state: string }[] }).recipients.map((r) => r.state);
+interface QueuedTls {
+  outcome: string;
+  protocol: string | null;
+  result_type: string | null;
 }
+
+async function queued(id: string): Promise<{ recipients: { state: string; tls: QueuedTls | null }[]; events: { type: string; tls: QueuedTls | null }[] }> {
+  const res = await fetch(`${relay.http}/v1/admin/queue/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return (await res.json()) as { recipients: { state: string; tls: QueuedTls | null }[]; events: { type: string; tls: QueuedTls | null }[] };
+}
+
+async function states(id: string): Promise<string[]> {
+  return (await queued(id)).recipients.map((r) => r.state);
+}
+
+async function admin<T>(path: string): Promise<T> {
+  return (await (await fetch(`${relay.http}/v1/admin${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as T;
+}
+
+/** The dashboard's way of showing an instant (UTC, to the second). */
+const shown = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19);
 
 describe("objects", () => {
   test("a suppression is listed and removed (and not without the CSRF token)", async () => {
@@ -132,6 +160,75 @@ describe("messages", () => {
     expect(await has(`since=${minute(Date.now() - 3600_000)}`)).toBe(true);
     expect(await has(`since=${minute(Date.now() + 120_000)}`)).toBe(false);
     expect(await has(`until=${minute(Date.now() - 3600_000)}`)).toBe(false);
+  });
+});
+
+describe("route health", () => {
+  test("a route its upstream takes down (454 4.7.0 at MAIL) shows down with its time on the routes page and the overview fragment, with the event", async () => {
+    const label = `smtp://127.0.0.1:${throttled.port}`;
+    const before = unescape(await page("/routes"));
+    expect(before).not.toContain('data-health="down"');
+    await send("Down route", "rcpt@down.test");
+    const route = await waitFor("the route down", async () => (await admin<{ url: string; health: string | null; down_until: string | null; per_minute: number | null }[]>("/routes/health")).find((r) => r.url.startsWith(label) && r.health === "down"));
+    const until = shown(route.down_until!);
+    const routesPage = unescape(await page("/routes"));
+    const row = routesPage.split("<tr").find((r) => r.includes(`${label}?tls=none`))!;
+    expect(row).toContain('data-health="down">down</span>');
+    expect(row).toContain(`until ${until}`);
+    // The other routes stay up.
+    expect(routesPage.split("<tr").find((r) => r.includes(`127.0.0.1:${upstream.port}?`))).toContain('data-health="up"');
+    expect(routesPage).toContain("route.degraded");
+    expect(routesPage).toContain("454 4.7.0 Throttling failure");
+    const res = await fetch(`${relay.http}/dashboard`, { headers: { cookie, "hx-request": "true" } });
+    expect(res.status).toBe(200);
+    const fragment = unescape(await res.text());
+    expect(fragment).not.toContain("<html");
+    const overviewRow = fragment.split("<tr").find((r) => r.includes(`${label}?tls=none`))!;
+    expect(overviewRow).toContain('data-health="down">down</span>');
+    expect(overviewRow).toContain(`until ${until}`);
+    expect(fragment).toContain("Latest route events");
+    expect(fragment).toContain(`<code>${label}</code>`);
+  });
+
+  test("a route's quota is shown beside its health", async () => {
+    const row = unescape(await page("/routes")).split("<tr").find((r) => r.includes(`${tlsUpstream.port}?tls_verify=false`))!;
+    expect(row).toContain("600/min · 50000/day");
+  });
+});
+
+describe("TLS outcome", () => {
+  test("a message delivered over STARTTLS shows its TLS outcome in the trace and on the recipient row", async () => {
+    const id = await send("Over TLS", "rcpt@tls.test");
+    await waitFor("delivered", async () => (await states(id)).includes("delivered") || undefined);
+    expect(tlsUpstream.received.find((m) => m.rcptTo.includes("rcpt@tls.test"))?.secure).toBe(true);
+    const api = await queued(id);
+    expect(api.recipients[0]!.tls).toMatchObject({ outcome: "opportunistic", protocol: "TLSv1.3" });
+    const trace = await page(`/messages/${id}`);
+    const delivered = trace.split("<li").find((l) => l.startsWith(' class="delivered"'))!;
+    expect(delivered).toContain('data-tls="opportunistic">TLS opportunistic TLSv1.3');
+    const rcptRow = trace.split("<tr").find((r) => r.includes("rcpt@tls.test"))!;
+    expect(rcptRow).toContain('data-tls="opportunistic">TLS opportunistic TLSv1.3');
+  });
+
+  test("a certificate that fails its check shows its RFC 8460 result type", async () => {
+    const id = await send("Checked TLS", "rcpt@tlscheck.test");
+    const api = await waitFor("an attempt", async () => {
+      const q = await queued(id);
+      return q.recipients[0]!.tls ? q : undefined;
+    });
+    const tls = api.recipients[0]!.tls!;
+    expect(tls.result_type).toBe("certificate-not-trusted");
+    const trace = await page(`/messages/${id}`);
+    const rcptRow = trace.split("<tr").find((r) => r.includes("rcpt@tlscheck.test"))!;
+    expect(rcptRow).toContain(`data-tls="${tls.outcome}">TLS ${tls.outcome}`);
+    expect(rcptRow).toContain('<span class="tls-failure"> certificate-not-trusted</span>');
+  });
+
+  test("a plaintext delivery shows TLS none", async () => {
+    const id = await send("Plain", "plain@dest.test");
+    await waitFor("delivered", async () => (await states(id)).includes("delivered") || undefined);
+    const rcptRow = (await page(`/messages/${id}`)).split("<tr").find((r) => r.includes("plain@dest.test"))!;
+    expect(rcptRow).toContain('data-tls="none">TLS none');
   });
 });
 

@@ -3,6 +3,7 @@
 import type { MessageHit, Trace } from "../message-data.ts";
 import { RECIPIENT_STATES } from "../message-data.ts";
 import { Action, BASE, time } from "./layout.tsx";
+import { Tls } from "./shaping.tsx";
 
 export function MessageTable({ hits }: { hits: MessageHit[] }) {
   if (hits.length === 0) return <p class="muted">No messages.</p>;
@@ -88,7 +89,7 @@ export function TraceBody({ t, csrf }: { t: Trace; csrf: string }) {
       </div>
       <h2>Recipients</h2>
       <table>
-        <thead><tr><th>address</th><th>state</th><th class="num">attempts</th><th>next attempt</th><th>last reply</th></tr></thead>
+        <thead><tr><th>address</th><th>state</th><th class="num">attempts</th><th>next attempt</th><th>last reply</th><th>TLS</th></tr></thead>
         <tbody>
           {t.recipients.map((r) => (
             <tr>
@@ -97,6 +98,7 @@ export function TraceBody({ t, csrf }: { t: Trace; csrf: string }) {
               <td class="num">{r.attempts}</td>
               <td>{time(r.next_attempt_at)}</td>
               <td><code>{r.last_reply ?? ""}</code></td>
+              <td><Tls t={r.last_tls} /></td>
             </tr>
           ))}
         </tbody>
@@ -109,6 +111,7 @@ export function TraceBody({ t, csrf }: { t: Trace; csrf: string }) {
             {e.recipient ? <span> {e.recipient}</span> : null}
             {e.reply ? <code> {[e.reply.code, e.reply.enhanced, e.reply.text].filter((x) => x !== null && x !== "").join(" ")}</code> : null}
             {e.detail ? <span class="muted"> {e.reply ? viaOf(e.detail) : e.detail}</span> : null}
+            {e.tls ? <> <Tls t={e.tls} /></> : null}
           </li>
         ))}
       </ol>

@@ -3,8 +3,9 @@
 import type { AccountRow } from "../../admin/account-manage.ts";
 import type { DkimKeyView } from "../../admin/dkim.ts";
 import type { KeyRow } from "../../admin/keys.ts";
-import type { RouteRow } from "../../admin/route-list.ts";
+import type { RouteListed } from "../../admin/route-list.ts";
 import { Action, BASE, time } from "./layout.tsx";
+import { RouteTable } from "./shaping.tsx";
 
 export interface SuppressionView {
   accountId: string;
@@ -124,14 +125,9 @@ export function Keys({ rows, csrf }: { rows: KeyRow[]; csrf: string }) {
   );
 }
 
-export function Routes({ rows }: { rows: RouteRow[] }) {
+export function Routes({ rows }: { rows: RouteListed[] }) {
   if (rows.length === 0) return <p class="muted">No routes: every domain goes to SMARTHOST_UPSTREAM.</p>;
-  return (
-    <table>
-      <thead><tr><th>domain</th><th>#</th><th>to</th></tr></thead>
-      <tbody>{rows.map((r) => <tr><td>{r.domain}</td><td>{r.position}</td><td><code>{r.url}</code></td></tr>)}</tbody>
-    </table>
-  );
+  return <RouteTable rows={rows} />;
 }
 
 export function DkimKeys({ rows }: { rows: DkimKeyView[] }) {

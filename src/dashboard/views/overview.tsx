@@ -2,16 +2,20 @@
 /** The overview: traffic charts (drawn by dashboard.js from /dashboard/series), queue, deferrals, routes, accounts. */
 import type { AccountUse, DeferralReason } from "../overview-data.ts";
 import type { MessageHit } from "../message-data.ts";
-import type { RouteRow } from "../../admin/route-list.ts";
+import type { RouteListed } from "../../admin/route-list.ts";
+import type { HeldOverQuota, RouteEventView } from "../shaping-data.ts";
 import { BASE, time } from "./layout.tsx";
 import { MessageTable } from "./messages.tsx";
+import { RouteEvents, RouteTable } from "./shaping.tsx";
 
 export interface OverviewData {
   totals: { hour: Record<string, number>; day: Record<string, number> };
   depth: { state: string; n: number }[];
   deferrals: DeferralReason[];
-  routes: RouteRow[];
+  routes: RouteListed[];
+  routeEvents: RouteEventView[];
   accounts: AccountUse[];
+  held: HeldOverQuota[];
   latest: MessageHit[];
 }
 
@@ -32,7 +36,27 @@ export function Charts() {
 
 const pct = (used: number, limit: number | null) => (limit ? `${used} / ${limit} (${Math.round((100 * used) / limit)}%)` : `${used}`);
 
+const heldText = (h: HeldOverQuota | undefined) => (h ? `${h.messages} msg / ${h.recipients} rcpt` : "0");
+
+/** Every account with mail held over its quota (an account's quota may be a route's, not in the list above). */
+function HeldTable({ held }: { held: HeldOverQuota[] }) {
+  return (
+    <>
+      <h2>Held over quota</h2>
+      <table class="held">
+        <thead><tr><th>account</th><th class="num">messages</th><th class="num">recipients</th></tr></thead>
+        <tbody>
+          {held.map((h) => (
+            <tr data-held={h.account}><td>{h.account}</td><td class="num">{h.messages}</td><td class="num">{h.recipients}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
 export function OverviewBody({ d }: { d: OverviewData }) {
+  const held = new Map(d.held.map((h) => [h.account, h]));
   return (
     <>
       <section class="cards">
@@ -76,29 +100,24 @@ export function OverviewBody({ d }: { d: OverviewData }) {
         </section>
         <section>
           <h2>Routes</h2>
-          <table>
-            <thead><tr><th>domain</th><th>#</th><th>to</th></tr></thead>
-            <tbody>
-              {d.routes.length === 0 ? <tr><td colspan={3} class="muted">none: SMARTHOST_UPSTREAM for every domain</td></tr> : null}
-              {d.routes.map((r) => (
-                <tr><td>{r.domain}</td><td>{r.position}</td><td><code>{r.url}</code></td></tr>
-              ))}
-            </tbody>
-          </table>
+          {d.routes.length === 0 ? <p class="muted">none: SMARTHOST_UPSTREAM for every domain</p> : <RouteTable rows={d.routes} />}
+          <h2>Latest route events</h2>
+          <RouteEvents rows={d.routeEvents} />
         </section>
         <section>
           <h2>Accounts nearest their limits</h2>
           <table>
-            <thead><tr><th>account</th><th>this minute</th><th>today</th></tr></thead>
+            <thead><tr><th>account</th><th>this minute</th><th>today</th><th class="num">held over quota</th></tr></thead>
             <tbody>
-              {d.accounts.length === 0 ? <tr><td colspan={3} class="muted">no account has a limit</td></tr> : null}
+              {d.accounts.length === 0 ? <tr><td colspan={4} class="muted">no account has a limit</td></tr> : null}
               {d.accounts.map((a) => (
                 <tr class={a.share >= 0.9 ? "warn" : ""}>
-                  <td>{a.name}</td><td>{pct(a.minute_used, a.per_minute)}</td><td>{pct(a.day_used, a.per_day)}</td>
+                  <td>{a.name}</td><td>{pct(a.minute_used, a.per_minute)}</td><td>{pct(a.day_used, a.per_day)}</td><td class="num">{heldText(held.get(a.name))}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {d.held.length > 0 ? <HeldTable held={d.held} /> : null}
         </section>
       </div>
       <section>

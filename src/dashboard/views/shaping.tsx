@@ -1,0 +1,67 @@
+/** @jsxImportSource hono/jsx */
+/** Route health with its quota, the latest route events, and a delivery's TLS outcome. */
+import type { RouteListed } from "../../admin/route-list.ts";
+import type { TlsRecord } from "../../delivery/tls-outcome.ts";
+import type { RouteEventView } from "../shaping-data.ts";
+import { time } from "./layout.tsx";
+
+const quotaOf = (r: RouteListed) =>
+  [r.per_second !== null ? `${r.per_second}/s` : "", r.per_minute !== null ? `${r.per_minute}/min` : "", r.per_day !== null ? `${r.per_day}/day` : ""].filter(Boolean).join(" · ") || "-";
+
+/** Direct MX has no breaker: no health shown. A down route says until when. */
+export function Health({ r }: { r: RouteListed }) {
+  if (r.health === null) return <span class="muted">-</span>;
+  return (
+    <>
+      <span class={`state ${r.health}`} data-health={r.health}>{r.health}</span>
+      {r.down_until ? <span class="muted"> until {time(Date.parse(r.down_until))}</span> : null}
+    </>
+  );
+}
+
+export function RouteTable({ rows }: { rows: RouteListed[] }) {
+  return (
+    <table class="routes">
+      <thead><tr><th>domain</th><th>#</th><th>to</th><th>quota</th><th>health</th></tr></thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr class={r.health === "down" ? "warn" : ""}>
+            <td>{r.domain}</td><td>{r.position}</td><td><code>{r.url}</code></td><td>{quotaOf(r)}</td><td><Health r={r} /></td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function RouteEvents({ rows }: { rows: RouteEventView[] }) {
+  if (rows.length === 0) return <p class="muted">No route events.</p>;
+  return (
+    <table class="route-events">
+      <thead><tr><th>at</th><th>event</th><th>route</th><th>why / until</th></tr></thead>
+      <tbody>
+        {rows.map((e) => (
+          <tr>
+            <td>{time(e.at)}</td>
+            <td><span class={`state ${e.type === "route.degraded" ? "down" : "up"}`}>{e.type}</span></td>
+            <td><code>{e.route}</code></td>
+            <td>{e.reply ? <code>{e.reply}</code> : null}{e.down_until ? <span class="muted"> until {time(Date.parse(e.down_until))}</span> : null}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** none / opportunistic / verified, the protocol, and the RFC 8460 result type when TLS failed. */
+export function Tls({ t }: { t: TlsRecord | null }) {
+  if (!t) return null;
+  return (
+    <span class={`tls ${t.outcome}`} data-tls={t.outcome}>
+      TLS {t.outcome}
+      {t.protocol ? ` ${t.protocol}` : ""}
+      {t.policy ? ` (MTA-STS ${t.policy})` : ""}
+      {t.result_type ? <span class="tls-failure"> {t.result_type}</span> : null}
+    </span>
+  );
+}
