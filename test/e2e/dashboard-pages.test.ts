@@ -1,7 +1,8 @@
 /**
  * The dashboard's other pages and actions over HTTP on a running relay (the browser tests
  * are in dashboard.test.ts): suppressions removed, a webhook delivery replayed, DKIM records
- * shown, hold/release/delete on a message, and the search filters.
+ * shown, hold/release/delete on a message, the search filters, a route taken down by its
+ * upstream, mail held over quota, and each delivery's TLS outcome.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
@@ -20,6 +21,8 @@ let throttled: Upstream;
 let tlsUpstream: Upstream;
 let receiver: Receiver;
 let tenant: Tenant;
+// One message a day, the rest held over quota.
+let burst: Tenant;
 let webhookId: string;
 const deferOnce = new Set<string>();
 
@@ -28,6 +31,8 @@ beforeAll(async () => {
   upstream = await startUpstream({ onRcpt: (a) => (deferOnce.delete(a) ? { code: 451, message: "4.2.1 greylisted" } : null) });
   receiver = startReceiver();
   tenant = await addTenant(dir);
+  burst = await addTenant(dir, { account: "burst", username: "bob" });
+  await cliOk(dir, ["account", "update", "burst", "--per-day", "1", "--over-limit", "hold"]);
   throttled = await startUpstream({ extra: { closeTimeout: 50, onMailFrom: (_a, _s, cb) => cb(Object.assign(new Error("4.7.0 Throttling failure: Maximum sending rate exceeded"), { responseCode: 454 })) } });
   tlsUpstream = await startUpstream({ extra: { closeTimeout: 50 } });
   await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`]);
@@ -67,8 +72,8 @@ async function post(path: string, fields: Record<string, string>, csrf = true): 
   return fetch(`${relay.http}/dashboard${path}`, { method: "POST", headers: { cookie }, body: new URLSearchParams(csrf ? { ...fields, _csrf: token } : fields), redirect: "manual" });
 }
 
-async function send(subject: string, to: string): Promise<string> {
-  const res = await fetch(`${relay.http}/v1/messages`, { method: "POST", headers: { authorization: `Bearer ${tenant.apiKey}` }, body: JSON.stringify({ from: "alice@example.com", to: [to], subject, text: "x" }) });
+async function send(subject: string, to: string, as = tenant): Promise<string> {
+  const res = await fetch(`${relay.http}/v1/messages`, { method: "POST", headers: { authorization: `Bearer ${as.apiKey}` }, body: JSON.stringify({ from: "alice@example.com", to: [to], subject, text: "x" }) });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
@@ -193,6 +198,22 @@ describe("route health", () => {
   test("a route's quota is shown beside its health", async () => {
     const row = unescape(await page("/routes")).split("<tr").find((r) => r.includes(`${tlsUpstream.port}?tls_verify=false`))!;
     expect(row).toContain("600/min · 50000/day");
+  });
+});
+
+describe("held over quota", () => {
+  test("an account's mail held over its quota is counted beside the accounts nearest their limits", async () => {
+    const fragment = async () => (await (await fetch(`${relay.http}/dashboard`, { headers: { cookie, "hx-request": "true" } })).text());
+    const row = (html: string) => html.split("<tr").find((r) => r.includes("<td>burst</td>"))!;
+    await page("");
+    expect(row(await fragment())).toContain('<td class="num">0</td>');
+    await send("Within quota", "one@dest.test", burst);
+    const held = await send("Over quota", "two@dest.test", burst);
+    await send("Over quota too", "three@dest.test", burst);
+    expect(await states(held)).toEqual(["held"]);
+    const html = await fragment();
+    expect(row(html)).toContain('<td class="num">2 msg / 2 rcpt</td>');
+    expect(html).toContain('<tr data-held="burst"><td>burst</td><td class="num">2</td><td class="num">2</td></tr>');
   });
 });
 
