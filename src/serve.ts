@@ -76,7 +76,9 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
     // DKIM signatures are made on other threads while this one accepts (started on first use).
-    const dkimPool = createDkimPool();
+    // The entry resolved from here (src/), which is also where the single binary's bundle
+    // roots every module, so the same URL finds the thread's entry in both.
+    const dkimPool = createDkimPool({ entry: new URL("./runtime/dkim-pool-worker.ts", import.meta.url) });
     stops.push(() => dkimPool.close());
     const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool });
     handler = stack.smtpHandler;
