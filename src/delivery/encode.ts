@@ -5,6 +5,8 @@
  * and line ends are found with native `indexOf` (a 100 KiB message is scanned by the engine,
  * not byte by byte in JavaScript).
  */
+import * as nodeBuffer from "node:buffer";
+
 const MAX_LINE = 998;
 const CR = 13;
 const LF = 10;
@@ -77,4 +79,18 @@ export function encodeData(message: Uint8Array): Uint8Array {
   out[n++] = CR;
   out[n++] = LF;
   return out.subarray(0, n);
+}
+
+/**
+ * Whether the message holds any octet ≥ 0x80 (then it needs 8BITMIME or SMTPUTF8,
+ * RFC 6152). node:buffer's `isAscii` is a native scan (Bun, Node, Workers with
+ * nodejs_compat); where it is missing, a loop.
+ */
+// Read from the namespace: a runtime whose node:buffer lacks it must not fail to load this module.
+const isAscii = (nodeBuffer as { isAscii?: (input: Uint8Array) => boolean }).isAscii;
+
+export function hasEightBit(bytes: Uint8Array): boolean {
+  if (typeof isAscii === "function") return !isAscii(bytes);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
+  return false;
 }

@@ -6,7 +6,7 @@
 import { encodeBase64Text } from "../smtp/sasl.ts";
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
 import { classifyReply, type Outcome, type Stage } from "./classify.ts";
-import { encodeData } from "./encode.ts";
+import { encodeData, hasEightBit as containsNonAscii } from "./encode.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
 import type { Connect, Socket } from "./socket.ts";
 
@@ -55,11 +55,6 @@ export interface SessionResult {
   /** Set when the whole session failed before recipients were answered (try another host). */
   sessionFailure: { outcome: Exclude<Outcome, "delivered">; reply: Reply; stage: Stage } | null;
   results: RecipientResult[];
-}
-
-function containsNonAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
-  return false;
 }
 
 class Dialog {

@@ -1,7 +1,7 @@
 /** encodeData with native scans and run copies gives, byte for byte, what the per-byte encoder gave. */
 import { expect, test } from "bun:test";
 import { encodeDataPerByte } from "../../../bench/micro/encode-reference.ts";
-import { encodeData } from "../../../src/delivery/encode.ts";
+import { encodeData, hasEightBit } from "../../../src/delivery/encode.ts";
 
 // A small deterministic generator (xorshift), so a failure is repeatable.
 function random(seed: number) {
@@ -26,4 +26,19 @@ test("2 000 random messages: CRLF, lone CR and LF, leading dots, lines of 997–
     const want = Buffer.from(encodeDataPerByte(m));
     if (!got.equals(want)) expect({ input: JSON.stringify(s), got: got.toString("latin1") }).toEqual({ input: JSON.stringify(s), got: want.toString("latin1") });
   }
+});
+
+test("hasEightBit: any octet ≥ 0x80 anywhere, none in ASCII or an empty message", () => {
+  const big = new Uint8Array(100 * 1024).fill(0x61);
+  expect(hasEightBit(big)).toBe(false);
+  expect(hasEightBit(new Uint8Array(0))).toBe(false);
+  for (const at of [0, 1, 50_000, big.length - 1]) {
+    const m = big.slice();
+    m[at] = 0x80;
+    expect(hasEightBit(m)).toBe(true);
+    m[at] = 0x7f;
+    expect(hasEightBit(m)).toBe(false);
+  }
+  expect(hasEightBit(new TextEncoder().encode("Grüße").subarray(2, 4))).toBe(true);
+  expect(hasEightBit(new TextEncoder().encode("xxGrüße").subarray(0, 3))).toBe(false);
 });
