@@ -20,6 +20,7 @@ import { GroupCommit } from "./queue/group-commit.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
+import { createDkimPool } from "./runtime/dkim-pool.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -74,7 +75,12 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     // One writer for the process: submissions and delivery outcomes share commits.
     const writer = new GroupCommit(database.sql);
     let delivery: DeliveryWorker | null = null;
-    const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS) });
+    // DKIM signatures are made on other threads while this one accepts (started on first use).
+    // The entry resolved from here (src/), which is also where the single binary's bundle
+    // roots every module, so the same URL finds the thread's entry in both.
+    const dkimPool = createDkimPool({ entry: new URL("./runtime/dkim-pool-worker.ts", import.meta.url) });
+    stops.push(() => dkimPool.close());
+    const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool });
     handler = stack.smtpHandler;
     const app = stack.app;
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).

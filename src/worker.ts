@@ -17,6 +17,8 @@ import type { Connect } from "./delivery/socket.ts";
 import type { Resolver } from "./delivery/mx.ts";
 import { WebhookSender } from "./webhooks/sender.ts";
 import { webhookSettings } from "./webhooks/settings.ts";
+import { useArgon2Module } from "./policy/passwords.ts";
+import { argon2Module } from "./runtime/workers-argon2.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -47,6 +49,8 @@ const noResolver: Resolver = {
 };
 
 function build(env: Env): Isolate {
+  // SMTP AUTH's argon2id on the bundled WebAssembly module, not in plain JavaScript.
+  useArgon2Module(argon2Module);
   const config = loadConfig(env);
   const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
   // No group commit across requests: each request drives its own transactions.

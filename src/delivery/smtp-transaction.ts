@@ -1,14 +1,9 @@
 /** One outbound mail transaction over an open dialog (smtp-dialog.ts): MAIL, RCPT…, DATA. */
 import type { Reply } from "../smtp/reply.ts";
 import { classifyReply, type Stage } from "./classify.ts";
-import { encodeData } from "./encode.ts";
+import { encodeData, hasEightBit as containsNonAscii } from "./encode.ts";
 import { failIfNot, SessionFailed, type Dialog } from "./smtp-dialog.ts";
 import type { OutboundMessage, RecipientResult } from "./smtp-client.ts";
-
-function containsNonAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
-  return false;
-}
 
 function mailCommand(d: Dialog, m: OutboundMessage): string {
   const params: string[] = [`SIZE=${m.raw.length}`];

@@ -106,7 +106,11 @@ export async function dkimSignatures(raw: Uint8Array, keys: SigningKey[], signTi
 
 /** The message with its signatures prepended (RFC 6376 §5.6). */
 export async function signMessage(raw: Uint8Array, keys: SigningKey[], signTime: Date): Promise<Uint8Array> {
-  const sigs = await dkimSignatures(raw, keys, signTime);
+  return prependSignatures(raw, await dkimSignatures(raw, keys, signTime));
+}
+
+/** The message with these DKIM-Signature fields (each ending in CRLF) before it. */
+export function prependSignatures(raw: Uint8Array, sigs: string): Uint8Array {
   if (sigs === "") return raw;
   const head = new TextEncoder().encode(sigs);
   const out = new Uint8Array(head.length + raw.length);

@@ -5,13 +5,18 @@
  *
  * Keys are opened and imported once per key and kept; which keys a domain has is re-read
  * every few seconds, so add/rotate/remove take effect without a restart.
+ *
+ * With a pool (src/runtime/dkim-pool.ts on Bun) the signatures are made on another thread
+ * while this one goes on accepting; the caller still commits only the signed bytes, so a
+ * 250 is never given for a message whose signing failed.
  */
 import type { Db } from "../db/client.ts";
 import { GatewayError } from "../gateway/errors.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { CachedMap } from "../util/cached.ts";
 import { importSigningKey } from "./keys.ts";
-import { signMessage, type SigningKey } from "./sign.ts";
+import { prependSignatures, signMessage, type SigningKey } from "./sign.ts";
+import type { PoolKey, SignaturePool } from "./sign-jobs.ts";
 import { activatePublished, liveKeysFor, sealPurpose, signingCandidates, type DkimKeyRow, type TxtLookup } from "./store.ts";
 
 const KEYS_CACHE_MS = 5_000;
@@ -30,24 +35,47 @@ export interface DkimSignerDeps {
   /** When given, a pending selector starts signing once its record is published. */
   lookupTxt?: TxtLookup;
   now?: () => number;
+  /** Signing threads; without one, signing runs on the calling thread (Workers, Deno). */
+  pool?: SignaturePool;
 }
+
+// Sending unsigned would fail DMARC at the receiver; the client retries instead.
+const unavailable = (what: string) => new GatewayError("temporary", `DKIM ${what}, try again later`, { code: "dkim_unavailable" });
 
 export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
   const now = deps.now ?? Date.now;
   const imported = new Map<string, Promise<CryptoKey>>();
+  const opened = new Map<string, Promise<string>>();
   const pendingCheckedAt = new Map<string, number>();
 
-  const keyOf = (row: DkimKeyRow): Promise<CryptoKey> => {
-    let key = imported.get(row.id);
-    if (!key) {
-      key = Promise.resolve(deps.secrets)
-        .then((box) => box.open(row.privateKey, sealPurpose(row.domain, row.selector)))
-        .then((pem) => importSigningKey(row.algorithm, pem));
-      // A failure is not kept: the next message tries again.
-      key.catch(() => imported.delete(row.id));
-      imported.set(row.id, key);
+  /** Opened and kept once per key (memory only); a failure is not kept, the next message tries again. */
+  const once = <T>(cache: Map<string, Promise<T>>, row: DkimKeyRow, make: () => Promise<T>): Promise<T> => {
+    let v = cache.get(row.id);
+    if (!v) {
+      v = make();
+      v.catch(() => cache.delete(row.id));
+      cache.set(row.id, v);
     }
-    return key;
+    return v;
+  };
+  const openPem = (row: DkimKeyRow) => Promise.resolve(deps.secrets).then((box) => box.open(row.privateKey, sealPurpose(row.domain, row.selector)));
+  // Inline, only the non-extractable CryptoKey is kept; a pool needs the PEM to hand to a new thread.
+  const keyOf = (row: DkimKeyRow) => once(imported, row, () => openPem(row).then((pem) => importSigningKey(row.algorithm, pem)));
+  const pemOf = (row: DkimKeyRow) => once(opened, row, () => openPem(row));
+
+  const poolSign = async (pool: SignaturePool, raw: Uint8Array, rows: DkimKeyRow[]): Promise<Uint8Array> => {
+    let keys: PoolKey[];
+    try {
+      keys = await Promise.all(rows.map(async (r) => ({ id: r.id, domain: r.domain, selector: r.selector, algorithm: r.algorithm, pem: await pemOf(r) })));
+    } catch {
+      throw unavailable("signing key unavailable");
+    }
+    try {
+      return prependSignatures(raw, await pool.signatures(raw, keys, new Date(now())));
+    } catch {
+      // A signing thread that died or failed: nothing is committed for this message.
+      throw unavailable("signing failed");
+    }
   };
 
   const activeRows = new CachedMap(KEYS_CACHE_MS, async (domain: string): Promise<DkimKeyRow[]> => {
@@ -77,12 +105,12 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
       if (!from || at < 0) return raw;
       const rows = await activeRows.get(from.slice(at + 1).toLowerCase(), now());
       if (rows.length === 0) return raw;
+      if (deps.pool) return poolSign(deps.pool, raw, rows);
       let keys: SigningKey[];
       try {
         keys = await Promise.all(rows.map(async (r) => ({ domain: r.domain, selector: r.selector, algorithm: r.algorithm, key: await keyOf(r) })));
       } catch {
-        // Sending unsigned would fail DMARC at the receiver; the client retries instead.
-        throw new GatewayError("temporary", "DKIM signing key unavailable, try again later", { code: "dkim_unavailable" });
+        throw unavailable("signing key unavailable");
       }
       return signMessage(raw, keys, new Date(now()));
     },

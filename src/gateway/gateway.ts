@@ -14,6 +14,7 @@ import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
 import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys } from "../policy/auth-throttle.ts";
 import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
+import { cachedPasswordCheck } from "../policy/verified-cache.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
@@ -158,8 +159,11 @@ export class Gateway {
     return { username: row.username, accountId: row.accountId };
   }
 
+  // A client that AUTHs on every new session pays argon2id once per few minutes (verified-cache.ts).
+  private readonly cachedVerify = cachedPasswordCheck(verifyPassword);
+
   private verify(password: string, hash: string): Promise<boolean> {
-    return (this.deps.verifyPassword ?? verifyPassword)(password, hash);
+    return (this.deps.verifyPassword ?? this.cachedVerify)(password, hash);
   }
 
   /** A client connecting from a trusted network sends as that network's account. */

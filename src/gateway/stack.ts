@@ -9,14 +9,15 @@ import { createMetrics } from "./metrics.ts";
 import { createSmtpHandler } from "./smtp-handler.ts";
 import { createSecretBox, type SecretBox } from "../secrets/cipher.ts";
 import { createDkimSigner } from "../dkim/signer.ts";
+import type { SignaturePool } from "../dkim/sign-jobs.ts";
 import { txtLookup, type DnsResolve } from "../domain-check/dns.ts";
 import { fetchPolicyText } from "../domain-check/check.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
-  const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns) }) : undefined;
+  const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool }) : undefined;
   const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({

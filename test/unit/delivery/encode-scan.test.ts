@@ -1,0 +1,44 @@
+/** encodeData with native scans and run copies gives, byte for byte, what the per-byte encoder gave. */
+import { expect, test } from "bun:test";
+import { encodeDataPerByte } from "../../../bench/micro/encode-reference.ts";
+import { encodeData, hasEightBit } from "../../../src/delivery/encode.ts";
+
+// A small deterministic generator (xorshift), so a failure is repeatable.
+function random(seed: number) {
+  let x = seed;
+  return (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+}
+
+test("2 000 random messages: CRLF, lone CR and LF, leading dots, lines of 997–1 000 and 3 000 octets, with and without a final line break", () => {
+  const pieces = ["\r\n", "\r", "\n", ".", "..", "a", "xyz ", "\r\n.", "\r\n\r\n", "x".repeat(997), "y".repeat(998), "z".repeat(999), "w".repeat(3000), ".".repeat(1000)];
+  const next = random(0x5eed);
+  for (let k = 0; k < 2000; k++) {
+    let s = "";
+    const count = next(30);
+    for (let j = 0; j < count; j++) s += pieces[next(pieces.length)];
+    const m = new TextEncoder().encode(s);
+    const got = Buffer.from(encodeData(m));
+    const want = Buffer.from(encodeDataPerByte(m));
+    if (!got.equals(want)) expect({ input: JSON.stringify(s), got: got.toString("latin1") }).toEqual({ input: JSON.stringify(s), got: want.toString("latin1") });
+  }
+});
+
+test("hasEightBit: any octet ≥ 0x80 anywhere, none in ASCII or an empty message", () => {
+  const big = new Uint8Array(100 * 1024).fill(0x61);
+  expect(hasEightBit(big)).toBe(false);
+  expect(hasEightBit(new Uint8Array(0))).toBe(false);
+  for (const at of [0, 1, 50_000, big.length - 1]) {
+    const m = big.slice();
+    m[at] = 0x80;
+    expect(hasEightBit(m)).toBe(true);
+    m[at] = 0x7f;
+    expect(hasEightBit(m)).toBe(false);
+  }
+  expect(hasEightBit(new TextEncoder().encode("Grüße").subarray(2, 4))).toBe(true);
+  expect(hasEightBit(new TextEncoder().encode("xxGrüße").subarray(0, 3))).toBe(false);
+});
