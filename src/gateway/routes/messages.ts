@@ -1,31 +1,15 @@
 /** The submission API: POST /v1/messages, POST /v1/messages/raw, GET /v1/messages/:id. */
 import { Hono, type Context } from "hono";
-import * as v from "valibot";
 import { base64ToBytes } from "../../util/bytes.ts";
 import { composeMessage } from "../../mime/compose.ts";
 import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
 import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
-import { issueField, MessageBody, RawBody } from "../schemas.ts";
+import { MessageBody, RawBody } from "../schemas.ts";
 import { normalizeLineEndings } from "../../mime/line-endings.ts";
 import { listMessages } from "./message-list.ts";
+import { readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 
-type Env = { Variables: { accountId: string } };
-
-async function jsonBody<T extends v.GenericSchema>(c: Context, schema: T): Promise<v.InferOutput<T>> {
-  let data: unknown;
-  try {
-    data = JSON.parse(await c.req.text());
-  } catch {
-    throw new GatewayError("invalid", "Body is not valid JSON", { code: "invalid_json" });
-  }
-  const result = v.safeParse(schema, data);
-  if (!result.success) {
-    const { field, message } = issueField(result.issues);
-    throw new GatewayError("invalid", message, { code: "invalid_field", field });
-  }
-  return result.output;
-}
 
 function idempotencyKey(c: Context): string | undefined {
   const key = c.req.header("idempotency-key");
@@ -43,17 +27,14 @@ function address(value: string, field: string): NamedAddress {
 
 const list = (values: string[], field: string) => values.map((x, i) => address(x, `${field}[${i}]`));
 
-export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
-  const app = new Hono<Env>();
+export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountEnv> {
+  const app = new Hono<AccountEnv>();
 
-  app.use("*", async (c, next) => {
-    c.set("accountId", await gateway.authenticateApiKey(c.req.header("authorization")));
-    await next();
-  });
+  app.use("*", requireAccount(gateway));
 
   app.post("/", async (c) => {
     const key = idempotencyKey(c);
-    const body = await jsonBody(c, MessageBody);
+    const body = await readJson(c, MessageBody);
     const from = address(body.from, "from");
     const to = list(body.to, "to");
     const cc = list(body.cc, "cc");
@@ -90,7 +71,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<Env> {
 
   app.post("/raw", async (c) => {
     const key = idempotencyKey(c);
-    const body = await jsonBody(c, RawBody);
+    const body = await readJson(c, RawBody);
     const from = body.mail_from === "" ? null : address(body.mail_from, "mail_from");
     const rcpts = list(body.rcpt_to, "rcpt_to");
     gateway.checkRecipientCount(rcpts.length);
