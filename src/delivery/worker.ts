@@ -3,7 +3,6 @@
  * routes (failover in order; for MX, host by host), and records per-recipient outcomes:
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
-import type { GroupCommit } from "../queue/group-commit.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { purgeExpired, purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";

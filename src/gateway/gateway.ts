@@ -15,7 +15,7 @@ import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE,
 import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
-import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
+import { consumeRate, peekRate, unlimited, type RateRefusal } from "../policy/rate-limit.ts";
 import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
@@ -187,10 +187,6 @@ export class Gateway {
   /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
   private senderPatterns(accountId: string): Promise<string[]> {
     return this.accounts.get(accountId, this.now()).then((a) => a.patterns);
-  }
-
-  private limits(accountId: string): Promise<Limits> {
-    return this.accounts.get(accountId, this.now()).then((a) => a.limits);
   }
 
   /** At MAIL FROM: relay permission, the envelope sender's rule, and an early look at the limits. */
