@@ -15,7 +15,7 @@ import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE,
 import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
-import { consumeRate, peekRate, unlimited, type RateRefusal } from "../policy/rate-limit.ts";
+import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
