@@ -5,7 +5,7 @@
  */
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { dkimKeys } from "../db/schema.ts";
+import { dkimKeys } from "../db/schema-deliverability.ts";
 import { dkimZoneLine, generateDkimKey, type DkimAlgorithm } from "../dkim/keys.ts";
 import { activateKey, activatePublished, sealPurpose, type DkimKeyRow, type TxtLookup } from "../dkim/store.ts";
 import type { SecretBox } from "../secrets/cipher.ts";

@@ -4,7 +4,12 @@
  */
 import type { Client, Config as LibsqlConfig } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import * as schema from "./schema.ts";
+import * as core from "./schema.ts";
+import * as deliverability from "./schema-deliverability.ts";
+import * as feedback from "./schema-feedback.ts";
+import * as shaping from "./schema-shaping.ts";
+
+const schema = { ...core, ...deliverability, ...feedback, ...shaping };
 import type { SqlDatabase } from "./raw.ts";
 
 // With its client: admin commands run hand-written statements in one write transaction.

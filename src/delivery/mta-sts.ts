@@ -6,7 +6,7 @@
 import { eq } from "drizzle-orm";
 import { parsePolicy, validateMx } from "mailauth/lib/mta-sts.js";
 import type { Db } from "../db/client.ts";
-import { mtaStsPolicies } from "../db/schema.ts";
+import { mtaStsPolicies } from "../db/schema-deliverability.ts";
 import { txtRecords, type DnsResolve } from "../domain-check/dns.ts";
 import type { PolicyFetch } from "../domain-check/records.ts";
 import { CachedMap } from "../util/cached.ts";

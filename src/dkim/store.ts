@@ -1,7 +1,7 @@
 /** The dkim_keys rows: reading the keys that sign, and moving a selector through its states. */
 import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { dkimKeys } from "../db/schema.ts";
+import { dkimKeys } from "../db/schema-deliverability.ts";
 import { publishedKey } from "./keys.ts";
 
 export type DkimKeyRow = typeof dkimKeys.$inferSelect;

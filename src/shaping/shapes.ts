@@ -10,7 +10,7 @@
  */
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { destinationShapes } from "../db/schema.ts";
+import { destinationShapes } from "../db/schema-shaping.ts";
 import { AdminError } from "../admin/errors.ts";
 import { isDomain } from "../smtp/address.ts";
 

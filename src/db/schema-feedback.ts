@@ -1,0 +1,99 @@
+/** Tables of what senders hear back: the suppression list, the account event feed, webhooks and their deliveries. */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * Addresses an account no longer sends to: hard bounces (recipient's fault), complaints,
+ * manual entries. `address` is lower-case, or "*@domain" for a whole domain.
+ */
+export const suppressions = sqliteTable(
+  "suppressions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: text("account_id").notNull(),
+    address: text("address").notNull(),
+    reason: text("reason", { enum: ["bounce", "complaint", "manual"] }).notNull(),
+    messageId: text("message_id"),
+    createdAt: integer("created_at").notNull(),
+    /** Null: until removed. */
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [uniqueIndex("suppressions_account_address").on(t.accountId, t.address)],
+);
+
+/**
+ * What happened, as senders see it (`message.delivered`, `suppression.added`, …): the
+ * event feed (GET /v1/events) and the source of every webhook delivery. `id` is the cursor.
+ */
+export const accountEvents = sqliteTable(
+  "account_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: text("account_id").notNull(),
+    type: text("type").notNull(),
+    messageId: text("message_id"),
+    /** The webhook payload's `data`, as JSON. */
+    data: text("data").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("account_events_account").on(t.accountId, t.id)],
+);
+
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    url: text("url").notNull(),
+    /** Comma-separated event types; null: every type. */
+    events: text("events"),
+    /** The `whsec_…` secret, sealed with SMARTHOST_SECRET_KEY. */
+    secret: text("secret").notNull(),
+    /** After a rotation: the old secret (sealed), still signing until `previous_until`. */
+    previousSecret: text("previous_secret"),
+    previousUntil: integer("previous_until"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    /** When the current run of failures began; null while the endpoint answers. */
+    failingSince: integer("failing_since"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_account").on(t.accountId)],
+);
+
+/** One row per (event, endpoint): written in the event's transaction, sent by the delivery nodes. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    endpointId: text("endpoint_id").notNull(),
+    eventId: integer("event_id").notNull(),
+    state: text("state", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    leaseUntil: integer("lease_until").notNull().default(0),
+    lastStatus: integer("last_status"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.id),
+    index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`state = 'pending'`),
+  ],
+);
+
+/** Every attempt to send a webhook: what the endpoint answered and how fast. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: integer("delivery_id").notNull(),
+    attemptedAt: integer("attempted_at").notNull(),
+    /** HTTP status; null when no answer came (refused, timeout, blocked address). */
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    /** The first bytes of the answer, or why there was none. */
+    response: text("response"),
+  },
+  (t) => [index("webhook_attempts_delivery").on(t.deliveryId)],
+);
