@@ -1,5 +1,5 @@
 /** Tables of deliverability: DKIM signing keys and cached MTA-STS policies of recipient domains. */
-import { integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * DKIM signing keys, several selectors per signing domain. `pending` keys wait for their

@@ -1,6 +1,6 @@
 /** Tables of what senders hear back: the suppression list, the account event feed, webhooks and their deliveries. */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Addresses an account no longer sends to: hard bounces (recipient's fault), complaints,

@@ -1,5 +1,5 @@
 /** Tables of traffic shaping: route circuit breakers and quotas, per-destination shapes and pace, shared by every node. */
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * The circuit breaker of each upstream route (key: the route's label, `smtp://host:port`),
