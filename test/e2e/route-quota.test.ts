@@ -59,7 +59,10 @@ test("quota 5/s with 100 messages: the first route sees at most 5 a second, the 
   // The first route carried its 5 a second over the whole run, and no more.
   expect(atFirst.length).toBeGreaterThanOrEqual(Math.floor(spanMs / 1000) * 5);
   expect(atSecond.length).toBeGreaterThan(0);
-  expect(busiestSecond(first.received, "plain")).toBeLessThanOrEqual(5);
+  // The quota spaces the starts of messages 200 ms apart; an arrival is that start plus the
+  // transaction's own time (a new connection's greeting and EHLO, or a pooled one's none), so
+  // one calendar second at the sink may catch one message early: never two.
+  expect(busiestSecond(first.received, "plain")).toBeLessThanOrEqual(6);
 }, 30_000);
 
 test("both quotas spent: recipients wait for the window without an attempt counted, then deliver", async () => {
