@@ -2,24 +2,31 @@
 import { addAccount } from "../admin/accounts.ts";
 import { listAccounts, removeAccount, showAccount, updateAccount } from "../admin/account-manage.ts";
 import { JSON_OPTION, limitValue, printRows, withDb } from "./io.ts";
-import type { Command } from "./table.ts";
+import type { Command, Context, Option } from "./table.ts";
+
+/** The three limits, on `add` (a number) and on `update` (a number, or none to remove it). */
+const LIMITS = [
+  ["per-minute", "messages per minute"],
+  ["per-day", "messages per UTC day"],
+  ["recipients-per-day", "recipients per UTC day, over all messages"],
+] as const;
+
+const limitOptions = (value: string): Record<string, Option> => Object.fromEntries(LIMITS.map(([flag, help]) => [flag, { type: "string", value, help }]));
+
+function limitsFrom(values: Context["values"], allowNone: boolean) {
+  const [perMinute, perDay, recipientsPerDay] = LIMITS.map(([flag]) => limitValue(values[flag], flag, allowNone));
+  return { perMinute, perDay, recipientsPerDay };
+}
 
 export const accountCommands: Command[] = [
   {
     name: "account add",
     args: "NAME",
     summary: "create an account with limits (messages per minute, per day)",
-    options: {
-      "per-minute": { type: "string", value: "N", help: "messages per minute" },
-      "per-day": { type: "string", value: "N", help: "messages per UTC day" },
-      "recipients-per-day": { type: "string", value: "N", help: "recipients per UTC day, over all messages" },
-    },
+    options: limitOptions("N"),
     async run({ config, args, values, out }) {
-      const limits = {
-        perMinute: limitValue(values["per-minute"], "per-minute", false) ?? null,
-        perDay: limitValue(values["per-day"], "per-day", false) ?? null,
-        recipientsPerDay: limitValue(values["recipients-per-day"], "recipients-per-day", false) ?? null,
-      };
+      const given = limitsFrom(values, false);
+      const limits = { perMinute: given.perMinute ?? null, perDay: given.perDay ?? null, recipientsPerDay: given.recipientsPerDay ?? null };
       await withDb(config, (db) => addAccount(db, args[0]!, limits));
       out(`account ${args[0]} added`);
       return 0;
@@ -62,9 +69,7 @@ export const accountCommands: Command[] = [
     args: "NAME",
     summary: "change an account's limits (none removes one)",
     options: {
-      "per-minute": { type: "string", value: "N|none", help: "messages per minute" },
-      "per-day": { type: "string", value: "N|none", help: "messages per UTC day" },
-      "recipients-per-day": { type: "string", value: "N|none", help: "recipients per UTC day" },
+      ...limitOptions("N|none"),
       "over-limit": { type: "string", value: "refuse|hold", help: "mail over the limits: refused (451/429, the default) or accepted,\nheld and released oldest first as the windows allow" },
       "hold-backlog": { type: "string", value: "N|none", help: "with hold: the most messages held at once before new mail is refused (default 10000)" },
     },
@@ -72,9 +77,7 @@ export const accountCommands: Command[] = [
       const over = values["over-limit"];
       const a = await withDb(config, (db) =>
         updateAccount(db, args[0]!, {
-          perMinute: limitValue(values["per-minute"], "per-minute", true),
-          perDay: limitValue(values["per-day"], "per-day", true),
-          recipientsPerDay: limitValue(values["recipients-per-day"], "recipients-per-day", true),
+          ...limitsFrom(values, true),
           overLimit: typeof over === "string" ? (over as "refuse" | "hold") : undefined,
           holdBacklog: limitValue(values["hold-backlog"], "hold-backlog", true),
         }),

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cliOk, openDb, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
-import { PY_PRELUDE, python } from "../support/python.ts";
+import { smtplibLogin } from "../support/python.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -59,20 +59,7 @@ async function deferred(subject: string, to = [`${subject.replace(/\W+/g, "-")}@
   return id;
 }
 
-function login(user: string, password: string): Promise<number> {
-  return python<number>(
-    `${PY_PRELUDE}
-s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
-s.starttls(context=ctx)
-try:
-    code, _ = s.login(sys.argv[2], sys.argv[3])
-except smtplib.SMTPAuthenticationError as e:
-    code = e.smtp_code
-s.close()
-out(code)`,
-    [relay.smtpPort, user, password],
-  );
-}
+const login = (user: string, password: string) => smtplibLogin(relay.smtpPort, user, password);
 
 describe("objects", () => {
   test("accounts: create, list, show, update, remove (refused while mail is queued)", async () => {

@@ -31,3 +31,19 @@ out(text.decode())`,
     [port, user, password, from, JSON.stringify(rcpts), data],
   );
 }
+
+/** The reply code Python's smtplib gets to AUTH after STARTTLS (235, 535, 454…). */
+export function smtplibLogin(port: number, user: string, password: string): Promise<number> {
+  return python<number>(
+    `${PY_PRELUDE}
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
+s.starttls(context=ctx)
+try:
+    code, _ = s.login(sys.argv[2], sys.argv[3])
+except smtplib.SMTPAuthenticationError as e:
+    code = e.smtp_code
+s.close()
+out(code)`,
+    [port, user, password],
+  );
+}
