@@ -103,7 +103,12 @@ describe("without a session", () => {
     const page = await context.newPage();
     await page.goto(`${relay.http}/dashboard/login`);
     await page.fill('input[name="token"]', `${TOKEN}x`);
-    await page.click('button[type="submit"]');
+    // The refusal is the answer to the form's POST: wait for that answer, then read the page.
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${relay.http}/dashboard/login` && r.request().method() === "POST", { timeout: 45_000 }),
+      page.click('button[type="submit"]'),
+    ]);
+    expect(refused.status()).toBe(401);
     await expect(page.locator(".error").textContent()).resolves.toContain("not the admin token");
     expect(await context.cookies()).toEqual([]);
     await page.fill('input[name="token"]', TOKEN);
