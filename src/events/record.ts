@@ -26,8 +26,8 @@ export interface MessageEvent {
   reply?: UpstreamReply | string;
   /** Where it was tried (route label or MX host). */
   via?: string;
-  /** The recipient row, for the attempt number. */
-  recipientRowId?: number;
+  /** The attempt's number (the recipient row's count after this attempt). */
+  attempt?: number;
   /** The attempt's TLS outcome (delivery/tls-outcome.ts). */
   tls?: TlsRecord;
 }
@@ -84,11 +84,6 @@ export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<voi
   const ctx = await contextOf(sql, e.messageId);
   if (!ctx || ctx.isDsn) return;
   const reply = e.reply === undefined ? undefined : typeof e.reply === "string" ? parseReplyLine(e.reply) : e.reply;
-  let attempt: number | undefined;
-  if (e.recipientRowId !== undefined) {
-    const rs = await sql.execute({ sql: "SELECT attempts FROM recipients WHERE id = ?", args: [e.recipientRowId] });
-    if (rs.rows[0]) attempt = Number(rs.rows[0].attempts);
-  }
   const data: EventData = {
     message_id: e.messageId,
     account: ctx.account ?? ctx.accountId,
@@ -97,7 +92,7 @@ export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<voi
     subject: ctx.subject ?? undefined,
     reply,
     route: e.via,
-    attempt,
+    attempt: e.attempt,
   };
   if (e.trace === "bounced" && reply) data.bounce_class = bounceClass(reply);
   await appendEvent(sql, { accountId: ctx.accountId, type: OUTCOME_TYPES[e.trace], messageId: e.messageId, data, now: e.now });

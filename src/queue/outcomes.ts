@@ -60,7 +60,7 @@ const NEVER_REFUSED = { perMinute: Number.MAX_SAFE_INTEGER, perDay: Number.MAX_S
 
 const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
   last_code = ?, last_enhanced = ?, last_text = ?, remote_mta = ?, dsn_due = ?, last_tls = ?,
-  lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id`;
+  lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id, attempts`;
 
 // smarthost_delivery_tls_total, counted with the attempt it counts (metrics.ts reads it).
 const COUNT_TLS = `INSERT INTO delivery_tls_counts (outcome, result_type, n) VALUES (?, ?, 1)
@@ -86,7 +86,7 @@ export function recordOutcomes(writer: GroupCommit, owner: string, messageId: st
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
       recorded.push(u.id);
       if (u.tls) await sql.execute({ sql: COUNT_TLS, args: [u.tls.outcome, u.tls.result_type ?? ""] });
-      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, recipientRowId: u.id, tls: u.tls });
+      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, attempt: Number(changed.rows[0]!.attempts), tls: u.tls });
     }
     if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
     return recorded;
