@@ -116,7 +116,7 @@ export async function startSmarthost(sinkPort: number, extraEnv: Record<string, 
   cli(["network", "allow", "bench", "127.0.0.0/8"]);
   cli(["route", "add", "*", `smtp://127.0.0.1:${sinkPort}?tls=none`]);
   const apiKey = cli(["key", "add", "bench"]);
-  const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec "${process.execPath}" "${join(ROOT, "src", "cli.ts")}" serve`], {
+  const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec ${process.env.BENCH_RELAY_WRAP ?? ""} "${process.execPath}" ${process.env.BENCH_RELAY_FLAGS ?? ""} "${join(ROOT, "src", "cli.ts")}" serve`], {
     env: { ...env, SMARTHOST_LOG: "info" },
     stdout: process.env.BENCH_DEBUG ? "inherit" : "ignore",
     stderr: "pipe",

@@ -80,7 +80,10 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     // roots every module, so the same URL finds the thread's entry in both.
     const dkimPool = createDkimPool({ entry: new URL("./runtime/dkim-pool-worker.ts", import.meta.url) });
     stops.push(() => dkimPool.close());
-    const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(), dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool });
+    const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(),
+      // New messages go straight to this process's worker once it runs (src/queue/handoff.ts).
+      handoff: { claim: (now) => delivery?.claim(now) ?? null, take: (m, g) => delivery?.take(m, g), cancel: () => delivery?.cancel() },
+      dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool });
     handler = stack.smtpHandler;
     const app = stack.app;
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).

@@ -19,8 +19,16 @@ export interface SqlTransaction extends Sql {
   close(): void;
 }
 
+export interface TransactionOptions {
+  /**
+   * false: COMMIT need not wait for the disk (src/queue/group-commit.ts says when that is
+   * allowed). Where the store cannot tell the difference, every commit is durable.
+   */
+  durable?: boolean;
+}
+
 export interface SqlDatabase extends Sql {
-  transaction(mode: "write"): Promise<SqlTransaction>;
+  transaction(mode: "write", options?: TransactionOptions): Promise<SqlTransaction>;
 }
 
 /** `?, ?, …` for n parameters. */

@@ -7,6 +7,7 @@ import { loadMessage, type StoredMessage } from "../queue/stored.ts";
 import { purgeExpired, purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, replyLine } from "../queue/outcomes.ts";
+import type { Handoff, Lease } from "../queue/handoff.ts";
 import { newId } from "../smtp/ids.ts";
 import { upstreamReplies } from "../smtp/reply.ts";
 import { buildDsn } from "./dsn.ts";
@@ -47,14 +48,18 @@ const RELEASE_EVERY_MS = 1000;
 const BUSY_RETRY_MS = 1000;
 
 
-export class DeliveryWorker {
+export class DeliveryWorker implements Handoff {
   readonly owner = `w-${newId(6)}`;
+  /** Leases given out for messages being committed now, not yet taken or cancelled. */
+  private claimed = 0;
   private running = false;
   private readonly slots: Slots<Job>;
   private wake: (() => void) | null = null;
   private kicked = false;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
+  /** The last lease filled all its room: more may be due than it took. */
+  private backlog = true;
   private readonly now: () => number;
 
   private readonly pool: ConnectionPool;
@@ -96,6 +101,34 @@ export class DeliveryWorker {
     await this.pool.closeAll();
   }
 
+  /**
+   * A lease for a message about to be committed, while there is room for it: the same
+   * room the loop leases into, so a crash leaves no more recipients waiting for their
+   * lease to run out than it did before.
+   */
+  claim(now: number): Lease | null {
+    const c = this.deps.config;
+    if (!this.running || c.relayOnly || this.slots.held + this.claimed >= c.concurrency * 2) return null;
+    this.claimed++;
+    return { owner: this.owner, until: now + c.leaseMs };
+  }
+
+  take(message: StoredMessage, groups: DeliveryGroup[]): void {
+    this.claimed = Math.max(0, this.claimed - 1);
+    if (!this.running) {
+      // Stopped while the message was being committed: the recipients go back to the queue.
+      void releaseLease(this.deps.writer, this.owner, groups.flatMap((g) => g.recipients.map((r) => r.id)), 0).catch(() => {});
+      return;
+    }
+    for (const g of groups) {
+      void this.offer({ ...g, message }).catch((err) => this.deps.log("delivery_error", { message: message.id, domain: g.domain, error: String(err) }));
+    }
+  }
+
+  cancel(): void {
+    this.claimed = Math.max(0, this.claimed - 1);
+  }
+
   /** Look for due work now (after an accept, or when a slot frees). */
   kick(): void {
     if (this.wake) this.wake();
@@ -122,6 +155,7 @@ export class DeliveryWorker {
       if (room > 0) {
         try {
           const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), config.leaseMs, room);
+          this.backlog = groups.length >= room;
           for (const g of groups) await this.offer(g);
         } catch (err) {
           this.deps.log("lease_failed", { error: String(err) });
@@ -208,12 +242,14 @@ export class DeliveryWorker {
       this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
     } finally {
       for (const next of this.slots.finish(key)) this.launch(next.key, next.item);
-      this.kick();
+      // A freed slot looks for due work only when the last lease may have left some: new
+      // mail arrives by hand-off or wakes the loop itself, retries come with the poll.
+      if (this.backlog) this.kick();
     }
   }
 
   private async deliverGroup(group: DeliveryGroup, routes: Route[], shape: Shape | null): Promise<void> {
-    const m = await loadMessage(this.deps.sql, group.messageId);
+    const m = group.message ?? (await loadMessage(this.deps.sql, group.messageId));
     if (!m) throw new Error(`message ${group.messageId} not found`);
     if (shape) {
       // The destination's pace comes first: before its slot, nothing is tried anywhere.
@@ -299,6 +335,8 @@ export class DeliveryWorker {
     const now = this.now();
     const updates = recipientUpdates(group.recipients, m, final, c, now);
     await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)));
+    // A bounce may have queued a DSN: due now, for the loop to find.
+    if (updates.some((u) => u.state === "bounced")) this.backlog = true;
     for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: replyLine(u.reply) });
   }
 }

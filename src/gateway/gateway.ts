@@ -19,6 +19,7 @@ import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from 
 import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
+import type { Handoff } from "../queue/handoff.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { ApiKeyRows } from "./api-key-rows.ts";
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   writer?: GroupCommit;
   /** Called after each new message is committed (in-process delivery looks at once). */
   onAccepted?: () => void;
+  /** This process's delivery worker, handed each new message from memory (src/queue/handoff.ts). */
+  handoff?: Handoff;
   /** DKIM: signs at acceptance, so what is stored is what goes out. */
   signer?: MessageSigner;
   /** Held over-quota messages per account before new mail is refused, where the account sets none (SMARTHOST_HOLD_BACKLOG). */
@@ -279,6 +282,8 @@ export class Gateway {
     const signed = this.deps.signer ? await this.deps.signer.sign(raw, s.headerFrom ?? headerFromAddresses(raw) ?? []) : raw;
     const now = this.now();
     const id = s.id ?? newId();
+    const handoff = this.deps.handoff;
+    const lease = handoff?.claim(now) ?? null;
     const outcome = await enqueueMessage(
       this.writer,
       {
@@ -292,6 +297,7 @@ export class Gateway {
         ret: s.ret,
         smtputf8: s.smtputf8 ?? false,
         idempotencyKey: s.idempotencyKey,
+        lease,
       },
       now,
       unlimited(limits)
@@ -304,13 +310,19 @@ export class Gateway {
             this.throwLimit(rate);
           },
     ).catch((err: unknown) => {
+      if (lease) handoff!.cancel();
       throw storageFailure(err);
     });
+    if (outcome.leased && outcome.leased.length > 0) {
+      const stored = { id, accountId: s.accountId, mailFrom: s.mailFrom ?? "", raw: signed, envid: s.envid ?? null, ret: s.ret ?? null, smtputf8: s.smtputf8 ?? false, createdAt: now };
+      handoff!.take(stored, outcome.leased);
+    } else if (lease) handoff!.cancel();
     if (!outcome.duplicate) {
       this.deps.metrics.accepted(s.source);
-      this.deps.onAccepted?.();
+      // Handed off: the worker has it already, no need to look for due work.
+      if (!outcome.leased) this.deps.onAccepted?.();
     }
-    return outcome;
+    return { id: outcome.id, duplicate: outcome.duplicate };
   }
 
   private throwLimit(r: RateRefusal): never {

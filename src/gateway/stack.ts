@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
+import type { Handoff } from "../queue/handoff.ts";
 import type { Logger } from "../smtp/session-types.ts";
 import { createApp } from "./app.ts";
 import { Gateway } from "./gateway.ts";
@@ -13,12 +14,12 @@ import type { SignaturePool } from "../dkim/sign-jobs.ts";
 import { txtLookup, type DnsResolve } from "../domain-check/dns.ts";
 import { fetchPolicyText } from "../domain-check/check.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; handoff?: Handoff; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
   const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool }) : undefined;
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
     gateway,

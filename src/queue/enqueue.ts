@@ -6,6 +6,8 @@
 import { placeholders, type Sql } from "../db/raw.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import { recordMessageEvent } from "../events/record.ts";
+import { groupsOf, type Lease } from "./handoff.ts";
+import type { DeliveryGroup } from "./lease.ts";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
@@ -27,9 +29,12 @@ export interface NewMessage {
   ret?: string;
   smtputf8: boolean;
   idempotencyKey?: string;
+  /** Lease the recipients to this process's worker in the same transaction (src/queue/handoff.ts). */
+  lease?: Lease | null;
 }
 
-export type EnqueueOutcome = { id: string; duplicate: boolean };
+/** `leased`: the recipients leased by `NewMessage.lease`, grouped for delivery. */
+export type EnqueueOutcome = { id: string; duplicate: boolean; leased?: DeliveryGroup[] };
 
 /**
  * `admit` runs inside the transaction after the idempotency check and before the inserts
@@ -45,29 +50,47 @@ export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: nu
     }
     // "over_quota": accepted, but its recipients wait held (src/shaping/over-limit.ts).
     const hold = await admit?.(sql);
-    await insertMessage(sql, hold ? { ...m, holdReason: hold } : m, now);
-    return { id: m.id, duplicate: false };
+    const leased = await insertMessage(sql, hold ? { ...m, holdReason: hold } : m, now);
+    return { id: m.id, duplicate: false, leased };
   }, isolated);
 }
 
 const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, hold_reason, last_reply, next_attempt_at, updated_at)";
+const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, hold_reason, last_reply, next_attempt_at, updated_at, lease_until, lease_owner)";
 // What `queue --state held` and the status API show for a recipient held over quota.
 const OVER_QUOTA_TEXT = "held: over_quota (the account is over its limit; released as its windows allow)";
 
-/** The message, its recipients and its "accepted" event, inside the caller's transaction. */
-export async function insertMessage(sql: Sql, m: NewMessage & { holdReason?: "over_quota" }, now: number): Promise<void> {
+/**
+ * The message, its recipients and its "accepted" event, inside the caller's transaction.
+ * Returns the recipients leased by `m.lease` (none when held).
+ */
+export async function insertMessage(sql: Sql, m: NewMessage & { holdReason?: "over_quota" }, now: number): Promise<DeliveryGroup[] | undefined> {
   await sql.execute({
     sql: INSERT_MESSAGE,
     args: [m.id, m.accountId, m.source, m.mailFrom, m.raw, m.raw.byteLength, m.envid ?? null, m.ret ?? null, m.smtputf8 ? 1 : 0, m.idempotencyKey ?? null, now],
   });
-  const rows = m.recipients.map(() => `(${placeholders(10)})`).join(", ");
-  await sql.execute({
-    sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} VALUES ${rows}`,
-    args: m.recipients.flatMap((r) => [m.id, r.address, r.domain.toLowerCase(), r.notify ?? null, r.orcpt ?? null, m.holdReason ? "held" : "queued", m.holdReason ?? null, m.holdReason ? OVER_QUOTA_TEXT : null, now, now]),
+  const lease = m.holdReason ? null : (m.lease ?? null);
+  const rows = m.recipients.map(() => `(${placeholders(12)})`).join(", ");
+  const inserted = await sql.execute({
+    sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} VALUES ${rows}${lease ? " RETURNING id, address, domain, notify, orcpt" : ""}`,
+    args: m.recipients.flatMap((r) => [
+      m.id,
+      r.address,
+      r.domain.toLowerCase(),
+      r.notify ?? null,
+      r.orcpt ?? null,
+      m.holdReason ? "held" : "queued",
+      m.holdReason ?? null,
+      m.holdReason ? OVER_QUOTA_TEXT : null,
+      now,
+      now,
+      lease?.until ?? 0,
+      lease?.owner ?? null,
+    ]),
   });
   await recordMessageEvent(sql, { messageId: m.id, trace: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, now });
+  return lease ? groupsOf(m.id, inserted.rows) : undefined;
 }
 
 /** Returns the id of an earlier message with this key (within 24 h), or null once claimed for `id`. */

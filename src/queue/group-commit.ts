@@ -12,6 +12,7 @@ const nextTurn: (f: () => void) => void = typeof setImmediate === "function" ? (
 interface Job {
   run: (sql: Sql) => Promise<unknown>;
   isolated: boolean;
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -32,10 +33,11 @@ export class GroupCommit {
   /**
    * Runs `run` in the next group transaction. `isolated` jobs may fail on purpose (a limit
    * reached) and get a SAVEPOINT of their own; any other job that throws fails its batch.
+   * `durable: false` only for writes nobody is answered on (see above).
    */
-  write<T>(run: (sql: Sql) => Promise<T>, isolated = false): Promise<T> {
+  write<T>(run: (sql: Sql) => Promise<T>, isolated = false, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { run, isolated, resolve: resolve as (v: unknown) => void, reject };
+      const job: Job = { run, isolated, durable, resolve: resolve as (v: unknown) => void, reject };
       if (this.options.batching === false) {
         void this.commit([job]);
         return;
@@ -61,7 +63,7 @@ export class GroupCommit {
   private async commit(batch: Job[]): Promise<void> {
     const settled: { job: Job; ok: boolean; value: unknown }[] = [];
     try {
-      const tx = await this.client.transaction("write");
+      const tx = await this.client.transaction("write", { durable: batch.some((j) => j.durable) });
       try {
         for (const job of batch) {
           // With one job the transaction itself is its rollback unit.

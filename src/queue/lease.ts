@@ -11,6 +11,7 @@
 import type { Sql } from "../db/raw.ts";
 import { placeholders } from "../db/raw.ts";
 import type { GroupCommit } from "./group-commit.ts";
+import type { StoredMessage } from "./stored.ts";
 
 export interface LeasedRecipient {
   id: number;
@@ -28,6 +29,8 @@ export interface DeliveryGroup {
   messageId: string;
   domain: string;
   recipients: LeasedRecipient[];
+  /** The message itself when it was handed over from memory (src/queue/handoff.ts). */
+  message?: StoredMessage;
 }
 
 const LEASE = `
@@ -41,7 +44,8 @@ const LEASE = `
   RETURNING id, message_id, address, domain, notify, orcpt, attempts, waited_ms`;
 
 export async function leaseDueGroups(writer: GroupCommit, owner: string, now: number, leaseMs: number, maxGroups: number): Promise<DeliveryGroup[]> {
-  const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }));
+  // Not durable: a lease forgotten by a power loss only lets the recipients be leased again.
+  const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }), false, false);
   const groups = new Map<string, DeliveryGroup>();
   for (const row of rs.rows) {
     const r = row as unknown as LeasedRecipient & { waited_ms: number };
@@ -66,6 +70,8 @@ export async function releaseLease(writer: GroupCommit, owner: string, ids: numb
             WHERE lease_owner = ? AND id IN (${placeholders(ids.length)})`,
       args: [notBefore, owner, ...ids],
     }),
+    false,
+    false,
   );
 }
 
@@ -89,5 +95,5 @@ export async function postponeLease(writer: GroupCommit, owner: string, messageI
     for (const r of rs.rows) {
       await sql.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, 'deferred', ?, ?)", args: [messageId, String(r.address), reason, now] });
     }
-  });
+  }, false, false);
 }

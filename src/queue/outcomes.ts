@@ -8,6 +8,9 @@
  * no other recipient of the message is still in its first attempt or being tried right
  * now; whoever records that last outcome sends one DSN covering every bounce not yet
  * reported. A recipient that bounces days later, after a retry, gets its own later DSN.
+ *
+ * Like Postfix removing a delivered queue file, recording an outcome does not wait for the
+ * disk: at worst a power loss has the message delivered again.
  */
 import type { Sql } from "../db/raw.ts";
 import { consumeRate } from "../policy/rate-limit.ts";
@@ -90,7 +93,9 @@ export function recordOutcomes(writer: GroupCommit, owner: string, messageId: st
     }
     if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
     return recorded;
-  });
+    // Not durable (src/queue/group-commit.ts): an outcome a power loss forgets is tried
+    // again; its DSN and events are in the same transaction, so they go or stay with it.
+  }, false, false);
 }
 
 /** Queues one DSN for the message's unreported bounces once nothing else is pending. */

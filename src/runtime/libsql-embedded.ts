@@ -5,7 +5,7 @@
  */
 import Database from "libsql";
 import type { InStatement } from "@libsql/client";
-import type { SqlDatabase, SqlResult, SqlTransaction } from "../db/raw.ts";
+import type { SqlDatabase, SqlResult, SqlTransaction, TransactionOptions } from "../db/raw.ts";
 
 interface Statement {
   readonly reader: boolean;
@@ -22,6 +22,8 @@ function bind(args: unknown): unknown[] {
 export class EmbeddedDatabase implements SqlDatabase {
   private readonly db: InstanceType<typeof Database>;
   private readonly statements = new Map<string, Statement>();
+  /** synchronous=FULL (the default) or NORMAL, set between transactions as each asks. */
+  private fullSync = true;
 
   constructor(path: string) {
     // Busy timeout: other processes (and this one's admin connection) share the file.
@@ -38,7 +40,14 @@ export class EmbeddedDatabase implements SqlDatabase {
     return { rows: [] };
   }
 
-  async transaction(): Promise<SqlTransaction> {
+  async transaction(_mode: "write" = "write", options: TransactionOptions = {}): Promise<SqlTransaction> {
+    // In WAL mode NORMAL still commits atomically and survives a crash of the process; only
+    // the fsync of the WAL at COMMIT is left out. A later FULL commit syncs it all.
+    const full = options.durable !== false;
+    if (full !== this.fullSync) {
+      this.db.exec(`PRAGMA synchronous=${full ? "FULL" : "NORMAL"}`);
+      this.fullSync = full;
+    }
     this.db.exec("BEGIN IMMEDIATE");
     let open = true;
     return {
