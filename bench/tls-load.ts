@@ -1,0 +1,173 @@
+/**
+ * The TLS load generator (smtp-source speaks no TLS): `n` messages over `sessions`
+ * parallel loops, each message on a new connection — EHLO, STARTTLS (RFC 3207), EHLO
+ * again (§4.2: the session starts over), AUTH PLAIN (RFC 4616) when given a credential,
+ * MAIL, RCPT, DATA, the message, QUIT. Full handshakes every time: no session resumption,
+ * like a client that connects once per message.
+ *
+ * Run as its own process so its CPU is counted apart from the servers':
+ *   bun bench/tls-load.ts PORT MESSAGES SIZE SESSIONS [USER:PASSWORD]
+ * prints one JSON line {seconds, messages, failed, firstError}.
+ */
+import type { Socket } from "bun";
+
+export interface TlsLoadOptions {
+  port: number;
+  messages: number;
+  size: number;
+  sessions: number;
+  auth?: { user: string; password: string };
+}
+
+export interface TlsLoadResult {
+  seconds: number;
+  messages: number;
+  failed: number;
+  firstError: string | null;
+}
+
+export function messageText(size: number, n: number): string {
+  const head = `From: <bench@example.com>\r\nTo: <rcpt@dest.test>\r\nSubject: tls bench ${n}\r\nDate: ${new Date().toUTCString()}\r\nMessage-Id: <${n}.${process.pid}@tls-load.test>\r\n\r\n`;
+  const line = `${"X".repeat(78)}\r\n`;
+  return head + line.repeat(Math.max(1, Math.round(size / line.length)));
+}
+
+/** The reply expected at each step; step 4 (AUTH's 235) is skipped when there is no credential. */
+const EXPECT = [220, 250, 220, 250, 235, 250, 250, 354, 250, 221] as const;
+
+interface Conn {
+  /** The socket that speaks now: after STARTTLS the plaintext one only carries ciphertext. */
+  current: Socket<Conn> | null;
+  buf: string;
+  step: number;
+  done: boolean;
+  authLine: string | null;
+  body: string;
+  settle(e?: Error): void;
+}
+
+/** What to send once step `k`'s reply came, and the step that follows. */
+function after(c: Conn, k: number): [string, number] {
+  switch (k) {
+    case 0:
+      return ["EHLO tls-load.test\r\n", 1];
+    case 1:
+      return ["STARTTLS\r\n", 2];
+    case 3:
+      return c.authLine ? [c.authLine, 4] : ["MAIL FROM:<bench@example.com>\r\n", 5];
+    case 4:
+      return ["MAIL FROM:<bench@example.com>\r\n", 5];
+    case 5:
+      return ["RCPT TO:<rcpt@dest.test>\r\n", 6];
+    case 6:
+      return ["DATA\r\n", 7];
+    case 7:
+      return [`${c.body}.\r\n`, 8];
+    default:
+      return ["QUIT\r\n", 9];
+  }
+}
+
+// Bun's own sockets and upgradeTLS: measured here at 0.35 ms of CPU per message against
+// 0.59 ms for node:tls over node:net, so the generator leaves more of the machine to the servers.
+const handlers = {
+  open(s: Socket<Conn>) {
+    s.data.current ??= s;
+  },
+  handshake(s: Socket<Conn>, ok: boolean, err: Error | null) {
+    // A self-signed certificate: verification is not what is measured, the handshake is.
+    if (!ok && err && !/self[- ]signed|unable to verify|DEPTH_ZERO/i.test(err.message)) return s.data.settle(err);
+    s.write("EHLO tls-load.test\r\n");
+  },
+  data(s: Socket<Conn>, d: Uint8Array) {
+    const c = s.data;
+    if (c.current !== s || c.done) return;
+    c.buf += Buffer.from(d).toString("latin1");
+    let at: number;
+    while ((at = c.buf.indexOf("\r\n")) >= 0) {
+      const line = c.buf.slice(0, at);
+      c.buf = c.buf.slice(at + 2);
+      // RFC 5321 §4.2.1: "ddd-" continues a reply, "ddd " ends it.
+      if (line[3] === "-") continue;
+      const want = EXPECT[c.step];
+      if (Number(line.slice(0, 3)) !== want) return c.settle(new Error(`expected ${want}, got: ${line}`));
+      if (c.step === 9) return c.settle();
+      if (c.step === 2) {
+        // RFC 3207 §4.2: nothing said before the handshake counts after it; EHLO again once it is done.
+        c.buf = "";
+        c.step = 3;
+        const [, secure] = s.upgradeTLS<Conn>({ data: c, tls: { rejectUnauthorized: false, serverName: "localhost" }, socket: handlers });
+        c.current = secure;
+        return;
+      }
+      const [text, next] = after(c, c.step);
+      c.step = next;
+      s.write(text);
+    }
+  },
+  close(s: Socket<Conn>) {
+    if (s === s.data.current) s.data.settle(new Error("connection closed early"));
+  },
+  error(s: Socket<Conn>, e: Error) {
+    s.data.settle(e);
+  },
+};
+
+function oneMessage(port: number, authLine: string | null, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c: Conn = {
+      current: null,
+      buf: "",
+      step: 0,
+      done: false,
+      authLine,
+      body,
+      settle(e) {
+        if (c.done) return;
+        c.done = true;
+        if (e) {
+          c.current?.terminate();
+          reject(e);
+        } else {
+          c.current?.end();
+          resolve();
+        }
+      },
+    };
+    Bun.connect<Conn>({ hostname: "127.0.0.1", port, data: c, socket: handlers }).catch((e: unknown) => c.settle(e instanceof Error ? e : new Error(String(e))));
+  });
+}
+
+export async function tlsLoad(opts: TlsLoadOptions): Promise<TlsLoadResult> {
+  let next = 0;
+  let failed = 0;
+  let firstError: string | null = null;
+  const authLine = opts.auth ? `AUTH PLAIN ${Buffer.from(`\0${opts.auth.user}\0${opts.auth.password}`).toString("base64")}\r\n` : null;
+  const t0 = performance.now();
+  const loop = async () => {
+    while (next < opts.messages) {
+      const n = next++;
+      try {
+        await oneMessage(opts.port, authLine, messageText(opts.size, n));
+      } catch (e) {
+        failed++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: opts.sessions }, loop));
+  return { seconds: (performance.now() - t0) / 1000, messages: opts.messages, failed, firstError };
+}
+
+if (import.meta.main) {
+  const [port, messages, size, sessions, cred] = process.argv.slice(2);
+  const colon = cred?.indexOf(":") ?? -1;
+  const result = await tlsLoad({
+    port: Number(port),
+    messages: Number(messages),
+    size: Number(size),
+    sessions: Number(sessions),
+    auth: cred && colon > 0 ? { user: cred.slice(0, colon), password: cred.slice(colon + 1) } : undefined,
+  });
+  console.log(JSON.stringify(result));
+}
