@@ -10,6 +10,7 @@
  * prints one JSON line {seconds, messages, failed, firstError}.
  */
 import type { Socket } from "bun";
+import { percentile } from "./load.ts";
 
 export interface TlsLoadOptions {
   port: number;
@@ -24,6 +25,9 @@ export interface TlsLoadResult {
   messages: number;
   failed: number;
   firstError: string | null;
+  /** The final "." to its 250, ms (what a client waits for the commit). */
+  p50: number;
+  p99: number;
 }
 
 export function messageText(size: number, n: number): string {
@@ -43,6 +47,9 @@ interface Conn {
   done: boolean;
   authLine: string | null;
   body: string;
+  /** When the final "." went out, then how long its reply took. */
+  sentDot: number;
+  latency: number;
   settle(e?: Error): void;
 }
 
@@ -100,7 +107,9 @@ const handlers = {
         c.current = secure;
         return;
       }
+      if (c.step === 8) c.latency = performance.now() - c.sentDot;
       const [text, next] = after(c, c.step);
+      if (next === 8) c.sentDot = performance.now();
       c.step = next;
       s.write(text);
     }
@@ -113,7 +122,7 @@ const handlers = {
   },
 };
 
-function oneMessage(port: number, authLine: string | null, body: string): Promise<void> {
+function oneMessage(port: number, authLine: string | null, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const c: Conn = {
       current: null,
@@ -122,6 +131,8 @@ function oneMessage(port: number, authLine: string | null, body: string): Promis
       done: false,
       authLine,
       body,
+      sentDot: 0,
+      latency: NaN,
       settle(e) {
         if (c.done) return;
         c.done = true;
@@ -130,7 +141,7 @@ function oneMessage(port: number, authLine: string | null, body: string): Promis
           reject(e);
         } else {
           c.current?.end();
-          resolve();
+          resolve(c.latency);
         }
       },
     };
@@ -142,13 +153,14 @@ export async function tlsLoad(opts: TlsLoadOptions): Promise<TlsLoadResult> {
   let next = 0;
   let failed = 0;
   let firstError: string | null = null;
+  const latencies: number[] = [];
   const authLine = opts.auth ? `AUTH PLAIN ${Buffer.from(`\0${opts.auth.user}\0${opts.auth.password}`).toString("base64")}\r\n` : null;
   const t0 = performance.now();
   const loop = async () => {
     while (next < opts.messages) {
       const n = next++;
       try {
-        await oneMessage(opts.port, authLine, messageText(opts.size, n));
+        latencies.push(await oneMessage(opts.port, authLine, messageText(opts.size, n)));
       } catch (e) {
         failed++;
         firstError ??= e instanceof Error ? e.message : String(e);
@@ -156,7 +168,8 @@ export async function tlsLoad(opts: TlsLoadOptions): Promise<TlsLoadResult> {
     }
   };
   await Promise.all(Array.from({ length: opts.sessions }, loop));
-  return { seconds: (performance.now() - t0) / 1000, messages: opts.messages, failed, firstError };
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, messages: opts.messages, failed, firstError, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 if (import.meta.main) {

@@ -81,5 +81,5 @@ if (import.meta.main) {
   let shown = -1;
   setInterval(() => {
     if (messages !== shown) console.log(`mesg=${(shown = messages)}`);
-  }, 200);
+  }, 50);
 }
