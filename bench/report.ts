@@ -27,18 +27,23 @@ export function table(rows: Row[]): string {
 /**
  * One line per smarthost row (a scenario may have two: DKIM with RSA, and RSA + Ed25519),
  * against the row of the scenario whose server name starts with "Postfix" or "Haraka"
- * (e.g. "Postfix + OpenDKIM").
+ * (e.g. "Postfix + OpenDKIM"), with or without AUTH as the smarthost row is.
  */
+const noAuth = (r: Row) => r.peer.includes("no AUTH");
+const times = (a: number, b: number | undefined): string => (Number.isFinite(a / (b ?? NaN)) ? `${f(a / b!, 1)}×` : "–");
+
 export function ratios(rows: Row[]): string {
   const out = ["| scenario | accepted ÷ Postfix | delivered ÷ Postfix | accepted ÷ Haraka | delivered ÷ Haraka |", "|---|---:|---:|---:|---:|"];
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     const here = rows.filter((r) => r.scenario === scenario);
-    const pf = here.find((r) => r.peer.startsWith("Postfix"));
-    const hk = here.find((r) => r.peer.startsWith("Haraka"));
     for (const sh of here.filter((r) => r.peer.startsWith("smarthost"))) {
+      // A "no AUTH" row is held against the peer's "no AUTH" row, and only that.
+      const peer = (name: string) => here.find((r) => r.peer.startsWith(name) && noAuth(r) === noAuth(sh));
+      const pf = peer("Postfix");
+      const hk = peer("Haraka");
       const name = sh.peer === "smarthost" ? scenario : `${scenario} — ${sh.peer}`;
       out.push(
-        `| ${name} | ${f(sh.accepted / (pf?.accepted ?? NaN), 1)}× | ${f(sh.delivered / (pf?.delivered ?? NaN), 1)}× | ${f(sh.accepted / (hk?.accepted ?? NaN), 1)}× | ${f(sh.delivered / (hk?.delivered ?? NaN), 1)}× |`,
+        `| ${name} | ${times(sh.accepted, pf?.accepted)} | ${times(sh.delivered, pf?.delivered)} | ${times(sh.accepted, hk?.accepted)} | ${times(sh.delivered, hk?.delivered)} |`,
       );
     }
   }
