@@ -57,6 +57,7 @@ export async function startOpenDkim(key: DkimKey): Promise<{ port: number; pid: 
   } catch {
     proc.kill();
     await proc.exited;
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`opendkim did not start: ${err}`);
   }
   return {

@@ -1,5 +1,5 @@
 /** Load generators: smtp-source, the TLS client (tls-load.ts), an accept-latency probe, wrk for HTTP, idle connections. */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireTool } from "../test/support/require-tool.ts";
@@ -124,6 +124,7 @@ export async function httpLoad(port: number, apiKey: string, kind: "json" | "raw
   const proc = Bun.spawn([wrk, "-t", String(WRK.threads), "-c", String(WRK.connections), "-d", `${WRK.seconds}s`, "-s", script, `http://127.0.0.1:${port}${path}`], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
+  rmSync(script, { force: true });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
