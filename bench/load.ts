@@ -1,12 +1,19 @@
-/** Load generators: smtp-source, an accept-latency probe, wrk for HTTP, idle connections. */
-import { writeFileSync } from "node:fs";
+/** Load generators: smtp-source, the TLS client (tls-load.ts), an accept-latency probe, wrk for HTTP, idle connections. */
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireTool } from "../test/support/require-tool.ts";
 
 export interface SourceRun {
   seconds: number;
+  /** CPU the load generator itself spent (user + system): it shares the machine with the servers. */
+  cpuSeconds: number;
+  /** Accept latency measured by the generator itself, when it does (the TLS client); else NaN. */
+  p50: number;
+  p99: number;
 }
+
+const cpuOf = (proc: { resourceUsage(): { cpuTime: { total: number | bigint } } | undefined }): number => Number(proc.resourceUsage()?.cpuTime.total ?? NaN) / 1e6;
 
 /** Postfix's smtp-source: `sessions` parallel, `size` bytes each, new connection per message unless `reuse`. */
 export async function smtpSource(port: number, n: number, size: number, sessions: number, reuse: boolean): Promise<SourceRun> {
@@ -16,7 +23,18 @@ export async function smtpSource(port: number, n: number, size: number, sessions
   const proc = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
   const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`smtp-source failed: ${err}`);
-  return { seconds: (performance.now() - t0) / 1000 };
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuOf(proc), p50: NaN, p99: NaN };
+}
+
+/** bench/tls-load.ts in its own process: new connection per message, STARTTLS, AUTH PLAIN when `auth` ("user:password"). */
+export async function tlsSource(port: number, n: number, size: number, sessions: number, auth: string | null): Promise<SourceRun> {
+  const args = [process.execPath, join(import.meta.dir, "tls-load.ts"), String(port), String(n), String(size), String(sessions), ...(auth ? [auth] : [])];
+  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`tls-load failed: ${err}`);
+  const r = JSON.parse(out) as { seconds: number; failed: number; firstError: string | null; p50: number | null; p99: number | null };
+  if (r.failed > 0) throw new Error(`tls-load: ${r.failed} of ${n} messages failed, the first: ${r.firstError}`);
+  return { seconds: r.seconds, cpuSeconds: cpuOf(proc), p50: r.p50 ?? NaN, p99: r.p99 ?? NaN };
 }
 
 /**
@@ -84,18 +102,29 @@ export const percentile = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 
-/** wrk POSTing a JSON message to /v1/messages; returns requests/s and the share of 202s. */
-export async function httpLoad(port: number, apiKey: string, seconds: number, connections: number): Promise<{ rps: number; errors: number; requests: number }> {
+export const WRK = { threads: 1, connections: 64, seconds: 10 };
+
+/** The two submission shapes of the contract: JSON fields composed by the server, or a ready RFC 5322 message in base64. */
+function submission(kind: "json" | "raw"): { path: string; body: string } {
+  if (kind === "json") return { path: "/v1/messages", body: JSON.stringify({ from: "bench@example.com", to: ["rcpt@dest.test"], subject: "bench", text: "x".repeat(1800) }) };
+  const line = `${"x".repeat(76)}\r\n`;
+  const message = `From: <bench@example.com>\r\nTo: <rcpt@dest.test>\r\nSubject: bench\r\nMessage-ID: <raw@bench.test>\r\n\r\n${line.repeat(23)}`;
+  return { path: "/v1/messages/raw", body: JSON.stringify({ mail_from: "bench@example.com", rcpt_to: ["rcpt@dest.test"], raw: Buffer.from(message).toString("base64") }) };
+}
+
+/** wrk (one thread: one core at most) POSTing one submission over and over; requests/s and the non-2xx count. */
+export async function httpLoad(port: number, apiKey: string, kind: "json" | "raw"): Promise<{ rps: number; errors: number; requests: number }> {
   const wrk = requireTool("wrk");
-  const script = join(tmpdir(), `bench-wrk-${process.pid}.lua`);
-  const body = JSON.stringify({ from: "bench@example.com", to: ["rcpt@dest.test"], subject: "bench", text: "x".repeat(1800) });
+  const script = join(tmpdir(), `bench-wrk-${process.pid}-${kind}.lua`);
+  const { path, body } = submission(kind);
   writeFileSync(
     script,
     `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${apiKey}"\n`,
   );
-  const proc = Bun.spawn([wrk, "-t", "1", "-c", String(connections), "-d", `${seconds}s`, "-s", script, `http://127.0.0.1:${port}/v1/messages`], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([wrk, "-t", String(WRK.threads), "-c", String(WRK.connections), "-d", `${WRK.seconds}s`, "-s", script, `http://127.0.0.1:${port}${path}`], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
+  rmSync(script, { force: true });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);

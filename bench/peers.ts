@@ -4,7 +4,7 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pidsByExe, treeOf } from "./proc.ts";
 import { startPostfix } from "../test/support/postfix.ts";
 import { freeTcpPort } from "../test/support/ports.ts";
@@ -18,11 +18,12 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
-/** smtp-sink with its counters on stdout: "… mesg=N". */
-export async function startSink(): Promise<Sink> {
+/** smtp-sink with its counters on stdout: "… mesg=N"; `dumpDir` keeps each message there as a file (-d). */
+export async function startSink(opts: { dumpDir?: string } = {}): Promise<Sink> {
   const bin = requireTool("smtp-sink");
   const port = await freeTcpPort();
-  const proc = Bun.spawn([bin, "-u", "postfix", "-c", `127.0.0.1:${port}`, "1000"], { stdout: "pipe", stderr: "pipe" });
+  const dump = opts.dumpDir ? ["-d", join(opts.dumpDir, "msg.")] : [];
+  const proc = Bun.spawn([bin, "-u", "postfix", "-c", ...dump, `127.0.0.1:${port}`, "1000"], { stdout: "pipe", stderr: "pipe" });
   let last = 0;
   void (async () => {
     const dec = new TextDecoder();
@@ -49,13 +50,15 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-export async function startPostfixRelay(sinkPort: number): Promise<Relay> {
+/** `extraMain`: main.cf lines for a scenario (TLS, a milter). */
+export async function startPostfixRelay(sinkPort: number, extraMain: string[] = []): Promise<Relay> {
   const port = await freeTcpPort();
-  const pf = await startPostfix({ port, relayTo: sinkPort, relayDomains: "dest.test" });
+  const pf = await startPostfix({ port, relayTo: sinkPort, relayDomains: "dest.test", extraMain });
   return { name: "Postfix", port, pids: () => pidsByExe(["/usr/lib/postfix/sbin/"]), stop: () => pf.stop() };
 }
 
-export async function startHaraka(sinkPort: number): Promise<Relay> {
+/** `extra.plugins` go between the local rDNS answer and relay; `extra.files` are written into config/ (a path with "/" makes its folder). */
+export async function startHaraka(sinkPort: number, extra: { plugins?: string[]; files?: Record<string, string> } = {}): Promise<Relay> {
   const bin = join(ROOT, "node_modules", ".bin", "haraka");
   const dir = mkdtempSync(join(tmpdir(), "bench-haraka-"));
   const port = await freeTcpPort();
@@ -65,7 +68,7 @@ export async function startHaraka(sinkPort: number): Promise<Relay> {
   cpSync(join(ROOT, "node_modules", "Haraka", "config"), config, { recursive: true });
   const files: Record<string, string> = {
     "smtp.ini": `listen=127.0.0.1:${port}\nnodes=1\n`,
-    plugins: "rdns_localhost\nrelay\n",
+    plugins: ["rdns_localhost", ...(extra.plugins ?? []), "relay", ""].join("\n"),
     "relay.ini": "[relay]\nacl=true\nforce_routing=true\ndest_domains=false\n",
     relay_acl_allow: "127.0.0.1/32\n",
     "relay_dest_domains.ini": `[domains]\ndest.test = { "action": "continue", "nexthop": "127.0.0.1:${sinkPort}" }\n`,
@@ -73,8 +76,12 @@ export async function startHaraka(sinkPort: number): Promise<Relay> {
     queue_dir: `${join(dir, "queue")}\n`,
     "log.ini": "[main]\nlevel=warn\n",
     me: "haraka.test\n",
+    ...extra.files,
   };
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(config, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(config, name)), { recursive: true });
+    writeFileSync(join(config, name), text);
+  }
   // Reverse DNS answered locally: no query leaves the machine.
   writeFileSync(join(dir, "plugins", "rdns_localhost.js"), "exports.hook_lookup_rdns = function (next) { next(OK, 'localhost'); };\n");
   const proc = Bun.spawn([bin, "-c", dir], { stdout: "ignore", stderr: "ignore" });
@@ -91,7 +98,12 @@ export async function startHaraka(sinkPort: number): Promise<Relay> {
   };
 }
 
-export async function startSmarthost(sinkPort: number, extraEnv: Record<string, string> = {}): Promise<Relay & { http: number; apiKey: string }> {
+/** `setup` runs more CLI commands (a credential, a DKIM key) before the server starts. */
+export async function startSmarthost(
+  sinkPort: number,
+  extraEnv: Record<string, string> = {},
+  setup: (cli: (args: string[], whole?: boolean) => string) => void = () => {},
+): Promise<Relay & { http: number; apiKey: string }> {
   const dir = mkdtempSync(join(tmpdir(), "bench-smarthost-"));
   const env = {
     PATH: process.env.PATH ?? "",
@@ -106,16 +118,20 @@ export async function startSmarthost(sinkPort: number, extraEnv: Record<string, 
     SMARTHOST_DELIVERY_POLL_MS: "100",
     ...extraEnv,
   };
-  const cli = (args: string[]) => {
+  // The last line of what a command printed (a key, a password), or all of it.
+  const cli = (args: string[], whole = false) => {
     const r = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), ...args], { env });
     if (r.exitCode !== 0) throw new Error(`smarthost ${args.join(" ")}: ${r.stderr.toString()}`);
-    return r.stdout.toString().trim().split("\n").at(-1)!;
+    const out = r.stdout.toString().trim();
+    return whole ? out : out.split("\n").at(-1)!;
   };
   cli(["account", "add", "bench"]);
   cli(["sender", "allow", "bench", "example.com"]);
   cli(["network", "allow", "bench", "127.0.0.0/8"]);
   cli(["route", "add", "*", `smtp://127.0.0.1:${sinkPort}?tls=none`]);
   const apiKey = cli(["key", "add", "bench"]);
+  setup(cli);
+  // BENCH_RELAY_WRAP / BENCH_RELAY_FLAGS: e.g. a profiler (bun --cpu-prof) for the relay alone.
   const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec ${process.env.BENCH_RELAY_WRAP ?? ""} "${process.execPath}" ${process.env.BENCH_RELAY_FLAGS ?? ""} "${join(ROOT, "src", "cli.ts")}" serve`], {
     env: { ...env, SMARTHOST_LOG: "info" },
     stdout: process.env.BENCH_DEBUG ? "inherit" : "ignore",

@@ -1,156 +1,225 @@
 /**
- * `npm run bench`: smarthost side by side with smtp-sink (the ceiling), Postfix and Haraka,
- * same load, same sink, same run. Prints a table and writes bench/RESULTS.md.
+ * `npm run bench`: smarthost side by side with the ceiling (smtp-sink, or a STARTTLS sink),
+ * Postfix and Haraka, same load, same sink, same run. Prints a table and writes
+ * bench/RESULTS.md.
  *
  * BENCH_MESSAGES (default 20000) messages per 20-session run (a fifth of that for 1
- * session); BENCH_ONLY=2k limits the runs to 2 KiB messages. Every server is started on
- * free loopback ports and stopped by PID; nothing leaves the machine.
+ * session). BENCH_ONLY runs some parts only, a comma-separated list of: 2k (plain SMTP,
+ * 2 KiB), 100k (plain SMTP, 100 KiB), tls (STARTTLS + AUTH), dkim (signing relays), http
+ * (wrk on the API, idle connections). Unset: all of them. Every server is started on free
+ * loopback ports and stopped by PID; nothing leaves the machine.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { httpLoad, idleConnections, latencyProbe, percentile, smtpSource } from "./load.ts";
-import { startHaraka, startPostfixRelay, startSink, startSmarthost, type Relay } from "./peers.ts";
+import { DKIM_DOMAIN, makeRsaKey, startHarakaDkim, startPostfixDkim, startSmarthostDkim } from "./dkim-peers.ts";
+import { httpLoad, idleConnections, latencyProbe, percentile, smtpSource, tlsSource, WRK, type SourceRun } from "./load.ts";
+import { startHaraka, startPostfixRelay, startSink, startSmarthost, type Relay, type Sink } from "./peers.ts";
 import { Sampler } from "./proc.ts";
+import { f, ratios, table, type Row } from "./report.ts";
+import { makeCertificate, startHarakaTls, startPostfixTls, startPostfixTlsAuth, startSmarthostTls, startTlsSink, TLS_PASSWORD, TLS_USER, type CertFiles } from "./tls-peers.ts";
 
 const N = Number(process.env.BENCH_MESSAGES ?? 20000);
-const ONLY_2K = process.env.BENCH_ONLY === "2k";
+const PARTS = ["2k", "100k", "tls", "dkim", "http"] as const;
+type Part = (typeof PARTS)[number];
+
+function partsToRun(): Set<Part> {
+  const only = process.env.BENCH_ONLY?.trim();
+  if (!only) return new Set(PARTS);
+  const asked = only.split(",").map((x) => x.trim().toLowerCase());
+  const unknown = asked.filter((x) => !(PARTS as readonly string[]).includes(x));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(", ")}; known: ${PARTS.join(", ")}`);
+  return new Set(asked as Part[]);
+}
+
+interface Peer {
+  name: string;
+  /** The relay; null for the ceiling row, where the load goes straight to the sink. */
+  start: ((sink: number) => Promise<Relay>) | null;
+  /** The sink the relay delivers to (or the load hits, for the ceiling): smtp-sink unless said. */
+  sink?: () => Promise<Sink>;
+  /** For the TLS client: "user:password" for AUTH PLAIN, or null to skip AUTH. */
+  auth?: string | null;
+}
 
 interface Scenario {
+  label: string;
   size: number;
   sessions: number;
   reuse: boolean;
   messages: number;
+  /** smtp-source (plaintext), or bench/tls-load.ts (STARTTLS, AUTH). */
+  tls: boolean;
+  peers: Peer[];
 }
 
-interface Row {
-  scenario: string;
-  peer: string;
-  accepted: number;
-  delivered: number;
-  p50: number;
-  p99: number;
-  cpuPer1000: number;
-  peakRssMb: number;
-}
-
-const peers: { name: string; start: ((sink: number) => Promise<Relay>) | null }[] = [
+const plainPeers: Peer[] = [
   { name: "smtp-sink (ceiling)", start: null },
-  { name: "Postfix", start: startPostfixRelay },
-  { name: "Haraka", start: startHaraka },
+  { name: "Postfix", start: (sink) => startPostfixRelay(sink) },
+  { name: "Haraka", start: (sink) => startHaraka(sink) },
   { name: "smarthost", start: (sink) => startSmarthost(sink) },
 ];
 
-const label = (s: Scenario) => `${s.size >= 1024 ? `${s.size / 1024} KiB` : `${s.size} B`}, ${s.sessions} session${s.sessions > 1 ? "s" : ""}, ${s.reuse ? "reused conn" : "new conn/msg"}`;
+const shape = (size: number, sessions: number, reuse: boolean) =>
+  `${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}, ${sessions} session${sessions > 1 ? "s" : ""}, ${reuse ? "reused conn" : "new conn/msg"}`;
 
-async function runOne(s: Scenario, peer: (typeof peers)[number]): Promise<Row> {
-  const sink = await startSink();
-  const relay = peer.start ? await peer.start(sink.port) : null;
-  const port = relay?.port ?? sink.port;
-  const sampler = relay ? new Sampler(() => relay.pids()) : null;
-  const probe = relay ? latencyProbe(port, s.size) : null;
-  const t0 = performance.now();
-  let row: Row;
+function plainScenarios(sizes: number[]): Scenario[] {
+  const out: Scenario[] = [];
+  for (const size of sizes) {
+    for (const sessions of [20, 1]) {
+      for (const reuse of [false, true]) {
+        out.push({ label: shape(size, sessions, reuse), size, sessions, reuse, messages: sessions === 1 ? Math.ceil(N / 5) : N, tls: false, peers: plainPeers });
+      }
+    }
+  }
+  return out;
+}
+
+function tlsScenario(cert: CertFiles): Scenario {
+  const cred = `${TLS_USER}:${TLS_PASSWORD}`;
+  return {
+    label: `${shape(2048, 20, false)}, STARTTLS + AUTH`,
+    size: 2048,
+    sessions: 20,
+    reuse: false,
+    messages: N,
+    tls: true,
+    peers: [
+      { name: "Bun STARTTLS sink (ceiling)", start: null, sink: () => startTlsSink(cert), auth: cred },
+      { name: "Postfix", start: startPostfixTlsAuth(cert), auth: cred },
+      { name: "Haraka", start: startHarakaTls(cert), auth: cred },
+      { name: "smarthost", start: startSmarthostTls(cert), auth: cred },
+      // Both on the terms of a client let in by its address (Postfix's mynetworks, smarthost's `network allow`): TLS without AUTH.
+      { name: "Postfix (TLS, no AUTH)", start: startPostfixTls(cert), auth: null },
+      { name: "smarthost (TLS, no AUTH)", start: startSmarthostTls(cert), auth: null },
+    ],
+  };
+}
+
+function dkimScenario(): Scenario {
+  const key = makeRsaKey();
+  return {
+    label: `${shape(2048, 20, false)}, DKIM-signed`,
+    size: 2048,
+    sessions: 20,
+    reuse: false,
+    messages: N,
+    tls: false,
+    peers: [
+      { name: "smtp-sink (ceiling)", start: null },
+      { name: "Postfix + OpenDKIM", start: startPostfixDkim(key) },
+      { name: "Haraka + dkim plugin", start: startHarakaDkim(key) },
+      { name: "smarthost (RSA-2048)", start: startSmarthostDkim("rsa") },
+      { name: "smarthost (RSA-2048 + Ed25519)", start: startSmarthostDkim("both") },
+    ],
+  };
+}
+
+async function runOne(s: Scenario, peer: Peer): Promise<Row> {
+  const sink = await (peer.sink ?? startSink)();
+  let relay: Relay | null = null;
+  let sampler: Sampler | null = null;
   try {
-    const src = await smtpSource(port, s.messages, s.size, s.sessions, s.reuse);
+    relay = peer.start ? await peer.start(sink.port) : null;
+    const port = relay?.port ?? sink.port;
+    const pids = relay?.pids.bind(relay);
+    sampler = pids ? new Sampler(pids) : null;
+    // The TLS client times every message's final "." itself; smtp-source does not, so a plaintext probe runs beside it.
+    const probe = relay && !s.tls ? latencyProbe(port, s.size) : null;
+    const t0 = performance.now();
+    const src: SourceRun = s.tls ? await tlsSource(port, s.messages, s.size, s.sessions, peer.auth ?? null) : await smtpSource(port, s.messages, s.size, s.sessions, s.reuse);
     const latencies = (await probe?.stop()) ?? [];
     const target = s.messages;
     const deadline = Date.now() + 120_000 + s.messages * 20;
     while (sink.delivered() < target && Date.now() < deadline) await Bun.sleep(50);
     const deliveredSeconds = (performance.now() - t0) / 1000;
     const usage = sampler?.stop();
-    row = {
-      scenario: label(s),
+    return {
+      scenario: s.label,
       peer: peer.name,
       accepted: s.messages / src.seconds,
       delivered: sink.delivered() >= target ? target / deliveredSeconds : NaN,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
+      p50: probe ? percentile(latencies, 50) : relay ? src.p50 : NaN,
+      p99: probe ? percentile(latencies, 99) : relay ? src.p99 : NaN,
       cpuPer1000: usage ? (usage.cpuSeconds / s.messages) * 1000 : NaN,
       peakRssMb: usage ? usage.peakRss / 1048576 : NaN,
+      loadCpuPer1000: (src.cpuSeconds / s.messages) * 1000,
     };
   } finally {
     sampler?.stop();
     await relay?.stop();
     await sink.stop();
   }
-  return row;
 }
 
-const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
-
-function table(rows: Row[]): string {
-  const head = "| scenario | server | accepted msg/s | delivered msg/s | accept p50 ms | accept p99 ms | CPU s / 1000 msg | peak RSS MB |\n|---|---|---:|---:|---:|---:|---:|---:|";
-  const body = rows.map((r) => `| ${r.scenario} | ${r.peer} | ${f(r.accepted)} | ${f(r.delivered)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.cpuPer1000, 2)} | ${f(r.peakRssMb)} |`);
-  return [head, ...body].join("\n");
-}
-
-function ratios(rows: Row[]): string {
-  const out = ["| scenario | accepted ÷ Postfix | delivered ÷ Postfix | accepted ÷ Haraka | delivered ÷ Haraka |", "|---|---:|---:|---:|---:|"];
-  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
-    const get = (p: string) => rows.find((r) => r.scenario === scenario && r.peer === p);
-    const sh = get("smarthost");
-    const pf = get("Postfix");
-    const hk = get("Haraka");
-    if (!sh) continue;
-    out.push(`| ${scenario} | ${f(sh.accepted / (pf?.accepted ?? NaN), 1)}× | ${f(sh.delivered / (pf?.delivered ?? NaN), 1)}× | ${f(sh.accepted / (hk?.accepted ?? NaN), 1)}× | ${f(sh.delivered / (hk?.delivered ?? NaN), 1)}× |`);
+/** smarthost's HTTP API under wrk (JSON, then raw), and the memory of idle SMTP connections; each on a fresh server. */
+async function smarthostAlone(): Promise<string[]> {
+  const sink = await startSink();
+  const rows: string[] = [];
+  try {
+    const wrk = `wrk -t ${WRK.threads} -c ${WRK.connections} -d ${WRK.seconds}s`;
+    for (const [kind, what] of [
+      ["json", "`POST /v1/messages` JSON (from, to, subject, 1.8 KB text)"],
+      ["raw", "`POST /v1/messages/raw` (a 1.9 KB message, base64)"],
+    ] as const) {
+      process.stderr.write(`HTTP ${kind} … `);
+      const server = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
+      const http = await httpLoad(server.http, server.apiKey, kind).finally(() => server.stop());
+      process.stderr.write(`${f(http.rps)} requests/s\n`);
+      rows.push(`| HTTP ${what} (${wrk}) | ${f(http.rps)} requests/s, ${http.errors} non-2xx of ${http.requests} |`);
+    }
+    const forIdle = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
+    const before = new Sampler(() => forIdle.pids()).stop().peakRss;
+    const idle = await idleConnections(forIdle.port, 10_000);
+    await Bun.sleep(1000);
+    const after = new Sampler(() => forIdle.pids()).stop().peakRss;
+    idle.close();
+    await forIdle.stop();
+    rows.push(`| RSS holding ${idle.greeted} idle SMTP connections | ${f(after / 1048576)} MB (${f(before / 1048576)} MB before them) |`);
+  } finally {
+    await sink.stop();
   }
-  return out.join("\n");
+  return rows;
 }
+
+const NOTES = {
+  tls: "TLS row: the load is bench/tls-load.ts (Bun sockets, `upgradeTLS`), a new connection per message with a full TLS 1.3 handshake (no resumption) — EHLO, STARTTLS, EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT; every server has the same self-signed ECDSA P-256 certificate; relays deliver to smtp-sink in plaintext. The ceiling is bench/tls-sink.ts, a Bun server that says yes to everything (smtp-sink has no TLS). Accept p50/p99 here are timed by the TLS client on every message. AUTH PLAIN: Haraka with auth/flat_file, smarthost with a credential from `smarthost credential add`, Postfix through `smtpd_sasl_type = dovecot` to bench/sasl-dovecot.ts — Dovecot's auth protocol over one plaintext password, because Debian's Postfix has no SASL server of its own and neither Dovecot nor saslauthd is installed (its CPU counts with Postfix's). The two “no AUTH” rows take the client by its address instead (Postfix's `mynetworks`, smarthost's `network allow`).",
+  dkim: `DKIM row: every relay signs mail from ${DKIM_DOMAIN} (smtp-source's sender) with RSA-2048, relaxed/relaxed — Postfix through OpenDKIM as a milter (its CPU is counted with Postfix's), Haraka with haraka-plugin-dkim (verification off), smarthost with a key from \`smarthost dkim add\` (and a second row with \`--algorithm both\`: RSA + Ed25519, two signatures). \`npm run bench:dkim-check\` sends one message through each and verifies its signatures.`,
+};
 
 async function main(): Promise<void> {
-  const scenarios: Scenario[] = [];
-  for (const size of ONLY_2K ? [2048] : [2048, 102400]) {
-    for (const sessions of [20, 1]) {
-      for (const reuse of [false, true]) scenarios.push({ size, sessions, reuse, messages: sessions === 1 ? Math.ceil(N / 5) : N });
-    }
-  }
-  const rows: Row[] = [];
-  for (const s of scenarios) {
-    for (const peer of peers) {
-      process.stderr.write(`${label(s)} — ${peer.name} … `);
-      const row = await runOne(s, peer);
-      rows.push(row);
-      process.stderr.write(`accepted ${f(row.accepted)}/s, delivered ${f(row.delivered)}/s\n`);
-    }
-  }
-
-  // HTTP submissions and idle connections: smarthost alone, each on a fresh server.
-  const sink = await startSink();
-  const forHttp = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
-  const http = await httpLoad(forHttp.http, forHttp.apiKey, 10, 64);
-  await forHttp.stop();
-  const forIdle = await startSmarthost(sink.port, { SMARTHOST_DELIVERY: "false" });
-  const before = new Sampler(() => forIdle.pids()).stop().peakRss;
-  const idle = await idleConnections(forIdle.port, 10_000);
-  await Bun.sleep(1000);
-  const after = new Sampler(() => forIdle.pids()).stop().peakRss;
-  idle.close();
-  await forIdle.stop();
-  await sink.stop();
-
-  const extra = [
-    `| HTTP \`POST /v1/messages\` (wrk, 64 connections, 10 s) | ${f(http.rps)} requests/s, ${http.errors} non-2xx of ${http.requests} |`,
-    `| RSS holding ${idle.greeted} idle SMTP connections | ${f(after / 1048576)} MB (${f(before / 1048576)} MB before them) |`,
+  const parts = partsToRun();
+  const cert = parts.has("tls") ? await makeCertificate() : null;
+  const scenarios: Scenario[] = [
+    ...plainScenarios([...(parts.has("2k") ? [2048] : []), ...(parts.has("100k") ? [102400] : [])]),
+    ...(cert ? [tlsScenario(cert)] : []),
+    ...(parts.has("dkim") ? [dkimScenario()] : []),
   ];
+  const rows: Row[] = [];
+  try {
+    for (const s of scenarios) {
+      for (const peer of s.peers) {
+        process.stderr.write(`${s.label} — ${peer.name} … `);
+        const row = await runOne(s, peer);
+        rows.push(row);
+        process.stderr.write(`accepted ${f(row.accepted)}/s, delivered ${f(row.delivered)}/s\n`);
+      }
+    }
+  } finally {
+    cert?.dispose();
+  }
+  const alone = parts.has("http") ? await smarthostAlone() : [];
+
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${f(totalmem() / 2 ** 30)} GiB, ${new Date().toISOString().slice(0, 10)}`;
+  const which = parts.size === PARTS.length ? "`npm run bench`" : `\`BENCH_ONLY=${[...parts].join(",")} npm run bench\``;
   const report = [
     "# Benchmark results",
     "",
-    `One run of \`npm run bench\` on ${machine}. Load: Postfix's smtp-source; upstream: smtp-sink; ${N} messages per 20-session run, ${Math.ceil(N / 5)} per 1-session run. smarthost is durable (250 only after the libSQL commit, synchronous=FULL) and delivers to the sink while accepting.`,
+    `One run of ${which} on ${machine}. Load: Postfix's smtp-source (TLS row: bench/tls-load.ts); upstream: smtp-sink; ${N} messages per 20-session run, ${Math.ceil(N / 5)} per 1-session run. smarthost is durable (250 only after the libSQL commit, synchronous=FULL) and delivers to the sink while accepting. The last column is the load generator's own CPU: it shares the cores with the servers.`,
     "",
-    table(rows),
-    "",
-    "## smarthost relative to the peers (same run)",
-    "",
-    ratios(rows),
-    "",
-    "## smarthost alone",
-    "",
-    "| measure | result |",
-    "|---|---|",
-    ...extra,
-    "",
+    ...(rows.length > 0 ? [table(rows), "", ...(cert ? [NOTES.tls, ""] : []), ...(parts.has("dkim") ? [NOTES.dkim, ""] : [])] : []),
+    ...(rows.length > 0 ? ["## smarthost relative to the peers (same run)", "", ratios(rows), ""] : []),
+    ...(alone.length > 0 ? ["## smarthost alone", "", "| measure | result |", "|---|---|", ...alone, ""] : []),
     readFileSync(join(import.meta.dir, "where-the-time-goes.md"), "utf8").trim(),
     "",
   ].join("\n");

@@ -15,7 +15,8 @@ export interface Postfix {
   stop(): Promise<void>;
 }
 
-export async function startPostfix(opts: { port: number; relayTo: number; relayDomains: string }): Promise<Postfix> {
+/** `extraMain`: more main.cf lines, after (and so overriding) the defaults below. */
+export async function startPostfix(opts: { port: number; relayTo: number; relayDomains: string; extraMain?: string[] }): Promise<Postfix> {
   const postfix = requireTool("postfix");
   const dir = tempDir("smarthost-postfix-");
   const conf = join(dir, "conf");
@@ -46,6 +47,7 @@ export async function startPostfix(opts: { port: number; relayTo: number; relayD
     "alias_database =",
     "biff = no",
     "smtpd_relay_restrictions = permit_mynetworks, permit_auth_destination, reject",
+    ...(opts.extraMain ?? []),
   ].join("\n");
   writeFileSync(join(conf, "main.cf"), `${main}\n`);
   const master = readFileSync("/etc/postfix/master.cf", "utf8")
