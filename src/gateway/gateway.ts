@@ -11,7 +11,7 @@ import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
-import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys } from "../policy/auth-throttle.ts";
+import { cleanRecord, finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys, type ThrottleKeys } from "../policy/auth-throttle.ts";
 import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
@@ -123,6 +123,8 @@ export class Gateway {
    */
   async authenticateSmtp(remoteIp: string, username: string, password: string, authzid: string): Promise<Principal> {
     const keys = throttleKeys(remoteIp, username);
+    const known = await this.recentlyVerified(keys, username, password, authzid);
+    if (known) return known;
     let reserved = await reserveAttempt(this.db, keys, this.now());
     for (let i = 0; !reserved.ok && reserved.busy && i < THROTTLE.busyWaits; i++) {
       await this.sleep(THROTTLE.busyWaitMs);
@@ -148,17 +150,35 @@ export class Gateway {
     }
   }
 
-  private async checkCredentials(username: string, password: string, authzid: string): Promise<Principal | null> {
-    const user = normalizeUser(username);
+  /**
+   * The same password verified against the same stored hash minutes ago (verified-cache.ts),
+   * for a user and pair with no failure counted and nothing blocked: accepted without
+   * reserving an attempt, so a pooled client opening many sessions at once is not held back
+   * as a guesser would be. A wrong password is never known, so guessing takes the counted way.
+   */
+  private async recentlyVerified(keys: ThrottleKeys, username: string, password: string, authzid: string): Promise<Principal | null> {
+    if (this.deps.verifyPassword) return null;
+    if (authzid !== "" && normalizeUser(authzid) !== normalizeUser(username)) return null;
+    if (!(await cleanRecord(this.db, keys, this.now()))) return null;
+    const row = await this.credentialRow(username);
+    if (!row || !(await this.cachedVerify.known(password, row.hash))) return null;
+    return { username: row.username, accountId: row.accountId };
+  }
+
+  private async credentialRow(username: string): Promise<{ username: string; hash: string; accountId: string } | undefined> {
     // Matched as the throttle counts it: without regard to case. An exact match wins.
     const rows = await this.db
       .select({ username: smtpCredentials.username, hash: smtpCredentials.passwordHash, accountId: smtpCredentials.accountId })
       .from(smtpCredentials)
-      .where(sql`lower(${smtpCredentials.username}) = ${user}`);
-    const row = rows.find((r) => r.username === username) ?? rows[0];
+      .where(sql`lower(${smtpCredentials.username}) = ${normalizeUser(username)}`);
+    return rows.find((r) => r.username === username) ?? rows[0];
+  }
+
+  private async checkCredentials(username: string, password: string, authzid: string): Promise<Principal | null> {
+    const row = await this.credentialRow(username);
     const ok = row ? await this.verify(password, row.hash) : await verifyAgainstDummy(password);
     // RFC 4616: acting as another identity is not something a relay credential may do.
-    if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== user)) return null;
+    if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== normalizeUser(username))) return null;
     return { username: row.username, accountId: row.accountId };
   }
 

@@ -99,6 +99,18 @@ export async function reserveAttempt(db: Db, keys: ThrottleKeys, now: number): P
   return { ok: true, delayMs: Math.min(THROTTLE.maxDelayMs, failures * THROTTLE.delayStepMs) };
 }
 
+/**
+ * True when neither the user nor the (user, address) pair has a failure counted and nothing
+ * of the three is blocked: a password known good may then be taken without reserving an
+ * attempt (src/gateway/gateway.ts). One read, no write.
+ */
+export async function cleanRecord(db: Db, keys: ThrottleKeys, now: number): Promise<boolean> {
+  const rows = await db.all<{ key: string; count: number; blocked_until: number }>(
+    sql`SELECT key, count, blocked_until FROM auth_failures WHERE key IN (${keys.pair}, ${keys.ip}, ${keys.user})`,
+  );
+  return rows.every((r) => Number(r.blocked_until) <= now && (r.key === keys.ip || Number(r.count) === 0));
+}
+
 /** Gives the reservation back without counting anything (refused, or the check could not run). */
 export async function releaseAttempt(db: Db, keys: ThrottleKeys): Promise<void> {
   await db.run(sql`UPDATE auth_failures SET pending = max(pending - 1, 0) WHERE key IN (${keys.pair}, ${keys.ip}, ${keys.user})`);

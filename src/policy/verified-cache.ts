@@ -12,6 +12,12 @@ import { bytesToBase64 } from "../util/bytes.ts";
 
 export type PasswordCheck = (password: string, encoded: string) => Promise<boolean>;
 
+export interface CachedPasswordCheck extends PasswordCheck {
+  size(): number;
+  /** True when this very password was verified against `encoded` within the TTL; never hashes. */
+  known(password: string, encoded: string): Promise<boolean>;
+}
+
 export interface VerifiedCacheOptions {
   ttlMs?: number;
   /** At most this many entries; the oldest go first. */
@@ -22,7 +28,7 @@ export interface VerifiedCacheOptions {
 const TTL_MS = 5 * 60_000;
 const MAX = 10_000;
 
-export function cachedPasswordCheck(check: PasswordCheck, opts: VerifiedCacheOptions = {}): PasswordCheck & { size(): number } {
+export function cachedPasswordCheck(check: PasswordCheck, opts: VerifiedCacheOptions = {}): CachedPasswordCheck {
   const ttl = opts.ttlMs ?? TTL_MS;
   const max = opts.max ?? MAX;
   const now = opts.now ?? Date.now;
@@ -37,11 +43,16 @@ export function cachedPasswordCheck(check: PasswordCheck, opts: VerifiedCacheOpt
     return bytesToBase64(new Uint8Array(mac));
   };
 
-  const fn = async (password: string, encoded: string): Promise<boolean> => {
-    const t = await tag(password, encoded);
+  const fresh = (t: string): boolean => {
     const until = verified.get(t);
     if (until !== undefined && until > now()) return true;
     verified.delete(t);
+    return false;
+  };
+
+  const fn = async (password: string, encoded: string): Promise<boolean> => {
+    const t = await tag(password, encoded);
+    if (fresh(t)) return true;
     const ok = await check(password, encoded);
     if (ok) {
       if (verified.size >= max) verified.delete(verified.keys().next().value!);
@@ -49,5 +60,5 @@ export function cachedPasswordCheck(check: PasswordCheck, opts: VerifiedCacheOpt
     }
     return ok;
   };
-  return Object.assign(fn, { size: () => verified.size });
+  return Object.assign(fn, { size: () => verified.size, known: async (password: string, encoded: string) => fresh(await tag(password, encoded)) });
 }

@@ -98,3 +98,28 @@ test("a credential whose username differs from another only in case is refused (
   await expect(addCredential(fx.database.db, "acme", "APP1", "another password")).rejects.toThrow('username "app1" already exists');
   expect(await addCredential(fx.database.db, "acme", "app2", "another password")).toBeNull();
 });
+
+test("a password verified minutes ago: twenty sessions at once all get in, none waits or reserves an attempt", async () => {
+  const sleeps: number[] = [];
+  fx = await gatewayFixture({ sleep: async (ms) => void sleeps.push(ms) });
+  const g = fx.gateway;
+  expect(await g.authenticateSmtp("127.0.0.9", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
+  // Reservations would show as pending rows while the logins run, and busy ones would wait.
+  const kinds = await Promise.all(Array.from({ length: 20 }, () => kindOf(g.authenticateSmtp("127.0.0.9", "app1", "right password", ""))));
+  expect(kinds).toEqual(Array(20).fill("ok"));
+  expect(sleeps).toEqual([]);
+  expect((await fx.client.execute("SELECT count(*) AS n FROM auth_failures")).rows[0]!.n).toBe(0);
+});
+
+test("a known password takes the counted way after a failure, and is refused while the pair is blocked", async () => {
+  const sleeps: number[] = [];
+  fx = await gatewayFixture({ sleep: async (ms) => void sleeps.push(ms) });
+  const g = fx.gateway;
+  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("ok");
+  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "wrong", ""))).toBe("unauthenticated");
+  // One failure counted: the next login is delayed like any other, known password or not.
+  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("ok");
+  expect(sleeps).toContain(THROTTLE.delayStepMs);
+  for (let i = 0; i < THROTTLE.blockPairAfter; i++) await kindOf(g.authenticateSmtp("127.0.0.10", "app1", `guess-${i}`, ""));
+  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("auth-throttled");
+});
