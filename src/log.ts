@@ -2,15 +2,33 @@
 import process from "node:process";
 import type { Logger } from "./smtp/session-types.ts";
 
+const later: (f: () => void) => void = typeof setImmediate === "function" ? (f) => setImmediate(f) : (f) => setTimeout(f, 0);
+
 export function createLogger(level: "info" | "silent"): Logger {
   if (level === "silent") return () => {};
   // A closed log pipe must not take the relay down with it.
   process.stderr.on?.("error", () => {});
-  return (event, fields) => {
+  // Lines of one turn of the event loop go out in one write: under load a line per message
+  // as its own write cost more than the rest of the logging. Flushed at exit too.
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
     try {
-      process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), event, ...fields })}\n`);
+      process.stderr.write(text);
     } catch {
       // nowhere to log to
+    }
+  };
+  process.on?.("exit", flush);
+  return (event, fields) => {
+    pending.push(`${JSON.stringify({ ts: new Date().toISOString(), event, ...fields })}\n`);
+    if (!scheduled) {
+      scheduled = true;
+      later(flush);
     }
   };
 }

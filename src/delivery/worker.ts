@@ -334,7 +334,7 @@ export class DeliveryWorker implements Handoff {
     const c = this.deps.config;
     const now = this.now();
     const updates = recipientUpdates(group.recipients, m, final, c, now);
-    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)));
+    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)), group.wholeMessage);
     // A bounce may have queued a DSN: due now, for the loop to find.
     if (updates.some((u) => u.state === "bounced")) this.backlog = true;
     for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: replyLine(u.reply) });

@@ -77,7 +77,18 @@ const CLAIM_DUE = `UPDATE recipients SET dsn_due = 0 WHERE message_id = ? AND ds
   RETURNING id, address, orcpt, last_code, last_enhanced, last_text, remote_mta, updated_at`;
 
 /** Returns the ids whose lease this owner still held (only those were recorded). */
-export function recordOutcomes(writer: GroupCommit, owner: string, messageId: string, updates: RecipientUpdate[], now: number, dsn: (due: DueBounce[]) => NewMessage | null): Promise<number[]> {
+export function recordOutcomes(
+  writer: GroupCommit,
+  owner: string,
+  messageId: string,
+  updates: RecipientUpdate[],
+  now: number,
+  dsn: (due: DueBounce[]) => NewMessage | null,
+  /** These are all the message's recipients on their first attempt (DeliveryGroup.wholeMessage). */
+  wholeMessage = false,
+): Promise<number[]> {
+  // Only a bounce sets dsn_due: with none now and none possible before, no DSN can be due.
+  const mayReport = !wholeMessage || updates.some((u) => u.state === "bounced");
   return writer.write(async (sql: Sql) => {
     const recorded: number[] = [];
     for (const u of updates) {
@@ -91,7 +102,7 @@ export function recordOutcomes(writer: GroupCommit, owner: string, messageId: st
       if (u.tls) await sql.execute({ sql: COUNT_TLS, args: [u.tls.outcome, u.tls.result_type ?? ""] });
       await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, attempt: Number(changed.rows[0]!.attempts), tls: u.tls });
     }
-    if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
+    if (recorded.length > 0 && mayReport) await reportBounces(sql, messageId, now, dsn);
     return recorded;
     // Not durable (src/queue/group-commit.ts): an outcome a power loss forgets is tried
     // again; its DSN and events are in the same transaction, so they go or stay with it.

@@ -12,6 +12,9 @@ interface Statement {
   run(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
+
+/** A prepared statement and whether it returns rows, asked once (each ask is a native call). */
+type Prepared = { isReader: boolean; run(...params: unknown[]): unknown; all(...params: unknown[]): unknown[] };
 const MAX_CACHED = 200;
 
 function bind(args: unknown): unknown[] {
@@ -21,7 +24,7 @@ function bind(args: unknown): unknown[] {
 
 export class EmbeddedDatabase implements SqlDatabase {
   private readonly db: InstanceType<typeof Database>;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Prepared>();
   /** synchronous=FULL (the default) or NORMAL, set between transactions as each asks. */
   private fullSync = true;
 
@@ -35,7 +38,7 @@ export class EmbeddedDatabase implements SqlDatabase {
   async execute(stmt: InStatement): Promise<SqlResult> {
     const { sql, args } = typeof stmt === "string" ? { sql: stmt, args: [] } : stmt;
     const s = this.prepare(sql);
-    if (s.reader) return { rows: s.all(...bind(args)) as Record<string, unknown>[] };
+    if (s.isReader) return { rows: s.all(...bind(args)) as Record<string, unknown>[] };
     s.run(...bind(args));
     return { rows: [] };
   }
@@ -67,11 +70,12 @@ export class EmbeddedDatabase implements SqlDatabase {
     this.db.close();
   }
 
-  private prepare(sql: string): Statement {
+  private prepare(sql: string): Prepared {
     let s = this.statements.get(sql);
     if (!s) {
       if (this.statements.size >= MAX_CACHED) this.statements.clear();
-      s = this.db.prepare(sql) as unknown as Statement;
+      const st = this.db.prepare(sql) as unknown as Statement;
+      s = { isReader: st.reader, run: (...p) => st.run(...p), all: (...p) => st.all(...p) };
       this.statements.set(sql, s);
     }
     return s;

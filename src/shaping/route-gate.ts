@@ -34,13 +34,32 @@ function aboutAccount(r: RecipientResult): boolean {
   return /^[45]\.7\./.test(e) || /^[45]\.4\.5$/.test(e) || [530, 534, 535, 538].includes(r.reply.code);
 }
 
+// A route seen up with no failure counted is taken as such this long without reading its
+// row again (twice per delivery otherwise). This node's own failures end it at once; a
+// trip recorded by another node is seen here within this time.
+const CLEAN_MEMO_MS = 1000;
+
 export class RouteGate {
+  /** Route → until when it is known up with no failure counted. */
+  private readonly clean = new Map<string, number>();
+
   constructor(
     private readonly deps: { sql: Sql; writer: GroupCommit; log: Logger; breaker: BreakerConfig },
   ) {}
 
+  private knownClean(route: string, now: number): boolean {
+    return (this.clean.get(route) ?? 0) > now;
+  }
+
+  private async readHealth(route: string, now: number) {
+    const h = (await healthOf(this.deps.sql, [route])).get(route);
+    if (!h || (h.state === "up" && h.failures === 0)) this.clean.set(route, now + CLEAN_MEMO_MS);
+    else this.clean.delete(route);
+    return h;
+  }
+
   async admit(route: GatedRoute, now: number): Promise<Gate> {
-    const health = (await healthOf(this.deps.sql, [route.label])).get(route.label);
+    const health = this.knownClean(route.label, now) ? undefined : await this.readHealth(route.label, now);
     const a = health && health.state !== "up" ? await this.deps.writer.write((sql) => admit(sql, route.label, health, now, this.deps.breaker)) : { use: true as const, probe: false };
     if (!a.use) return { use: false, until: a.until, reason: "route_down" };
     if (noQuota(route.quota)) return a;
@@ -53,6 +72,7 @@ export class RouteGate {
     const failure = results.find((r) => r.outcome === "transient" && r.scope === "route");
     const { writer, log, breaker } = this.deps;
     if (failure) {
+      this.clean.delete(route.label);
       const line = replyText(failure);
       const tripped = await writer.write(async (sql) => {
         const t = await routeFailed(sql, route.label, line, now, breaker, aboutAccount(failure));
@@ -63,7 +83,8 @@ export class RouteGate {
       return;
     }
     // Most sessions find the route up with no failures counted: nothing to write then.
-    const h = (await healthOf(this.deps.sql, [route.label])).get(route.label);
+    if (this.knownClean(route.label, now)) return;
+    const h = await this.readHealth(route.label, now);
     if (!h || (h.state === "up" && h.failures === 0)) return;
     const back = await writer.write(async (sql) => {
       const b = await routeSucceeded(sql, route.label, now);
