@@ -159,19 +159,22 @@ export class Gateway {
   private async recentlyVerified(keys: ThrottleKeys, username: string, password: string, authzid: string): Promise<Principal | null> {
     if (this.deps.verifyPassword) return null;
     if (authzid !== "" && normalizeUser(authzid) !== normalizeUser(username)) return null;
-    if (!(await cleanRecord(this.db, keys, this.now()))) return null;
+    if (!(await cleanRecord(this.deps.sql, keys, this.now()))) return null;
     const row = await this.credentialRow(username);
     if (!row || !(await this.cachedVerify.known(password, row.hash))) return null;
     return { username: row.username, accountId: row.accountId };
   }
 
   private async credentialRow(username: string): Promise<{ username: string; hash: string; accountId: string } | undefined> {
-    // Matched as the throttle counts it: without regard to case. An exact match wins.
-    const rows = await this.db
-      .select({ username: smtpCredentials.username, hash: smtpCredentials.passwordHash, accountId: smtpCredentials.accountId })
-      .from(smtpCredentials)
-      .where(sql`lower(${smtpCredentials.username}) = ${normalizeUser(username)}`);
-    return rows.find((r) => r.username === username) ?? rows[0];
+    // Matched as the throttle counts it: without regard to case. An exact match wins. On the
+    // hot-path connection (a prepared statement kept), read at every AUTH: a removed
+    // credential stops working at once.
+    const { rows } = await this.deps.sql.execute({
+      sql: "SELECT username, password_hash, account_id FROM smtp_credentials WHERE lower(username) = ?",
+      args: [normalizeUser(username)],
+    });
+    const found = rows.map((r) => ({ username: String(r.username), hash: String(r.password_hash), accountId: String(r.account_id) }));
+    return found.find((r) => r.username === username) ?? found[0];
   }
 
   private async checkCredentials(username: string, password: string, authzid: string): Promise<Principal | null> {

@@ -15,6 +15,7 @@
 import { sql } from "drizzle-orm";
 import ipaddr from "ipaddr.js";
 import type { Db } from "../db/client.ts";
+import type { Sql } from "../db/raw.ts";
 
 export const THROTTLE = {
   windowMs: 15 * 60_000,
@@ -104,10 +105,8 @@ export async function reserveAttempt(db: Db, keys: ThrottleKeys, now: number): P
  * of the three is blocked: a password known good may then be taken without reserving an
  * attempt (src/gateway/gateway.ts). One read, no write.
  */
-export async function cleanRecord(db: Db, keys: ThrottleKeys, now: number): Promise<boolean> {
-  const rows = await db.all<{ key: string; count: number; blocked_until: number }>(
-    sql`SELECT key, count, blocked_until FROM auth_failures WHERE key IN (${keys.pair}, ${keys.ip}, ${keys.user})`,
-  );
+export async function cleanRecord(hot: Sql, keys: ThrottleKeys, now: number): Promise<boolean> {
+  const { rows } = await hot.execute({ sql: "SELECT key, count, blocked_until FROM auth_failures WHERE key IN (?, ?, ?)", args: [keys.pair, keys.ip, keys.user] });
   return rows.every((r) => Number(r.blocked_until) <= now && (r.key === keys.ip || Number(r.count) === 0));
 }
 
