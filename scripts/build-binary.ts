@@ -10,8 +10,8 @@ const root = join(import.meta.dir, "..");
 const platform = `${process.platform}-${process.arch}${process.platform === "linux" ? "-gnu" : ""}`;
 
 const result = await Bun.build({
-  // The DKIM signing thread's entry is bundled beside the CLI (src/runtime/dkim-pool.ts starts it).
-  entrypoints: [join(root, "src", "cli.ts"), join(root, "src", "runtime", "dkim-pool-worker.ts")],
+  // The threads' entries are bundled beside the CLI (src/serve.ts starts them: DKIM signing, WAL checkpoints).
+  entrypoints: [join(root, "src", "cli.ts"), join(root, "src", "runtime", "dkim-pool-worker.ts"), join(root, "src", "runtime", "checkpointer-thread.ts")],
   compile: { outfile: join(root, "dist", "smarthost") },
   minify: true,
   plugins: [

@@ -2,14 +2,13 @@
 import process from "node:process";
 import type { Logger } from "./smtp/session-types.ts";
 
-const later: (f: () => void) => void = typeof setImmediate === "function" ? (f) => setImmediate(f) : (f) => setTimeout(f, 0);
-
 export function createLogger(level: "info" | "silent"): Logger {
   if (level === "silent") return () => {};
   // A closed log pipe must not take the relay down with it.
   process.stderr.on?.("error", () => {});
-  // Lines of one turn of the event loop go out in one write: under load a line per message
-  // as its own write cost more than the rest of the logging. Flushed at exit too.
+  // Lines logged together (one delivery's outcomes, one batch of commits) go out in one
+  // write, at the end of the current task, before any reply it leads to: a write per line
+  // cost more than the rest of the logging under load. Flushed at exit too.
   let pending: string[] = [];
   let scheduled = false;
   const flush = () => {
@@ -28,7 +27,7 @@ export function createLogger(level: "info" | "silent"): Logger {
     pending.push(`${JSON.stringify({ ts: new Date().toISOString(), event, ...fields })}\n`);
     if (!scheduled) {
       scheduled = true;
-      later(flush);
+      queueMicrotask(flush);
     }
   };
 }

@@ -69,7 +69,10 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL!, config.SMARTHOST_GATEWAY_TOKEN!, log);
   } else {
     const secrets = await secretBoxFromConfig(config);
-    const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
+    const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log, {
+      // WAL checkpoints on a thread of their own; the entry resolved from src/, as for DKIM below.
+      checkpointThread: new URL("./runtime/checkpointer-thread.ts", import.meta.url),
+    });
     const closeDatabase = () => database.close();
     stops.push(closeDatabase);
     // One writer for the process: submissions and delivery outcomes share commits.

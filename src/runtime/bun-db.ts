@@ -7,6 +7,7 @@ import { createClient } from "@libsql/client";
 import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { EmbeddedDatabase } from "./libsql-embedded.ts";
+import { startCheckpointer, WRITER_AUTOCHECKPOINT } from "./checkpointer.ts";
 import { databaseFrom, libsqlConfig, prepareEmbedded, type Database } from "../db/client.ts";
 import { applyDataFixups, applyMigrations } from "../db/migrate.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
@@ -35,13 +36,22 @@ async function narrowSideFiles(path: string): Promise<void> {
   }
 }
 
-export async function openDatabase(url: string, authToken?: string, secrets?: SecretBox, log?: Logger): Promise<Database> {
+export interface OpenOptions {
+  /**
+   * WAL checkpoints on a thread of their own (src/runtime/checkpointer.ts), for `serve`:
+   * the thread's entry, resolved by the caller (see serve.ts for why).
+   */
+  checkpointThread?: URL;
+}
+
+export async function openDatabase(url: string, authToken?: string, secrets?: SecretBox, log?: Logger, opts: OpenOptions = {}): Promise<Database> {
   const path = url.startsWith("file:") ? url.slice("file:".length).split("?")[0]! : null;
   const onDisk = path !== null && path !== "" && path !== ":memory:";
   if (onDisk) await ownerOnly(path);
   const client = createClient(libsqlConfig(url, authToken));
   if (path !== null) await prepareEmbedded(client);
-  const database = databaseFrom(client, onDisk ? new EmbeddedDatabase(path) : undefined);
+  const threaded = onDisk && opts.checkpointThread !== undefined;
+  const database = databaseFrom(client, onDisk ? new EmbeddedDatabase(path, threaded ? { autoCheckpoint: WRITER_AUTOCHECKPOINT } : {}) : undefined);
   if (onDisk) await narrowSideFiles(path);
   try {
     await applyMigrations(client);
@@ -53,5 +63,13 @@ export async function openDatabase(url: string, authToken?: string, secrets?: Se
     database.close();
     throw err;
   }
-  return database;
+  if (!threaded) return database;
+  const checkpoints = startCheckpointer(opts.checkpointThread!, path, log);
+  return {
+    ...database,
+    close: () => {
+      void checkpoints.stop();
+      database.close();
+    },
+  };
 }

@@ -28,11 +28,13 @@ export class EmbeddedDatabase implements SqlDatabase {
   /** synchronous=FULL (the default) or NORMAL, set between transactions as each asks. */
   private fullSync = true;
 
-  constructor(path: string) {
+  /** `autoCheckpoint`: WAL pages before a commit checkpoints (SQLite's default 1000 when absent). */
+  constructor(path: string, opts: { autoCheckpoint?: number } = {}) {
     // Busy timeout: other processes (and this one's admin connection) share the file.
     this.db = new Database(path, { timeout: 15_000 });
     this.db.exec("PRAGMA journal_mode=WAL");
     this.db.exec("PRAGMA synchronous=FULL");
+    if (opts.autoCheckpoint !== undefined) this.db.exec(`PRAGMA wal_autocheckpoint=${Math.trunc(opts.autoCheckpoint)}`);
   }
 
   async execute(stmt: InStatement): Promise<SqlResult> {
