@@ -20,6 +20,11 @@ export interface Database {
   db: Db;
   /** The connection for hand-written hot-path statements (the client itself, or a faster one). */
   sql: SqlDatabase;
+  /**
+   * An embedded file: syncs its WAL, so `sql` may COMMIT without waiting for the disk and
+   * the group commit syncs after (src/queue/wal-sync.ts).
+   */
+  syncWal?: () => Promise<void>;
   close(): void;
 }
 

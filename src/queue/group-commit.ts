@@ -5,6 +5,7 @@
  * acknowledgement still means "durable", with one fsync shared by many messages.
  */
 import type { Sql, SqlDatabase } from "../db/raw.ts";
+import { SyncCoalescer } from "./wal-sync.ts";
 
 // setImmediate where the runtime has it (Bun, Node, Deno); a zero timeout elsewhere (Workers).
 const nextTurn: (f: () => void) => void = typeof setImmediate === "function" ? (f) => setImmediate(f) : (f) => setTimeout(f, 0);
@@ -17,18 +18,31 @@ interface Job {
   reject: (e: unknown) => void;
 }
 
+export interface GroupCommitOptions {
+  /**
+   * false gives every write its own transaction, run at once by its caller: on Workers a
+   * transaction must be driven by the request that needs it, never by another.
+   */
+  batching?: boolean;
+  maxBatch?: number;
+  /**
+   * Syncs the WAL file (an embedded database): durable batches then COMMIT without waiting
+   * for the disk and settle after the sync that follows (src/queue/wal-sync.ts).
+   */
+  syncWal?: () => Promise<void>;
+}
+
 export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
+  private readonly syncer: SyncCoalescer | null;
 
-  /**
-   * `batching: false` gives every write its own transaction, run at once by its caller: on
-   * Workers a transaction must be driven by the request that needs it, never by another.
-   */
   constructor(
     private readonly client: SqlDatabase,
-    private readonly options: { batching?: boolean; maxBatch?: number } = {},
-  ) {}
+    private readonly options: GroupCommitOptions = {},
+  ) {
+    this.syncer = options.syncWal ? new SyncCoalescer(options.syncWal) : null;
+  }
 
   /**
    * Runs `run` in the next group transaction. `isolated` jobs may fail on purpose (a limit
@@ -62,8 +76,9 @@ export class GroupCommit {
 
   private async commit(batch: Job[]): Promise<void> {
     const settled: { job: Job; ok: boolean; value: unknown }[] = [];
+    const durable = batch.some((j) => j.durable);
     try {
-      const tx = await this.client.transaction("write", { durable: batch.some((j) => j.durable) });
+      const tx = await this.client.transaction("write", { durable: durable && this.syncer === null });
       try {
         for (const job of batch) {
           // With one job the transaction itself is its rollback unit.
@@ -88,6 +103,14 @@ export class GroupCommit {
       for (const job of batch) job.reject(err);
       return;
     }
-    for (const s of settled) (s.ok ? s.job.resolve : s.job.reject)(s.value);
+    const settle = () => {
+      for (const s of settled) (s.ok ? s.job.resolve : s.job.reject)(s.value);
+    };
+    if (!durable || this.syncer === null) return settle();
+    // Not awaited: the next group commits while this one's sync runs. A failed sync leaves
+    // the group committed but not known durable: its writers are told it failed.
+    this.syncer.sync().then(settle, (err: unknown) => {
+      for (const job of batch) job.reject(err);
+    });
   }
 }

@@ -8,6 +8,7 @@ import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { EmbeddedDatabase } from "./libsql-embedded.ts";
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from "./checkpointer.ts";
+import { walFileSync } from "./wal-file.ts";
 import { databaseFrom, libsqlConfig, prepareEmbedded, type Database } from "../db/client.ts";
 import { applyDataFixups, applyMigrations } from "../db/migrate.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
@@ -51,7 +52,8 @@ export async function openDatabase(url: string, authToken?: string, secrets?: Se
   const client = createClient(libsqlConfig(url, authToken));
   if (path !== null) await prepareEmbedded(client);
   const threaded = onDisk && opts.checkpointThread !== undefined;
-  const database = databaseFrom(client, onDisk ? new EmbeddedDatabase(path, threaded ? { autoCheckpoint: WRITER_AUTOCHECKPOINT } : {}) : undefined);
+  const opened = databaseFrom(client, onDisk ? new EmbeddedDatabase(path, threaded ? { autoCheckpoint: WRITER_AUTOCHECKPOINT } : {}) : undefined);
+  const database = onDisk ? { ...opened, syncWal: walFileSync(path) } : opened;
   if (onDisk) await narrowSideFiles(path);
   try {
     await applyMigrations(client);
