@@ -53,7 +53,17 @@ export async function openDatabase(url: string, authToken?: string, secrets?: Se
   if (path !== null) await prepareEmbedded(client);
   const threaded = onDisk && opts.checkpointThread !== undefined;
   const opened = databaseFrom(client, onDisk ? new EmbeddedDatabase(path, threaded ? { autoCheckpoint: WRITER_AUTOCHECKPOINT } : {}) : undefined);
-  const database = onDisk ? { ...opened, syncWal: walFileSync(path) } : opened;
+  const wal = onDisk ? walFileSync(path) : null;
+  const database: Database = wal
+    ? {
+        ...opened,
+        syncWal: wal,
+        close: () => {
+          void wal.close();
+          opened.close();
+        },
+      }
+    : opened;
   if (onDisk) await narrowSideFiles(path);
   try {
     await applyMigrations(client);
