@@ -91,7 +91,9 @@ export async function startHaraka(sinkPort: number): Promise<Relay> {
   };
 }
 
-export async function startSmarthost(sinkPort: number, extraEnv: Record<string, string> = {}): Promise<Relay & { http: number; apiKey: string }> {
+/** `root`: the source tree to run (another checkout, to compare two versions); `bunFlags`: e.g. `--cpu-prof`. */
+export async function startSmarthost(sinkPort: number, extraEnv: Record<string, string> = {}, opts: { root?: string; bunFlags?: string[] } = {}): Promise<Relay & { http: number; apiKey: string }> {
+  const root = opts.root ?? ROOT;
   const dir = mkdtempSync(join(tmpdir(), "bench-smarthost-"));
   const env = {
     PATH: process.env.PATH ?? "",
@@ -107,7 +109,7 @@ export async function startSmarthost(sinkPort: number, extraEnv: Record<string, 
     ...extraEnv,
   };
   const cli = (args: string[]) => {
-    const r = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), ...args], { env });
+    const r = Bun.spawnSync([process.execPath, join(root, "src", "cli.ts"), ...args], { env });
     if (r.exitCode !== 0) throw new Error(`smarthost ${args.join(" ")}: ${r.stderr.toString()}`);
     return r.stdout.toString().trim().split("\n").at(-1)!;
   };
@@ -116,7 +118,7 @@ export async function startSmarthost(sinkPort: number, extraEnv: Record<string, 
   cli(["network", "allow", "bench", "127.0.0.0/8"]);
   cli(["route", "add", "*", `smtp://127.0.0.1:${sinkPort}?tls=none`]);
   const apiKey = cli(["key", "add", "bench"]);
-  const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec "${process.execPath}" "${join(ROOT, "src", "cli.ts")}" serve`], {
+  const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${(opts.bunFlags ?? []).join(" ")} "${join(root, "src", "cli.ts")}" serve`], {
     env: { ...env, SMARTHOST_LOG: "info" },
     stdout: process.env.BENCH_DEBUG ? "inherit" : "ignore",
     stderr: "pipe",
