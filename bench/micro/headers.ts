@@ -3,13 +3,16 @@
  * (src/mime/trace-limits.ts) and the idempotency-key lookup (src/mime/headers.ts), before
  * (a per-byte loop to the end of the header block, bench/micro/headers-reference.ts) and
  * after (a native search). A 100 KiB and a 2 KiB message with a smtp-source header, and the
- * worst case the limit allows: a 100 KiB header block. Alternating rounds, median.
+ * worst case the limit allows: a 100 KiB header block. Also what a DSN returns of the
+ * message (src/delivery/returned.ts, RET=FULL reads it whole). Alternating rounds, median.
  *
  *   node_modules/.bin/bun bench/micro/headers.ts [iterations=5000] [rounds=5]
  */
 import { headerValues } from "../../src/mime/headers.ts";
 import { traceProblem } from "../../src/mime/trace-limits.ts";
 import { headerValuesReference, traceProblemReference } from "./headers-reference.ts";
+import { returnedContent } from "../../src/delivery/returned.ts";
+import { returnedContentReference } from "./returned-reference.ts";
 
 const ITER = Number(process.argv[2] ?? 5000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -36,6 +39,8 @@ function time(fn: (m: Uint8Array) => unknown, m: Uint8Array): number {
 const pairs = [
   ["traceProblem", traceProblemReference, traceProblem],
   ["headerValues", (m: Uint8Array) => headerValuesReference(m, "Smarthost-Idempotency-Key"), (m: Uint8Array) => headerValues(m, "Smarthost-Idempotency-Key")],
+  ["DSN returned content, RET=FULL", (m: Uint8Array) => returnedContentReference(m, "FULL")?.kind, (m: Uint8Array) => returnedContent(m, "FULL")?.kind],
+  ["DSN returned content, headers", (m: Uint8Array) => returnedContentReference(m, "HDRS")?.bytes.length, (m: Uint8Array) => returnedContent(m, "HDRS")?.bytes.length],
 ] as const;
 
 for (const [label, m] of messages) {
