@@ -41,6 +41,8 @@ test("a message that needs no change is written as it is stored, then the termin
   const dotted = new TextEncoder().encode("a\r\n.b\r\n");
   expect(encodeDataParts(dotted).map((p) => new TextDecoder().decode(p))).toEqual(["a\r\n..b\r\n.\r\n"]);
   expect(encodeDataParts(new Uint8Array(0)).map((p) => new TextDecoder().decode(p))).toEqual([".\r\n"]);
+  // A small message is joined with the terminator: one write costs less than two.
+  expect(encodeDataParts(new TextEncoder().encode("Subject: s\r\n\r\nhi\r\n")).map((p) => new TextDecoder().decode(p))).toEqual(["Subject: s\r\n\r\nhi\r\n.\r\n"]);
 });
 
 test("hasEightBit: any octet ≥ 0x80 anywhere, none in ASCII or an empty message", () => {
