@@ -98,12 +98,18 @@ export async function startHaraka(sinkPort: number, extra: { plugins?: string[];
   };
 }
 
-/** `setup` runs more CLI commands (a credential, a DKIM key) before the server starts. */
+/**
+ * `setup` runs more CLI commands (a credential, a DKIM key) before the server starts;
+ * `root`: the source tree to run (another checkout, to compare two versions); `bunFlags`:
+ * e.g. `--cpu-prof` (BENCH_RELAY_FLAGS and BENCH_RELAY_WRAP do the same from outside).
+ */
 export async function startSmarthost(
   sinkPort: number,
   extraEnv: Record<string, string> = {},
   setup: (cli: (args: string[], whole?: boolean) => string) => void = () => {},
+  opts: { root?: string; bunFlags?: string[] } = {},
 ): Promise<Relay & { http: number; apiKey: string }> {
+  const root = opts.root ?? ROOT;
   const dir = mkdtempSync(join(tmpdir(), "bench-smarthost-"));
   const env = {
     PATH: process.env.PATH ?? "",
@@ -120,7 +126,7 @@ export async function startSmarthost(
   };
   // The last line of what a command printed (a key, a password), or all of it.
   const cli = (args: string[], whole = false) => {
-    const r = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), ...args], { env });
+    const r = Bun.spawnSync([process.execPath, join(root, "src", "cli.ts"), ...args], { env });
     if (r.exitCode !== 0) throw new Error(`smarthost ${args.join(" ")}: ${r.stderr.toString()}`);
     const out = r.stdout.toString().trim();
     return whole ? out : out.split("\n").at(-1)!;
@@ -131,8 +137,8 @@ export async function startSmarthost(
   cli(["route", "add", "*", `smtp://127.0.0.1:${sinkPort}?tls=none`]);
   const apiKey = cli(["key", "add", "bench"]);
   setup(cli);
-  // BENCH_RELAY_WRAP / BENCH_RELAY_FLAGS: e.g. a profiler (bun --cpu-prof) for the relay alone.
-  const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec ${process.env.BENCH_RELAY_WRAP ?? ""} "${process.execPath}" ${process.env.BENCH_RELAY_FLAGS ?? ""} "${join(ROOT, "src", "cli.ts")}" serve`], {
+  const flags = [...(opts.bunFlags ?? []), process.env.BENCH_RELAY_FLAGS ?? ""].join(" ");
+  const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec ${process.env.BENCH_RELAY_WRAP ?? ""} "${process.execPath}" ${flags} "${join(root, "src", "cli.ts")}" serve`], {
     env: { ...env, SMARTHOST_LOG: "info" },
     stdout: process.env.BENCH_DEBUG ? "inherit" : "ignore",
     stderr: "pipe",

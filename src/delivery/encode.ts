@@ -3,39 +3,60 @@
  * over 998 octets (longer ones are broken, as other MTAs do), ended by CRLF.CRLF.
  * Runs of ordinary bytes are copied whole; only line ends and leading dots are looked at,
  * and line ends are found with native `indexOf` (a 100 KiB message is scanned by the engine,
- * not byte by byte in JavaScript).
+ * not byte by byte in JavaScript). A message that needs no change (every message received
+ * over SMTP without a leading dot, and most others) is not copied at all: its parts are the
+ * stored bytes and the terminator.
  */
 import * as nodeBuffer from "node:buffer";
+import { concat } from "../util/bytes.ts";
 
 const MAX_LINE = 998;
 const CR = 13;
 const LF = 10;
 const DOT = 46;
+const TERMINATOR = new Uint8Array([DOT, CR, LF]);
+// Below this a message that needs no change is still joined with the terminator: copying a
+// few KiB costs less than the second socket write (measured on loopback: 2 KiB joined
+// ~2 µs cheaper per message, 16 KiB and up written as they are ~3-8 µs cheaper).
+const JOIN_BELOW = 8 * 1024;
 
-const indexOrEnd = (bytes: Uint8Array, byte: number, from: number): number => {
+const indexOrEnd = (bytes: nodeBuffer.Buffer, byte: number, from: number): number => {
   const at = bytes.indexOf(byte, from);
   return at < 0 ? bytes.length : at;
 };
 
+/** The encoded payload in one array (tests and callers that want one buffer). */
 export function encodeData(message: Uint8Array): Uint8Array {
-  let out = new Uint8Array(message.length + (message.length >> 6) + 16);
+  return concat(encodeDataParts(message));
+}
+
+/**
+ * The encoded payload as parts to write in order: the message itself and the terminator
+ * when nothing in it needs changing (and it is not small), else one encoded copy.
+ */
+export function encodeDataParts(message: Uint8Array): Uint8Array[] {
+  if (message.length === 0) return [TERMINATOR];
+  // node:buffer's indexOf is the faster native scan; a view, not a copy.
+  const scan = nodeBuffer.Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  let out: Uint8Array | null = null;
   let n = 0;
-  const ensure = (extra: number) => {
-    if (n + extra <= out.length) return;
-    const bigger = new Uint8Array(Math.max(out.length * 2, n + extra));
+  const ensure = (extra: number): Uint8Array => {
+    if (!out) out = new Uint8Array(message.length + (message.length >> 6) + 16);
+    if (n + extra <= out.length) return out;
+    const bigger: Uint8Array = new Uint8Array(Math.max(out.length * 2, n + extra));
     bigger.set(out.subarray(0, n));
     out = bigger;
+    return out;
   };
   const copy = (from: number, to: number) => {
     if (to <= from) return;
-    ensure(to - from);
-    out.set(message.subarray(from, to), n);
+    ensure(to - from).set(message.subarray(from, to), n);
     n += to - from;
   };
   const crlf = () => {
-    ensure(2);
-    out[n++] = CR;
-    out[n++] = LF;
+    const o = ensure(2);
+    o[n++] = CR;
+    o[n++] = LF;
   };
   let i = 0;
   const len = message.length;
@@ -47,8 +68,8 @@ export function encodeData(message: Uint8Array): Uint8Array {
   let run = 0;
   while (i < len) {
     // One line: [i, end) without its line break (a lone CR or LF ends a line too).
-    if (nextCr < i) nextCr = indexOrEnd(message, CR, i);
-    if (nextLf < i) nextLf = indexOrEnd(message, LF, i);
+    if (nextCr < i) nextCr = indexOrEnd(scan, CR, i);
+    if (nextLf < i) nextLf = indexOrEnd(scan, LF, i);
     let end = Math.min(nextCr, nextLf);
     if (end + 1 < len && message[end] === CR && message[end + 1] === LF && end - i <= MAX_LINE && message[i] !== DOT) {
       i = end + 2;
@@ -59,8 +80,8 @@ export function encodeData(message: Uint8Array): Uint8Array {
     for (let at = i; ; ) {
       let room = MAX_LINE;
       if (message[at] === DOT && at < end) {
-        ensure(1);
-        out[n++] = DOT;
+        const o = ensure(1);
+        o[n++] = DOT;
         room--;
       }
       const stop = Math.min(end, at + room);
@@ -73,12 +94,12 @@ export function encodeData(message: Uint8Array): Uint8Array {
     i = end + 1;
     run = i;
   }
+  if (!out) return message.length < JOIN_BELOW ? [concat([message, TERMINATOR])] : [message, TERMINATOR];
   copy(run, len);
-  ensure(3);
-  out[n++] = DOT;
-  out[n++] = CR;
-  out[n++] = LF;
-  return out.subarray(0, n);
+  const o = ensure(3);
+  o.set(TERMINATOR, n);
+  n += 3;
+  return [o.subarray(0, n)];
 }
 
 /**

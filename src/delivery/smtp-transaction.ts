@@ -1,7 +1,7 @@
 /** One outbound mail transaction over an open dialog (smtp-dialog.ts): MAIL, RCPT…, DATA. */
 import type { Reply } from "../smtp/reply.ts";
 import { classifyReply, type Stage } from "./classify.ts";
-import { encodeData, hasEightBit as containsNonAscii } from "./encode.ts";
+import { encodeDataParts, hasEightBit as containsNonAscii } from "./encode.ts";
 import { failIfNot, SessionFailed, type Dialog } from "./smtp-dialog.ts";
 import type { OutboundMessage, RecipientResult } from "./smtp-client.ts";
 
@@ -63,7 +63,8 @@ export async function transaction(d: Dialog, m: OutboundMessage, relay: boolean)
   }
   dataReply ??= await d.command("DATA", "DATA");
   if (dataReply.code !== 354) return { results: settle(results, dataReply, "DATA", relay), completed: false };
-  await d.write(encodeData(m.raw), d.timeouts.dataBlock, "end of DATA");
+  // The stored bytes go out as they are when they need no dot-stuffing (encode.ts): no copy.
+  for (const part of encodeDataParts(m.raw)) await d.write(part, d.timeouts.dataBlock, "end of DATA");
   return { results: settle(results, await d.reader.read(d.timeouts.dataFinal, "end of DATA"), "end of DATA", relay), completed: true };
 }
 

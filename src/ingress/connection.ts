@@ -93,7 +93,9 @@ export class Connection {
     // After STARTTLS the plaintext socket keeps reporting the ciphertext: not ours to read.
     if (from !== this.socket || this.closed) return;
     this.deadlines.input(data.length, this.session.waiting, Date.now());
-    const done = this.session.receive(new Uint8Array(data));
+    // Not copied: Bun hands over every read in a new buffer of its own (plain and TLS), so
+    // the session may keep views of it; the message's one copy is its join (dot-decoder.ts).
+    const done = this.session.receive(data);
     this.arm();
     void done.then(() => this.arm());
     if (this.session.bufferedBytes > MAX_BUFFERED_INPUT) {

@@ -1,11 +1,22 @@
 /** Reading header fields from a raw RFC 5322 message (the header block only). */
+import { Buffer } from "node:buffer";
+
+const BLANK_LINE = Buffer.from("\r\n\r\n");
+
+/**
+ * Where the first CRLF CRLF starts, looking at the first `within` octets only; -1 when there
+ * is none. A native search (node:buffer's indexOf), not a loop over the bytes.
+ */
+export function blankLineAt(raw: Uint8Array, within: number = raw.length): number {
+  const end = Math.min(within, raw.length);
+  if (end < 4) return -1;
+  return Buffer.from(raw.buffer, raw.byteOffset, end).indexOf(BLANK_LINE);
+}
 
 /** End of the header block: the offset of the empty line, or the message length. */
 function headerEnd(raw: Uint8Array): number {
-  for (let i = 0; i + 3 < raw.length; i++) {
-    if (raw[i] === 13 && raw[i + 1] === 10 && raw[i + 2] === 13 && raw[i + 3] === 10) return i + 2;
-  }
-  return raw.length;
+  const at = blankLineAt(raw);
+  return at < 0 ? raw.length : at + 2;
 }
 
 /** The header block as text, its last line ending kept; only those bytes are decoded. */

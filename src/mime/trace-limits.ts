@@ -8,6 +8,7 @@
  *   like Postfix's header_size_limit, 100 KiB at most.
  * Pure: bytes in, a finding out.
  */
+import { blankLineAt } from "./headers.ts";
 
 export const MAX_HOPS = 50;
 export const MAX_HEADER_BYTES = 102_400;
@@ -19,15 +20,12 @@ const LF = 10;
 
 /**
  * Octets in the header block (up to the empty line; the whole message when there is
- * none), looking no further than `limit` + 4 octets.
+ * none), looking no further than `limit` + 4 octets (a native search).
  */
 function headerLength(raw: Uint8Array, limit: number): number {
   if (raw[0] === CR && raw[1] === LF) return 0;
-  const end = Math.min(raw.length, limit + 4);
-  for (let i = 0; i + 3 < end; i++) {
-    if (raw[i] === CR && raw[i + 1] === LF && raw[i + 2] === CR && raw[i + 3] === LF) return i + 2;
-  }
-  return raw.length;
+  const at = blankLineAt(raw, limit + 4);
+  return at < 0 ? raw.length : at + 2;
 }
 
 /** Received: fields at the start of a line of the header block (case-insensitive, RFC 5322 §3.6.7). */

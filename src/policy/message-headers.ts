@@ -3,7 +3,7 @@
  * is stored: the sender fields checked against the account's rules, and the fields that
  * must not leave the relay as the client wrote them.
  */
-import { headerBlock } from "../mime/headers.ts";
+import { blankLineAt, headerBlock } from "../mime/headers.ts";
 import { parseAddressList } from "../mime/addresses.ts";
 import { senderAllowed } from "./sender-rules.ts";
 
@@ -82,10 +82,8 @@ const COLON = 58;
 
 /** End of the header block: the offset of the empty line, or the message length when there is none. */
 function headerEnd(raw: Uint8Array): number {
-  for (let i = 0; i + 3 < raw.length; i++) {
-    if (raw[i] === CR && raw[i + 1] === LF && raw[i + 2] === CR && raw[i + 3] === LF) return i + 2;
-  }
-  return raw.length;
+  const at = blankLineAt(raw);
+  return at < 0 ? raw.length : at + 2;
 }
 
 function fieldName(raw: Uint8Array, start: number, end: number): string | null {

@@ -4,7 +4,7 @@
  * invalid, checked across chunk boundaries.
  */
 import { concat } from "../util/bytes.ts";
-import { MAX_TEXT_LINE, type DataProblem } from "./dot-decoder.ts";
+import { asBuffer, indexOr, MAX_TEXT_LINE, type DataProblem } from "./dot-decoder.ts";
 
 const CR = 13;
 const LF = 10;
@@ -36,9 +36,31 @@ export class ChunkReader {
   /** Consumes up to the rest of the current chunk; returns the octets taken. */
   feed(bytes: Uint8Array): number {
     const take = Math.min(this.remaining, bytes.length);
-    const slice = bytes.subarray(0, take);
-    for (let i = 0; i < slice.length; i++) {
-      const b = slice[i]!;
+    const scan = asBuffer(bytes);
+    let nextCr = -1;
+    let nextLf = -1;
+    for (let i = 0; i < take; ) {
+      if (!this.afterCr) {
+        if (nextCr < i) nextCr = indexOr(scan, CR, i, take);
+        if (nextLf < i) nextLf = indexOr(scan, LF, i, take);
+        // Whole clean lines (the first CR is just before the LF) and ordinary bytes are
+        // counted without looking at each; line ends go through the rules below.
+        if (nextLf < take && nextCr === nextLf - 1) {
+          this.lineLength += nextLf + 1 - i;
+          if (this.lineLength > MAX_TEXT_LINE) this.problem ??= "line-too-long";
+          this.lineLength = 0;
+          i = nextLf + 1;
+          continue;
+        }
+        // The input may go on past this chunk: stop at its end.
+        const j = Math.min(nextCr, nextLf, take);
+        if (j > i) {
+          this.lineLength += j - i;
+          i = j;
+          continue;
+        }
+      }
+      const b = bytes[i]!;
       this.lineLength++;
       if (this.afterCr && b !== LF) this.problem ??= "bare-line-ending";
       if (b === LF) {
@@ -47,10 +69,12 @@ export class ChunkReader {
         this.lineLength = 0;
       }
       this.afterCr = b === CR;
+      i++;
     }
     this.remaining -= take;
     this.size += take;
-    if (!this.problem && take > 0) this.parts.push(bytes.slice(0, take));
+    // A view, not a copy (see DotDecoder.emit): joined once at BDAT LAST.
+    if (!this.problem && take > 0) this.parts.push(bytes.subarray(0, take));
     return take;
   }
 

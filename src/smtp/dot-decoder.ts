@@ -9,7 +9,11 @@
  * - Dot-unstuffing happens here and only here: a leading "." is removed.
  * - On an oversized message or a too-long line it keeps reading to the real end, so the
  *   dialog stays in step; the body is simply no longer kept.
+ * - Clean lines (the first CR after the line start is just before its LF) are taken whole,
+ *   found with native `indexOf`; only line starts, bare line ends and chunk ends go byte by
+ *   byte. The body is kept as views of the input and joined once, with the trace header.
  */
+import { Buffer } from "node:buffer";
 import { concat } from "../util/bytes.ts";
 
 const CR = 13;
@@ -45,15 +49,38 @@ export class DotDecoder {
 
   /** Feeds bytes; returns how many were consumed (less than all only when the end was found). */
   feed(chunk: Uint8Array): number {
+    const scan = asBuffer(chunk);
+    const n = chunk.length;
     let runStart = 0;
     let i = 0;
-    const n = chunk.length;
+    // The next CR and LF at or after i, each searched again only once passed.
     let nextCr = -1;
     let nextLf = -1;
-    for (; i < n && this.state !== State.Done; i++) {
+    while (i < n && this.state !== State.Done) {
+      const state = this.state;
+      if (state === State.InLine || (state === State.LineStart && chunk[i] !== DOT)) {
+        if (nextCr < i) nextCr = indexOr(scan, CR, i, n);
+        if (nextLf < i) nextLf = indexOr(scan, LF, i, n);
+        if (nextLf < n && nextCr === nextLf - 1) {
+          // Fast path: the rest of the line and its <CR><LF>, no bare CR or LF in it.
+          this.lineLength += nextLf + 1 - i;
+          i = nextLf + 1;
+          this.endLine();
+          continue;
+        }
+        // A bare CR or LF ahead, or a line that goes on in the next chunk: ordinary bytes
+        // up to it are skipped, then the byte itself goes through the state machine.
+        const j = Math.min(nextCr, nextLf);
+        if (j > i) {
+          this.lineLength += j - i;
+          i = j;
+          this.state = State.InLine;
+          continue;
+        }
+      }
       const b = chunk[i]!;
       this.lineLength++;
-      switch (this.state) {
+      switch (state) {
         case State.LineStart:
           if (b === DOT) {
             this.emit(chunk, runStart, i);
@@ -62,15 +89,7 @@ export class DotDecoder {
           } else this.inLine(b);
           break;
         case State.InLine:
-          // Fast path: skip ordinary bytes up to the next CR or LF (found natively, and
-          // each found once per chunk).
-          if (b !== CR && b !== LF) {
-            if (nextCr <= i) nextCr = indexOr(chunk, CR, i, n);
-            if (nextLf <= i) nextLf = indexOr(chunk, LF, i, n);
-            const j = Math.min(nextCr, nextLf);
-            this.lineLength += j - i - 1;
-            i = j - 1;
-          } else this.inLine(b);
+          this.inLine(b);
           break;
         case State.Cr:
           if (b === LF) this.endLine();
@@ -96,6 +115,7 @@ export class DotDecoder {
           }
           break;
       }
+      i++;
     }
     if (this.state !== State.Done) this.emit(chunk, runStart, i);
     return i;
@@ -134,11 +154,18 @@ export class DotDecoder {
     this.size += to - from;
     if (this.size > this.maxBytes) this.flag("too-big");
     if (this.problem) return;
-    this.parts.push(chunk.slice(from, to));
+    // A view, not a copy: the socket hands over each read in a buffer of its own, never
+    // reused, so the one copy is the join in message().
+    this.parts.push(chunk.subarray(from, to));
   }
 }
 
-function indexOr(chunk: Uint8Array, byte: number, from: number, otherwise: number): number {
-  const at = chunk.indexOf(byte, from);
+/** The same bytes as a Buffer, whose indexOf is the faster native scan (node:buffer). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function indexOr(bytes: Buffer, byte: number, from: number, otherwise: number): number {
+  const at = bytes.indexOf(byte, from);
   return at < 0 ? otherwise : at;
 }

@@ -74,6 +74,10 @@ export class SmtpSession {
     s.transport.send(formatReply(reply(220, undefined, `${s.config.hostname} ESMTP smarthost`)));
   }
 
+  /**
+   * Input from the client. The session keeps views of `chunk` (a message body is joined from
+   * them only at its end), so the caller hands over memory it will not reuse or change.
+   */
   receive(chunk: Uint8Array): Promise<void> {
     const s = this.s;
     if (s.mode === "closed") return Promise.resolve();
