@@ -71,6 +71,16 @@ async function contextOf(sql: Sql, messageId: string): Promise<MessageContext | 
   return ctx;
 }
 
+/**
+ * What the accepting process already knows of a message it hands to its own worker
+ * (src/queue/handoff.ts): its outcomes then need no read of the message back. The subject
+ * is taken from the same first bytes contextOf reads.
+ */
+export function primeMessageContext(messageId: string, m: { accountId: string; account: string | null; from: string; raw: Uint8Array }): void {
+  if (contexts.size >= CONTEXT_CACHE) contexts.delete(contexts.keys().next().value!);
+  contexts.set(messageId, { accountId: m.accountId, account: m.account, from: m.from, subject: headerValues(m.raw.subarray(0, HEAD_BYTES), "subject")[0] ?? null, isDsn: false });
+}
+
 const OUTCOME_TYPES = { delivered: "message.delivered", deferred: "message.deferred", bounced: "message.bounced" } as const;
 
 export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<void> {

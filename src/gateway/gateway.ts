@@ -20,6 +20,7 @@ import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import type { Handoff } from "../queue/handoff.ts";
+import { primeMessageContext } from "../events/record.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { ApiKeyRows } from "./api-key-rows.ts";
@@ -84,14 +85,14 @@ export class Gateway {
   private readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
     const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
     const rows = await this.db
-      .select({ perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog })
+      .select({ name: accounts.name, perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog })
       .from(accounts)
       .where(eq(accounts.id, accountId));
     const r = rows[0];
     const limits: Limits = r ? { perMinute: r.perMinute, perDay: r.perDay, recipientsPerDay: r.recipientsPerDay } : { perMinute: null, perDay: null, recipientsPerDay: null };
     // --over-limit hold: mail over the limits waits held instead of being refused (src/shaping/over-limit.ts).
     const hold = r?.overLimit === "hold" ? { backlog: r.holdBacklog ?? this.deps.holdBacklog ?? null } : null;
-    return { patterns: rules.map((r) => r.p), limits, hold };
+    return { name: r?.name ?? null, patterns: rules.map((r) => r.p), limits, hold };
   });
   // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.
   private readonly apiKeyRows = new ApiKeyRows(() => this.db);
@@ -297,7 +298,7 @@ export class Gateway {
     await this.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     assertSingleFields(raw);
-    const { limits, hold } = await this.accounts.get(s.accountId, this.now());
+    const { name: accountName, limits, hold } = await this.accounts.get(s.accountId, this.now());
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
       throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
@@ -338,6 +339,7 @@ export class Gateway {
     });
     if (outcome.leased && outcome.leased.length > 0) {
       const stored = { id, accountId: s.accountId, mailFrom: s.mailFrom ?? "", raw: signed, envid: s.envid ?? null, ret: s.ret ?? null, smtputf8: s.smtputf8 ?? false, createdAt: now };
+      primeMessageContext(id, { accountId: s.accountId, account: accountName, from: stored.mailFrom, raw: signed });
       handoff!.take(stored, outcome.leased);
     } else if (lease) handoff!.cancel();
     if (!outcome.duplicate) {
