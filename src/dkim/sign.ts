@@ -11,6 +11,7 @@ import { Buffer } from "node:buffer";
 import { dkimBody } from "mailauth/lib/dkim/body/index.js";
 import { relaxedHeaders } from "mailauth/lib/dkim/header/relaxed.js";
 import { formatSignatureHeaderLine } from "mailauth/lib/tools.js";
+import { blankLineAt } from "../mime/headers.ts";
 import { bytesToBase64 } from "../util/bytes.ts";
 import { signatureAlgorithm, signHeaderData, type DkimAlgorithm } from "./keys.ts";
 
@@ -43,13 +44,7 @@ interface Field {
 
 /** Splits a message into its header fields and its body (after the empty line). */
 export function splitMessage(raw: Uint8Array): { fields: Field[]; body: Uint8Array } {
-  let end = -1;
-  for (let i = 0; i + 3 < raw.length; i++) {
-    if (raw[i] === 13 && raw[i + 1] === 10 && raw[i + 2] === 13 && raw[i + 3] === 10) {
-      end = i;
-      break;
-    }
-  }
+  const end = blankLineAt(raw);
   const headerBytes = end < 0 ? raw : raw.subarray(0, end);
   const body = end < 0 ? new Uint8Array(0) : raw.subarray(end + 4);
   // latin1 keeps every byte as one char, so 8-bit header bytes survive canonicalization.
