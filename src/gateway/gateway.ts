@@ -91,12 +91,13 @@ export class Gateway {
     return { patterns: rules.map((r) => r.p), limits, hold };
   });
   // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.
-  private readonly apiKeyRows = new ApiKeyRows(() => this.db);
+  private readonly apiKeyRows: ApiKeyRows;
   private readonly writer: GroupCommit;
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
     this.writer = deps.writer ?? new GroupCommit(deps.sql);
+    this.apiKeyRows = new ApiKeyRows(deps.sql, () => this.db);
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -179,7 +180,7 @@ export class Gateway {
     const id = key ? apiKeyId(key) : null;
     if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
     const row = await this.apiKeyRows.get(id);
-    if (!row || !(await apiKeyMatches(key, row.keyHash))) throw new GatewayError("unauthenticated", "Invalid API key");
+    if (!row || !apiKeyMatches(key, row.keyHash)) throw new GatewayError("unauthenticated", "Invalid API key");
     this.apiKeyRows.used(id, this.now());
     return row.accountId;
   }
