@@ -70,6 +70,13 @@ export interface Submission {
   envid?: string;
   ret?: string;
   smtputf8?: boolean;
+  /** HTTP: false when the account's suppression list was empty as this request's key was read (ApiCaller). */
+  suppressionsListed?: boolean;
+}
+
+export interface ApiCaller {
+  accountId: string;
+  suppressionsListed: boolean;
 }
 
 export class Gateway {
@@ -176,13 +183,18 @@ export class Gateway {
 
   /** HTTP `Authorization: Bearer KEY`; returns the account id. */
   async authenticateApiKey(header: string | undefined): Promise<string> {
+    return (await this.apiCaller(header)).accountId;
+  }
+
+  /** The account of an HTTP `Authorization: Bearer KEY`, and whether its suppression list had any entry as the key was read. */
+  async apiCaller(header: string | undefined): Promise<ApiCaller> {
     const key = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
     const id = key ? apiKeyId(key) : null;
     if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
     const row = await this.apiKeyRows.get(id);
     if (!row || !apiKeyMatches(key, row.keyHash)) throw new GatewayError("unauthenticated", "Invalid API key");
     this.apiKeyRows.used(id, this.now());
-    return row.accountId;
+    return { accountId: row.accountId, suppressionsListed: row.suppressionsListed };
   }
 
   /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
@@ -249,7 +261,8 @@ export class Gateway {
    * nothing is stored (422). Over SMTP they were already refused at RCPT.
    */
   async submit(s: Submission): Promise<EnqueueOutcome & { suppressed: string[] }> {
-    if (s.source !== "http") return { ...(await this.commit(s)), suppressed: [] };
+    // An account with an empty list (as read with the request's key) has nothing to look up.
+    if (s.source !== "http" || s.suppressionsListed === false) return { ...(await this.commit(s)), suppressed: [] };
     const { kept, suppressed } = await splitSuppressed(this.deps.sql, s.accountId, s.recipients, this.now());
     if (suppressed.length > 0 && kept.length === 0) {
       this.deps.metrics.rejected("suppressed");
