@@ -12,6 +12,12 @@ interface Statement {
   run(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
+
+/** A prepared statement and whether it returns rows, asked once: `reader` is a native call each time it is read. */
+interface Prepared {
+  statement: Statement;
+  reader: boolean;
+}
 const MAX_CACHED = 200;
 
 function bind(args: unknown): unknown[] {
@@ -21,7 +27,7 @@ function bind(args: unknown): unknown[] {
 
 export class EmbeddedDatabase implements SqlDatabase {
   private readonly db: InstanceType<typeof Database>;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Prepared>();
 
   constructor(path: string) {
     // Busy timeout: other processes (and this one's admin connection) share the file.
@@ -32,9 +38,9 @@ export class EmbeddedDatabase implements SqlDatabase {
 
   async execute(stmt: InStatement): Promise<SqlResult> {
     const { sql, args } = typeof stmt === "string" ? { sql: stmt, args: [] } : stmt;
-    const s = this.prepare(sql);
-    if (s.reader) return { rows: s.all(...bind(args)) as Record<string, unknown>[] };
-    s.run(...bind(args));
+    const { statement, reader } = this.prepare(sql);
+    if (reader) return { rows: statement.all(...bind(args)) as Record<string, unknown>[] };
+    statement.run(...bind(args));
     return { rows: [] };
   }
 
@@ -58,13 +64,14 @@ export class EmbeddedDatabase implements SqlDatabase {
     this.db.close();
   }
 
-  private prepare(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
+  private prepare(sql: string): Prepared {
+    let p = this.statements.get(sql);
+    if (!p) {
       if (this.statements.size >= MAX_CACHED) this.statements.clear();
-      s = this.db.prepare(sql) as unknown as Statement;
-      this.statements.set(sql, s);
+      const statement = this.db.prepare(sql) as unknown as Statement;
+      p = { statement, reader: statement.reader };
+      this.statements.set(sql, p);
     }
-    return s;
+    return p;
   }
 }
