@@ -12,12 +12,6 @@ interface Statement {
   run(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
-
-/** A prepared statement and whether it returns rows, asked once: `reader` is a native call each time it is read. */
-interface Prepared {
-  statement: Statement;
-  reader: boolean;
-}
 const MAX_CACHED = 200;
 
 function bind(args: unknown): unknown[] {
@@ -27,7 +21,7 @@ function bind(args: unknown): unknown[] {
 
 export class EmbeddedDatabase implements SqlDatabase {
   private readonly db: InstanceType<typeof Database>;
-  private readonly statements = new Map<string, Prepared>();
+  private readonly statements = new Map<string, Statement>();
 
   constructor(path: string) {
     // Busy timeout: other processes (and this one's admin connection) share the file.
@@ -38,9 +32,9 @@ export class EmbeddedDatabase implements SqlDatabase {
 
   async execute(stmt: InStatement): Promise<SqlResult> {
     const { sql, args } = typeof stmt === "string" ? { sql: stmt, args: [] } : stmt;
-    const { statement, reader } = this.prepare(sql);
-    if (reader) return { rows: statement.all(...bind(args)) as Record<string, unknown>[] };
-    statement.run(...bind(args));
+    const s = this.prepare(sql);
+    if (s.reader) return { rows: s.all(...bind(args)) as Record<string, unknown>[] };
+    s.run(...bind(args));
     return { rows: [] };
   }
 
@@ -64,14 +58,13 @@ export class EmbeddedDatabase implements SqlDatabase {
     this.db.close();
   }
 
-  private prepare(sql: string): Prepared {
-    let p = this.statements.get(sql);
-    if (!p) {
+  private prepare(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
       if (this.statements.size >= MAX_CACHED) this.statements.clear();
-      const statement = this.db.prepare(sql) as unknown as Statement;
-      p = { statement, reader: statement.reader };
-      this.statements.set(sql, p);
+      s = this.db.prepare(sql) as unknown as Statement;
+      this.statements.set(sql, s);
     }
-    return p;
+    return s;
   }
 }
