@@ -12,7 +12,7 @@ import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
 import { finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys } from "../policy/auth-throttle.ts";
-import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
+import { checkSenderFields, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
@@ -230,9 +230,10 @@ export class Gateway {
   }
 
   /** Every sender the message names, whatever the source (policy/message-headers.ts). */
-  private async checkSenders(s: Submission, headerFrom: string[] | undefined): Promise<void> {
-    const refusal = refusedSender(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, headerFrom);
-    if (!refusal) return;
+  private async checkSenders(s: Submission): Promise<string[]> {
+    const checked = checkSenderFields(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, s.headerFrom);
+    if ("from" in checked) return checked.from;
+    const refusal = checked.refusal;
     if (refusal.kind === "sender-denied") this.deps.metrics.rejected("sender_denied");
     throw new GatewayError(refusal.kind, refusal.message, refusal.code ? { code: refusal.code } : {});
   }
@@ -282,10 +283,8 @@ export class Gateway {
     refuseTraceProblems(s.raw, this.deps.metrics);
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
     this.checkRecipientCount(s.recipients.length);
-    // The signer needs the From: addresses too: read once for both. Null (not exactly one
-    // From: that parses) is left to refusedSender, which says why it refuses.
-    const headerFrom = s.headerFrom ?? (this.deps.signer ? (headerFromAddresses(s.raw) ?? undefined) : undefined);
-    await this.checkSenders(s, headerFrom);
+    // The From: addresses the sender check read, for the signer: one pass for both.
+    const headerFrom = await this.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     assertSingleFields(raw);
     const { limits, hold } = await this.accounts.get(s.accountId, this.now());
@@ -293,7 +292,7 @@ export class Gateway {
       throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
     // Signed last, over the bytes that are stored and sent: a retry never signs again.
-    const signed = this.deps.signer ? await this.deps.signer.sign(raw, headerFrom ?? []) : raw;
+    const signed = this.deps.signer ? await this.deps.signer.sign(raw, headerFrom) : raw;
     const now = this.now();
     const id = s.id ?? newId();
     const outcome = await enqueueMessage(
