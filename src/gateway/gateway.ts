@@ -12,7 +12,7 @@ import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
 import { cleanRecord, finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys, type ThrottleKeys } from "../policy/auth-throttle.ts";
-import { headerFromAddresses, refusedSender, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
+import { checkSenderFields, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
@@ -74,6 +74,13 @@ export interface Submission {
   envid?: string;
   ret?: string;
   smtputf8?: boolean;
+  /** HTTP: false when the account's suppression list was empty as this request's key was read (ApiCaller). */
+  suppressionsListed?: boolean;
+}
+
+export interface ApiCaller {
+  accountId: string;
+  suppressionsListed: boolean;
 }
 
 export class Gateway {
@@ -95,12 +102,13 @@ export class Gateway {
     return { name: r?.name ?? null, patterns: rules.map((r) => r.p), limits, hold };
   });
   // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.
-  private readonly apiKeyRows = new ApiKeyRows(() => this.db);
+  private readonly apiKeyRows: ApiKeyRows;
   private readonly writer: GroupCommit;
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
     this.writer = deps.writer ?? new GroupCommit(deps.sql);
+    this.apiKeyRows = new ApiKeyRows(deps.sql, () => this.db);
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -202,13 +210,18 @@ export class Gateway {
 
   /** HTTP `Authorization: Bearer KEY`; returns the account id. */
   async authenticateApiKey(header: string | undefined): Promise<string> {
+    return (await this.apiCaller(header)).accountId;
+  }
+
+  /** The account of an HTTP `Authorization: Bearer KEY`, and whether its suppression list had any entry as the key was read. */
+  async apiCaller(header: string | undefined): Promise<ApiCaller> {
     const key = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
     const id = key ? apiKeyId(key) : null;
     if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
     const row = await this.apiKeyRows.get(id);
-    if (!row || !(await apiKeyMatches(key, row.keyHash))) throw new GatewayError("unauthenticated", "Invalid API key");
+    if (!row || !apiKeyMatches(key, row.keyHash)) throw new GatewayError("unauthenticated", "Invalid API key");
     this.apiKeyRows.used(id, this.now());
-    return row.accountId;
+    return { accountId: row.accountId, suppressionsListed: row.suppressionsListed };
   }
 
   /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
@@ -244,9 +257,10 @@ export class Gateway {
   }
 
   /** Every sender the message names, whatever the source (policy/message-headers.ts). */
-  private async checkSenders(s: Submission): Promise<void> {
-    const refusal = refusedSender(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, s.headerFrom);
-    if (!refusal) return;
+  private async checkSenders(s: Submission): Promise<string[]> {
+    const checked = checkSenderFields(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, s.headerFrom);
+    if ("from" in checked) return checked.from;
+    const refusal = checked.refusal;
     if (refusal.kind === "sender-denied") this.deps.metrics.rejected("sender_denied");
     throw new GatewayError(refusal.kind, refusal.message, refusal.code ? { code: refusal.code } : {});
   }
@@ -275,7 +289,8 @@ export class Gateway {
    * nothing is stored (422). Over SMTP they were already refused at RCPT.
    */
   async submit(s: Submission): Promise<EnqueueOutcome & { suppressed: string[] }> {
-    if (s.source !== "http") return { ...(await this.commit(s)), suppressed: [] };
+    // An account with an empty list (as read with the request's key) has nothing to look up.
+    if (s.source !== "http" || s.suppressionsListed === false) return { ...(await this.commit(s)), suppressed: [] };
     const { kept, suppressed } = await splitSuppressed(this.deps.sql, s.accountId, s.recipients, this.now());
     if (suppressed.length > 0 && kept.length === 0) {
       this.deps.metrics.rejected("suppressed");
@@ -295,7 +310,8 @@ export class Gateway {
     refuseTraceProblems(s.raw, this.deps.metrics);
     if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
     this.checkRecipientCount(s.recipients.length);
-    await this.checkSenders(s);
+    // The From: addresses the sender check read, for the signer: one pass for both.
+    const headerFrom = await this.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     assertSingleFields(raw);
     const { name: accountName, limits, hold } = await this.accounts.get(s.accountId, this.now());
@@ -303,7 +319,7 @@ export class Gateway {
       throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
     // Signed last, over the bytes that are stored and sent: a retry never signs again.
-    const signed = this.deps.signer ? await this.deps.signer.sign(raw, s.headerFrom ?? headerFromAddresses(raw) ?? []) : raw;
+    const signed = this.deps.signer ? await this.deps.signer.sign(raw, headerFrom) : raw;
     const now = this.now();
     const id = s.id ?? newId();
     const handoff = this.deps.handoff;

@@ -31,8 +31,13 @@ export function parseAddressList(value: string): NamedAddress[] | null {
   return out.every((a): a is NamedAddress => a !== null) ? out : null;
 }
 
+// A bare address of the usual characters, nothing for addressparser to take apart: it would
+// hand the same string back as the address with no name, so that step is skipped.
+const BARE_ADDRESS = /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/;
+
 /** Exactly one mailbox ("Name <a@b>" or "a@b"); null otherwise. */
 export function parseSingleAddress(value: string): NamedAddress | null {
+  if (BARE_ADDRESS.test(value)) return checked({ name: "", address: value });
   const list = addressparser(value);
   if (list.length !== 1 || list[0]!.group) return null;
   return checked(mailboxes(list)[0]!);

@@ -57,23 +57,29 @@ export interface SenderRefusal {
  * The null reverse-path (`mailFrom` null) names nobody and passes (RFC 5321 §4.5.5).
  */
 export function refusedSender(patterns: readonly string[], raw: Uint8Array, mailFrom: string | null, headerFrom?: string[]): SenderRefusal | null {
-  if (mailFrom !== null && !senderAllowed(patterns, mailFrom)) return { kind: "sender-denied", message: `Sender address <${mailFrom}> not allowed for this account` };
+  const checked = checkSenderFields(patterns, raw, mailFrom, headerFrom);
+  return "refusal" in checked ? checked.refusal : null;
+}
+
+/** refusedSender's answer, or the From: addresses it read (the signer wants them): one pass over the header block for both. */
+export function checkSenderFields(patterns: readonly string[], raw: Uint8Array, mailFrom: string | null, headerFrom?: string[]): { refusal: SenderRefusal } | { from: string[] } {
+  if (mailFrom !== null && !senderAllowed(patterns, mailFrom)) return { refusal: { kind: "sender-denied", message: `Sender address <${mailFrom}> not allowed for this account` } };
   const values = senderValues(raw);
   let from = headerFrom;
   if (!from) {
     const fromValues = values.filter((v) => v.field === "from");
-    if (fromValues.length !== 1) return { kind: "invalid", message: "Message must have exactly one From: header", code: "invalid_from" };
+    if (fromValues.length !== 1) return { refusal: { kind: "invalid", message: "Message must have exactly one From: header", code: "invalid_from" } };
     from = parseAddressList(fromValues[0]!.value)?.map((a) => a.address);
-    if (!from) return { kind: "invalid", message: "From: header does not parse", code: "invalid_from" };
+    if (!from) return { refusal: { kind: "invalid", message: "From: header does not parse", code: "invalid_from" } };
   }
   const fields = [{ field: "from", addresses: from as string[] | null }, ...fieldAddresses(values)];
   for (const f of fields) {
     const name = FIELD_NAMES[f.field]!;
-    if (!f.addresses) return { kind: "invalid", message: `${name}: header does not parse`, code: "invalid_sender_header" };
+    if (!f.addresses) return { refusal: { kind: "invalid", message: `${name}: header does not parse`, code: "invalid_sender_header" } };
     const denied = f.addresses.find((a) => !senderAllowed(patterns, a));
-    if (denied) return { kind: "sender-denied", message: `${name}: address <${denied}> not allowed for this account` };
+    if (denied) return { refusal: { kind: "sender-denied", message: `${name}: address <${denied}> not allowed for this account` } };
   }
-  return null;
+  return { from };
 }
 
 const CR = 13;

@@ -6,10 +6,12 @@ import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { issueField } from "../schemas.ts";
 
-export type AccountEnv = { Variables: { accountId: string } };
+export type AccountEnv = { Variables: { accountId: string; suppressionsListed: boolean } };
 
 export const requireAccount = (gateway: Gateway): MiddlewareHandler<AccountEnv> => async (c, next) => {
-  c.set("accountId", await gateway.authenticateApiKey(c.req.header("authorization")));
+  const caller = await gateway.apiCaller(c.req.header("authorization"));
+  c.set("accountId", caller.accountId);
+  c.set("suppressionsListed", caller.suppressionsListed);
   await next();
 };
 

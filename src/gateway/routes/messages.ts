@@ -65,6 +65,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
       raw,
       idempotencyKey: key,
       smtputf8: [from, ...rcpts].some((a) => a.utf8),
+      suppressionsListed: c.get("suppressionsListed"),
     });
     return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });
@@ -86,6 +87,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
       raw,
       idempotencyKey: key,
       smtputf8: [...rcpts, ...(from ? [from] : [])].some((a) => a.utf8),
+      suppressionsListed: c.get("suppressionsListed"),
     });
     return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });

@@ -103,3 +103,23 @@ describe("shapes left to MailComposer", () => {
     });
   }
 });
+
+describe("a text part's transfer encoding is the one MailComposer picks", () => {
+  const cte = (raw: Uint8Array) => /Content-Transfer-Encoding: (\S+)/i.exec(new TextDecoder().decode(raw))?.[1]?.toLowerCase();
+  const bodies: [string, string][] = [
+    ["lines of 76", `${"x".repeat(76)}\n${"y".repeat(76)}\n`],
+    ["a line of 77", `short\n${"x".repeat(77)}\nshort\n`],
+    ["a line of 77 after CRLF", `short\r\n${"x".repeat(77)}`],
+    ["DEL and tab", "a\x7fb\tc\n"],
+    ["a control character", "a\x01b\n"],
+    ["non-ASCII", "café\n"],
+    ["over 128 KiB of short lines", "short line\n".repeat(12_000)],
+  ];
+  for (const [name, text] of bodies) {
+    test(name, async () => {
+      const c = base({ subject: "enc", text });
+      const date = new Date(0);
+      expect(cte(writeMime(c, "<id@example.com>", date)!)).toBe(cte(await composeWithMailComposer(c, "<id@example.com>", date)));
+    });
+  }
+});
