@@ -106,7 +106,12 @@ export const WRK = { threads: 1, connections: 64, seconds: 10 };
 
 /** The two submission shapes of the contract: JSON fields composed by the server, or a ready RFC 5322 message in base64. */
 function submission(kind: "json" | "raw"): { path: string; body: string } {
-  if (kind === "json") return { path: "/v1/messages", body: JSON.stringify({ from: "bench@example.com", to: ["rcpt@dest.test"], subject: "bench", text: "x".repeat(1800) }) };
+  if (kind === "json") {
+    // Text and HTML, ~2 KiB in all: what an application's notification mail looks like.
+    const text = `${"Your order has shipped and will arrive soon. ".repeat(2)}\n`.repeat(10);
+    const html = `<html><body>${"<p>Your order has shipped and will arrive <b>soon</b>.</p>".repeat(16)}</body></html>`;
+    return { path: "/v1/messages", body: JSON.stringify({ from: "bench@example.com", to: ["rcpt@dest.test"], subject: "bench", text, html }) };
+  }
   const line = `${"x".repeat(76)}\r\n`;
   const message = `From: <bench@example.com>\r\nTo: <rcpt@dest.test>\r\nSubject: bench\r\nMessage-ID: <raw@bench.test>\r\n\r\n${line.repeat(23)}`;
   return { path: "/v1/messages/raw", body: JSON.stringify({ mail_from: "bench@example.com", rcpt_to: ["rcpt@dest.test"], raw: Buffer.from(message).toString("base64") }) };
