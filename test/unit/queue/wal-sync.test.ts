@@ -89,8 +89,11 @@ test("the real sync: the WAL file of an embedded database, opened and synced per
   const path = join((dir = tempDir()), "w.db");
   db = new EmbeddedDatabase(path);
   await db.execute("CREATE TABLE t (v TEXT)");
-  const g = new GroupCommit(db, { syncWal: walFileSync(path) });
+  const sync = walFileSync(path);
+  const g = new GroupCommit(db, { syncWal: sync });
   await Promise.all(Array.from({ length: 20 }, (_, i) => g.write((sql) => sql.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [`m${i}`] }))));
+  // Its one descriptor is closed with the database, never left to the garbage collector.
+  await sync.close();
   expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(20);
   expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
   // A database without its WAL file cannot be made durable: the writer hears it.
