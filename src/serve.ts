@@ -22,6 +22,10 @@ import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
 
+// A delivery outcome waits this long for an accepted message to share its commit: with one
+// client sending message after message, half the transactions (src/queue/group-commit.ts).
+const OUTCOME_WAIT_MS = 2;
+
 export interface Running {
   stop(): Promise<void>;
 }
@@ -76,7 +80,7 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     const closeDatabase = () => database.close();
     stops.push(closeDatabase);
     // One writer for the process: submissions and delivery outcomes share commits.
-    const writer = new GroupCommit(database.sql, { syncWal: database.syncWal });
+    const writer = new GroupCommit(database.sql, { syncWal: database.syncWal, lazyMs: OUTCOME_WAIT_MS });
     let delivery: DeliveryWorker | null = null;
     // DKIM signatures are made on other threads while this one accepts (started on first use).
     // The entry resolved from here (src/), which is also where the single binary's bundle
@@ -161,7 +165,7 @@ async function serveEgress(config: Config, host: string, log: Logger): Promise<R
   if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
   const secrets = await secretBoxFromConfig(config);
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
-  const writer = new GroupCommit(database.sql, { syncWal: database.syncWal });
+  const writer = new GroupCommit(database.sql, { syncWal: database.syncWal, lazyMs: OUTCOME_WAIT_MS });
   const delivery = await createDelivery(config, host, database, writer, log, secrets);
   delivery.start();
   const hooks = createWebhookSender(config, database.sql, writer, log, secrets);

@@ -235,20 +235,24 @@ export class DeliveryWorker implements Handoff {
   }
 
   private async run(key: string, job: Job): Promise<void> {
+    // Leave the lease to run out on an error: the recipients come back, nothing is lost.
+    const failed = (err: unknown) => this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
+    let sent: { recorded: Promise<void> } | void = undefined;
     try {
-      await this.deliverGroup(job.group, job.routes, job.shape);
+      sent = await this.deliverGroup(job.group, job.routes, job.shape);
     } catch (err) {
-      // Leave the lease to run out: the recipients come back, nothing is lost.
-      this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
+      failed(err);
     } finally {
       for (const next of this.slots.finish(key)) this.launch(next.key, next.item);
       // A freed slot looks for due work only when the last lease may have left some: new
       // mail arrives by hand-off or wakes the loop itself, retries come with the poll.
       if (this.backlog) this.kick();
     }
+    await sent?.recorded.catch(failed);
   }
 
-  private async deliverGroup(group: DeliveryGroup, routes: Route[], shape: Shape | null): Promise<void> {
+  /** Sends the group; resolves when the sessions are done, with the recording of its outcomes still under way. */
+  private async deliverGroup(group: DeliveryGroup, routes: Route[], shape: Shape | null): Promise<{ recorded: Promise<void> } | void> {
     const m = group.message ?? (await loadMessage(this.deps.sql, group.messageId));
     if (!m) throw new Error(`message ${group.messageId} not found`);
     if (shape) {
@@ -310,7 +314,9 @@ export class DeliveryWorker implements Handoff {
       if (tried.length === 0) return;
       group = { ...group, recipients: tried };
     }
-    await this.record(group, m, final);
+    // Not awaited here: the destination's slot is free once the session is done, while the
+    // outcome waits to share a commit (src/queue/group-commit.ts, lazyMs).
+    return { recorded: this.record(group, m, final) };
   }
 
   /** The hosts a route leads to, or why there are none. */
@@ -336,7 +342,10 @@ export class DeliveryWorker implements Handoff {
     const updates = recipientUpdates(group.recipients, m, final, c, now);
     await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)), group.wholeMessage);
     // A bounce may have queued a DSN: due now, for the loop to find.
-    if (updates.some((u) => u.state === "bounced")) this.backlog = true;
+    if (updates.some((u) => u.state === "bounced")) {
+      this.backlog = true;
+      this.kick();
+    }
     for (const u of updates) this.deps.log(u.state, { message: m.id, rcpt: u.address, via: u.via, reply: replyLine(u.reply) });
   }
 }

@@ -26,6 +26,12 @@ export interface GroupCommitOptions {
   batching?: boolean;
   maxBatch?: number;
   /**
+   * Writes that are not durable wait up to this long for a durable write to share its
+   * transaction (a delivery outcome rides with the next accepted message), instead of a
+   * transaction of their own. 0 or absent: at once, like the others.
+   */
+  lazyMs?: number;
+  /**
    * Syncs the WAL file (an embedded database): durable batches then COMMIT without waiting
    * for the disk and settle after the sync that follows (src/queue/wal-sync.ts).
    */
@@ -35,6 +41,7 @@ export interface GroupCommitOptions {
 export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
+  private lazyTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly syncer: SyncCoalescer | null;
 
   constructor(
@@ -57,21 +64,44 @@ export class GroupCommit {
         return;
       }
       this.queue.push(job);
-      if (!this.running) {
-        this.running = true;
-        // Embedded libSQL runs synchronously: without yielding once, no other write could
-        // ever join. One turn of the event loop lets every session ready now add its own.
-        nextTurn(() => void this.drain());
-      }
+      if (this.running) return;
+      if (durable || !this.options.lazyMs) this.drainSoon(false);
+      else this.waitForCompany();
     });
   }
 
-  private async drain(): Promise<void> {
+  /** Lazy writes only: commit them when the wait is over, unless a durable write comes first. */
+  private waitForCompany(): void {
+    this.lazyTimer ??= setTimeout(() => this.drainSoon(true), this.options.lazyMs);
+  }
+
+  private drainSoon(lazyToo: boolean): void {
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
+    if (this.running) return;
+    this.running = true;
+    // Embedded libSQL runs synchronously: without yielding once, no other write could
+    // ever join. One turn of the event loop lets every session ready now add its own.
+    nextTurn(() => void this.drain(lazyToo));
+  }
+
+  /** `lazyToo`: the wait is over, lazy writes go too even with no durable one among them. */
+  private async drain(lazyToo: boolean): Promise<void> {
+    let waiting = false;
     try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.options.maxBatch ?? 256));
+      while (this.queue.length > 0) {
+        // Only lazy writes arrived while the last group committed: they wait for company.
+        if (!lazyToo && this.options.lazyMs && !this.queue.some((j) => j.durable)) {
+          waiting = true;
+          break;
+        }
+        lazyToo = false;
+        await this.commit(this.queue.splice(0, this.options.maxBatch ?? 256));
+      }
     } finally {
       this.running = false;
     }
+    if (waiting) this.waitForCompany();
   }
 
   private async commit(batch: Job[]): Promise<void> {

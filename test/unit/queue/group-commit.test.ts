@@ -58,3 +58,30 @@ test("without batching every write is its own transaction (Workers)", async () =
   expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected"]);
   expect(await count()).toBe(1);
 });
+
+test("lazy writes: alone they commit after the wait; with a durable write they share its transaction", async () => {
+  await setup();
+  let transactions = 0;
+  const counting = {
+    execute: (s: Parameters<Client["execute"]>[0]) => client.execute(s),
+    transaction: async (mode: "write") => {
+      transactions++;
+      return client.transaction(mode);
+    },
+  };
+  const g = new GroupCommit(counting, { lazyMs: 40 });
+  const t0 = performance.now();
+  await g.write(insert("outcome-1"), false, false);
+  // Nothing else came: it waited the whole time, then had a transaction of its own.
+  expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
+  expect(transactions).toBe(1);
+
+  const outcome = g.write(insert("outcome-2"), false, false);
+  await new Promise((r) => setTimeout(r, 5));
+  const t1 = performance.now();
+  await Promise.all([g.write(insert("accepted")), outcome]);
+  // The durable write did not wait, and took the waiting outcome along: one transaction more.
+  expect(performance.now() - t1).toBeLessThan(30);
+  expect(transactions).toBe(2);
+  expect(await count()).toBe(3);
+});
