@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const report = [
     "# Benchmark results",
     "",
-    `One run of ${which} on ${machine}. Load: Postfix's smtp-source (TLS row: bench/tls-load.ts); upstream: smtp-sink; ${N} messages per 20-session run, ${Math.ceil(N / 5)} per 1-session run. smarthost is durable (250 only after the libSQL commit, synchronous=FULL) and delivers to the sink while accepting. The last column is the load generator's own CPU: it shares the cores with the servers.`,
+    `One run of ${which} on ${machine}. Load: Postfix's smtp-source (TLS row: bench/tls-load.ts); upstream: smtp-sink; ${N} messages per 20-session run, ${Math.ceil(N / 5)} per 1-session run. smarthost is durable (250 only after the libSQL commit and the sync of its WAL to disk) and delivers to the sink while accepting. The last column is the load generator's own CPU: it shares the cores with the servers.`,
     "",
     ...(rows.length > 0 ? [table(rows), "", ...(cert ? [NOTES.tls, ""] : []), ...(parts.has("dkim") ? [NOTES.dkim, ""] : [])] : []),
     ...(rows.length > 0 ? ["## smarthost relative to the peers (same run)", "", ratios(rows), ""] : []),
