@@ -2,17 +2,7 @@
 import { expect, test } from "bun:test";
 import { encodeDataPerByte } from "../../../bench/micro/encode-reference.ts";
 import { encodeData, encodeDataParts, hasEightBit } from "../../../src/delivery/encode.ts";
-
-// A small deterministic generator (xorshift), so a failure is repeatable.
-function random(seed: number) {
-  let x = seed;
-  return (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
+import { random } from "../../support/random.ts";
 
 test("2 000 random messages: CRLF, lone CR and LF, leading dots, lines of 997–1 000 and 3 000 octets, with and without a final line break", () => {
   const pieces = ["\r\n", "\r", "\n", ".", "..", "a", "xyz ", "\r\n.", "\r\n\r\n", "x".repeat(997), "y".repeat(998), "z".repeat(999), "w".repeat(3000), ".".repeat(1000)];

@@ -2,19 +2,10 @@
 import { expect, test } from "bun:test";
 import { returnedContentReference } from "../../../bench/micro/returned-reference.ts";
 import { MAX_RETURNED_HEADERS, returnedContent } from "../../../src/delivery/returned.ts";
+import { random } from "../../support/random.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const show = (r: ReturnType<typeof returnedContent>) => (r ? { ...r, bytes: Buffer.from(r.bytes).toString("latin1") } : null);
-
-function random(seed: number) {
-  let x = seed;
-  return (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 test("3 000 random messages, RET=FULL and RET=HDRS: the same part, bytes and transfer encoding", () => {
   const pieces = ["\r\n", "\r\n\r\n", "\r", "\n", "\x00", "From: a@example.com\r\n", " folded\r\n", "\tfolded\r\n", "Gr\xfc\xdfe\r\n", "x".repeat(997), "y".repeat(998), "z".repeat(999), "body line\r\n"];

@@ -6,18 +6,9 @@ import { describe, expect, test } from "bun:test";
 import { headerValuesReference, traceProblemReference } from "../../../bench/micro/headers-reference.ts";
 import { blankLineAt, headerValues } from "../../../src/mime/headers.ts";
 import { MAX_HEADER_BYTES, traceProblem } from "../../../src/mime/trace-limits.ts";
+import { random } from "../../support/random.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-
-function random(seed: number) {
-  let x = seed;
-  return (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 describe("blankLineAt", () => {
   test("finds the first CRLF CRLF, only within the octets it may look at", () => {

@@ -7,21 +7,11 @@ import { describe, expect, test } from "bun:test";
 import { ChunkReaderReference, DotDecoderReference } from "../../../bench/micro/ingress-reference.ts";
 import { ChunkReader } from "../../../src/smtp/chunk-reader.ts";
 import { DotDecoder } from "../../../src/smtp/dot-decoder.ts";
+import { random } from "../../support/random.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const show = (b: Uint8Array | null) => (b ? Buffer.from(b).toString("latin1") : null);
 const PREFIX = latin1("Received: from x\r\n\tby y; Sun, 29 Nov 2026 09:00:00 +0000\r\n");
-
-// A small deterministic generator (xorshift), so a failure is repeatable.
-function random(seed: number) {
-  let x = seed;
-  return (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 const PIECES = [
   "\r\n", "\r", "\n", ".", "..", "a", "xyz ", "\r\n.", "\r\n.\r", "\r\n\r\n", ".\r\n", "\r\n..\r\n",
