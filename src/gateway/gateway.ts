@@ -15,6 +15,7 @@ import { cleanRecord, finishAttempt, normalizeUser, releaseAttempt, reserveAttem
 import { checkSenderFields, removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
+import { credentialRow } from "../policy/credential-row.ts";
 import { consumeRate, peekRate, unlimited, type Limits, type RateRefusal } from "../policy/rate-limit.ts";
 import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
@@ -169,25 +170,13 @@ export class Gateway {
     if (this.deps.verifyPassword) return null;
     if (authzid !== "" && normalizeUser(authzid) !== normalizeUser(username)) return null;
     if (!(await cleanRecord(this.deps.sql, keys, this.now()))) return null;
-    const row = await this.credentialRow(username);
+    const row = await credentialRow(this.deps.sql, username);
     if (!row || !(await this.cachedVerify.known(password, row.hash))) return null;
     return { username: row.username, accountId: row.accountId };
   }
 
-  private async credentialRow(username: string): Promise<{ username: string; hash: string; accountId: string } | undefined> {
-    // Matched as the throttle counts it: without regard to case. An exact match wins. On the
-    // hot-path connection (a prepared statement kept), read at every AUTH: a removed
-    // credential stops working at once.
-    const { rows } = await this.deps.sql.execute({
-      sql: "SELECT username, password_hash, account_id FROM smtp_credentials WHERE lower(username) = ?",
-      args: [normalizeUser(username)],
-    });
-    const found = rows.map((r) => ({ username: String(r.username), hash: String(r.password_hash), accountId: String(r.account_id) }));
-    return found.find((r) => r.username === username) ?? found[0];
-  }
-
   private async checkCredentials(username: string, password: string, authzid: string): Promise<Principal | null> {
-    const row = await this.credentialRow(username);
+    const row = await credentialRow(this.deps.sql, username);
     const ok = row ? await this.verify(password, row.hash) : await verifyAgainstDummy(password);
     // RFC 4616: acting as another identity is not something a relay credential may do.
     if (!ok || !row || (authzid !== "" && normalizeUser(authzid) !== normalizeUser(username))) return null;
