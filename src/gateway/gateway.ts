@@ -6,7 +6,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
-import { accounts, events, messages, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
+import { accounts, events, messages, recipients, senderRules, trustedNetworks } from "../db/schema.ts";
 import { Cached, CachedMap } from "../util/cached.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
