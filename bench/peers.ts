@@ -18,24 +18,30 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
+/** The last "mesg=N" a sink printed on `stdout` (smtp-sink's counters, and bench/tls-sink.ts's). */
+export function messagesCounted(stdout: ReadableStream<Uint8Array>): () => number {
+  let last = 0;
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of stdout) {
+      const m = [...dec.decode(chunk).matchAll(/mesg=(\d+)/g)].at(-1);
+      if (m) last = Number(m[1]);
+    }
+  })();
+  return () => last;
+}
+
 /** smtp-sink with its counters on stdout: "… mesg=N"; `dumpDir` keeps each message there as a file (-d). */
 export async function startSink(opts: { dumpDir?: string } = {}): Promise<Sink> {
   const bin = requireTool("smtp-sink");
   const port = await freeTcpPort();
   const dump = opts.dumpDir ? ["-d", join(opts.dumpDir, "msg.")] : [];
   const proc = Bun.spawn([bin, "-u", "postfix", "-c", ...dump, `127.0.0.1:${port}`, "1000"], { stdout: "pipe", stderr: "pipe" });
-  let last = 0;
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of proc.stdout) {
-      const m = [...dec.decode(chunk).matchAll(/mesg=(\d+)/g)].at(-1);
-      if (m) last = Number(m[1]);
-    }
-  })();
+  const delivered = messagesCounted(proc.stdout);
   await Bun.sleep(200);
   return {
     port,
-    delivered: () => last,
+    delivered,
     async stop() {
       proc.kill();
       await proc.exited;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
-import { startHaraka, startPostfixRelay, startSmarthost, waitForPort, type Relay, type Sink } from "./peers.ts";
+import { messagesCounted, startHaraka, startPostfixRelay, startSmarthost, waitForPort, type Relay, type Sink } from "./peers.ts";
 import { freeTcpPort } from "../test/support/ports.ts";
 
 export const TLS_USER = "bench-tls";
@@ -48,18 +48,11 @@ export async function makeCertificate(): Promise<CertFiles> {
 export async function startTlsSink(cert: CertFiles): Promise<Sink> {
   const port = await freeTcpPort();
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "tls-sink.ts"), String(port), cert.certFile, cert.keyFile], { stdout: "pipe", stderr: "inherit" });
-  let last = 0;
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of proc.stdout) {
-      const m = [...dec.decode(chunk).matchAll(/mesg=(\d+)/g)].at(-1);
-      if (m) last = Number(m[1]);
-    }
-  })();
+  const delivered = messagesCounted(proc.stdout);
   await waitForPort(port);
   return {
     port,
-    delivered: () => last,
+    delivered,
     async stop() {
       proc.kill();
       await proc.exited;
