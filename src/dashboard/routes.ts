@@ -19,6 +19,10 @@ export interface DashboardDeps {
   now?: () => number;
 }
 
+// A Map, not the object itself: a name from the URL such as "constructor" or "__proto__"
+// must find nothing rather than something inherited from Object.prototype.
+const ASSET_BY_NAME: ReadonlyMap<string, { type: string; body: string }> = new Map(Object.entries(ASSETS));
+
 // No inline script or style anywhere: every script and style sheet is one of ours (ASSETS).
 const CSP = [
   "default-src 'none'",
@@ -44,7 +48,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     if (!c.req.path.startsWith("/dashboard/assets/")) c.header("Cache-Control", "no-store");
   });
   app.get("/assets/:name", (c) => {
-    const asset = ASSETS[c.req.param("name")];
+    const asset = ASSET_BY_NAME.get(c.req.param("name"));
     if (!asset) return c.text("Not found", 404);
     return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=604800" });
   });
