@@ -6,20 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { NamedAddress } from "./addresses.ts";
+import type { Composition } from "./composition.ts";
 import { writeMime } from "./direct.ts";
-
-export interface Composition {
-  from: NamedAddress;
-  to: NamedAddress[];
-  cc: NamedAddress[];
-  replyTo: NamedAddress[];
-  subject?: string;
-  text?: string;
-  html?: string;
-  headers: Record<string, string>;
-  attachments: { filename: string; contentType?: string; content: Uint8Array }[];
-  messageIdDomain: string;
-}
 
 const asMail = (a: NamedAddress) => ({ name: a.name ?? "", address: a.address });
 

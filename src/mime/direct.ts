@@ -13,7 +13,7 @@ import * as base64 from "nodemailer/lib/base64";
 import * as mimeFuncs from "nodemailer/lib/mime-funcs";
 import * as qp from "nodemailer/lib/qp";
 import type { NamedAddress } from "./addresses.ts";
-import type { Composition } from "./compose.ts";
+import type { Composition } from "./composition.ts";
 
 // RFC 2045 §5.1: type "/" subtype, both tokens.
 const MIME_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

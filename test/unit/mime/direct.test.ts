@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
-import { composeMessage, composeWithMailComposer, type Composition } from "../../../src/mime/compose.ts";
+import { composeMessage, composeWithMailComposer } from "../../../src/mime/compose.ts";
+import type { Composition } from "../../../src/mime/composition.ts";
 import { writeMime } from "../../../src/mime/direct.ts";
 
 const a = (address: string, name: string | null = null) => ({ address, name, domain: address.slice(address.lastIndexOf("@") + 1), utf8: /[^\x00-\x7f]/.test(address) });
