@@ -5,6 +5,7 @@ import { connect as tlsConnect } from "node:tls";
 import { openDb, useRelay } from "../support/relay.ts";
 import { PY_PRELUDE, python } from "../support/python.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
+import { withTimeout } from "../support/wait.ts";
 
 const f = useRelay();
 
@@ -141,10 +142,29 @@ describe("STARTTLS", () => {
     });
     proc.stdin.write("EHLO openssl.test\r\n");
     await proc.stdin.flush();
-    await Bun.sleep(1000);
+    // QUIT only once the EHLO reply is complete (its last line, "250 "), then read to the end.
+    let out = "";
+    const decoder = new TextDecoder();
+    const reader = proc.stdout.getReader();
+    const ehloAnswered = () => /greets openssl\.test[\s\S]*\r?\n250 /.test(out);
+    await withTimeout(
+      (async () => {
+        while (!ehloAnswered()) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          out += decoder.decode(value, { stream: true });
+        }
+      })(),
+      10_000,
+      "the EHLO reply inside TLS",
+    );
     proc.stdin.write("QUIT\r\n");
     await proc.stdin.end();
-    const out = await new Response(proc.stdout).text();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out += decoder.decode(value, { stream: true });
+    }
     await proc.exited;
     expect(out).toContain("250-relay.test greets openssl.test");
     expect(out).toContain("AUTH PLAIN LOGIN");
@@ -164,12 +184,12 @@ describe("STARTTLS", () => {
     let received = "";
     secure.on("data", (d) => (received += d.toString()));
     await new Promise((r) => secure.once("secureConnect", r));
-    await Bun.sleep(400);
-    expect(received).toBe("");
-    secure.write("NOOP\r\n");
-    await Bun.sleep(300);
-    expect(received).toBe("250 2.0.0 Ok\r\n");
-    secure.destroy();
+    // NOOP then QUIT: once the server has hung up, everything it said inside TLS is here.
+    // Had the injected RSET been answered, its reply would come before the NOOP's.
+    const closed = new Promise((r) => secure.once("close", r));
+    secure.write("NOOP\r\nQUIT\r\n");
+    await withTimeout(closed, 10_000, "the server to close after QUIT");
+    expect(received.split("\r\n")).toEqual(["250 2.0.0 Ok", expect.stringMatching(/^221 2\.0\.0/), ""]);
   });
 });
 
