@@ -1,7 +1,7 @@
 /** `queue` and `queue show`: what waits for delivery, and one message's whole trace. */
 import type { Db } from "../db/client.ts";
 import { PENDING_STATES, requireMessage, whereOf, type QueueFilter } from "./queue-select.ts";
-import type { TlsRecord } from "../delivery/tls-outcome.ts";
+import { decodeTlsRecord, type TlsRecord } from "../core/tls-record.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -84,7 +84,7 @@ export async function showMessage(db: Db, id: string) {
 }
 
 /** A stored TLS outcome (JSON text), or null for attempts without one (and rows from before it was kept). */
-const tlsOf = (v: unknown): TlsRecord | null => (typeof v === "string" && v !== "" ? (JSON.parse(v) as TlsRecord) : null);
+const tlsOf = decodeTlsRecord;
 
 /** One line for an attempt's TLS: "TLS verified TLSv1.3 TLS_AES_256_GCM_SHA384", with the RFC 8460 failure and the MTA-STS mode. */
 export function tlsLine(t: TlsRecord): string {

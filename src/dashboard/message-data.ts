@@ -6,7 +6,7 @@
 import type { Sql } from "../db/raw.ts";
 import { placeholders } from "../db/raw.ts";
 import { headerValues } from "../mime/headers.ts";
-import type { TlsRecord } from "../delivery/tls-outcome.ts";
+import { decodeTlsRecord, type TlsRecord } from "../core/tls-record.ts";
 import { decodeHeaderWords } from "./header-words.ts";
 
 export const RECIPIENT_STATES = ["queued", "deferred", "held", "delivered", "bounced", "deleted"] as const;
@@ -118,7 +118,7 @@ export async function messageTrace(sql: Sql, id: string): Promise<Trace | null> 
     attempts: Number(r.attempts),
     next_attempt_at: r.state === "queued" || r.state === "deferred" ? Number(r.next_attempt_at) : null,
     last_reply: (r.last_reply as string | null) ?? null,
-    last_tls: tlsRecord(r.last_tls),
+    last_tls: decodeTlsRecord(r.last_tls),
   }));
   return {
     message: {
@@ -137,19 +137,8 @@ export async function messageTrace(sql: Sql, id: string): Promise<Trace | null> 
       recipient: (e.recipient as string | null) ?? null,
       detail: (e.detail as string | null) ?? null,
       reply: typeof e.reply === "string" ? (JSON.parse(e.reply) as TraceEvent["reply"]) : null,
-      tls: tlsRecord(e.tls),
+      tls: decodeTlsRecord(e.tls),
       at: Number(e.created_at),
     })),
   };
-}
-
-/** A stored TLS record (events.tls, recipients.last_tls: delivery/tls-outcome.ts); null when absent or unreadable. */
-export function tlsRecord(v: unknown): TlsRecord | null {
-  if (typeof v !== "string" || v === "") return null;
-  try {
-    const t = JSON.parse(v) as Partial<TlsRecord> | null;
-    return t && typeof t.outcome === "string" ? { outcome: t.outcome, protocol: t.protocol ?? null, cipher: t.cipher ?? null, result_type: t.result_type ?? null, policy: t.policy ?? null } : null;
-  } catch {
-    return null;
-  }
 }

@@ -1,10 +1,15 @@
 /**
  * The schema (drizzle, SQLite dialect for libSQL): the core tables here, feature tables in
  * schema-deliverability.ts, schema-feedback.ts and schema-shaping.ts. Times are Unix milliseconds.
+ *
+ * Every table holding an `account_id` references accounts with ON DELETE CASCADE (and what
+ * hangs off those rows cascades from them), so removing an account removes all it owns in
+ * its one DELETE, and a new table cannot be forgotten (test/unit/db/account-cascade.test.ts).
+ * libSQL enforces foreign keys on every connection (`PRAGMA foreign_keys` is on by default).
  */
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { TlsRecord } from "../delivery/tls-outcome.ts";
+import type { TlsRecord } from "../core/tls-record.ts";
 
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
@@ -22,7 +27,7 @@ export const accounts = sqliteTable("accounts", {
 
 export const smtpCredentials = sqliteTable("smtp_credentials", {
   id: text("id").primaryKey(),
-  accountId: text("account_id").notNull().references(() => accounts.id),
+  accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
   username: text("username").notNull().unique(),
   passwordHash: text("password_hash").notNull(),
   createdAt: integer("created_at").notNull(),
@@ -31,7 +36,7 @@ export const smtpCredentials = sqliteTable("smtp_credentials", {
 export const apiKeys = sqliteTable("api_keys", {
   /** The visible prefix of the key, also its lookup handle. */
   id: text("id").primaryKey(),
-  accountId: text("account_id").notNull().references(() => accounts.id),
+  accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
   /** SHA-256 (hex) of the whole key; the key itself is never stored. */
   keyHash: text("key_hash").notNull(),
   createdAt: integer("created_at").notNull(),
@@ -45,7 +50,7 @@ export const senderRules = sqliteTable(
   "sender_rules",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: text("account_id").notNull().references(() => accounts.id),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     /** "user@example.com", "*@example.com" or "example.com" (lower-cased). */
     pattern: text("pattern").notNull(),
   },
@@ -57,7 +62,7 @@ export const trustedNetworks = sqliteTable(
   "trusted_networks",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: text("account_id").notNull().references(() => accounts.id),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     /** Normalized CIDR, e.g. "192.0.2.0/24" or "2001:db8::/32". */
     cidr: text("cidr").notNull().unique(),
   },
@@ -85,7 +90,7 @@ export const routes = sqliteTable(
 
 /** One row per account: both windows, so one UPSERT checks and counts both limits. */
 export const rateCounters = sqliteTable("rate_counters", {
-  accountId: text("account_id").primaryKey(),
+  accountId: text("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
   minuteStart: integer("minute_start").notNull(),
   minuteCount: integer("minute_count").notNull(),
   dayStart: integer("day_start").notNull(),
@@ -109,11 +114,27 @@ export const authFailures = sqliteTable("auth_failures", {
   blockedUntil: integer("blocked_until").notNull().default(0),
 });
 
+/**
+ * Dashboard sessions, kept server-side so logging out ends one for good (src/dashboard/session.ts).
+ * `id` is the SHA-256 of the cookie's nonce (a stolen table gives no cookie); `token` a
+ * fingerprint of the admin token that opened it: a changed token ends every session.
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    id: text("id").primaryKey(),
+    token: text("token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("dashboard_sessions_expires").on(t.expiresAt)],
+);
+
 export const messages = sqliteTable(
   "messages",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id").notNull(),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     /** "dsn" marks a bounce the relay made itself (never bounced again). */
     source: text("source", { enum: ["smtp", "http", "dsn"] }).notNull(),
     /** Envelope sender; "" for the null reverse-path. */
@@ -138,7 +159,7 @@ export const recipients = sqliteTable(
   "recipients",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    messageId: text("message_id").notNull().references(() => messages.id),
+    messageId: text("message_id").notNull().references(() => messages.id, { onDelete: "cascade" }),
     address: text("address").notNull(),
     domain: text("domain").notNull(),
     notify: text("notify"),
@@ -191,7 +212,7 @@ export const recipients = sqliteTable(
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
-    accountId: text("account_id").notNull(),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     key: text("key").notNull(),
     messageId: text("message_id").notNull(),
     createdAt: integer("created_at").notNull(),
@@ -228,7 +249,7 @@ export const events = sqliteTable(
   "events",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    messageId: text("message_id").notNull(),
+    messageId: text("message_id").notNull().references(() => messages.id, { onDelete: "cascade" }),
     recipient: text("recipient"),
     type: text("type", { enum: ["accepted", "delivered", "deferred", "bounced", "held", "released", "retried", "deleted"] }).notNull(),
     detail: text("detail"),

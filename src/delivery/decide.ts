@@ -10,7 +10,7 @@ import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
 import { wantsFailureDsn } from "./dsn.ts";
 import type { Outcome } from "./smtp-client.ts";
 import type { DeliveryConfig } from "./worker-config.ts";
-import type { TlsRecord } from "./tls-outcome.ts";
+import type { TlsRecord } from "../core/tls-record.ts";
 
 export interface Attempt {
   outcome: Outcome;

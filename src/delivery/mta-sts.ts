@@ -10,7 +10,8 @@ import { mtaStsPolicies } from "../db/schema-deliverability.ts";
 import { txtRecords, type DnsResolve } from "../domain-check/dns.ts";
 import type { PolicyFetch } from "../domain-check/records.ts";
 import { CachedMap } from "../util/cached.ts";
-import { certificateResultType, type ResultType, type TlsDemand, type TlsRecord } from "./tls-outcome.ts";
+import type { ResultType, TlsRecord } from "../core/tls-record.ts";
+import { certificateResultType, type TlsDemand } from "./tls-outcome.ts";
 
 export interface StsPolicy {
   domain: string;

@@ -4,27 +4,8 @@
  * and when TLS (or what an MTA-STS policy demanded of it) failed, the RFC 8460 §4.3 result
  * type — the data a TLS report (TLS-RPT) is built from.
  */
+import type { ResultType, TlsLevel, TlsRecord } from "../core/tls-record.ts";
 import type { SocketInfo } from "./socket.ts";
-
-/** RFC 8460 §4.3.1 negotiation failures and §4.3.2.2 MTA-STS policy failures. */
-export const RESULT_TYPES = [
-  "starttls-not-supported",
-  "certificate-host-mismatch",
-  "certificate-expired",
-  "certificate-not-trusted",
-  "validation-failure",
-  "sts-policy-fetch-error",
-  "sts-policy-invalid",
-  "sts-webpki-invalid",
-] as const;
-export type ResultType = (typeof RESULT_TYPES)[number];
-
-/**
- * `none`: plaintext; `opportunistic`: encrypted, the certificate not checked (or checked
- * and found wanting, where nothing demanded it); `verified`: the certificate checked
- * against the host name and trusted.
- */
-export type TlsLevel = "none" | "opportunistic" | "verified";
 
 /** What the SMTP client saw of TLS in one session. */
 export interface SessionTls {
@@ -35,17 +16,6 @@ export interface SessionTls {
   resultType: ResultType | null;
   /** The runtime's words for a certificate problem, for the record. */
   detail?: string;
-}
-
-/** As stored (events.tls, recipients.last_tls) and shown by the API and `queue show`. */
-export interface TlsRecord {
-  outcome: TlsLevel;
-  protocol: string | null;
-  cipher: string | null;
-  /** RFC 8460 result type, set when TLS failed for a host a policy (or a route) required it of. */
-  result_type: ResultType | null;
-  /** The MTA-STS mode that applied to the attempt, when a policy did. */
-  policy: "enforce" | "testing" | null;
 }
 
 // Certificate verification codes (OpenSSL's X509_V_ERR_* names, as Node and Bun report

@@ -11,7 +11,7 @@ import { suppressesRecipient } from "../suppression/policy.ts";
 import { appendEvent } from "./append.ts";
 import { bounceClass, parseReplyLine } from "./reply.ts";
 import type { EventData, UpstreamReply } from "./types.ts";
-import type { TlsRecord } from "../delivery/tls-outcome.ts";
+import type { TlsRecord } from "../core/tls-record.ts";
 
 export type TraceType = "accepted" | "delivered" | "deferred" | "bounced";
 

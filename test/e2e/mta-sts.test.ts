@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import type { Database } from "../../src/db/client.ts";
 import { createMtaSts } from "../../src/delivery/mta-sts.ts";
-import type { TlsRecord } from "../../src/delivery/tls-outcome.ts";
+import type { TlsRecord } from "../../src/core/tls-record.ts";
 import { Gateway } from "../../src/gateway/gateway.ts";
 import { createMetrics } from "../../src/gateway/metrics.ts";
 import { DeliveryWorker } from "../../src/delivery/worker.ts";

@@ -1,7 +1,7 @@
 /** For the MTA-STS tests: test certificates, and an attempt's TLS outcome read back as stored and as /metrics counts it. */
 import { generate } from "selfsigned";
 import type { Database } from "../../src/db/client.ts";
-import type { TlsRecord } from "../../src/delivery/tls-outcome.ts";
+import type { TlsRecord } from "../../src/core/tls-record.ts";
 import { createMetrics } from "../../src/gateway/metrics.ts";
 
 /** An EC certificate for these DNS names (the first is the CN), valid now unless told otherwise. */

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /** Route health with its quota, the latest route events, and a delivery's TLS outcome. */
 import type { RouteListed } from "../../admin/route-list.ts";
-import type { TlsRecord } from "../../delivery/tls-outcome.ts";
+import type { TlsRecord } from "../../core/tls-record.ts";
 import type { RouteEventView } from "../shaping-data.ts";
 import { time } from "./layout.tsx";
 
