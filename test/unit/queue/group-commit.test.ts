@@ -1,4 +1,4 @@
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, expect, jest, test } from "bun:test";
 import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
 import { GroupCommit } from "../../../src/queue/group-commit.ts";
@@ -59,7 +59,7 @@ test("without batching every write is its own transaction (Workers)", async () =
   expect(await count()).toBe(1);
 });
 
-test("lazy writes: alone they commit after the wait; with a durable write they share its transaction", async () => {
+test("lazy writes: alone they commit when the wait is over; with a durable write they share its transaction at once", async () => {
   await setup();
   let transactions = 0;
   const counting = {
@@ -69,19 +69,26 @@ test("lazy writes: alone they commit after the wait; with a durable write they s
       return client.transaction(mode);
     },
   };
-  const g = new GroupCommit(counting, { lazyMs: 40 });
-  const t0 = performance.now();
-  await g.write(insert("outcome-1"), false, false);
-  // Nothing else came: it waited the whole time, then had a transaction of its own.
-  expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
-  expect(transactions).toBe(1);
+  // The wait is a timer: the test moves the clock by hand (setImmediate stays real).
+  jest.useFakeTimers();
+  try {
+    const g = new GroupCommit(counting, { lazyMs: 40 });
+    const lone = g.write(insert("outcome-1"), false, false);
+    jest.advanceTimersByTime(39);
+    // A write that did not wait would have begun its transaction on this turn.
+    await new Promise((r) => setImmediate(r));
+    expect(transactions).toBe(0);
+    jest.advanceTimersByTime(1);
+    await lone;
+    // Nothing else came: when the wait was over it had a transaction of its own.
+    expect(transactions).toBe(1);
 
-  const outcome = g.write(insert("outcome-2"), false, false);
-  await new Promise((r) => setTimeout(r, 5));
-  const t1 = performance.now();
-  await Promise.all([g.write(insert("accepted")), outcome]);
-  // The durable write did not wait, and took the waiting outcome along: one transaction more.
-  expect(performance.now() - t1).toBeLessThan(30);
-  expect(transactions).toBe(2);
-  expect(await count()).toBe(3);
+    const outcome = g.write(insert("outcome-2"), false, false);
+    // The clock no longer moves: only the durable write can carry the waiting outcome.
+    await Promise.all([g.write(insert("accepted")), outcome]);
+    expect(transactions).toBe(2);
+    expect(await count()).toBe(3);
+  } finally {
+    jest.useRealTimers();
+  }
 });
