@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { addTenant, openDb, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
 import { PY_PRELUDE, python } from "../support/python.ts";
+import { waitFor } from "../support/wait.ts";
 
 const started: Relay[] = [];
 const dirs: string[] = [];
@@ -144,9 +145,13 @@ describe("crash safety", () => {
         }
       }
     });
-    await Bun.sleep(1500);
-    await relay.kill9();
-    stop = true;
+    // Killed mid-stream, once enough has been acknowledged to have something to lose.
+    try {
+      await waitFor("40 acknowledged submissions", () => acked.length >= 40, 20_000);
+    } finally {
+      await relay.kill9();
+      stop = true;
+    }
     await Promise.all(workers);
     expect(acked.length).toBeGreaterThan(20);
 
