@@ -1,0 +1,95 @@
+/**
+ * The house's import rules (.dependency-cruiser.cjs, drawn in docs/architecture.md): no
+ * file circles, every folder on its floor, no import from a floor to its own or a higher
+ * one — and, checked on its own from the same import graph, no cycle between folders.
+ */
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..", "..");
+
+interface Cruise {
+  modules: { source: string; dependencies: { resolved: string }[] }[];
+  summary: { violations: { rule: { name: string }; from: string; to: string; cycle?: { name: string }[] }[] };
+}
+
+function cruise(): Cruise {
+  const cli = join(root, "node_modules", "dependency-cruiser", "bin", "dependency-cruiser.mjs");
+  const r = spawnSync(process.execPath, [cli, "src", "--config", ".dependency-cruiser.cjs", "--output-type", "json"], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0 && !r.stdout.startsWith("{")) throw new Error(`dependency-cruiser failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Cruise;
+}
+
+/** src/a/b.ts → "a"; a file at the top of src/ is its own node. */
+const folderOf = (path: string) => /^src\/([^/]+)\//.exec(path)?.[1] ?? path.replace(/^src\//, "");
+
+/** Tarjan's strongly connected components of size > 1: each one a cycle of folders. */
+export function folderCycles(edges: Map<string, Set<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  let next = 0;
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) found.push(component.sort());
+    }
+  };
+  for (const v of edges.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+describe("the house's import rules", () => {
+  const result = cruise();
+
+  test("every import keeps to the layers and no file reaches itself", () => {
+    const lines = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.cycle ? v.cycle.map((c) => c.name).join(" → ") : v.to}`);
+    expect(lines).toEqual([]);
+  });
+
+  test("no cycle between folders of src/", () => {
+    const edges = new Map<string, Set<string>>();
+    for (const m of result.modules) {
+      if (!m.source.startsWith("src/")) continue;
+      const from = folderOf(m.source);
+      for (const d of m.dependencies) {
+        if (!d.resolved.startsWith("src/")) continue;
+        const to = folderOf(d.resolved);
+        if (to === from) continue;
+        if (!edges.has(from)) edges.set(from, new Set());
+        edges.get(from)!.add(to);
+      }
+    }
+    expect(edges.size).toBeGreaterThan(10); // the graph was read, not empty
+    expect(folderCycles(edges)).toEqual([]);
+  });
+
+  test("the cycle finder finds a cycle of folders and ignores a chain", () => {
+    const graph = (pairs: [string, string][]) => {
+      const m = new Map<string, Set<string>>();
+      for (const [a, b] of pairs) m.set(a, (m.get(a) ?? new Set()).add(b));
+      return m;
+    };
+    expect(folderCycles(graph([["a", "b"], ["b", "c"], ["c", "a"], ["c", "d"]]))).toEqual([["a", "b", "c"]]);
+    expect(folderCycles(graph([["a", "b"], ["b", "c"], ["a", "c"]]))).toEqual([]);
+  });
+});
