@@ -2,7 +2,7 @@
 import type { Sql } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { BreakerConfig } from "../shaping/route-health.ts";
 import type { Resolver } from "./mx.ts";

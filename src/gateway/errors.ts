@@ -6,9 +6,9 @@
  * what is logged: our own failures (storage, a bug) with their cause and stack, once;
  * refusals of the client's input are answers, not incidents, and are not logged here.
  */
-import { errorFields } from "../log.ts";
+import { errorFields } from "../core/log.ts";
 import { policyReplies, type Reply } from "../smtp/reply.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 
 export type ErrorKind =
   | "invalid"

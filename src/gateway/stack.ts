@@ -3,7 +3,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import type { Handoff } from "../queue/handoff.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 import { createApp } from "./app.ts";
 import { Gateway } from "./gateway.ts";
 import { createMetrics } from "./metrics.ts";

@@ -9,7 +9,8 @@ import type { Socket, SocketHandler } from "bun";
 import type { SubmissionHandler, TlsInfo } from "../smtp/handler.ts";
 import { Deadlines } from "../smtp/deadlines.ts";
 import { SmtpSession } from "../smtp/session.ts";
-import type { Logger, SessionConfig } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
+import type { SessionConfig } from "../smtp/session-types.ts";
 import type { CertificatePair } from "./certificate.ts";
 
 // Replies waiting for a client that does not read them; past this the client is dropped.

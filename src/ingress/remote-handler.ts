@@ -16,8 +16,8 @@ import type { MailParams, RcptParams } from "../smtp/params.ts";
 import { policyReplies, type Reply } from "../smtp/reply.ts";
 import { encodeMessageBody, HANDOFF_CONTENT_TYPE, HANDOFF_PATH, StepReplies, type HandoffStep, type StepReply } from "../gateway/handoff.ts";
 import { deriveLinkKeys, SIGNATURE_HEADER, signRequest, verifyResponse } from "../gateway/link-auth.ts";
-import { errorFields } from "../log.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import { errorFields } from "../core/log.ts";
+import type { Logger } from "../core/log.ts";
 
 const TIMEOUT_MS = 60_000;
 const ok = <T extends v.GenericSchema>(schema: T, data: unknown) => {

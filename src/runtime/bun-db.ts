@@ -12,7 +12,7 @@ import { walFileSync } from "./wal-file.ts";
 import { databaseFrom, libsqlConfig, prepareEmbedded, type Database } from "../db/client.ts";
 import { applyDataFixups, applyMigrations } from "../db/migrate.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 
 // The files hold message bodies, credentials and hashes: owner only.
 const DIR_MODE = 0o700;

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../config.ts";
 import { DeliveryWorker } from "../delivery/worker.ts";
 import { deliverySettings } from "../delivery/settings.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 import { GroupCommit } from "../queue/group-commit.ts";
 import type { Database } from "../db/client.ts";
 import type { SecretBox } from "../secrets/cipher.ts";

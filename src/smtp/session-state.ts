@@ -11,7 +11,8 @@ import { newId } from "./ids.ts";
 import type { MailParams } from "./params.ts";
 import { formatReply, replies, type Reply } from "./reply.ts";
 import type { SaslExchange } from "./sasl.ts";
-import type { Logger, Peer, SessionConfig, SessionTransport } from "./session-types.ts";
+import type { Logger } from "../core/log.ts";
+import type { Peer, SessionConfig, SessionTransport } from "./session-types.ts";
 
 export const EMPTY = new Uint8Array(0);
 

@@ -25,4 +25,4 @@ export interface Peer {
   readonly tls: TlsInfo | null;
 }
 
-export type Logger = (event: string, fields: Record<string, unknown>) => void;
+

@@ -12,7 +12,7 @@ import { Hono, type Context } from "hono";
 import * as v from "valibot";
 import type { SessionInfo, SubmissionHandler } from "../../smtp/handler.ts";
 import { policyReplies, type Reply } from "../../smtp/reply.ts";
-import type { Logger } from "../../smtp/session-types.ts";
+import type { Logger } from "../../core/log.ts";
 import { GatewayError } from "../errors.ts";
 import { issueGrant, verifyGrant } from "../grants.ts";
 import { decodeMessageBody, StepBodies, type HandoffStep, type StepBody } from "../handoff.ts";
