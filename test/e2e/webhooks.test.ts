@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
+import type { Client } from "@libsql/client";
 import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { startReceiver, type ReceivedHook, type Receiver } from "../support/webhook-receiver.ts";
@@ -52,6 +53,20 @@ async function relay(s: Setup): Promise<Relay> {
   return r;
 }
 
+/** One libSQL client per database for the test, closed after it (not one per poll). */
+const clients = new Map<string, Client>();
+function db(url: string): Client {
+  const open = clients.get(url);
+  if (open) return open;
+  const client = openDb(url);
+  clients.set(url, client);
+  cleanup.push(() => {
+    client.close();
+    clients.delete(url);
+  });
+  return client;
+}
+
 function receiver(port = 0, respond?: Receiver["respond"]): Receiver {
   const r = startReceiver(port, respond);
   cleanup.push(() => r.stop());
@@ -79,7 +94,7 @@ interface Payload {
 
 const verified = (secret: string, h: ReceivedHook) => new Webhook(secret).verify(h.body, h.headers) as Payload;
 
-const pendingDeliveries = async (r: Relay) => Number((await openDb(r.dbUrl).execute("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'")).rows[0]!.n);
+const pendingDeliveries = async (r: Relay) => Number((await db(r.dbUrl).execute("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'")).rows[0]!.n);
 
 describe("webhooks", () => {
   test("delivered, deferred (451) and bounced (550) each arrive once, signed so standardwebhooks verifies them", async () => {
@@ -167,7 +182,7 @@ describe("webhooks", () => {
     await waitFor("second message to the healthy endpoint", () => healthy.received.some((x) => verified(h.secret, x).data.message_id === second) || undefined);
     expect(gone.received).toHaveLength(1);
     // A disabled endpoint is given no new deliveries.
-    const rows = await openDb(r.dbUrl).execute({ sql: "SELECT state FROM webhook_deliveries WHERE endpoint_id = ?", args: [g.id] });
+    const rows = await db(r.dbUrl).execute({ sql: "SELECT state FROM webhook_deliveries WHERE endpoint_id = ?", args: [g.id] });
     expect(rows.rows.map((x) => x.state)).toEqual(["failed"]);
   }, 60_000);
 
@@ -192,7 +207,7 @@ describe("webhooks", () => {
     const listing = await (await fetch(`${r.http}/v1/webhooks`, { headers: { authorization: `Bearer ${s.tenant.apiKey}` } })).text();
     expect(listing).not.toContain(again.slice(6, 20));
     expect(listing).toContain(id);
-    const stored = String((await openDb(r.dbUrl).execute({ sql: "SELECT secret FROM webhook_endpoints WHERE id = ?", args: [id] })).rows[0]!.secret);
+    const stored = String((await db(r.dbUrl).execute({ sql: "SELECT secret FROM webhook_endpoints WHERE id = ?", args: [id] })).rows[0]!.secret);
     expect(stored).toStartWith("enc:v1:");
     expect(stored).not.toContain(again.slice(6, 20));
   }, 60_000);
@@ -205,7 +220,7 @@ describe("webhooks", () => {
     cleanup.push(() => first.stop());
     const msg = await send(first, s.tenant.apiKey, "ok@dest.test");
     // The outcome, its event and the webhook row commit together; nothing has been received.
-    await waitFor("event committed", async () => Number((await openDb(first.dbUrl).execute("SELECT count(*) AS n FROM webhook_deliveries")).rows[0]!.n) === 1);
+    await waitFor("event committed", async () => Number((await db(first.dbUrl).execute("SELECT count(*) AS n FROM webhook_deliveries")).rows[0]!.n) === 1);
     await first.kill9();
     const hook = receiver(port);
     const second = await relay(s);
