@@ -1,7 +1,7 @@
 /** `dkim …` and `domain check` commands: the table's entries around the DKIM admin and the domain check. */
 import { dkimCommand } from "../admin/dkim-cli.ts";
 import { txtLookup } from "../domain-check/dns.ts";
-import { domainCheckCommand } from "../domain-check/cli.ts";
+import { domainCheckCommand } from "./domain-check.ts";
 import { createDnsResolve } from "../runtime/node-dns-records.ts";
 import { JSON_OPTION, withDb } from "./io.ts";
 import type { Command, Context, Option } from "./table.ts";

@@ -3,8 +3,8 @@ import { parseArgs } from "node:util";
 import { AdminError } from "../admin/errors.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { checkNamedDomain, fetchPolicyText, formatReport } from "./check.ts";
-import type { DnsResolve } from "./dns.ts";
+import { checkNamedDomain, fetchPolicyText, formatReport } from "../domain-check/check.ts";
+import type { DnsResolve } from "../domain-check/dns.ts";
 
 export const DOMAIN_USAGE = `  domain check DOMAIN [--json]                   SPF, DKIM, DMARC, MTA-STS, TLS-RPT as published; the records still to publish`;
 

@@ -18,7 +18,7 @@ import { constantTimeEqual } from "../util/bytes.ts";
 
 // /healthz is unauthenticated: one database round trip per few seconds at most, whoever asks.
 const HEALTH_CACHE_MS = 3_000;
-import { domainRoutes } from "../domain-check/route.ts";
+import { domainRoutes } from "./routes/domain-check.ts";
 import type { DomainCheckDeps } from "../domain-check/check.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { SecretBox } from "../secrets/cipher.ts";

@@ -1,11 +1,11 @@
 /** `GET /v1/domains/{domain}`: the domain check, for a domain the calling account may send for. */
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { senderRules } from "../db/schema.ts";
-import { GatewayError } from "../gateway/errors.ts";
-import type { Gateway } from "../gateway/gateway.ts";
-import { isDomain } from "../smtp/address.ts";
-import { checkDomain, type DomainCheckDeps } from "./check.ts";
+import { senderRules } from "../../db/schema.ts";
+import { GatewayError } from "../errors.ts";
+import type { Gateway } from "../gateway.ts";
+import { isDomain } from "../../smtp/address.ts";
+import { checkDomain, type DomainCheckDeps } from "../../domain-check/check.ts";
 
 export function domainRoutes(gateway: Gateway, deps: DomainCheckDeps): Hono {
   const app = new Hono();
