@@ -1,5 +1,5 @@
 /** The route circuit breaker's transitions, on a real libSQL file, as two nodes would see them. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterEach, beforeEach, expect, test } from "bun:test";
 import { listRoutes } from "../../../src/admin/route-list.ts";
 import { admit, healthOf, routeFailed, routeSucceeded, type BreakerConfig } from "../../../src/shaping/route-health.ts";
 import { createMetrics } from "../../../src/gateway/metrics.ts";
@@ -11,10 +11,11 @@ let s: ShapingDb;
 const c: BreakerConfig = { threshold: 3, baseMs: 1000, maxMs: 5000, probeMs: 10_000 };
 const R = routeLabel(2601);
 
-beforeAll(async () => {
+// Each test has a database of its own: none relies on what another left behind.
+beforeEach(async () => {
   s = await openShapingDb("health.db");
 });
-afterAll(() => {
+afterEach(() => {
   s.database.close();
   removeDir(s.dir);
 });
@@ -45,6 +46,8 @@ test("trips after the threshold, once; one probe is claimed by one node only; th
 });
 
 test("route list and /metrics show the health", async () => {
+  // Refused credentials take the route down at once, for the base backoff.
+  expect(await routeFailed(s.database.sql, R, "535 5.7.8 bad credentials", 4000, c, true)).toEqual({ downUntil: 5000, trips: 1 });
   await addTestRoute(s, "dest.test", 2601, 0, { perSecond: 5 });
   await addTestRoute(s, "dest.test", 2602, 1);
   const rows = await listRoutes(s.database.db);
