@@ -21,7 +21,7 @@ import { holdOverLimit } from "../shaping/over-limit.ts";
 import { senderAllowed } from "../policy/sender-rules.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import type { Handoff } from "../queue/handoff.ts";
-import { primeMessageContext } from "../events/record.ts";
+import { primeMessageContext } from "../queue/message-events.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { ApiKeyRows } from "./api-key-rows.ts";

@@ -5,7 +5,7 @@
  */
 import { placeholders, type Sql } from "../db/raw.ts";
 import type { GroupCommit } from "./group-commit.ts";
-import { recordMessageEvent } from "../events/record.ts";
+import { recordMessageEvent } from "./message-events.ts";
 import { groupsOf, type Lease } from "./handoff.ts";
 import type { DeliveryGroup } from "./lease.ts";
 

@@ -16,7 +16,7 @@ import type { Sql } from "../db/raw.ts";
 import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "./group-commit.ts";
-import { recordMessageEvent } from "../events/record.ts";
+import { recordMessageEvent } from "./message-events.ts";
 import type { TlsRecord } from "../core/tls-record.ts";
 
 /** An SMTP reply as stored: RFC 5321 code, RFC 3463 enhanced code, text. */

@@ -8,9 +8,9 @@ import type { Sql } from "../db/raw.ts";
 import { headerValues } from "../mime/headers.ts";
 import { addBounceSuppression } from "../suppression/store.ts";
 import { suppressesRecipient } from "../suppression/policy.ts";
-import { appendEvent } from "./append.ts";
-import { bounceClass, parseReplyLine } from "./reply.ts";
-import type { EventData, UpstreamReply } from "./types.ts";
+import { appendEvent } from "../events/append.ts";
+import { bounceClass, parseReplyLine } from "../events/reply.ts";
+import type { EventData, UpstreamReply } from "../events/types.ts";
 import type { TlsRecord } from "../core/tls-record.ts";
 
 export type TraceType = "accepted" | "delivered" | "deferred" | "bounced";
