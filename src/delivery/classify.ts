@@ -46,14 +46,28 @@ function parts(enhanced: string | undefined): [number, number, number] | null {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
 }
 
-/** A provider relay refusing our account (credentials, authorisation, quota), not the mail. */
+/**
+ * A provider relay refusing our account (credentials, authorisation, quota), not the mail.
+ * Never decided at RCPT from one reply: see refusesAccountAtRcpt and classifyRecipients.
+ */
 function aboutAccount(r: Reply, stage: Stage, subject: number | undefined, detail: number | undefined): boolean {
+  if (stage === "RCPT") return false;
   if (AUTH_CODES.has(r.code)) return true;
   if (subject !== 7) return false;
-  // At MAIL and RCPT a relay's 5.7.0/5.7.1 is "you may not send this" — relaying denied,
-  // sender not allowed on this account. After DATA it is usually about the content.
-  if (stage === "MAIL" || stage === "RCPT") return true;
+  // At MAIL a relay's 5.7.0/5.7.1 is "you may not send this" — sender not allowed on this
+  // account. After DATA it is usually about the content.
+  if (stage === "MAIL") return true;
   return ACCOUNT_DETAILS.has(detail ?? -1) && stage !== "end of DATA";
+}
+
+/**
+ * A relay's permanent refusal at RCPT that could be about our account ("relaying denied",
+ * RFC 4954 §6 "authentication required") — or about that one address (a provider's
+ * suppression or policy list answers 550 5.7.1 too). The reply alone cannot tell which.
+ */
+function refusesAccountAtRcpt(r: Reply, upstream: Upstream): boolean {
+  if (!upstream.relay || r.code < 500) return false;
+  return AUTH_CODES.has(r.code) || parts(r.enhanced)?.[1] === 7;
 }
 
 export function classifyReply(r: Reply, stage: Stage, upstream: Upstream): Classification {
@@ -85,4 +99,25 @@ export function classifyReply(r: Reply, stage: Stage, upstream: Upstream): Class
     return { outcome: "transient", scope: "recipient" };
   }
   return { outcome: "permanent", scope: own };
+}
+
+/**
+ * The RCPT replies of one transaction, judged together. A relay that accepts one recipient
+ * and refuses another with 5.7.x has shown that our account may send: the refusal is about
+ * that recipient (bounced like any 5xx to RCPT: RFC 5321 §4.2.1, permanent). Only when the relay
+ * refuses every recipient so does the refusal count as about the route — transient, the
+ * mail kept for another route or a later try.
+ */
+export function classifyRecipients(replies: Reply[], upstream: Upstream): Classification[] {
+  const wholeSession = replies.length > 0 && replies.every((r) => refusesAccountAtRcpt(r, upstream));
+  if (wholeSession) return replies.map(() => ({ outcome: "transient", scope: "route" }));
+  return replies.map((r) => classifyReply(r, "RCPT", upstream));
+}
+
+/**
+ * A failure of our credentials: any refusal at AUTH, or an RFC 4954 §6 code (530 "authentication
+ * required", 534, 535, 538) wherever it came. The next session would get the same answer.
+ */
+export function isAuthFailure(r: Reply, stage: Stage | null): boolean {
+  return stage === "AUTH" || AUTH_CODES.has(r.code);
 }

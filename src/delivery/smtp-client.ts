@@ -19,6 +19,8 @@ export interface RecipientResult {
   reply: Reply;
   /** Who the reply is about (classify.ts); "route" feeds the route's circuit breaker. */
   scope?: Scope;
+  /** The stage whose reply decided this recipient. */
+  stage?: Stage;
 }
 
 export interface SmtpTarget {
@@ -79,7 +81,7 @@ export const failedAll = (m: OutboundMessage, f: Failure, relay = false): Sessio
   const scope: Scope = f.stage === "connect" ? "route" : classifyReply(f.reply, f.stage, { relay }).scope;
   return {
     sessionFailure: f,
-    results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply, scope })),
+    results: m.recipients.map((x) => ({ address: x.address, outcome: f.outcome, reply: f.reply, scope, stage: f.stage })),
     ...(f.tls ? { tls: f.tls } : {}),
   };
 };

@@ -1,6 +1,6 @@
 /** One outbound mail transaction over an open dialog (smtp-dialog.ts): MAIL, RCPT…, DATA. */
 import type { Reply } from "../smtp/reply.ts";
-import { classifyReply, type Stage } from "./classify.ts";
+import { classifyRecipients, classifyReply, type Stage } from "./classify.ts";
 import { encodeDataParts, hasEightBit as containsNonAscii } from "./encode.ts";
 import { failIfNot, SessionFailed, type Dialog } from "./smtp-dialog.ts";
 import type { OutboundMessage, RecipientResult } from "./smtp-client.ts";
@@ -51,10 +51,12 @@ export async function transaction(d: Dialog, m: OutboundMessage, relay: boolean)
     if (mailReply.code < 400) for (const r of rcpts) rcptReplies.push(await d.command(r, "RCPT"));
   }
   failIfNot(mailReply, 2, "MAIL", relay);
+  const judged = classifyRecipients(rcptReplies, { relay });
   const results: RecipientResult[] = m.recipients.map((r, i) => ({
     address: r.address,
-    ...classifyReply(rcptReplies[i]!, "RCPT", { relay }),
+    ...judged[i]!,
     reply: rcptReplies[i]!,
+    stage: "RCPT" as const,
   }));
   if (!rcptReplies.some((r) => r.code < 400)) {
     // With PIPELINING a server may still have said 354 to DATA: end that empty message.
@@ -73,5 +75,5 @@ function settle(results: RecipientResult[], final: Reply, stage: Stage, relay: b
   let { outcome, scope } = classifyReply(final, stage, { relay });
   // Only 354 answers DATA and only 2xx ends it (RFC 5321 §4.3.2): anything else is no acceptance.
   if (outcome === "delivered" && (stage === "DATA" || final.code >= 300)) outcome = "transient";
-  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, scope, reply: final } : r));
+  return results.map((r) => (r.outcome === "delivered" ? { ...r, outcome, scope, reply: final, stage } : r));
 }

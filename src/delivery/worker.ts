@@ -46,6 +46,8 @@ const PURGE_EVERY_MS = 60_000;
 const RELEASE_EVERY_MS = 1000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
+// How long recipients kept out of a route's probe wait for its answer.
+const PROBE_WAIT_MS = 1000;
 
 
 export class DeliveryWorker implements Handoff {
@@ -272,11 +274,20 @@ export class DeliveryWorker implements Handoff {
 
     for (const route of routes.length > 0 ? routes : [{ kind: "mx" } as Route]) {
       if (pending.length === 0) break;
+      // Recipients this route does not carry now; they stay for the next route, or wait.
+      let withheld: LeasedRecipient[] = [];
       if (route.kind === "relay") {
-        const gate = await this.gate.admit(route, this.now());
+        const gate = await this.gate.admit(route, this.now(), pending.map((r) => r.address));
         if (!gate.use) {
           if (!wait || gate.until < wait.until) wait = { until: gate.until, reason: gate.reason, route: route.label };
           continue;
+        }
+        if (gate.withhold.size > 0) {
+          // Kept out of the route's probe: they wait for its answer (src/shaping/route-gate.ts).
+          withheld = pending.filter((r) => gate.withhold.has(r.address));
+          pending = pending.filter((r) => !gate.withhold.has(r.address));
+          const until = this.now() + PROBE_WAIT_MS;
+          if (!wait || until < wait.until) wait = { until, reason: "route_down", route: route.label };
         }
       }
       const targets = await this.targetsFor(route, group.domain);
@@ -302,6 +313,7 @@ export class DeliveryWorker implements Handoff {
         });
         pending = next;
       }
+      pending = [...pending, ...withheld];
     }
     // Recipients no route was tried for (each was down or at its quota) wait for the
     // soonest reopening: our own pacing, so no attempt is counted and no backoff grows.

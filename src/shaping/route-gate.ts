@@ -11,10 +11,15 @@ import type { RecipientResult } from "../delivery/smtp-client.ts";
 import { appendRouteEvent } from "./route-events.ts";
 import { admit, healthOf, routeFailed, routeSucceeded, type BreakerConfig } from "./route-health.ts";
 import { noQuota, takeRouteQuota, type RouteQuota } from "./route-quota.ts";
+import { RefusedRecipients, routeVerdict } from "./route-verdict.ts";
 
 export type WaitReason = "route_down" | "route_quota";
 
-export type Gate = { use: true; probe: boolean } | { use: false; until: number; reason: WaitReason };
+/** `withhold`: recipients not to carry on this route now (kept out of its probe). */
+export type Gate = { use: true; probe: boolean; withhold: Set<string> } | { use: false; until: number; reason: WaitReason };
+
+// While another session holds a half-open route's probe, its other mail looks again this soon.
+const PROBE_WAIT_MS = 1000;
 
 export interface GatedRoute {
   label: string;
@@ -22,17 +27,6 @@ export interface GatedRoute {
 }
 
 const replyText = (r: RecipientResult) => `${r.reply.code}${r.reply.enhanced ? ` ${r.reply.enhanced}` : ""} ${r.reply.lines.join(" ")}`.trim();
-
-/**
- * Refusals about our account or rate, answered by the relay itself: the next message would
- * get the same, so they take the route down at once. x.7.y (RFC 3463 §3.8: security or
- * policy status), X.4.5 (system congestion, Gmail's sending limits) and the AUTH codes of
- * RFC 4954 §6. Connection failures and other 4xx count toward the threshold instead.
- */
-function aboutAccount(r: RecipientResult): boolean {
-  const e = r.reply.enhanced ?? "";
-  return /^[45]\.7\./.test(e) || /^[45]\.4\.5$/.test(e) || [530, 534, 535, 538].includes(r.reply.code);
-}
 
 // A route seen up with no failure counted is taken as such this long without reading its
 // row again (twice per delivery otherwise). This node's own failures end it at once; a
@@ -42,6 +36,8 @@ const CLEAN_MEMO_MS = 1000;
 export class RouteGate {
   /** Route → until when it is known up with no failure counted. */
   private readonly clean = new Map<string, number>();
+  /** Addresses each route's relay refused on their own. */
+  private readonly refused = new RefusedRecipients();
 
   constructor(
     private readonly deps: { sql: Sql; writer: GroupCommit; log: Logger; breaker: BreakerConfig },
@@ -58,24 +54,41 @@ export class RouteGate {
     return h;
   }
 
-  async admit(route: GatedRoute, now: number): Promise<Gate> {
+  /**
+   * Whether `addresses` may go by this route now. A route that is not up takes one probe,
+   * and a probe never carries an address the relay refused on its own: that refusal would
+   * say nothing about the route. With nothing else to carry, the probe is left to other mail.
+   */
+  async admit(route: GatedRoute, now: number, addresses: string[] = []): Promise<Gate> {
     const health = this.knownClean(route.label, now) ? undefined : await this.readHealth(route.label, now);
+    let withhold = new Set<string>();
+    if (health && health.state !== "up") {
+      withhold = new Set(addresses.filter((a) => this.refused.has(route.label, a, now)));
+      if (addresses.length > 0 && withhold.size === addresses.length) {
+        const until = health.state === "down" && health.downUntil > now ? health.downUntil : now + PROBE_WAIT_MS;
+        return { use: false, until, reason: "route_down" };
+      }
+    }
     const a = health && health.state !== "up" ? await this.deps.writer.write((sql) => admit(sql, route.label, health, now, this.deps.breaker)) : { use: true as const, probe: false };
     if (!a.use) return { use: false, until: a.until, reason: "route_down" };
-    if (noQuota(route.quota)) return a;
+    const open = { ...a, withhold };
+    if (noQuota(route.quota)) return open;
     const q = await this.deps.writer.write((sql) => takeRouteQuota(sql, route.label, route.quota!, now));
-    return q.ok ? a : { use: false, until: q.resetAt, reason: "route_quota" };
+    return q.ok ? open : { use: false, until: q.resetAt, reason: "route_quota" };
   }
 
-  /** Feeds one session's answers to the breaker: a route-scoped transient refusal is a failure, anything else a success. */
+  /** Feeds one session's answers to the breaker (route-verdict.ts). */
   async observe(route: GatedRoute, results: RecipientResult[], now: number): Promise<void> {
-    const failure = results.find((r) => r.outcome === "transient" && r.scope === "route");
+    const verdict = routeVerdict(results, (a) => this.refused.has(route.label, a, now));
+    this.refused.note(route.label, results, now);
     const { writer, log, breaker } = this.deps;
-    if (failure) {
+    if (verdict.kind === "none") return;
+    if (verdict.kind === "failure") {
+      const { failure, atOnce } = verdict;
       this.clean.delete(route.label);
       const line = replyText(failure);
       const tripped = await writer.write(async (sql) => {
-        const t = await routeFailed(sql, route.label, line, now, breaker, aboutAccount(failure));
+        const t = await routeFailed(sql, route.label, line, now, breaker, atOnce);
         if (t) await appendRouteEvent(sql, "route.degraded", { route: route.label, reply: replyOf(failure), down_until: new Date(t.downUntil).toISOString(), trips: t.trips }, now);
         return t;
       });

@@ -9,9 +9,11 @@
  *                                              └──failure──▶ down (longer)
  *
  * A route-scoped failure is what classify.ts calls scope "route": the connection failed,
- * or the relay refused our session, credentials, account or rate. A refusal *about the
- * account* (an answer from the relay at AUTH or MAIL) trips at once: the next message
- * would get the same answer.
+ * or the relay refused our session, credentials, account or rate — at MAIL, or every
+ * recipient of a transaction (route-verdict.ts). A refusal of one recipient is never one.
+ * A failure of our credentials (at AUTH, RFC 4954 §6) trips at once: the next message
+ * would get the same answer. Anything else trips only as a run of `threshold` failures
+ * with no success between, so no single reply takes a route down.
  */
 import type { Sql } from "../db/raw.ts";
 

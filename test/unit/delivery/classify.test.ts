@@ -4,7 +4,7 @@
  * relay we authenticate to or a domain's MX.
  */
 import { describe, expect, test } from "bun:test";
-import { classifyReply, type Outcome, type Scope, type Stage } from "../../../src/delivery/classify.ts";
+import { classifyRecipients, classifyReply, isAuthFailure, type Classification, type Outcome, type Scope, type Stage } from "../../../src/delivery/classify.ts";
 import { reply } from "../../../src/smtp/reply.ts";
 
 type Row = [source: string, wire: string, stage: Stage, upstream: "relay" | "mx", outcome: Outcome, scope: Scope];
@@ -52,10 +52,18 @@ const TABLE: Row[] = [
   ["local: TLS handshake failed", "451 4.4.1 mx.test:25: certificate has expired", "STARTTLS", "relay", "transient", "route"],
 ];
 
+/**
+ * A row at RCPT is the transaction's only recipient: RCPT replies are judged together
+ * (classifyRecipients), and the sessions of several recipients have their own table below.
+ */
+function classifyAlone(wire: string, stage: Stage, relay: boolean): Classification {
+  return stage === "RCPT" ? classifyRecipients([parse(wire)], { relay })[0]! : classifyReply(parse(wire), stage, { relay });
+}
+
 describe("classifyReply: real replies by code, enhanced code, stage and upstream", () => {
   for (const [source, wire, stage, upstream, outcome, scope] of TABLE) {
     test(`${source}: ${wire.slice(0, 40)} at ${stage} from ${upstream} → ${outcome}/${scope}`, () => {
-      expect(classifyReply(parse(wire), stage, { relay: upstream === "relay" })).toEqual({ outcome, scope });
+      expect(classifyAlone(wire, stage, upstream === "relay")).toEqual({ outcome, scope });
     });
   }
 
@@ -64,4 +72,53 @@ describe("classifyReply: real replies by code, enhanced code, stage and upstream
     expect(classifyReply(parse("552 5.3.4 Message size exceeds fixed limit"), "end of DATA", { relay: true }).outcome).toBe("permanent");
     expect(classifyReply(parse("550 5.4.5 Message size exceeds fixed limit"), "end of DATA", { relay: true }).outcome).toBe("transient");
   });
+});
+
+type SessionRow = [source: string, wires: string[], upstream: "relay" | "mx", expected: `${Outcome}/${Scope}`[]];
+
+const OK = "250 2.1.5 Ok";
+const DENIED = "550 5.7.1 Recipient address rejected: Access denied";
+
+/** RCPT replies of one transaction: a route is judged on every recipient, a recipient on its own reply. */
+const SESSIONS: SessionRow[] = [
+  ["relay refuses one address among accepted ones", [OK, DENIED, OK], "relay", ["delivered/recipient", "permanent/recipient", "delivered/recipient"]],
+  ["relay refuses one address, then accepts", [DENIED, OK], "relay", ["permanent/recipient", "delivered/recipient"]],
+  ["relay refuses every recipient with 5.7.1 (relaying denied)", ["554 5.7.1 <x@elsewhere.test>: Relay access denied", "554 5.7.1 <y@elsewhere.test>: Relay access denied"], "relay", ["transient/route", "transient/route"]],
+  ["relay asks for AUTH at every RCPT", ["530 5.7.0 Authentication required", "530 5.7.0 Authentication required"], "relay", ["transient/route", "transient/route"]],
+  ["relay: one 5.7.1, one unknown user — both about their recipients", [DENIED, "550 5.1.1 User unknown"], "relay", ["permanent/recipient", "permanent/recipient"]],
+  ["relay: one 5.7.1, one greylisted — the 5.7.1 is the recipient's", [DENIED, "451 4.7.1 Greylisted, try again"], "relay", ["permanent/recipient", "transient/recipient"]],
+  ["relay: 4.7.x to every recipient is still each recipient's", ["450 4.7.1 Recipient address rejected: try later", "450 4.7.1 Recipient address rejected: try later"], "relay", ["transient/recipient", "transient/recipient"]],
+  ["relay: a full mailbox among accepted ones", [OK, "452 4.2.2 Mailbox full"], "relay", ["delivered/recipient", "transient/recipient"]],
+  ["MX refuses every recipient with 5.7.1", [DENIED, DENIED], "mx", ["permanent/recipient", "permanent/recipient"]],
+];
+
+describe("classifyRecipients: one transaction's RCPT replies", () => {
+  for (const [source, wires, upstream, expected] of SESSIONS) {
+    test(`${source} → ${expected.join(", ")}`, () => {
+      const got = classifyRecipients(wires.map(parse), { relay: upstream === "relay" });
+      expect(got.map((c) => `${c.outcome}/${c.scope}`)).toEqual(expected);
+    });
+  }
+
+  test("a relay's 5.7.1 to RCPT, judged alone, is about the recipient", () => {
+    expect(classifyReply(parse(DENIED), "RCPT", { relay: true })).toEqual({ outcome: "permanent", scope: "recipient" });
+  });
+});
+
+describe("isAuthFailure: what trips a route's breaker at once", () => {
+  const rows: [wire: string, stage: Stage, auth: boolean][] = [
+    ["535 5.7.8 Username and Password not accepted.", "AUTH", true],
+    ["454 4.7.0 Temporary authentication failure", "AUTH", true],
+    ["530 5.7.0 Authentication required", "MAIL", true],
+    ["550 5.7.1 Relaying denied", "MAIL", false],
+    ["550 5.7.1 Relaying denied", "RCPT", false],
+    ["421 4.7.0 Sending quota exceeded", "MAIL", false],
+    ["550 5.4.5 Daily user sending limit exceeded.", "MAIL", false],
+    ["451 4.4.1 127.0.0.1:25: connection refused", "connect", false],
+  ];
+  for (const [wire, stage, auth] of rows) {
+    test(`${wire.slice(0, 40)} at ${stage} → ${auth ? "at once" : "counted"}`, () => {
+      expect(isAuthFailure(parse(wire), stage)).toBe(auth);
+    });
+  }
 });
