@@ -5,6 +5,7 @@
 import ipaddr from "ipaddr.js";
 import * as v from "valibot";
 import { secretKeyProblem } from "./secrets/cipher.ts";
+import { parseTrustedProxies, type TrustedProxies } from "./policy/client-address.ts";
 
 const bool = (name: string) =>
   v.pipe(
@@ -110,6 +111,23 @@ const gatewayToken = v.pipe(
   ),
 );
 
+// Peers whose X-Forwarded-For names the client (src/policy/client-address.ts); none by default.
+const trustedProxies = v.pipe(
+  v.optional(v.string(), ""),
+  v.check(
+    (s) => parseTrustedProxies(s).ok,
+    (issue) => {
+      const parsed = typeof issue.input === "string" ? parseTrustedProxies(issue.input) : null;
+      const bad = parsed && !parsed.ok ? `"${parsed.bad}" is not` : "must be";
+      return `SMARTHOST_TRUSTED_PROXIES: ${bad} a comma-separated list of CIDRs (10.0.0.0/8, 2001:db8::/32) or addresses`;
+    },
+  ),
+  v.transform((s): TrustedProxies => {
+    const parsed = parseTrustedProxies(s);
+    return parsed.ok ? parsed.proxies : [];
+  }),
+);
+
 export const ConfigSchema = v.object({
   SMARTHOST_DB_URL: dbUrl,
   SMARTHOST_DB_AUTH_TOKEN: optionalString,
@@ -136,6 +154,7 @@ export const ConfigSchema = v.object({
   SMARTHOST_GATEWAY_URL: gatewayUrl,
   SMARTHOST_GATEWAY_TOKEN: gatewayToken,
   SMARTHOST_METRICS_TOKEN: optionalString,
+  SMARTHOST_TRUSTED_PROXIES: trustedProxies,
   SMARTHOST_ADMIN_TOKEN: v.pipe(optionalString, v.check((s) => s === undefined || s.length >= 32, "SMARTHOST_ADMIN_TOKEN must be at least 32 characters")),
   SMARTHOST_RETRY_BASE_SECONDS: int("SMARTHOST_RETRY_BASE_SECONDS", 300, 1, 86400),
   SMARTHOST_QUEUE_LIFETIME_SECONDS: int("SMARTHOST_QUEUE_LIFETIME_SECONDS", 432000, 1, 31536000),

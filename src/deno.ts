@@ -13,10 +13,14 @@ import { createGatewayStack } from "./gateway/stack.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import { createLogger } from "./log.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
+import { clientEnv } from "./policy/client-address.ts";
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
-  serve(options: { hostname: string; port: number; onListen?: (a: { port: number }) => void }, handler: (req: Request) => Response | Promise<Response>): unknown;
+  serve(
+    options: { hostname: string; port: number; onListen?: (a: { port: number }) => void },
+    handler: (req: Request, info: { remoteAddr: { transport: string; hostname?: string } }) => Response | Promise<Response>,
+  ): unknown;
 };
 
 const config = loadConfig(Deno.env.toObject());
@@ -43,5 +47,5 @@ for (const at of config.SMARTHOST_HTTP_LISTEN) {
       ports.push(port);
       if (ports.length === config.SMARTHOST_HTTP_LISTEN.length) log("listening", { http: ports, mode: "gateway", runtime: "deno" });
     },
-  }, app.fetch);
+  }, (req, info) => app.fetch(req, clientEnv(req, info.remoteAddr.hostname, config.SMARTHOST_TRUSTED_PROXIES)));
 }

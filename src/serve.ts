@@ -21,6 +21,7 @@ import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
+import { clientEnv } from "./policy/client-address.ts";
 
 // A delivery outcome waits this long for an accepted message to share its commit: with one
 // client sending message after message, half the transactions (src/queue/group-commit.ts).
@@ -97,7 +98,7 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     for (const at of config.SMARTHOST_HTTP_LISTEN) {
       let server: HttpServer;
       try {
-        server = serveHttp(at, app.fetch, httpBodyLimit(maxBytes));
+        server = serveHttp(at, (req, peer) => app.fetch(req, clientEnv(req, peer, config.SMARTHOST_TRUSTED_PROXIES)), httpBodyLimit(maxBytes));
       } catch (err) {
         throw listenError(err, at, "SMARTHOST_HTTP_LISTEN");
       }

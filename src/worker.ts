@@ -19,6 +19,7 @@ import { WebhookSender } from "./webhooks/sender.ts";
 import { webhookSettings } from "./webhooks/settings.ts";
 import { useArgon2Module } from "./policy/passwords.ts";
 import { argon2Module } from "./runtime/workers-argon2.ts";
+import { clientEnv } from "./policy/client-address.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -98,7 +99,9 @@ const deliver = async (i: Isolate) => {
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
     isolate ??= build(env);
-    const response = await isolate.app.fetch(request);
+    // Cloudflare sets CF-Connecting-IP to the address that connected to it, replacing any
+    // the client sent; past trusted proxies of our own, X-Forwarded-For as elsewhere.
+    const response = await isolate.app.fetch(request, clientEnv(request, request.headers.get("cf-connecting-ip"), isolate.config.SMARTHOST_TRUSTED_PROXIES));
     // Deliver right after an accept, within this invocation's lifetime.
     if (request.method === "POST" && ACCEPTS.test(new URL(request.url).pathname) && response.ok) ctx.waitUntil(deliver(isolate));
     return response;

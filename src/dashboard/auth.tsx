@@ -9,8 +9,8 @@
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Db } from "../db/client.ts";
-import { ADMIN_USER, clientIp } from "../gateway/routes/admin-http.ts";
-import { finishAttempt, reserveAttempt, throttleKeys } from "../policy/auth-throttle.ts";
+import { adminThrottleKeys } from "../gateway/routes/admin-http.ts";
+import { finishAttempt, reserveAttempt } from "../policy/auth-throttle.ts";
 import { constantTimeEqual } from "../util/bytes.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { SESSION_COOKIE, SESSION_TTL_MS, type Session, type SessionKeys } from "./session.ts";
@@ -26,7 +26,7 @@ export function loginRoutes(app: Hono<DashboardEnv>, o: { db: Db; token: string;
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
     const given = typeof form.token === "string" ? form.token : "";
-    const keys = throttleKeys(clientIp(c), ADMIN_USER);
+    const keys = adminThrottleKeys(c);
     const reserved = await reserveAttempt(o.db, keys, o.now());
     if (!reserved.ok) {
       c.header("Retry-After", String(reserved.retryAfterSeconds));

@@ -10,9 +10,12 @@ export interface HttpServer {
 // (the same maxBodyBytes) answer first, with the API's JSON error.
 const TRANSPORT_MARGIN = 1024 * 1024;
 
-/** `maxBodyBytes` is the limit the app enforces (httpBodyLimit in config.ts). */
-export function serveHttp(at: ListenAddress, fetch: (req: Request) => Response | Promise<Response>, maxBodyBytes: number): HttpServer {
-  const server = Bun.serve({ hostname: at.host, port: at.port, fetch, maxRequestBodySize: maxBodyBytes + TRANSPORT_MARGIN });
+/**
+ * `maxBodyBytes` is the limit the app enforces (httpBodyLimit in config.ts); `fetch` gets the
+ * address the request came from (null once its socket is gone).
+ */
+export function serveHttp(at: ListenAddress, fetch: (req: Request, peer: string | null) => Response | Promise<Response>, maxBodyBytes: number): HttpServer {
+  const server = Bun.serve({ hostname: at.host, port: at.port, fetch: (req, bun) => fetch(req, bun.requestIP(req)?.address ?? null), maxRequestBodySize: maxBodyBytes + TRANSPORT_MARGIN });
   return {
     address: { host: at.host, port: server.port ?? at.port },
     close: async () => {

@@ -7,7 +7,8 @@ import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import type { Db } from "../../db/client.ts";
 import { AdminError } from "../../admin/errors.ts";
-import { finishAttempt, reserveAttempt, throttleKeys } from "../../policy/auth-throttle.ts";
+import { finishAttempt, reserveAttempt, throttleKeys, type ThrottleKeys } from "../../policy/auth-throttle.ts";
+import type { ClientEnv } from "../../policy/client-address.ts";
 import { constantTimeEqual } from "../../util/bytes.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { GatewayError, toHttpError } from "../errors.ts";
@@ -16,15 +17,33 @@ import { issueField } from "../schemas.ts";
 /** The throttle's user name for admin token failures. */
 export const ADMIN_USER = "admin-api";
 
-/** The client's address where the runtime gives it (Bun passes its server as the env). */
-export function clientIp(c: Context): string {
-  const env = c.env as { requestIP?: (r: Request) => { address: string } | null } | undefined;
-  return env?.requestIP?.(c.req.raw)?.address ?? "unknown";
+/**
+ * The client's address as the entry resolved it (src/policy/client-address.ts: the
+ * runtime's peer, past trusted proxies); null when the entry passed none.
+ */
+export function clientIp(c: Context): string | null {
+  const env = c.env as Partial<ClientEnv> | undefined;
+  return typeof env?.clientAddress === "string" ? env.clientAddress : null;
+}
+
+/**
+ * The AUTH-throttle keys for an admin token try (the API's and the dashboard login's).
+ * Without an address, the per-address and per-(user, address) counts get a key of this
+ * request's own: one key shared by every such request would let anyone refuse everyone
+ * (five wrong tokens block the pair for 15 minutes). Refusing the request instead would
+ * shut the admin out wherever the runtime gives no address, and a key from the given
+ * token's digest would only refuse a wrong token repeated, which never succeeds anyway,
+ * while writing the right token's digest into the table. What still holds is the
+ * per-user count: every failure slows the next check (up to 3 s) and is never refused,
+ * and the token is at least 32 characters.
+ */
+export function adminThrottleKeys(c: Context): ThrottleKeys {
+  return throttleKeys(clientIp(c) ?? `unknown:${crypto.randomUUID()}`, ADMIN_USER);
 }
 
 export function adminAuth(db: Db, token: string, now: () => number): MiddlewareHandler {
   return async (c, next) => {
-    const keys = throttleKeys(clientIp(c), ADMIN_USER);
+    const keys = adminThrottleKeys(c);
     // The attempt is reserved before the comparison, as SMTP AUTH's are (one statement).
     const reserved = await reserveAttempt(db, keys, now());
     if (!reserved.ok) throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
