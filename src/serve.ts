@@ -13,7 +13,7 @@ import { createLogger } from "./log.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
 import { serveHttp, type HttpServer } from "./runtime/bun-http.ts";
 import type { SubmissionHandler } from "./smtp/handler.ts";
-import type { Logger } from "./smtp/session-types.ts";
+import type { Logger } from "./core/log.ts";
 import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
