@@ -5,7 +5,7 @@
 import ipaddr from "ipaddr.js";
 import * as v from "valibot";
 import { secretKeyProblem } from "./secrets/cipher.ts";
-import { parseTrustedProxies, type TrustedProxies } from "./policy/client-address.ts";
+import { parseTrustedProxies, type TrustedProxies } from "./util/client-address.ts";
 
 const bool = (name: string) =>
   v.pipe(

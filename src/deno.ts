@@ -13,7 +13,7 @@ import { createGatewayStack } from "./gateway/stack.ts";
 import { GroupCommit } from "./queue/group-commit.ts";
 import { createLogger } from "./log.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
-import { clientEnv } from "./policy/client-address.ts";
+import { clientEnv } from "./util/client-address.ts";
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };

@@ -21,7 +21,7 @@ import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
-import { clientEnv } from "./policy/client-address.ts";
+import { clientEnv } from "./util/client-address.ts";
 
 // A delivery outcome waits this long for an accepted message to share its commit: with one
 // client sending message after message, half the transactions (src/queue/group-commit.ts).

@@ -19,7 +19,7 @@ import { WebhookSender } from "./webhooks/sender.ts";
 import { webhookSettings } from "./webhooks/settings.ts";
 import { useArgon2Module } from "./policy/passwords.ts";
 import { argon2Module } from "./runtime/workers-argon2.ts";
-import { clientEnv } from "./policy/client-address.ts";
+import { clientEnv } from "./util/client-address.ts";
 
 type Env = Record<string, string | undefined>;
 

@@ -8,7 +8,7 @@ import * as v from "valibot";
 import type { Db } from "../../db/client.ts";
 import { AdminError } from "../../admin/errors.ts";
 import { finishAttempt, reserveAttempt, throttleKeys, type ThrottleKeys } from "../../policy/auth-throttle.ts";
-import type { ClientEnv } from "../../policy/client-address.ts";
+import type { ClientEnv } from "../../util/client-address.ts";
 import { constantTimeEqual } from "../../util/bytes.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { GatewayError, toHttpError } from "../errors.ts";

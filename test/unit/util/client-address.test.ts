@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../../../src/config.ts";
-import { clientEnv, parseTrustedProxies, resolveClientAddress, type TrustedProxies } from "../../../src/policy/client-address.ts";
+import { clientEnv, parseTrustedProxies, resolveClientAddress, type TrustedProxies } from "../../../src/util/client-address.ts";
 
 const proxies = (list: string): TrustedProxies => {
   const parsed = parseTrustedProxies(list);
