@@ -8,14 +8,8 @@
  * message (every recipient shares its fate), or the route (the way we reached the
  * upstream: our credentials, our account, our rate — never a reason to bounce good mail).
  */
+import { AUTH_CODES, type Outcome, type Scope, type Stage } from "../core/delivery-result.ts";
 import type { Reply } from "../smtp/reply.ts";
-
-export type Outcome = "delivered" | "transient" | "permanent";
-
-/** Where in the session a reply came; "connect" covers socket and TLS failures. */
-export type Stage = "connect" | "greeting" | "EHLO" | "HELO" | "STARTTLS" | "AUTH" | "RSET" | "MAIL" | "RCPT" | "DATA" | "end of DATA" | "QUIT";
-
-export type Scope = "recipient" | "message" | "route";
 
 export interface Classification {
   outcome: Outcome;
@@ -29,9 +23,6 @@ export interface Upstream {
 
 /** The session before the first MAIL: refusals there are about the connection or us. */
 const SESSION_STAGES = new Set<Stage>(["connect", "greeting", "EHLO", "HELO", "STARTTLS", "AUTH", "RSET", "QUIT"]);
-
-// RFC 4954 §6 replies to AUTH and to commands that need it: our credentials or TLS.
-const AUTH_CODES = new Set([530, 534, 535, 538]);
 
 /**
  * x.7.y codes about the authenticated account rather than a message (IANA registry):
@@ -114,10 +105,3 @@ export function classifyRecipients(replies: Reply[], upstream: Upstream): Classi
   return replies.map((r) => classifyReply(r, "RCPT", upstream));
 }
 
-/**
- * A failure of our credentials: any refusal at AUTH, or an RFC 4954 §6 code (530 "authentication
- * required", 534, 535, 538) wherever it came. The next session would get the same answer.
- */
-export function isAuthFailure(r: Reply, stage: Stage | null): boolean {
-  return stage === "AUTH" || AUTH_CODES.has(r.code);
-}

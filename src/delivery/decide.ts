@@ -8,7 +8,7 @@ import type { StoredMessage } from "../queue/stored.ts";
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
 import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
 import { wantsFailureDsn } from "./dsn.ts";
-import type { Outcome } from "./smtp-client.ts";
+import type { Outcome } from "../core/delivery-result.ts";
 import type { DeliveryConfig } from "./worker-config.ts";
 import type { TlsRecord } from "../core/tls-record.ts";
 

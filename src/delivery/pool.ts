@@ -3,7 +3,8 @@
  * for the next message to the same upstream instead of being closed (a busy provider relay
  * or MX gets one session for many messages, as Postfix's connection cache does).
  */
-import { failedAll, UpstreamConnection, type ClientOptions, type OutboundMessage, type SessionResult, type SmtpTarget } from "./smtp-client.ts";
+import { failedAll, UpstreamConnection, type ClientOptions, type SessionResult, type SmtpTarget } from "./smtp-client.ts";
+import type { OutboundMessage } from "./smtp-transaction.ts";
 import type { Connect } from "./socket.ts";
 
 interface Idle {

@@ -4,7 +4,7 @@
  * delivery.
  */
 import type { Reply } from "../smtp/reply.ts";
-import type { Stage } from "./classify.ts";
+import type { Stage } from "../core/delivery-result.ts";
 
 export class UpstreamError extends Error {
   constructor(message: string, readonly stage: Stage) {

@@ -4,24 +4,13 @@
  * and write has a deadline; a closed connection is an error, never a hang.
  */
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import { classifyReply, type Outcome, type Scope, type Stage } from "./classify.ts";
+import type { Outcome, RecipientResult, Scope, Stage } from "../core/delivery-result.ts";
+import { classifyReply } from "./classify.ts";
 import { UpstreamError } from "./reply-reader.ts";
 import { authenticate, Dialog, hello, SessionFailed, failIfNot, type DialogTimeouts } from "./smtp-dialog.ts";
-import { transaction } from "./smtp-transaction.ts";
+import { transaction, type OutboundMessage } from "./smtp-transaction.ts";
 import type { Connect, Socket, SocketInfo } from "./socket.ts";
 import { certificateResultType, negotiated, PLAINTEXT, type SessionTls } from "./tls-outcome.ts";
-
-export type { Outcome, Stage } from "./classify.ts";
-
-export interface RecipientResult {
-  address: string;
-  outcome: Outcome;
-  reply: Reply;
-  /** Who the reply is about (classify.ts); "route" feeds the route's circuit breaker. */
-  scope?: Scope;
-  /** The stage whose reply decided this recipient. */
-  stage?: Stage;
-}
 
 export interface SmtpTarget {
   /** Address to connect to (an IP or a name). */
@@ -38,15 +27,6 @@ export interface SmtpTarget {
   relay: boolean;
 }
 
-export interface OutboundMessage {
-  /** "" for the null reverse-path. */
-  mailFrom: string;
-  recipients: { address: string; notify?: string | null; orcpt?: string | null }[];
-  raw: Uint8Array;
-  smtputf8: boolean;
-  envid?: string | null;
-  ret?: string | null;
-}
 
 export interface ClientOptions {
   ehloName: string;

@@ -5,7 +5,8 @@
  */
 import { encodeBase64Text } from "../smtp/sasl.ts";
 import { upstreamReplies, type Reply } from "../smtp/reply.ts";
-import { classifyReply, type Outcome, type Stage } from "./classify.ts";
+import { type Outcome, type Stage } from "../core/delivery-result.ts";
+import { classifyReply } from "./classify.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
 import type { Socket } from "./socket.ts";
 import type { SessionTls } from "./tls-outcome.ts";

@@ -1,9 +1,20 @@
 /** One outbound mail transaction over an open dialog (smtp-dialog.ts): MAIL, RCPT…, DATA. */
+import type { RecipientResult, Stage } from "../core/delivery-result.ts";
 import type { Reply } from "../smtp/reply.ts";
-import { classifyRecipients, classifyReply, type Stage } from "./classify.ts";
+import { classifyRecipients, classifyReply } from "./classify.ts";
 import { encodeDataParts, hasEightBit as containsNonAscii } from "./encode.ts";
 import { failIfNot, SessionFailed, type Dialog } from "./smtp-dialog.ts";
-import type { OutboundMessage, RecipientResult } from "./smtp-client.ts";
+
+/** One message as the client sends it: its envelope and the stored bytes. */
+export interface OutboundMessage {
+  /** "" for the null reverse-path. */
+  mailFrom: string;
+  recipients: { address: string; notify?: string | null; orcpt?: string | null }[];
+  raw: Uint8Array;
+  smtputf8: boolean;
+  envid?: string | null;
+  ret?: string | null;
+}
 
 function mailCommand(d: Dialog, m: OutboundMessage): string {
   const params: string[] = [`SIZE=${m.raw.length}`];

@@ -6,7 +6,7 @@
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import type { Logger } from "../core/log.ts";
-import type { RecipientResult } from "../delivery/smtp-client.ts";
+import type { RecipientResult } from "../core/delivery-result.ts";
 import { Cached, CachedMap } from "../util/cached.ts";
 import { slowDown, speedUp, takePace, type PaceOutcome } from "./pace.ts";
 import { loadShapes, shapeFor, type Shape } from "./shapes.ts";

@@ -7,7 +7,7 @@
 import type { Sql } from "../db/raw.ts";
 import type { GroupCommit } from "../queue/group-commit.ts";
 import type { Logger } from "../core/log.ts";
-import type { RecipientResult } from "../delivery/smtp-client.ts";
+import type { RecipientResult } from "../core/delivery-result.ts";
 import { appendRouteEvent } from "./route-events.ts";
 import { admit, healthOf, routeFailed, routeSucceeded, type BreakerConfig } from "./route-health.ts";
 import { noQuota, takeRouteQuota, type RouteQuota } from "./route-quota.ts";

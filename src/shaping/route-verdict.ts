@@ -6,8 +6,8 @@
  * recipient refused while others are accepted says nothing about the route; neither does a
  * refusal a relay gives an address it has refused on its own before (RefusedRecipients).
  */
-import { isAuthFailure } from "../delivery/classify.ts";
-import type { RecipientResult } from "../delivery/smtp-client.ts";
+import { isAuthFailure } from "../core/delivery-result.ts";
+import type { RecipientResult } from "../core/delivery-result.ts";
 
 /** A failure counts toward the breaker, a success resets it, "none" tells nothing either way. */
 export type Verdict = { kind: "failure"; failure: RecipientResult; atOnce: boolean } | { kind: "success" } | { kind: "none" };

@@ -4,7 +4,8 @@
  * relay we authenticate to or a domain's MX.
  */
 import { describe, expect, test } from "bun:test";
-import { classifyRecipients, classifyReply, isAuthFailure, type Classification, type Outcome, type Scope, type Stage } from "../../../src/delivery/classify.ts";
+import { isAuthFailure, type Outcome, type Scope, type Stage } from "../../../src/core/delivery-result.ts";
+import { classifyRecipients, classifyReply, type Classification } from "../../../src/delivery/classify.ts";
 import { reply } from "../../../src/smtp/reply.ts";
 
 type Row = [source: string, wire: string, stage: Stage, upstream: "relay" | "mx", outcome: Outcome, scope: Scope];

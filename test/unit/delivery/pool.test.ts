@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { ConnectionPool } from "../../../src/delivery/pool.ts";
-import type { OutboundMessage, SmtpTarget } from "../../../src/delivery/smtp-client.ts";
+import type { SmtpTarget } from "../../../src/delivery/smtp-client.ts";
+import type { OutboundMessage } from "../../../src/delivery/smtp-transaction.ts";
 import { createNodeConnect } from "../../../src/runtime/node-socket.ts";
 import { startUpstream, type Upstream } from "../../support/upstream.ts";
 import { withTimeout } from "../../support/wait.ts";

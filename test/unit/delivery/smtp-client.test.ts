@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:net";
-import { sendMessage, type OutboundMessage, type SmtpTarget } from "../../../src/delivery/smtp-client.ts";
+import { sendMessage, type SmtpTarget } from "../../../src/delivery/smtp-client.ts";
+import type { OutboundMessage } from "../../../src/delivery/smtp-transaction.ts";
 import { createNodeConnect } from "../../../src/runtime/node-socket.ts";
 import { startUpstream, type Upstream } from "../../support/upstream.ts";
 

@@ -3,7 +3,8 @@
  * TLS on loopback), and the rules that turn it into what is stored.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { sendMessage, type OutboundMessage, type SmtpTarget } from "../../../src/delivery/smtp-client.ts";
+import { sendMessage, type SmtpTarget } from "../../../src/delivery/smtp-client.ts";
+import type { OutboundMessage } from "../../../src/delivery/smtp-transaction.ts";
 import { certificateResultType, tlsRecord, type SessionTls } from "../../../src/delivery/tls-outcome.ts";
 import { createNodeConnect } from "../../../src/runtime/node-socket.ts";
 import { startUpstream, type Upstream } from "../../support/upstream.ts";

@@ -3,7 +3,7 @@
  * to the breaker and picks the probe (route-gate.ts) on a real libSQL file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RecipientResult } from "../../../src/delivery/smtp-client.ts";
+import type { RecipientResult } from "../../../src/core/delivery-result.ts";
 import { RouteGate } from "../../../src/shaping/route-gate.ts";
 import { healthOf, routeFailed, type BreakerConfig } from "../../../src/shaping/route-health.ts";
 import { RefusedRecipients, routeVerdict } from "../../../src/shaping/route-verdict.ts";
