@@ -92,7 +92,7 @@ export const accountCommands: Command[] = [
     summary: "remove an account with its credentials, keys, senders and networks;\nrefused while it has queued mail unless --force (which deletes that mail)",
     options: { force: { type: "boolean", help: "also delete the account's queued mail" } },
     async run({ config, args, values, out }) {
-      const r = await withDb(config, (db) => removeAccount(db, args[0]!, values.force === true, Date.now()));
+      const r = await withDb(config, (db) => removeAccount(db, args[0]!, values.force === true));
       out(`account ${r.name} removed with ${r.credentials} credential(s), ${r.api_keys} API key(s), ${r.senders} sender rule(s), ${r.networks} network(s)`);
       if (r.dropped_recipients > 0) out(`${r.dropped_recipients} queued recipient(s) deleted`);
       return 0;

@@ -1,6 +1,6 @@
 /**
  * What traffic shaping adds to the overview and the routes page: the latest route events
- * (route.degraded / route.recovered, kept under the system account) and the messages held
+ * (route.degraded / route.recovered, the operators' copies) and the messages held
  * over an account's quota, by account name.
  */
 import type { Sql } from "../db/raw.ts";

@@ -57,4 +57,6 @@ export function libsqlConfig(url: string, authToken?: string): LibsqlConfig {
 export async function prepareEmbedded(client: Client): Promise<void> {
   await client.execute("PRAGMA journal_mode=WAL");
   await client.execute("PRAGMA synchronous=FULL");
+  // libSQL's default, said out loud: account removal cascades through foreign keys.
+  await client.execute("PRAGMA foreign_keys=ON");
 }

@@ -12,8 +12,19 @@ import type { Db } from "./client.ts";
 import { MIGRATIONS } from "./migrations.gen.ts";
 import { installQueueCounts } from "../queue/queue-counts.ts";
 
+/**
+ * Removing an account relies on ON DELETE CASCADE (src/db/schema.ts): refuse to run on a
+ * connection that does not enforce foreign keys. libSQL (embedded and sqld) turns them on
+ * by default; a connection that has them off was set up wrong.
+ */
+export async function requireForeignKeys(client: Client): Promise<void> {
+  const rs = await client.execute("PRAGMA foreign_keys");
+  if (Number(rs.rows[0]?.[0] ?? 0) !== 1) throw new Error("the database does not enforce foreign keys (PRAGMA foreign_keys is off): removing an account would leave its data behind");
+}
+
 /** Returns the tags applied now (empty when the database was up to date). */
 export async function applyMigrations(client: Client, migrations = MIGRATIONS): Promise<string[]> {
+  await requireForeignKeys(client);
   const applied = await applyPending(client, migrations);
   await installQueueCounts(client); // triggers are not drizzle's to manage
   return applied;
@@ -30,7 +41,11 @@ async function applyPending(client: Client, migrations: typeof MIGRATIONS): Prom
     for (const stmt of m.sql.split("--> statement-breakpoint")) if (stmt.trim()) statements.push(stmt);
     statements.push({ sql: `INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)`, args: [await sha256Hex(m.sql), m.when] });
   }
-  await client.batch(statements, "write");
+  // With foreign keys off for the batch (the client's `migrate`): a migration rebuilds a
+  // table to change its constraints, and dropping a parent table with them on would
+  // cascade into its children. Each migration leaves no orphan rows behind itself.
+  await client.migrate(statements);
+  await requireForeignKeys(client);
   return pending.map((m) => m.tag);
 }
 

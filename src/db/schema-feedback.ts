@@ -1,6 +1,7 @@
 /** Tables of what senders hear back: the suppression list, the account event feed, webhooks and their deliveries. */
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { accounts } from "./schema.ts";
 
 /**
  * Addresses an account no longer sends to: hard bounces (recipient's fault), complaints,
@@ -10,7 +11,7 @@ export const suppressions = sqliteTable(
   "suppressions",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: text("account_id").notNull(),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     address: text("address").notNull(),
     reason: text("reason", { enum: ["bounce", "complaint", "manual"] }).notNull(),
     messageId: text("message_id"),
@@ -24,12 +25,13 @@ export const suppressions = sqliteTable(
 /**
  * What happened, as senders see it (`message.delivered`, `suppression.added`, …): the
  * event feed (GET /v1/events) and the source of every webhook delivery. `id` is the cursor.
+ * A null account: the operators' feed (route events, src/shaping/route-events.ts).
  */
 export const accountEvents = sqliteTable(
   "account_events",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: text("account_id").notNull(),
+    accountId: text("account_id").references(() => accounts.id, { onDelete: "cascade" }),
     type: text("type").notNull(),
     messageId: text("message_id"),
     /** The webhook payload's `data`, as JSON. */
@@ -43,7 +45,7 @@ export const webhookEndpoints = sqliteTable(
   "webhook_endpoints",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id").notNull(),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     url: text("url").notNull(),
     /** Comma-separated event types; null: every type. */
     events: text("events"),
@@ -66,7 +68,7 @@ export const webhookDeliveries = sqliteTable(
   "webhook_deliveries",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    endpointId: text("endpoint_id").notNull(),
+    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id, { onDelete: "cascade" }),
     eventId: integer("event_id").notNull(),
     state: text("state", { enum: ["pending", "delivered", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
@@ -87,7 +89,7 @@ export const webhookAttempts = sqliteTable(
   "webhook_attempts",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    deliveryId: integer("delivery_id").notNull(),
+    deliveryId: integer("delivery_id").notNull().references(() => webhookDeliveries.id, { onDelete: "cascade" }),
     attemptedAt: integer("attempted_at").notNull(),
     /** HTTP status; null when no answer came (refused, timeout, blocked address). */
     status: integer("status"),

@@ -8,7 +8,8 @@ import type { Sql } from "../db/raw.ts";
 import type { EventData, EventType } from "./types.ts";
 
 export interface NewEvent {
-  accountId: string;
+  /** Null: the operators' feed (route events), which no webhook endpoint receives. */
+  accountId: string | null;
   type: EventType;
   messageId?: string | null;
   data: EventData;

@@ -36,7 +36,8 @@ export interface EventData {
   from?: string;
   recipient?: string;
   subject?: string;
-  reply?: UpstreamReply;
+  /** Route events' tenant copies carry the codes only (src/shaping/route-events.ts). */
+  reply?: UpstreamReply | Omit<UpstreamReply, "text">;
   route?: string;
   attempt?: number;
   bounce_class?: BounceClass;

@@ -34,6 +34,7 @@ export class EmbeddedDatabase implements SqlDatabase {
     this.db = new Database(path, { timeout: 15_000 });
     this.db.exec("PRAGMA journal_mode=WAL");
     this.db.exec("PRAGMA synchronous=FULL");
+    this.db.exec("PRAGMA foreign_keys=ON"); // account removal cascades (src/db/schema.ts)
     if (opts.autoCheckpoint !== undefined) this.db.exec(`PRAGMA wal_autocheckpoint=${Math.trunc(opts.autoCheckpoint)}`);
   }
 

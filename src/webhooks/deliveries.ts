@@ -15,6 +15,8 @@ export interface DueDelivery {
 }
 
 // Only endpoints still enabled: a disabled one keeps its rows for when it is enabled again.
+// A removed endpoint (or account) takes its deliveries with it (ON DELETE CASCADE), so
+// nothing is leased for an endpoint that no longer exists.
 const LEASE = `UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (
     SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
     WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ? AND e.enabled = 1
@@ -68,10 +70,13 @@ export interface AttemptResult {
 
 /** Records one attempt: the log row, the delivery's state, the endpoint's health. */
 export async function recordAttempt(sql: Sql, d: DueDelivery, r: AttemptResult, now: number): Promise<void> {
-  await sql.execute({
-    sql: "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, latency_ms, response) VALUES (?, ?, ?, ?, ?)",
-    args: [d.id, now, r.status, r.latencyMs, r.response],
+  // The delivery is gone when its endpoint (or the endpoint's account) was removed while
+  // the request was out: nothing is left to record it on.
+  const logged = await sql.execute({
+    sql: "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, latency_ms, response) SELECT id, ?, ?, ?, ? FROM webhook_deliveries WHERE id = ? RETURNING id",
+    args: [now, r.status, r.latencyMs, r.response, d.id],
   });
+  if (logged.rows.length === 0) return;
   const state = r.outcome === "delivered" ? "delivered" : r.outcome === "retry" ? "pending" : "failed";
   await sql.execute({
     sql: "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = 0, last_status = ?, updated_at = ? WHERE id = ?",

@@ -50,6 +50,7 @@ let mxExpired: Upstream;
 beforeAll(async () => {
   dir = tempDir();
   database = await openDatabase(`file:${join(dir, "sts.db")}`);
+  await database.client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'sts', 0)");
   writer = new GroupCommit(database.sql);
   const mxCert = await certificate(DOMAINS.map((d) => `mx.${d}`));
   const otherCert = await certificate(["somewhere-else.test"]);

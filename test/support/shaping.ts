@@ -23,6 +23,8 @@ export interface ShapingDb {
 
 export async function openShapingDb(name: string, dir = tempDir()): Promise<ShapingDb> {
   const database = await openDatabase(`file:${join(dir, name)}`);
+  // The account queueMessages sends as (messages reference their account).
+  await database.client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'shaping', 0)");
   return { dir, database, writer: new GroupCommit(database.sql), logged: [] };
 }
 
@@ -73,8 +75,9 @@ export async function recipientStates(s: ShapingDb, ids: string[]): Promise<Reco
   return Object.fromEntries(rs.rows.map((r) => [String(r.state), Number(r.n)]));
 }
 
+/** The operators' route events (kept under no account). */
 export async function routeEvents(s: ShapingDb): Promise<{ type: string; data: Record<string, unknown> }[]> {
-  const rs = await s.database.sql.execute("SELECT type, data FROM account_events WHERE account_id = '' AND type LIKE 'route.%' ORDER BY id");
+  const rs = await s.database.sql.execute("SELECT type, data FROM account_events WHERE account_id IS NULL AND type LIKE 'route.%' ORDER BY id");
   return rs.rows.map((r) => ({ type: String(r.type), data: JSON.parse(String(r.data)) as Record<string, unknown> }));
 }
 

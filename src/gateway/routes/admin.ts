@@ -67,7 +67,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return c.json(await updateAccount(db, c.req.param("name"), { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day }));
   });
   app.delete("/accounts/:name", adminDoc({ tag: "accounts", summary: "Remove an account and what it owns; refused (409) while it has queued mail unless force=true", params: { name: "acme" }, query: [{ name: "force", description: "true: also delete its queued mail", example: "false" }], ok: s.AccountRemoved, errors: [400, 404, 409] }), async (c) =>
-    c.json(await removeAccount(db, c.req.param("name"), query(c, s.RemoveQuery).force === "true", now())),
+    c.json(await removeAccount(db, c.req.param("name"), query(c, s.RemoveQuery).force === "true")),
   );
 
   app.get("/credentials", adminDoc({ tag: "credentials", summary: "SMTP credentials (never their passwords)", query: byAccount, ok: v.array(s.CredentialRow), errors: [404] }), async (c) => c.json(await listCredentials(db, query(c, s.AccountFilter).account)));

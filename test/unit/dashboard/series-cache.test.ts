@@ -14,6 +14,11 @@ let database: Database;
 beforeAll(async () => {
   dir = tempDir();
   database = await openDatabase(`file:${join(dir, "s.db")}`);
+  // The events' message (events reference messages, messages their account).
+  await database.client.batch([
+    "INSERT INTO accounts (id, name, created_at) VALUES ('a', 'acme', 0)",
+    "INSERT INTO messages (id, account_id, source, mail_from, raw, size, created_at) VALUES ('m', 'a', 'http', '', X'00', 1, 0)",
+  ], "write");
 });
 afterAll(() => {
   database?.close();

@@ -19,6 +19,7 @@ async function open(): Promise<Client[]> {
   // Two connections to one file: two nodes sharing the database.
   for (let i = 0; i < 2; i++) clients.push(createClient(libsqlConfig(url)));
   await applyMigrations(clients[0]!);
+  await clients[0]!.execute("INSERT INTO accounts (id, name, created_at) VALUES ('acct', 'acme', 0), ('other', 'other', 0)");
   return clients;
 }
 

@@ -22,6 +22,7 @@ async function open() {
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "o.db")}` });
   await applyMigrations(client);
+  await client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('acct', 'acme', 0)");
   const writer = new GroupCommit(client);
   const m: NewMessage = {
     id: "m1",

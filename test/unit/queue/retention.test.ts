@@ -19,6 +19,7 @@ test("removes finished messages past retention, keeps queued and recent ones", a
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "r.db")}` });
   await applyMigrations(client);
+  await client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'acme', 0)");
   const writer = new GroupCommit(client);
   const msg = (id: string) => ({ id, accountId: "a", source: "smtp" as const, mailFrom: "a@b.c", raw: new TextEncoder().encode("x\r\n"), recipients: [{ address: "r@d.e", domain: "d.e" }], smtputf8: false });
   await writer.write((sql) => insertMessage(sql, msg("old-done"), 1_000));
@@ -36,6 +37,7 @@ test("purges idempotency keys past 24 h and AUTH counts whose window and block h
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "r.db")}` });
   await applyMigrations(client);
+  await client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'acme', 0)");
   const writer = new GroupCommit(client);
   const now = 10 * IDEMPOTENCY_WINDOW_MS;
   for (const [key, at] of [["old", now - IDEMPOTENCY_WINDOW_MS - 1], ["fresh", now - IDEMPOTENCY_WINDOW_MS + 60_000]] as const) {
@@ -60,6 +62,7 @@ test("a held message is not finished: retention keeps it", async () => {
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "r.db")}` });
   await applyMigrations(client);
+  await client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'acme', 0)");
   const writer = new GroupCommit(client);
   const msg = (id: string) => ({ id, accountId: "a", source: "smtp" as const, mailFrom: "a@b.c", raw: new TextEncoder().encode("x\r\n"), recipients: [{ address: "r@d.e", domain: "d.e" }], smtputf8: false });
   await writer.write((sql) => insertMessage(sql, msg("old-held"), 1_000));

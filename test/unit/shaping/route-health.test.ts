@@ -59,13 +59,23 @@ test("route list and /metrics show the health", async () => {
   expect(text).toContain(`smarthost_route_up{route="${R}"} 0`);
 });
 
-test("route events: once in the system feed, and to the accounts whose endpoints name the type", async () => {
+test("route events: the whole reply in the operators' feed; a tenant copy, codes only, to accounts that ask for the type and used the route", async () => {
   const sql = s.database.sql;
-  await sql.execute("INSERT INTO webhook_endpoints (id, account_id, url, events, secret, created_at) VALUES ('e1', 'a1', 'https://a.test/', 'route.degraded,message.bounced', 'x', 0), ('e2', 'a2', 'https://b.test/', NULL, 'x', 0)");
-  await appendRouteEvent(sql, "route.degraded", { route: R }, 10);
-  const rows = (await sql.execute("SELECT account_id, type FROM account_events WHERE type = 'route.degraded' ORDER BY id")).rows.map((r) => [String(r.account_id), String(r.type)]);
-  expect(rows).toEqual([["", "route.degraded"], ["a1", "route.degraded"]]);
+  await sql.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a1', 'used', 0), ('a2', 'unfiltered', 0), ('a3', 'elsewhere', 0)");
+  await sql.execute(`INSERT INTO webhook_endpoints (id, account_id, url, events, secret, created_at) VALUES
+    ('e1', 'a1', 'https://a.test/', 'route.degraded,message.bounced', 'x', 0), ('e2', 'a2', 'https://b.test/', NULL, 'x', 0), ('e3', 'a3', 'https://c.test/', 'route.degraded', 'x', 0)`);
+  // a1 and a2 sent by the route an hour ago at most; a3 by another route.
+  for (const [account, route] of [["a1", R], ["a2", R], ["a3", "smtp://other.test:25"]]) {
+    await sql.execute({ sql: "INSERT INTO account_events (account_id, type, data, created_at) VALUES (?, 'message.delivered', ?, 5)", args: [account!, JSON.stringify({ route })] });
+  }
+  const reply = { code: 550, enhanced: "5.7.1", text: "<secret-customer@b.test> refused by policy" };
+  await appendRouteEvent(sql, "route.degraded", { route: R, reply }, 10);
+  const rows = (await sql.execute("SELECT account_id, data FROM account_events WHERE type = 'route.degraded' ORDER BY id")).rows.map((r) => [r.account_id, JSON.parse(String(r.data))]);
+  expect(rows).toEqual([
+    [null, { route: R, reply }],
+    ["a1", { route: R, reply: { code: 550, enhanced: "5.7.1" } }],
+  ]);
   expect(Number((await sql.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = 'e1'")).rows[0]!.n)).toBe(1);
-  expect(Number((await sql.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = 'e2'")).rows[0]!.n)).toBe(0);
-  expect((await recentRouteEvents(sql)).map((e) => e.type)).toEqual(["route.degraded"]);
+  expect(Number((await sql.execute("SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id IN ('e2', 'e3')")).rows[0]!.n)).toBe(0);
+  expect((await recentRouteEvents(sql)).map((e) => [e.type, e.data.reply])).toEqual([["route.degraded", reply]]);
 });

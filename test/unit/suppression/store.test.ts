@@ -16,6 +16,7 @@ beforeEach(async () => {
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "s.db")}` });
   await applyMigrations(client);
+  await client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('A', 'acme', 0), ('B', 'other', 0)");
 });
 afterEach(() => {
   client?.close();

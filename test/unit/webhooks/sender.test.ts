@@ -51,6 +51,7 @@ beforeEach(async () => {
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "w.db")}` });
   await applyMigrations(client);
+  await client.execute("INSERT INTO accounts (id, name, created_at) VALUES ('acct', 'acme', 0)");
   writer = new GroupCommit(client);
   box = await createSecretBox(generateSecretKey());
   // standardwebhooks checks the timestamp against the real clock.
