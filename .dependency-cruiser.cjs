@@ -9,8 +9,8 @@
  */
 const LAYERS = [
   ["types", "util"],
-  ["core", "log.ts"],
-  ["smtp"],
+  ["core"],
+  ["log.ts", "smtp"],
   ["mime"],
   ["db"],
   ["secrets"],

@@ -9,7 +9,7 @@
  * upstream: our credentials, our account, our rate — never a reason to bounce good mail).
  */
 import { AUTH_CODES, type Outcome, type Scope, type Stage } from "../core/delivery-result.ts";
-import type { Reply } from "../smtp/reply.ts";
+import type { Reply } from "../core/reply.ts";
 
 export interface Classification {
   outcome: Outcome;

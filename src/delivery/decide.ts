@@ -5,7 +5,7 @@
 import type { DeliveryGroup, LeasedRecipient } from "../queue/lease.ts";
 import { replyLine, type RecipientUpdate, type StoredReply } from "../queue/outcomes.ts";
 import type { StoredMessage } from "../queue/stored.ts";
-import { upstreamReplies, type Reply } from "../smtp/reply.ts";
+import { upstreamReplies, type Reply } from "../core/reply.ts";
 import { maxBackoffMs, nextAttemptAt } from "./backoff.ts";
 import { wantsFailureDsn } from "./dsn.ts";
 import type { Outcome } from "../core/delivery-result.ts";

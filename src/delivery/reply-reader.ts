@@ -3,7 +3,7 @@
  * read under a deadline, end of stream an error — a silent or vanished server never hangs
  * delivery.
  */
-import type { Reply } from "../smtp/reply.ts";
+import type { Reply } from "../core/reply.ts";
 import type { Stage } from "../core/delivery-result.ts";
 
 export class UpstreamError extends Error {

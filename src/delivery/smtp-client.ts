@@ -3,7 +3,7 @@
  * stored raw bytes with its own envelope and reports one reply per recipient. Every read
  * and write has a deadline; a closed connection is an error, never a hang.
  */
-import { upstreamReplies, type Reply } from "../smtp/reply.ts";
+import { upstreamReplies, type Reply } from "../core/reply.ts";
 import type { Outcome, RecipientResult, Scope, Stage } from "../core/delivery-result.ts";
 import { classifyReply } from "./classify.ts";
 import { UpstreamError } from "./reply-reader.ts";

@@ -4,7 +4,7 @@
  * as SessionFailed, carrying how the recipients fare.
  */
 import { encodeBase64Text } from "../smtp/sasl.ts";
-import { upstreamReplies, type Reply } from "../smtp/reply.ts";
+import { upstreamReplies, type Reply } from "../core/reply.ts";
 import { type Outcome, type Stage } from "../core/delivery-result.ts";
 import { classifyReply } from "./classify.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";

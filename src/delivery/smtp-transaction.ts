@@ -1,6 +1,6 @@
 /** One outbound mail transaction over an open dialog (smtp-dialog.ts): MAIL, RCPT…, DATA. */
 import type { RecipientResult, Stage } from "../core/delivery-result.ts";
-import type { Reply } from "../smtp/reply.ts";
+import type { Reply } from "../core/reply.ts";
 import { classifyRecipients, classifyReply } from "./classify.ts";
 import { encodeDataParts, hasEightBit as containsNonAscii } from "./encode.ts";
 import { failIfNot, SessionFailed, type Dialog } from "./smtp-dialog.ts";

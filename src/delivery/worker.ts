@@ -9,7 +9,7 @@ import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type L
 import { recordOutcomes, replyLine } from "../queue/outcomes.ts";
 import type { Handoff, Lease } from "../queue/handoff.ts";
 import { newId } from "../smtp/ids.ts";
-import { upstreamReplies } from "../smtp/reply.ts";
+import { upstreamReplies } from "../core/reply.ts";
 import { buildDsn } from "./dsn.ts";
 import { mxHostsFor } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";

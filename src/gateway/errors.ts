@@ -7,7 +7,7 @@
  * refusals of the client's input are answers, not incidents, and are not logged here.
  */
 import { errorFields } from "../core/log.ts";
-import { policyReplies, type Reply } from "../smtp/reply.ts";
+import { policyReplies, type Reply } from "../core/reply.ts";
 import type { Logger } from "../core/log.ts";
 
 export type ErrorKind =

@@ -32,7 +32,7 @@ import { refuseTraceProblems } from "./trace-guard.ts";
 import type { Metrics } from "./metrics.ts";
 import { recordSuppressed, splitSuppressed } from "../suppression/gate.ts";
 import { suppressedReply } from "../suppression/replies.ts";
-import type { Reply } from "../smtp/reply.ts";
+import type { Reply } from "../core/reply.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
 const ACCOUNT_CACHE_MS = 5_000;

@@ -6,7 +6,7 @@
 import type { Mailbox } from "../smtp/address.ts";
 import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, SessionInfo, SubmissionHandler } from "../smtp/handler.ts";
 import type { MailParams } from "../smtp/params.ts";
-import type { Reply } from "../smtp/reply.ts";
+import type { Reply } from "../core/reply.ts";
 import type { Logger } from "../core/log.ts";
 import { headerValues } from "../mime/headers.ts";
 import { GatewayError, reportFailure, toSmtpReply } from "./errors.ts";

@@ -4,7 +4,7 @@
  */
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config.ts";
-import { formatReply, replies } from "../smtp/reply.ts";
+import { formatReply, replies } from "../core/reply.ts";
 import { listenError } from "./bind-error.ts";
 import type { SmtpSession } from "../smtp/session.ts";
 import type { SessionConfig } from "../smtp/session-types.ts";

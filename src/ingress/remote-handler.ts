@@ -13,7 +13,7 @@ import * as v from "valibot";
 import type { Mailbox } from "../smtp/address.ts";
 import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, Principal, SessionInfo, SubmissionHandler } from "../smtp/handler.ts";
 import type { MailParams, RcptParams } from "../smtp/params.ts";
-import { policyReplies, type Reply } from "../smtp/reply.ts";
+import { policyReplies, type Reply } from "../core/reply.ts";
 import { encodeMessageBody, HANDOFF_CONTENT_TYPE, HANDOFF_PATH, StepReplies, type HandoffStep, type StepReply } from "../gateway/handoff.ts";
 import { deriveLinkKeys, SIGNATURE_HEADER, signRequest, verifyResponse } from "../gateway/link-auth.ts";
 import { errorFields } from "../core/log.ts";

@@ -4,7 +4,7 @@
  */
 import { parsePath, type Mailbox } from "./address.ts";
 import { parseMailParams, parseRcptParams, type MailParams, type RcptParams } from "./params.ts";
-import { replies, type Reply } from "./reply.ts";
+import { replies, type Reply } from "../core/reply.ts";
 
 export function parseMailArgument(arg: string, maxMessageBytes: number): { from: Mailbox | null; params: MailParams } | Reply {
   if (!/^FROM:/i.test(arg)) return replies.syntax("Syntax: MAIL FROM:<address> [parameters]");

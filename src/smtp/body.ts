@@ -4,7 +4,7 @@
  */
 import { ChunkReader } from "./chunk-reader.ts";
 import { DotDecoder, type DataProblem } from "./dot-decoder.ts";
-import { replies, type Reply } from "./reply.ts";
+import { replies, type Reply } from "../core/reply.ts";
 
 export type BodyEnd =
   | { kind: "message"; bytes: Uint8Array }

@@ -3,7 +3,7 @@
  * a bare CR or LF is an error (smuggling); 512 octets at most, 12 288 for AUTH lines
  * (RFC 4954 §4). An over-long line is refused once and skipped to its end.
  */
-import { replies, type Reply } from "./reply.ts";
+import { replies, type Reply } from "../core/reply.ts";
 
 // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with <CR><LF>.
 const MAX_COMMAND_LINE = 512;

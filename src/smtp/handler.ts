@@ -5,7 +5,7 @@
  */
 import type { Mailbox } from "./address.ts";
 import type { MailParams, RcptParams } from "./params.ts";
-import type { Reply } from "./reply.ts";
+import type { Reply } from "../core/reply.ts";
 
 export interface TlsInfo {
   readonly protocol: string;

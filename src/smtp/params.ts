@@ -3,7 +3,7 @@
  * SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET/ENVID/NOTIFY/ORCPT (RFC 3461),
  * AUTH (RFC 4954 §5). Anything else is refused with 555.
  */
-import { replies, type Reply } from "./reply.ts";
+import { replies, type Reply } from "../core/reply.ts";
 
 export interface MailParams {
   size?: number;

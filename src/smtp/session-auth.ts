@@ -2,7 +2,7 @@
  * SMTP AUTH (RFC 4954): the preconditions on the AUTH command, then the SASL exchange
  * (sasl.ts) line by line until the handler accepts or refuses the credentials.
  */
-import { replies } from "./reply.ts";
+import { replies } from "../core/reply.ts";
 import { encodeBase64Text, SaslExchange, type SaslStep } from "./sasl.ts";
 import type { SessionState } from "./session-state.ts";
 

@@ -1,5 +1,5 @@
 /** STARTTLS (RFC 3207): the reply, the handshake through the transport, and the reset after it. */
-import { replies } from "./reply.ts";
+import { replies } from "../core/reply.ts";
 import { EMPTY, type SessionState } from "./session-state.ts";
 
 /** `resume` restarts the input loop once the handshake is done. */

@@ -9,7 +9,7 @@ import type { ChunkReader } from "./chunk-reader.ts";
 import type { Envelope, EnvelopeRecipient, Principal, SessionInfo, SubmissionHandler, TlsInfo } from "./handler.ts";
 import { newId } from "./ids.ts";
 import type { MailParams } from "./params.ts";
-import { formatReply, replies, type Reply } from "./reply.ts";
+import { formatReply, replies, type Reply } from "../core/reply.ts";
 import type { SaslExchange } from "./sasl.ts";
 import type { Logger } from "../core/log.ts";
 import type { Peer, SessionConfig, SessionTransport } from "./session-types.ts";

@@ -6,7 +6,7 @@ import { parseMailArgument, parseRcptArgument } from "./arguments.ts";
 import { chunkBody, dataBody } from "./body.ts";
 import { ChunkReader } from "./chunk-reader.ts";
 import { newId } from "./ids.ts";
-import { replies } from "./reply.ts";
+import { replies } from "../core/reply.ts";
 import type { SessionState, Transaction } from "./session-state.ts";
 import { receivedHeader } from "./trace.ts";
 

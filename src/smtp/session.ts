@@ -13,7 +13,7 @@
 import { ehloKeywords } from "./arguments.ts";
 import { concat } from "../util/bytes.ts";
 import type { SessionInfo, SubmissionHandler } from "./handler.ts";
-import { formatReply, replies, reply } from "./reply.ts";
+import { formatReply, replies, reply } from "../core/reply.ts";
 import type { Logger } from "../core/log.ts";
 import type { Peer, SessionConfig, SessionTransport } from "./session-types.ts";
 import { LineFramer } from "./command-line.ts";

@@ -1,5 +1,5 @@
 /** What a client is told about a suppressed recipient (SMTP RCPT and the HTTP 202/422). */
-import { reply, type Reply } from "../smtp/reply.ts";
+import { reply, type Reply } from "../core/reply.ts";
 import type { Suppression } from "./store.ts";
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -2,7 +2,7 @@
 import type { AcceptOutcome, AuthOutcome, Credentials, Envelope, SessionInfo, SubmissionHandler } from "../../src/smtp/handler.ts";
 import type { Mailbox } from "../../src/smtp/address.ts";
 import type { RcptParams } from "../../src/smtp/params.ts";
-import { reply, type Reply } from "../../src/smtp/reply.ts";
+import { reply, type Reply } from "../../src/core/reply.ts";
 
 export interface Stored {
   envelope: Envelope;

@@ -11,7 +11,7 @@
 import { Hono, type Context } from "hono";
 import * as v from "valibot";
 import type { SessionInfo, SubmissionHandler } from "../../smtp/handler.ts";
-import { policyReplies, type Reply } from "../../smtp/reply.ts";
+import { policyReplies, type Reply } from "../../core/reply.ts";
 import type { Logger } from "../../core/log.ts";
 import { GatewayError } from "../errors.ts";
 import { issueGrant, verifyGrant } from "../grants.ts";

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { isAuthFailure, type Outcome, type Scope, type Stage } from "../../../src/core/delivery-result.ts";
 import { classifyRecipients, classifyReply, type Classification } from "../../../src/delivery/classify.ts";
-import { reply } from "../../../src/smtp/reply.ts";
+import { reply } from "../../../src/core/reply.ts";
 
 type Row = [source: string, wire: string, stage: Stage, upstream: "relay" | "mx", outcome: Outcome, scope: Scope];
 

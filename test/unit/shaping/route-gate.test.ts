@@ -7,7 +7,7 @@ import type { RecipientResult } from "../../../src/core/delivery-result.ts";
 import { RouteGate } from "../../../src/shaping/route-gate.ts";
 import { healthOf, routeFailed, type BreakerConfig } from "../../../src/shaping/route-health.ts";
 import { RefusedRecipients, routeVerdict } from "../../../src/shaping/route-verdict.ts";
-import { reply } from "../../../src/smtp/reply.ts";
+import { reply } from "../../../src/core/reply.ts";
 import { removeDir } from "../../support/relay.ts";
 import { openShapingDb, routeLabel, type ShapingDb } from "../../support/shaping.ts";
 

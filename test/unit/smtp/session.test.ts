@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Envelope, SessionInfo } from "../../../src/smtp/handler.ts";
 import type { Mailbox } from "../../../src/smtp/address.ts";
-import { reply, type Reply } from "../../../src/smtp/reply.ts";
+import { reply, type Reply } from "../../../src/core/reply.ts";
 import { SmtpSession } from "../../../src/smtp/session.ts";
 import { MemoryHandler } from "../../support/memory-handler.ts";
 import { b64, baseConfig, Driver, memory } from "../../support/session-driver.ts";
