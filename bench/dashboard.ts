@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../src/config.ts";
 import { createGatewayStack } from "../src/gateway/stack.ts";
-import { GroupCommit } from "../src/queue/group-commit.ts";
+import { GroupCommit } from "../src/db/group-commit.ts";
 import { openDatabase } from "../src/runtime/bun-db.ts";
 import { accountsNearLimits, eventSeries, queueDepth, topDeferrals, windowTotals } from "../src/dashboard/overview-data.ts";
 import { searchAllMessages } from "../src/dashboard/message-data.ts";

@@ -10,7 +10,7 @@ import { loadConfig, relayHostname } from "./config.ts";
 import { databaseFrom } from "./db/client.ts";
 import { applyDataFixups, applyMigrations } from "./db/migrate.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
-import { GroupCommit } from "./queue/group-commit.ts";
+import { GroupCommit } from "./db/group-commit.ts";
 import { createLogger } from "./log.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { clientEnv } from "./util/client-address.ts";

@@ -16,7 +16,7 @@ import type { SubmissionHandler } from "./smtp/handler.ts";
 import type { Logger } from "./core/log.ts";
 import { createDelivery } from "./runtime/bun-delivery.ts";
 import type { DeliveryWorker } from "./delivery/worker.ts";
-import { GroupCommit } from "./queue/group-commit.ts";
+import { GroupCommit } from "./db/group-commit.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
@@ -24,7 +24,7 @@ import { createDkimPool } from "./runtime/dkim-pool.ts";
 import { clientEnv } from "./util/client-address.ts";
 
 // A delivery outcome waits this long for an accepted message to share its commit: with one
-// client sending message after message, half the transactions (src/queue/group-commit.ts).
+// client sending message after message, half the transactions (src/db/group-commit.ts).
 const OUTCOME_WAIT_MS = 2;
 
 export interface Running {

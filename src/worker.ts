@@ -12,7 +12,7 @@ import { DeliveryWorker } from "./delivery/worker.ts";
 import { deliverySettings } from "./delivery/settings.ts";
 import { secretBoxFromRequiredKey } from "./secrets/cipher.ts";
 import { createGatewayStack } from "./gateway/stack.ts";
-import { GroupCommit } from "./queue/group-commit.ts";
+import { GroupCommit } from "./db/group-commit.ts";
 import type { Connect } from "./delivery/socket.ts";
 import type { Resolver } from "./delivery/mx.ts";
 import { WebhookSender } from "./webhooks/sender.ts";

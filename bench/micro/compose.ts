@@ -15,7 +15,7 @@ import { createGatewayStack } from "../../src/gateway/stack.ts";
 import { composeWithMailComposer } from "../../src/mime/compose.ts";
 import type { Composition } from "../../src/mime/composition.ts";
 import { writeMime } from "../../src/mime/direct.ts";
-import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { removeDir, tempDir } from "../../test/support/relay.ts";
 

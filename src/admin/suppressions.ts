@@ -3,7 +3,7 @@ import type { Database } from "../db/client.ts";
 import { listSuppressions, suppressionJson } from "../suppression/store.ts";
 import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
 import { accountIdByName } from "./accounts.ts";
-import { GroupCommit } from "../queue/group-commit.ts";
+import { GroupCommit } from "../db/group-commit.ts";
 import { AdminError } from "./errors.ts";
 
 const PAGE = 1000;

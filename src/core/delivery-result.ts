@@ -3,7 +3,7 @@
  * classifier, the queue and the route and destination gates share. A leaf of the house, so
  * the gates (shaping/) need not import the client that produces it.
  */
-import type { Reply } from "../smtp/reply.ts";
+import type { Reply } from "./reply.ts";
 
 export type Outcome = "delivered" | "transient" | "permanent";
 

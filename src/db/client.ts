@@ -22,7 +22,7 @@ export interface Database {
   sql: SqlDatabase;
   /**
    * An embedded file: syncs its WAL, so `sql` may COMMIT without waiting for the disk and
-   * the group commit syncs after (src/queue/wal-sync.ts).
+   * the group commit syncs after (src/db/wal-sync.ts).
    */
   syncWal?: () => Promise<void>;
   close(): void;

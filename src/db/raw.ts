@@ -21,7 +21,7 @@ export interface SqlTransaction extends Sql {
 
 export interface TransactionOptions {
   /**
-   * false: COMMIT need not wait for the disk (src/queue/group-commit.ts says when that is
+   * false: COMMIT need not wait for the disk (src/db/group-commit.ts says when that is
    * allowed). Where the store cannot tell the difference, every commit is durable.
    */
   durable?: boolean;

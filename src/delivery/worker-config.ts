@@ -1,7 +1,7 @@
 /** What a delivery worker is given: its settings and its edges (database, sockets, DNS, clock). */
 import type { Sql } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { Logger } from "../core/log.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { BreakerConfig } from "../shaping/route-health.ts";

@@ -327,7 +327,7 @@ export class DeliveryWorker implements Handoff {
       group = { ...group, recipients: tried };
     }
     // Not awaited here: the destination's slot is free once the session is done, while the
-    // outcome waits to share a commit (src/queue/group-commit.ts, lazyMs).
+    // outcome waits to share a commit (src/db/group-commit.ts, lazyMs).
     return { recorded: this.record(group, m, final) };
   }
 

@@ -4,7 +4,7 @@
  * stays until that delivery is settled.
  */
 import type { Sql } from "../db/raw.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 
 const OLD = `SELECT id FROM account_events v WHERE v.created_at < ?
   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = v.id AND d.state = 'pending')

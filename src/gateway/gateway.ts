@@ -8,7 +8,7 @@ import type { SqlDatabase } from "../db/raw.ts";
 import type { Db } from "../db/client.ts";
 import { accounts, events, messages, recipients, senderRules, trustedNetworks } from "../db/schema.ts";
 import { Cached, CachedMap } from "../util/cached.ts";
-import { GroupCommit } from "../queue/group-commit.ts";
+import { GroupCommit } from "../db/group-commit.ts";
 import { matchNetwork } from "../policy/networks.ts";
 import { apiKeyId, apiKeyMatches } from "../policy/api-keys.ts";
 import { cleanRecord, finishAttempt, normalizeUser, releaseAttempt, reserveAttempt, THROTTLE, throttleKeys, type ThrottleKeys } from "../policy/auth-throttle.ts";

@@ -1,7 +1,7 @@
 /** The gateway as every entry builds it (Bun serve, Workers, Deno): policy, SMTP handler, HTTP app. */
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { Handoff } from "../queue/handoff.ts";
 import type { Logger } from "../core/log.ts";
 import { createApp } from "./app.ts";

@@ -4,7 +4,7 @@
  * messages by group commit). Either all of it is durable when this returns, or none of it.
  */
 import { placeholders, type Sql } from "../db/raw.ts";
-import type { GroupCommit } from "./group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import { recordMessageEvent } from "./message-events.ts";
 import { groupsOf, type Lease } from "./handoff.ts";
 import type { DeliveryGroup } from "./lease.ts";

@@ -10,7 +10,7 @@
  */
 import type { Sql } from "../db/raw.ts";
 import { placeholders } from "../db/raw.ts";
-import type { GroupCommit } from "./group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { StoredMessage } from "./stored.ts";
 
 export interface LeasedRecipient {

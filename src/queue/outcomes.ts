@@ -15,7 +15,7 @@
 import type { Sql } from "../db/raw.ts";
 import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
-import type { GroupCommit } from "./group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import { recordMessageEvent } from "./message-events.ts";
 import type { TlsRecord } from "../core/tls-record.ts";
 
@@ -104,7 +104,7 @@ export function recordOutcomes(
     }
     if (recorded.length > 0 && mayReport) await reportBounces(sql, messageId, now, dsn);
     return recorded;
-    // Not durable (src/queue/group-commit.ts): an outcome a power loss forgets is tried
+    // Not durable (src/db/group-commit.ts): an outcome a power loss forgets is tried
     // again; its DSN and events are in the same transaction, so they go or stay with it.
   }, false, false);
 }

@@ -4,7 +4,7 @@
  * without end. One statement per table, in one transaction.
  */
 import type { Sql } from "../db/raw.ts";
-import type { GroupCommit } from "./group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import { IDEMPOTENCY_WINDOW_MS } from "./enqueue.ts";
 import { THROTTLE } from "../policy/auth-throttle.ts";
 

@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import { DeliveryWorker } from "../delivery/worker.ts";
 import { deliverySettings } from "../delivery/settings.ts";
 import type { Logger } from "../core/log.ts";
-import { GroupCommit } from "../queue/group-commit.ts";
+import { GroupCommit } from "../db/group-commit.ts";
 import type { Database } from "../db/client.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { createResolver } from "./node-dns.ts";

@@ -1,10 +1,10 @@
 /** The webhook sender on Bun: `fetch`, and node:dns to check each destination's addresses before sending. */
 import { lookup } from "node:dns/promises";
 import type { Config } from "../config.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { Sql } from "../db/raw.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 import { WebhookSender } from "../webhooks/sender.ts";
 import { webhookSettings } from "../webhooks/settings.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Syncing an embedded database's WAL file from the runtime's I/O threads (Bun and Node run
- * node:fs promises there), for src/queue/wal-sync.ts. One descriptor for the database's
+ * node:fs promises there), for src/db/wal-sync.ts. One descriptor for the database's
  * life: SQLite removes the WAL file only when the last connection to the database closes,
  * and this process holds connections for as long as it syncs (a TRUNCATE checkpoint keeps
  * the same file). Opening it anew per sync cost more than the sync's own call here.

@@ -4,7 +4,7 @@
  * match), its next pace slot, and what a destination's answer does to its pace.
  */
 import type { Db } from "../db/client.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { Logger } from "../core/log.ts";
 import type { RecipientResult } from "../core/delivery-result.ts";
 import { Cached, CachedMap } from "../util/cached.ts";

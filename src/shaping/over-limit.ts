@@ -11,7 +11,7 @@
 import type { Sql } from "../db/raw.ts";
 import { appendEvent } from "../events/append.ts";
 import { consumeRate, type Limits } from "../policy/rate-limit.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 
 export const DEFAULT_HOLD_BACKLOG = 10_000;
 

@@ -5,7 +5,7 @@
  * that is down or spent.
  */
 import type { Sql } from "../db/raw.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { Logger } from "../core/log.ts";
 import type { RecipientResult } from "../core/delivery-result.ts";
 import { appendRouteEvent } from "./route-events.ts";

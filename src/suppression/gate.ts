@@ -4,7 +4,7 @@
  */
 import type { Sql } from "../db/raw.ts";
 import { appendEvent } from "../events/append.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import { activeSuppressions, type Suppression } from "./store.ts";
 
 export interface SuppressedRecipient {

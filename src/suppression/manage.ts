@@ -4,7 +4,7 @@
  * writer (one connection: a transaction of its own would collide with the group commit).
  */
 import type { Sql } from "../db/raw.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import { addSuppression, normalizeSuppressionAddress, removeSuppression } from "./store.ts";
 
 export const BULK_LIMIT = 1000;

@@ -5,9 +5,9 @@
  * injected host resolver.
  */
 import type { Sql } from "../db/raw.ts";
-import type { GroupCommit } from "../queue/group-commit.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
-import type { Logger } from "../smtp/session-types.ts";
+import type { Logger } from "../core/log.ts";
 import { eventPayload } from "../events/payload.ts";
 import { purgeOldEvents } from "../events/retention.ts";
 import { anyDue, leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";

@@ -13,7 +13,7 @@ import { startDns, type DnsServer } from "../support/dns-server.ts";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { createGatewayStack } from "../../src/gateway/stack.ts";
-import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { openDb, removeDir, tempDir } from "../support/relay.ts";
 import { waitFor } from "../support/wait.ts";

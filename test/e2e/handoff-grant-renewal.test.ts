@@ -14,7 +14,7 @@ import { createGatewayStack } from "../../src/gateway/stack.ts";
 import { handoffRoutes } from "../../src/gateway/routes/handoff.ts";
 import { HANDOFF_PATH } from "../../src/gateway/handoff.ts";
 import { GRANT_LIFETIME_MS } from "../../src/gateway/grants.ts";
-import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
 import { createRemoteHandler } from "../../src/ingress/remote-handler.ts";
 import type { SessionInfo } from "../../src/smtp/handler.ts";
 import { Hono } from "hono";

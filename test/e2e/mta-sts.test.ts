@@ -15,7 +15,7 @@ import type { TlsRecord } from "../../src/core/tls-record.ts";
 import { Gateway } from "../../src/gateway/gateway.ts";
 import { createMetrics } from "../../src/gateway/metrics.ts";
 import { DeliveryWorker } from "../../src/delivery/worker.ts";
-import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
 import { enqueueMessage } from "../../src/queue/enqueue.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { createDnsResolve } from "../../src/runtime/node-dns-records.ts";

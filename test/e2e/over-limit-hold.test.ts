@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { listQueue } from "../../src/admin/queue.ts";
 import { DeliveryWorker } from "../../src/delivery/worker.ts";
 import { GatewayError, toHttpError, toSmtpReply } from "../../src/gateway/errors.ts";
-import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
 import { createNodeConnect } from "../../src/runtime/node-socket.ts";
 import { createResolver } from "../../src/runtime/node-dns.ts";
 import { gatewayFixture, type GatewayFixture } from "../unit/policy/gateway-fixture.ts";

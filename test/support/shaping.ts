@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Database } from "../../src/db/client.ts";
 import { routes } from "../../src/db/schema.ts";
 import { DeliveryWorker, type DeliveryConfig } from "../../src/delivery/worker.ts";
-import { GroupCommit } from "../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
 import { enqueueMessage } from "../../src/queue/enqueue.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { createNodeConnect } from "../../src/runtime/node-socket.ts";

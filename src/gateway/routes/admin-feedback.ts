@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { Database } from "../../db/client.ts";
-import type { GroupCommit } from "../../queue/group-commit.ts";
+import type { GroupCommit } from "../../db/group-commit.ts";
 import { suppressAddress, suppressionRows, unsuppressAddress } from "../../admin/suppressions.ts";
 import { addWebhook, removeWebhook, rotateWebhook, webhookRows } from "../../admin/webhooks.ts";
 import { checkNamedDomain, type DomainCheckDeps } from "../../domain-check/check.ts";

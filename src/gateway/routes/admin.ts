@@ -22,7 +22,7 @@ import { queueAdminRoutes } from "./admin-queue.ts";
 import { dkimAdminRoutes } from "./admin-dkim.ts";
 import { feedbackAdminRoutes } from "./admin-feedback.ts";
 import type { SqlDatabase } from "../../db/raw.ts";
-import type { GroupCommit } from "../../queue/group-commit.ts";
+import type { GroupCommit } from "../../db/group-commit.ts";
 import type { DomainCheckDeps } from "../../domain-check/check.ts";
 import { txtLookup } from "../../domain-check/dns.ts";
 import { shapingAdminRoutes } from "./admin-shaping.ts";

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { createClient, type Client, type InStatement } from "@libsql/client";
 import { createApp } from "../../../src/gateway/app.ts";
 import { createSmtpHandler } from "../../../src/gateway/smtp-handler.ts";
-import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
 import { insertMessage } from "../../../src/queue/enqueue.ts";
 import { installQueueCounts } from "../../../src/queue/queue-counts.ts";
 import { purgeFinished } from "../../../src/queue/retention.ts";

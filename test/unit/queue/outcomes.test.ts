@@ -3,7 +3,7 @@ import { afterEach, expect, test } from "bun:test";
 import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
 import { applyMigrations } from "../../../src/db/migrate.ts";
-import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
 import { insertMessage, type NewMessage } from "../../../src/queue/enqueue.ts";
 import { leaseDueGroups } from "../../../src/queue/lease.ts";
 import { recordOutcomes, type DueBounce, type RecipientUpdate } from "../../../src/queue/outcomes.ts";

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
 import { applyMigrations } from "../../../src/db/migrate.ts";
-import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
 import { IDEMPOTENCY_WINDOW_MS, insertMessage } from "../../../src/queue/enqueue.ts";
 import { purgeExpired, purgeFinished } from "../../../src/queue/retention.ts";
 import { THROTTLE } from "../../../src/policy/auth-throttle.ts";

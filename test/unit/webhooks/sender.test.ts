@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { applyMigrations } from "../../../src/db/migrate.ts";
 import { appendEvent } from "../../../src/events/append.ts";
-import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
 import { createSecretBox, generateSecretKey, type SecretBox } from "../../../src/secrets/cipher.ts";
 import { addEndpoint } from "../../../src/webhooks/endpoints.ts";
 import { WebhookSender, type FetchLike } from "../../../src/webhooks/sender.ts";

@@ -1,7 +1,7 @@
 import { afterEach, expect, jest, test } from "bun:test";
 import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
-import { GroupCommit } from "../../../src/queue/group-commit.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
 import type { Sql } from "../../../src/db/raw.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 

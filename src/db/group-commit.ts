@@ -4,7 +4,7 @@
  * the others commit. Every job's promise settles only after COMMIT returned, so an
  * acknowledgement still means "durable", with one fsync shared by many messages.
  */
-import type { Sql, SqlDatabase } from "../db/raw.ts";
+import type { Sql, SqlDatabase } from "./raw.ts";
 import { SyncCoalescer } from "./wal-sync.ts";
 
 // setImmediate where the runtime has it (Bun, Node, Deno); a zero timeout elsewhere (Workers).
@@ -33,7 +33,7 @@ export interface GroupCommitOptions {
   lazyMs?: number;
   /**
    * Syncs the WAL file (an embedded database): durable batches then COMMIT without waiting
-   * for the disk and settle after the sync that follows (src/queue/wal-sync.ts).
+   * for the disk and settle after the sync that follows (src/db/wal-sync.ts).
    */
   syncWal?: () => Promise<void>;
 }

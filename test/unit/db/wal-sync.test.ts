@@ -1,6 +1,6 @@
 /**
  * Durable writes on an embedded file COMMIT without waiting for the disk and settle after
- * the WAL sync that followed their COMMIT (src/queue/wal-sync.ts): never before it, never
+ * the WAL sync that followed their COMMIT (src/db/wal-sync.ts): never before it, never
  * on a sync that was already under way, and without holding up the next group.
  */
 import { afterEach, expect, test } from "bun:test";
@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { statSync } from "node:fs";
 import { EmbeddedDatabase } from "../../../src/runtime/libsql-embedded.ts";
 import { walFileSync } from "../../../src/runtime/wal-file.ts";
-import { GroupCommit } from "../../../src/queue/group-commit.ts";
-import { SyncCoalescer } from "../../../src/queue/wal-sync.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
+import { SyncCoalescer } from "../../../src/db/wal-sync.ts";
 import type { Sql, SqlDatabase } from "../../../src/db/raw.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 import { withTimeout } from "../../support/wait.ts";
