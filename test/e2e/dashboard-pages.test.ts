@@ -4,7 +4,7 @@
  * shown, hold/release/delete on a message, the search filters, a route taken down by its
  * upstream, mail held over quota, and each delivery's TLS outcome.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
@@ -19,10 +19,15 @@ let upstream: Upstream;
 let throttled: Upstream;
 // Offers STARTTLS with a self-signed certificate.
 let tlsUpstream: Upstream;
+// The same, for the route that verifies it: the failed check counts against that route's
+// health (by host and port), which must not take tls.test's route down with it.
+let checkedUpstream: Upstream;
 let receiver: Receiver;
 let tenant: Tenant;
 // One message a day, the rest held over quota.
 let burst: Tenant;
+// The only account with a webhook endpoint: its deliveries are the webhook test's alone.
+let hooked: Tenant;
 let webhookId: string;
 const deferOnce = new Set<string>();
 const deferAlways = new Set<string>();
@@ -33,16 +38,18 @@ beforeAll(async () => {
   receiver = startReceiver();
   tenant = await addTenant(dir);
   burst = await addTenant(dir, { account: "burst", username: "bob" });
+  hooked = await addTenant(dir, { account: "hooked", username: "hank" });
   await cliOk(dir, ["account", "update", "burst", "--per-day", "1", "--over-limit", "hold"]);
   throttled = await startUpstream({ extra: { closeTimeout: 50, onMailFrom: (_a, _s, cb) => cb(Object.assign(new Error("4.7.0 Throttling failure: Maximum sending rate exceeded"), { responseCode: 454 })) } });
   tlsUpstream = await startUpstream({ extra: { closeTimeout: 50 } });
+  checkedUpstream = await startUpstream({ extra: { closeTimeout: 50 } });
   await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`]);
   await cliOk(dir, ["route", "add", "down.test", `smtp://127.0.0.1:${throttled.port}?tls=none`]);
   await cliOk(dir, ["route", "add", "tls.test", `smtp://127.0.0.1:${tlsUpstream.port}?tls_verify=false`, "--per-minute", "600", "--per-day", "50000"]);
-  await cliOk(dir, ["route", "add", "tlscheck.test", `smtp://127.0.0.1:${tlsUpstream.port}`]);
+  await cliOk(dir, ["route", "add", "tlscheck.test", `smtp://127.0.0.1:${checkedUpstream.port}`]);
   await cliOk(dir, ["suppression", "add", "acme", "blocked@dest.test"]);
   await cliOk(dir, ["dkim", "add", "example.com", "--selector", "dash"]);
-  await cliOk(dir, ["webhook", "add", "acme", receiver.url, "--events", "message.delivered"], HOOK_ENV);
+  await cliOk(dir, ["webhook", "add", "hooked", receiver.url, "--events", "message.delivered"], HOOK_ENV);
   webhookId = (JSON.parse(await cliOk(dir, ["webhook", "list", "--json"], HOOK_ENV)) as { id: string }[])[0]!.id;
   relay = await startRelay(dir, { ...HOOK_ENV, SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "100", SMARTHOST_RETRY_BASE_SECONDS: "3600" });
 });
@@ -52,6 +59,7 @@ afterAll(async () => {
   await upstream?.close();
   await throttled?.close();
   await tlsUpstream?.close();
+  await checkedUpstream?.close();
   if (dir) removeDir(dir);
 });
 
@@ -113,7 +121,7 @@ describe("objects", () => {
   });
 
   test("the webhook's delivery log shows the delivery and replays it with the same id", async () => {
-    await send("Hooked", "hooked@dest.test");
+    await send("Hooked", "hooked@dest.test", hooked);
     await waitFor("the webhook", () => receiver.received.length >= 1 || undefined);
     expect(await page("/webhooks")).toContain(receiver.url);
     const log = await page(`/webhooks/${webhookId}`);
@@ -178,8 +186,8 @@ describe("messages", () => {
 describe("route health", () => {
   test("a route its upstream takes down (454 4.7.0 at MAIL) shows down with its time on the routes page and the overview fragment, with the event", async () => {
     const label = `smtp://127.0.0.1:${throttled.port}`;
-    const before = unescape(await page("/routes"));
-    expect(before).not.toContain('data-health="down"');
+    const rowOf = (html: string) => html.split("<tr").find((r) => r.includes(`${label}?tls=none`))!;
+    expect(rowOf(unescape(await page("/routes")))).not.toContain('data-health="down"');
     // The breaker's threshold (3 route-level failures in a row), not one reply, takes it down.
     for (let i = 0; i < 3; i++) await send(`Down route ${i}`, "rcpt@down.test");
     const route = await waitFor("the route down", async () => (await admin<{ url: string; health: string | null; down_until: string | null; per_minute: number | null }[]>("/routes/health")).find((r) => r.url.startsWith(label) && r.health === "down"));
@@ -274,9 +282,19 @@ describe("the session", () => {
   });
 });
 
-// Last in the file: it leaves this address throttled for the admin token.
 describe("the login", () => {
+  // A relay of its own: the throttle it trips would refuse every other test's login.
+  let own: { dir: string; relay: Relay } | undefined;
+  afterEach(async () => {
+    await own?.relay.stop();
+    if (own) removeDir(own.dir);
+    own = undefined;
+  });
+
   test("wrong tokens count in the AUTH throttle shared with the admin API: refused (429) after a few", async () => {
+    const ownDir = tempDir();
+    own = { dir: ownDir, relay: await startRelay(ownDir, { SMARTHOST_ADMIN_TOKEN: TOKEN }) };
+    const relay = own.relay;
     const login = (token: string) => fetch(`${relay.http}/dashboard/login`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual" });
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) seen.push((await login(`wrong-${i}`)).status);
