@@ -1,4 +1,4 @@
-/** The webhook sender on Bun: `fetch`, and node:dns to check each destination's addresses before sending. */
+/** The webhook sender on Bun: node:dns to check each destination's addresses, and a POST pinned to them. */
 import { lookup } from "node:dns/promises";
 import type { Config } from "../config.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
@@ -7,6 +7,7 @@ import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../core/log.ts";
 import { WebhookSender } from "../webhooks/sender.ts";
 import { webhookSettings } from "../webhooks/settings.ts";
+import { pinnedPost } from "./node-webhook-post.ts";
 
 export function createWebhookSender(config: Config, sql: Sql, writer: GroupCommit, log: Logger, secrets: SecretBox): WebhookSender {
   return new WebhookSender({
@@ -15,6 +16,9 @@ export function createWebhookSender(config: Config, sql: Sql, writer: GroupCommi
     secrets,
     log,
     config: webhookSettings(config),
-    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    network: {
+      resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+      post: pinnedPost(),
+    },
   });
 }

@@ -1,8 +1,8 @@
 /**
  * The webhook sender: next to the delivery worker, it leases due delivery rows, signs
  * and POSTs each (Standard Webhooks), and records every attempt. A loop on Bun; one pass
- * per invocation on Workers (`drainOnce`). Runtime-neutral: `fetch`, WebCrypto and an
- * injected host resolver.
+ * per invocation on Workers (`drainOnce`). Runtime-neutral: WebCrypto, and the network as
+ * an injected port (`WebhookNetwork`: a resolver and a POST pinned to what it answered).
  */
 import type { Sql } from "../db/raw.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
@@ -10,8 +10,9 @@ import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../core/log.ts";
 import { eventPayload } from "../events/payload.ts";
 import { purgeOldEvents } from "../events/retention.ts";
+import { errorFields } from "../core/log.ts";
 import { anyDue, leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
-import { destinationProblem, type ResolveHost } from "./destination.ts";
+import { checkDestination, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
 import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
 import { signatureHeader } from "./sign.ts";
@@ -35,12 +36,45 @@ export interface WebhookSenderDeps {
   secrets: SecretBox;
   config: WebhookSenderConfig;
   log: Logger;
-  resolveHost?: ResolveHost;
+  /** Bun and Node (src/runtime/node-webhook-post.ts). */
+  network?: WebhookNetwork;
+  /**
+   * Without `network` (Workers): the platform's fetch, which resolves the name itself and
+   * cannot be told an address, so only an IP literal in the URL is checked here. Workers'
+   * fetch does not reach private or loopback addresses, so a name rebound to one gets nowhere.
+   */
   fetch?: FetchLike;
   now?: () => number;
 }
 
+export interface WebhookInit {
+  method: "POST";
+  headers: Record<string, string>;
+  body: string;
+  redirect: "manual";
+  signal: AbortSignal;
+}
+
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * POSTs to `url` over a connection to one of `addresses` (the ones just checked), never to
+ * what a new lookup of the name would answer (DNS rebinding); TLS is still verified for the
+ * URL's host name.
+ */
+export type PinnedPost = (url: string, init: WebhookInit, addresses: readonly string[]) => Promise<Response>;
+
+export interface WebhookNetwork {
+  resolveHost: ResolveHost;
+  post: PinnedPost;
+}
+
+/** What a failed request is called in the attempt a tenant reads: its code, never a message naming the address it reached. */
+function requestErrorText(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code) return `error: ${code}`;
+  return `error: ${err instanceof Error ? err.name : "request failed"}`;
+}
 
 const RESPONSE_PREFIX_BYTES = 256;
 const PURGE_EVERY_MS = 60_000;
@@ -110,13 +144,13 @@ export class WebhookSender {
     while (this.running) {
       if (keep > 0 && this.now() >= nextPurge) {
         nextPurge = this.now() + PURGE_EVERY_MS;
-        await purgeOldEvents(this.deps.writer, this.now() - keep).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+        await purgeOldEvents(this.deps.writer, this.now() - keep).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
       }
       let sent = 0;
       try {
         sent = await this.drainOnce();
       } catch (err) {
-        this.deps.log("webhook_error", { error: String(err) });
+        this.deps.log("webhook_error", { error: errorFields(err) });
       }
       if (sent === 0 && this.running) await this.idle(this.deps.config.pollMs);
     }
@@ -149,7 +183,8 @@ export class WebhookSender {
     try {
       result = await this.send(d, started);
     } catch (err) {
-      result = this.failure(d, null, `error: ${String(err).slice(0, 200)}`, started, null);
+      this.deps.log("webhook_attempt_error", { webhook: d.endpoint.id, delivery: d.id, error: errorFields(err) });
+      result = this.failure(d, null, requestErrorText(err), started, null);
     }
     await this.deps.writer.write((sql) => recordAttempt(sql, d, result, this.now()));
     this.deps.log("webhook_attempt", { webhook: d.endpoint.id, delivery: d.id, event: d.event.type, attempt: d.attempts + 1, status: result.status, latency_ms: result.latencyMs, outcome: result.outcome });
@@ -157,8 +192,13 @@ export class WebhookSender {
 
   private async send(d: DueDelivery, started: number): Promise<AttemptResult> {
     const { config } = this.deps;
-    const blocked = await destinationProblem(d.endpoint.url, config.allowPrivate, this.deps.resolveHost);
-    if (blocked) return this.failure(d, null, blocked, started, null);
+    const network = this.deps.network;
+    const destination = await checkDestination(d.endpoint.url, config.allowPrivate, network?.resolveHost);
+    if ("problem" in destination) {
+      // What the name resolved to is for the operator, not for the tenant's attempt log.
+      this.deps.log("webhook_destination_refused", { webhook: d.endpoint.id, delivery: d.id, addresses: destination.refused });
+      return this.failure(d, null, destination.problem, started, null);
+    }
     const id = `evt_${d.event.id}`;
     const body = JSON.stringify(eventPayload(d.event));
     const timestamp = Math.floor(this.now() / 1000);
@@ -172,10 +212,12 @@ export class WebhookSender {
     let res: Response;
     try {
       // No redirects: a 3xx is an answer like any other non-2xx (it could point anywhere).
-      res = await this.fetch(d.endpoint.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(this.timeoutMs) });
+      const init: WebhookInit = { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(this.timeoutMs) };
+      res = network && destination.addresses ? await network.post(d.endpoint.url, init, destination.addresses) : await this.fetch(d.endpoint.url, init);
     } catch (err) {
       const timedOut = (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError";
-      return this.failure(d, null, timedOut ? `no answer within ${this.timeoutMs / 1000} s` : `error: ${String(err).slice(0, 200)}`, started, null);
+      if (!timedOut) this.deps.log("webhook_request_failed", { webhook: d.endpoint.id, delivery: d.id, error: errorFields(err) });
+      return this.failure(d, null, timedOut ? `no answer within ${this.timeoutMs / 1000} s` : requestErrorText(err), started, null);
     }
     const text = await responsePrefix(res).catch(() => "");
     const latencyMs = this.now() - started;

@@ -31,9 +31,8 @@ function sender(extra: { timeoutMs?: number } = {}): WebhookSender {
     writer,
     secrets: box,
     log: () => {},
-    fetch: fetchStub,
     now: () => now,
-    resolveHost: async () => addresses,
+    network: { resolveHost: async () => addresses, post: fetchStub },
     config: { allowPrivate: false, pollMs: 10, ...extra },
   });
 }
@@ -101,7 +100,7 @@ describe("webhook sender", () => {
     await endpoint();
     await event();
     answer = () => new Response("no", { status: 500 });
-    const s = new WebhookSender({ sql: client, writer, secrets: box, log: () => {}, fetch: fetchStub, now: () => now, resolveHost: async () => addresses, config: { allowPrivate: false, pollMs: 10, retrySeconds: [1, 1] } });
+    const s = new WebhookSender({ sql: client, writer, secrets: box, log: () => {}, now: () => now, network: { resolveHost: async () => addresses, post: fetchStub }, config: { allowPrivate: false, pollMs: 10, retrySeconds: [1, 1] } });
     for (let i = 0; i < 3; i++) {
       await s.drainOnce();
       now += 1_000;
@@ -135,7 +134,7 @@ describe("webhook sender", () => {
     await sender().drainOnce();
     expect(calls).toHaveLength(0);
     expect((await attempts())[0]).toMatchObject({ status: null });
-    expect(String((await attempts())[0]!.response)).toContain("non-public address (10.0.0.7)");
+    expect(String((await attempts())[0]!.response)).toBe("hooks.example.com resolves to a non-public address; refused");
     expect((await delivery()).state).toBe("pending");
   });
 
