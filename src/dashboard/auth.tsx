@@ -62,8 +62,10 @@ export function requireSession(keys: SessionKeys, now: () => number): Middleware
   };
 }
 
-export function logoutRoute(app: Hono<DashboardEnv>): void {
-  app.post("/logout", (c) => {
+export function logoutRoute(app: Hono<DashboardEnv>, keys: SessionKeys): void {
+  app.post("/logout", async (c) => {
+    // The row goes: a copy of the cookie taken before logout opens nothing afterwards.
+    await keys.end(c.get("session"));
     deleteCookie(c, SESSION_COOKIE, { path: BASE, httpOnly: true, sameSite: "Strict", secure: overTls(c) });
     return c.redirect(`${BASE}/login`, 303);
   });

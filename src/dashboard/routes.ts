@@ -37,7 +37,7 @@ const CSP = [
 
 export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const now = deps.now ?? Date.now;
-  const keys = new SessionKeys(deps.token);
+  const keys = new SessionKeys(deps.token, () => deps.gateway.db.$client);
   const app = new Hono<DashboardEnv>();
   app.use("*", async (c, next) => {
     await next();
@@ -54,7 +54,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   });
   loginRoutes(app, { db: deps.gateway.db, token: deps.token, keys, hostname: deps.hostname, now });
   app.use("*", requireSession(keys, now));
-  logoutRoute(app);
+  logoutRoute(app, keys);
   pageRoutes(app, { gateway: deps.gateway, hostname: deps.hostname, now });
   return app;
 }

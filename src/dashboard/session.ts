@@ -1,13 +1,18 @@
 /**
  * The dashboard's session: a cookie signed with HMAC-SHA256 (WebCrypto, so the same on Bun
- * and Workers, and valid on every node sharing the admin token), nothing stored. The key
- * is derived from SMARTHOST_ADMIN_TOKEN: changing the token ends every session.
+ * and Workers), and a row in dashboard_sessions (the shared libSQL, so every node sees it)
+ * that logging out deletes: a copy of the cookie taken before logout opens nothing after.
+ * The key is derived from SMARTHOST_ADMIN_TOKEN, and each row keeps a fingerprint of the
+ * token that opened it: changing the token ends every session.
  *
- * Value: `<expires ms>.<nonce>.<signature>`. The CSRF token of a session is an HMAC of its
- * nonce under the same key, so a form can only be posted by a page that session rendered
- * (the synchronizer-token pattern without server state; OWASP CSRF cheat sheet).
+ * Value: `<expires ms>.<nonce>.<signature>`. The row is keyed by the SHA-256 of the nonce,
+ * so the table alone gives no cookie. The CSRF token of a session is an HMAC of its nonce
+ * under the same key, so a form can only be posted by a page that session rendered (the
+ * synchronizer-token pattern; OWASP CSRF cheat sheet).
  */
+import type { Sql } from "../db/raw.ts";
 import { base64url } from "../util/bytes.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export const SESSION_COOKIE = "smarthost_dashboard";
 export const SESSION_TTL_MS = 8 * 3600_000;
@@ -18,14 +23,22 @@ export interface Session {
   csrf: string;
 }
 
+const rowId = (nonce: string) => sha256Hex(`smarthost dashboard session id\0${nonce}`);
+
 export class SessionKeys {
   private readonly key: Promise<CryptoKey>;
+  private readonly token: Promise<string>;
 
-  constructor(adminToken: string) {
+  /** `sql`: the database (per request on Workers, so a getter). */
+  constructor(
+    adminToken: string,
+    private readonly sql: () => Sql,
+  ) {
     const enc = new TextEncoder();
     this.key = crypto.subtle
       .digest("SHA-256", enc.encode(`smarthost dashboard session\0${adminToken}`))
       .then((raw) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
+    this.token = sha256Hex(`smarthost dashboard token\0${adminToken}`);
   }
 
   private async mac(text: string): Promise<string> {
@@ -37,6 +50,9 @@ export class SessionKeys {
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(18)));
     const expires = now + SESSION_TTL_MS;
     const body = `${expires}.${nonce}`;
+    // Rows of ended sessions go here too, not only in the housekeeping (which Workers run less often).
+    await this.sql().execute({ sql: "DELETE FROM dashboard_sessions WHERE expires_at <= ?", args: [now] });
+    await this.sql().execute({ sql: "INSERT INTO dashboard_sessions (id, token, created_at, expires_at) VALUES (?, ?, ?, ?)", args: [await rowId(nonce), await this.token, now, expires] });
     return { value: `${body}.${await this.mac(`session:${body}`)}`, session: { expires, nonce, csrf: await this.mac(`csrf:${nonce}`) } };
   }
 
@@ -48,7 +64,14 @@ export class SessionKeys {
     // crypto.subtle.verify compares in constant time.
     const ok = await crypto.subtle.verify("HMAC", await this.key, base64urlBytes(sig), new TextEncoder().encode(`session:${exp}.${nonce}`));
     if (!ok || Number(exp) <= now) return null;
+    const live = await this.sql().execute({ sql: "SELECT 1 AS live FROM dashboard_sessions WHERE id = ? AND token = ? AND expires_at > ?", args: [await rowId(nonce), await this.token, now] });
+    if (live.rows.length === 0) return null; // logged out, or opened with another admin token
     return { expires: Number(exp), nonce, csrf: await this.mac(`csrf:${nonce}`) };
+  }
+
+  /** Logout: the session ends on every node, whoever still holds its cookie. */
+  async end(session: Session): Promise<void> {
+    await this.sql().execute({ sql: "DELETE FROM dashboard_sessions WHERE id = ?", args: [await rowId(session.nonce)] });
   }
 
   /** Whether `given` is this session's CSRF token (compared in constant time). */

@@ -27,10 +27,11 @@ export async function purgeFinished(writer: GroupCommit, before: number, max = 1
 
 /**
  * Rows that only ever grew: idempotency keys past their 24 h window (a retry after that is
- * a new message anyway, see enqueue.ts), and AUTH attempt counts whose window and block
- * have both ended. Up to `max` of each per call; returns how many went.
+ * a new message anyway, see enqueue.ts), AUTH attempt counts whose window and block have
+ * both ended, and dashboard sessions past their expiry (src/dashboard/session.ts). Up to
+ * `max` of each per call; returns how many went.
  */
-export async function purgeExpired(writer: GroupCommit, now: number, max = 5000): Promise<{ idempotencyKeys: number; authFailures: number }> {
+export async function purgeExpired(writer: GroupCommit, now: number, max = 5000): Promise<{ idempotencyKeys: number; authFailures: number; dashboardSessions: number }> {
   return writer.write(async (sql: Sql) => {
     const keys = await sql.execute({
       sql: "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?) RETURNING key",
@@ -40,6 +41,10 @@ export async function purgeExpired(writer: GroupCommit, now: number, max = 5000)
       sql: "DELETE FROM auth_failures WHERE rowid IN (SELECT rowid FROM auth_failures WHERE window_start <= ? AND blocked_until <= ? LIMIT ?) RETURNING key",
       args: [now - THROTTLE.windowMs, now, max],
     });
-    return { idempotencyKeys: keys.rows.length, authFailures: auth.rows.length };
+    const sessions = await sql.execute({
+      sql: "DELETE FROM dashboard_sessions WHERE rowid IN (SELECT rowid FROM dashboard_sessions WHERE expires_at <= ? LIMIT ?) RETURNING id",
+      args: [now, max],
+    });
+    return { idempotencyKeys: keys.rows.length, authFailures: auth.rows.length, dashboardSessions: sessions.rows.length };
   });
 }

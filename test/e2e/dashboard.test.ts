@@ -115,16 +115,26 @@ describe("without a session", () => {
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: "smarthost_dashboard", httpOnly: true, sameSite: "Strict", path: "/dashboard", secure: false });
     expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 3600_000);
+    // A copy of the cookie, as a thief would keep it: it opens the pages while the session lasts.
+    const copied = { cookie: `smarthost_dashboard=${cookie!.value}` };
+    expect((await fetch(`${relay.http}/dashboard/accounts`, { headers: copied, redirect: "manual" })).status).toBe(200);
     // Logging out ends it: the next page is the login again.
     await Promise.all([page.waitForURL(`${relay.http}/dashboard/login`), page.click(".logout button")]);
     await page.goto(`${relay.http}/dashboard`);
     expect(page.url()).toBe(`${relay.http}/dashboard/login`);
+    // And for the copy too: the session ended on the server, not only in this browser.
+    const after = await fetch(`${relay.http}/dashboard/accounts`, { headers: copied, redirect: "manual" });
+    expect([after.status, after.headers.get("location")]).toEqual([303, "/dashboard/login"]);
     await context.close();
   });
 });
 
 describe("logged in", () => {
   test("the overview shows the messages just sent, and new ones appear without a reload", async () => {
+    // Other tests deliver too: the card counts on from what it shows before this test sends.
+    const first = await loggedIn();
+    const before = Number(await first.page.locator(".card.delivered .n").textContent());
+    await first.context.close();
     const ids = [];
     for (let i = 0; i < 6; i++) ids.push(await sent(`Invoice ${i + 1}`, [`customer${i}@dest.test`]));
     deferOnce.add("slow@busy.test");
@@ -133,7 +143,7 @@ describe("logged in", () => {
     await settled(ids[6]!, "deferred");
     const { context, page, problems } = await loggedIn();
     for (const id of ids) await page.locator(`a[href="/dashboard/messages/${id}"]`).first().waitFor();
-    await expect(page.locator(".card.delivered .n").textContent()).resolves.toBe("6");
+    await expect(page.locator(".card.delivered .n").textContent()).resolves.toBe(String(before + 6));
     await expect(page.locator("section", { hasText: "Top deferral reasons" }).textContent()).resolves.toContain("451 4.3.0 mailbox busy");
     await page.locator('.chart[data-drawn="true"]').nth(1).waitFor();
     // htmx polling: a message sent now shows up in the same document (no navigation).
@@ -142,7 +152,7 @@ describe("logged in", () => {
     await page.locator(`a[href="/dashboard/messages/${late}"]`).first().waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     await settled(late, "delivered");
-    await page.locator(".card.delivered .n", { hasText: "7" }).waitFor({ timeout: 15_000 });
+    await page.locator(".card.delivered .n", { hasText: new RegExp(`^${before + 7}$`) }).waitFor({ timeout: 15_000 });
     const png = await page.screenshot({ fullPage: true });
     expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     // The test never writes into the tree; to refresh docs/dashboard.png, name it here.

@@ -33,7 +33,7 @@ test("removes finished messages past retention, keeps queued and recent ones", a
   expect(Number((await client.execute("SELECT count(*) AS n FROM recipients WHERE message_id = 'old-done'")).rows[0]!.n)).toBe(0);
 });
 
-test("purges idempotency keys past 24 h and AUTH counts whose window and block have ended", async () => {
+test("purges idempotency keys past 24 h, AUTH counts whose window and block have ended, and expired dashboard sessions", async () => {
   dir = tempDir();
   client = createClient({ url: `file:${join(dir, "r.db")}` });
   await applyMigrations(client);
@@ -51,11 +51,15 @@ test("purges idempotency keys past 24 h and AUTH counts whose window and block h
   for (const [key, start, blocked] of rows) {
     await client.execute({ sql: "INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES (?, 3, ?, ?)", args: [key, start, blocked] });
   }
-  expect(await purgeExpired(writer, now)).toEqual({ idempotencyKeys: 1, authFailures: 1 });
+  for (const [id, expires] of [["ended", now], ["live", now + 60_000]] as const) {
+    await client.execute({ sql: "INSERT INTO dashboard_sessions (id, token, created_at, expires_at) VALUES (?, 't', 0, ?)", args: [id, expires] });
+  }
+  expect(await purgeExpired(writer, now)).toEqual({ idempotencyKeys: 1, authFailures: 1, dashboardSessions: 1 });
+  expect((await client.execute("SELECT id FROM dashboard_sessions")).rows.map((r) => r.id)).toEqual(["live"]);
   expect((await client.execute("SELECT key FROM idempotency_keys")).rows.map((r) => r.key)).toEqual(["fresh"]);
   expect((await client.execute("SELECT key FROM auth_failures ORDER BY key")).rows.map((r) => r.key)).toEqual(["pair:in-window", "pair:still-blocked"]);
   // Later, with the clock past the block and the window, everything has gone.
-  expect(await purgeExpired(writer, now + IDEMPOTENCY_WINDOW_MS)).toEqual({ idempotencyKeys: 1, authFailures: 2 });
+  expect(await purgeExpired(writer, now + IDEMPOTENCY_WINDOW_MS)).toEqual({ idempotencyKeys: 1, authFailures: 2, dashboardSessions: 1 });
 });
 
 test("a held message is not finished: retention keeps it", async () => {
