@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
+import { adminClient, postMessage, type ApiAnswer } from "../support/api.ts";
 import { startDns, type DnsServer, type Zone } from "../support/dns-server.ts";
 import { addTenant, cli, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
@@ -43,13 +44,10 @@ afterAll(async () => {
   if (dir) removeDir(dir);
 });
 
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${relay.http}/v1/admin${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
+const admin = adminClient(() => relay.http, TOKEN);
 
 const send = (to: string[], key = tenant.apiKey) =>
-  fetch(`${relay.http}/v1/messages`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ from: "alice@example.com", to, subject: "s", text: "t" }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  postMessage(relay.http, key, { from: "alice@example.com", to, subject: "s", text: "t" }).then(async (r): Promise<ApiAnswer> => ({ status: r.status, body: await r.json() }));
 
 describe("suppressions across accounts", () => {
   test("add refuses mail to the address for that account only; list shows every account's; remove sends again", async () => {
