@@ -1,12 +1,13 @@
 /** GET /v1/messages: filters and cursor pagination that stays exact while mail keeps arriving. */
 import { describe, expect, test } from "bun:test";
+import { postMessage } from "../support/api.ts";
 import { useRelay } from "../support/relay.ts";
 
 const f = useRelay();
 const auth = () => ({ authorization: `Bearer ${f.tenant.apiKey}` });
 
 async function send(to: string, subject: string): Promise<string> {
-  const res = await fetch(`${f.relay.http}/v1/messages`, { method: "POST", headers: auth(), body: JSON.stringify({ from: "alice@example.com", to: [to], subject, text: "x" }) });
+  const res = await postMessage(f.relay.http, f.tenant.apiKey, { from: "alice@example.com", to: [to], subject, text: "x" });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { addTenant, cli, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { RawSmtp } from "../support/smtp-client.ts";
+import { postMessage } from "../support/api.ts";
 import { waitFor } from "../support/wait.ts";
 
 let dir: string;
@@ -40,7 +41,7 @@ afterAll(async () => {
 const auth = () => ({ authorization: `Bearer ${tenant.apiKey}` });
 
 async function send(to: string[]): Promise<Response> {
-  return fetch(`${relay.http}/v1/messages`, { method: "POST", headers: auth(), body: JSON.stringify({ from: "alice@example.com", to, subject: "s", text: "x" }) });
+  return postMessage(relay.http, tenant.apiKey, { from: "alice@example.com", to, subject: "s", text: "x" });
 }
 
 async function state(id: string, address: string): Promise<string | undefined> {
