@@ -24,6 +24,7 @@ const LAYERS = [
   ["admin"],
   ["gateway"],
   ["ingress", "dashboard"],
+  ["stack.ts"],
   ["runtime"],
   ["serve.ts", "worker.ts", "deno.ts"],
   ["cli"],

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../src/config.ts";
-import { createGatewayStack } from "../src/gateway/stack.ts";
+import { createGatewayStack } from "../src/stack.ts";
 import { GroupCommit } from "../src/db/group-commit.ts";
 import { openDatabase } from "../src/runtime/bun-db.ts";
 import { accountsNearLimits, eventSeries, queueDepth, topDeferrals, windowTotals } from "../src/dashboard/overview-data.ts";

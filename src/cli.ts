@@ -1,10 +1,9 @@
 /** `smarthost` commands (see README). Reads the same configuration as `serve`. */
 import { parseArgs } from "node:util";
-import { AdminError } from "./admin/errors.ts";
 import { COMMANDS } from "./cli/commands.ts";
 import { arity, commandHelp, findCommand, nearest, overview, parseOptions, usageLine } from "./cli/table.ts";
-import { ConfigError, loadConfig } from "./config.ts";
-import { SecretKeyError } from "./secrets/cipher.ts";
+import { loadConfig } from "./config.ts";
+import { Failure, isFailure } from "./core/failure.ts";
 
 /** Exit status for a command line that names no command (as before the command table). */
 const USAGE_STATUS = 2;
@@ -34,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: parseOptions(command) });
   } catch (err) {
-    throw new AdminError(`${(err as Error).message.split("\n")[0]}\nusage: smarthost ${usageLine(command)}`);
+    throw new Failure("invalid", `${(err as Error).message.split("\n")[0]}\nusage: smarthost ${usageLine(command)}`);
   }
   if (parsed.values.help) {
     console.log(commandHelp(command));
@@ -43,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   const { min, max } = arity(command);
   const n = parsed.positionals.length;
   if (n > max && COMMANDS.some((c) => c.name.startsWith(`${command.name} `))) return unknown(argv); // "queue shw ID"
-  if (n < min || n > max) throw new AdminError(`usage: smarthost ${usageLine(command)}`);
+  if (n < min || n > max) throw new Failure("invalid", `usage: smarthost ${usageLine(command)}`);
   const config = loadConfig(process.env);
   return command.run({
     config,
@@ -62,7 +61,7 @@ export function runCli(argv: string[]): void {
       if (code >= 0) process.exit(code);
     },
     (err: unknown) => {
-      if (err instanceof AdminError || err instanceof ConfigError || err instanceof SecretKeyError) {
+      if (err instanceof Failure && !err.isOurs) {
         console.error(`error: ${err.message}`);
         process.exit(1);
       }

@@ -6,6 +6,7 @@ import ipaddr from "ipaddr.js";
 import * as v from "valibot";
 import { secretKeyProblem } from "./secrets/cipher.ts";
 import { parseTrustedProxies, type TrustedProxies } from "./util/client-address.ts";
+import { Failure } from "./core/failure.ts";
 
 const bool = (name: string) =>
   v.pipe(
@@ -206,7 +207,6 @@ export function httpBodyLimit(maxMessageBytes: number): number {
   return Math.ceil(maxMessageBytes * 1.4) + 64 * 1024;
 }
 
-export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -216,10 +216,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (result.success) {
     const out = result.output;
     if (out.SMARTHOST_GATEWAY_URL && !out.SMARTHOST_GATEWAY_TOKEN) {
-      throw new ConfigError("SMARTHOST_GATEWAY_TOKEN is required with SMARTHOST_GATEWAY_URL");
+      throw new Failure("config", "SMARTHOST_GATEWAY_TOKEN is required with SMARTHOST_GATEWAY_URL");
     }
     if (!!out.SMARTHOST_TLS_CERT !== !!out.SMARTHOST_TLS_KEY) {
-      throw new ConfigError("SMARTHOST_TLS_CERT and SMARTHOST_TLS_KEY must be set together");
+      throw new Failure("config", "SMARTHOST_TLS_CERT and SMARTHOST_TLS_KEY must be set together");
     }
     return out;
   }
@@ -228,5 +228,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const msg = issue.message;
     return typeof key === "string" && !msg.includes(key) ? `${key}: ${msg}` : msg;
   });
-  throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  throw new Failure("config", `invalid configuration:\n  ${lines.join("\n  ")}`);
 }

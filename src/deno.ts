@@ -8,8 +8,8 @@ import process from "node:process";
 import { createClient } from "@libsql/client";
 import { loadConfig, relayHostname } from "./config.ts";
 import { databaseFrom } from "./db/client.ts";
-import { applyDataFixups, applyMigrations } from "./db/migrate.ts";
-import { createGatewayStack } from "./gateway/stack.ts";
+import { prepareDatabase } from "./runtime/prepare-database.ts";
+import { createGatewayStack } from "./stack.ts";
 import { GroupCommit } from "./db/group-commit.ts";
 import { createLogger } from "./log.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
@@ -32,9 +32,7 @@ if (config.SMARTHOST_HTTP_LISTEN.length === 0) {
 }
 const secrets = await secretBoxFromConfig(config);
 const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
-await applyMigrations(database.client);
-const fixed = await applyDataFixups(database.client, database.db, secrets);
-if (fixed.routePasswordsSealed > 0) log("route_passwords_sealed", { count: fixed.routePasswordsSealed });
+await prepareDatabase(database.client, database.db, secrets, log);
 const hostname = relayHostname(config, osHostname());
 const { app } = createGatewayStack({ config, database, writer: new GroupCommit(database.sql), hostname, log });
 // Every configured address; the listening line names them all once they are bound.

@@ -3,8 +3,8 @@
  * or an ingress-only node when SMARTHOST_GATEWAY_URL names a remote gateway.
  */
 import { hostname as osHostname } from "node:os";
-import { ConfigError, httpBodyLimit, relayHostname, type Config } from "./config.ts";
-import { createGatewayStack } from "./gateway/stack.ts";
+import { httpBodyLimit, relayHostname, type Config } from "./config.ts";
+import { createGatewayStack } from "./stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
 import { listenError } from "./ingress/bind-error.ts";
 import { startIngress } from "./ingress/listener.ts";
@@ -22,6 +22,7 @@ import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
 import { clientEnv } from "./util/client-address.ts";
+import { Failure } from "./core/failure.ts";
 
 // A delivery outcome waits this long for an accepted message to share its commit: with one
 // client sending message after message, half the transactions (src/db/group-commit.ts).
@@ -163,7 +164,7 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
 }
 
 async function serveEgress(config: Config, host: string, log: Logger): Promise<Running> {
-  if (config.SMARTHOST_GATEWAY_URL) throw new ConfigError("an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
+  if (config.SMARTHOST_GATEWAY_URL) throw new Failure("config", "an egress-only node opens the database itself: unset SMARTHOST_GATEWAY_URL");
   const secrets = await secretBoxFromConfig(config);
   const database = await openDatabase(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN, secrets, log);
   const writer = new GroupCommit(database.sql, { syncWal: database.syncWal, lazyMs: OUTCOME_WAIT_MS });

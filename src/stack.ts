@@ -1,24 +1,28 @@
-/** The gateway as every entry builds it (Bun serve, Workers, Deno): policy, SMTP handler, HTTP app. */
-import type { Config } from "../config.ts";
-import type { Database } from "../db/client.ts";
-import type { GroupCommit } from "../db/group-commit.ts";
-import type { Handoff } from "../queue/handoff.ts";
-import type { Logger } from "../core/log.ts";
-import { createApp } from "./app.ts";
-import { Gateway } from "./gateway.ts";
-import { createMetrics } from "./metrics.ts";
-import { createSmtpHandler } from "./smtp-handler.ts";
-import { createSecretBox, type SecretBox } from "../secrets/cipher.ts";
-import { createDkimSigner } from "../dkim/signer.ts";
-import type { SignaturePool } from "../dkim/sign-jobs.ts";
-import { txtLookup, type DnsResolve } from "../domain-check/dns.ts";
-import { fetchPolicyText } from "../domain-check/check.ts";
+/**
+ * The gateway as every entry builds it (Bun serve, Workers, Deno): policy, SMTP handler, and
+ * the HTTP app with the dashboard mounted beside the API (the composition root of the HTTP side).
+ */
+import type { Config } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import type { GroupCommit } from "./db/group-commit.ts";
+import type { Handoff } from "./queue/handoff.ts";
+import type { Logger } from "./core/log.ts";
+import { dashboardRoutes } from "./dashboard/routes.ts";
+import { createApp } from "./gateway/app.ts";
+import { Gateway } from "./gateway/gateway.ts";
+import { createMetrics } from "./gateway/metrics.ts";
+import { createSmtpHandler } from "./gateway/smtp-handler.ts";
+import { createSecretBox, type SecretBox } from "./secrets/cipher.ts";
+import { createDkimSigner } from "./dkim/signer.ts";
+import type { SignaturePool } from "./dkim/sign-jobs.ts";
+import { txtLookup, type DnsResolve } from "./domain-check/dns.ts";
+import { fetchPolicyText } from "./domain-check/check.ts";
 
 export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; handoff?: Handoff; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
-  const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool }) : undefined;
+  const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool, log }) : undefined;
   const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
@@ -34,6 +38,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     secrets,
     log,
     webhooks: { secrets: secrets ? () => Promise.resolve(secrets) : undefined, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
+    mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ gateway, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],
   });
   return { gateway, smtpHandler, app };
 }

@@ -11,7 +11,7 @@ import { databaseFrom, type Database } from "./db/client.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { deliverySettings } from "./delivery/settings.ts";
 import { secretBoxFromRequiredKey } from "./secrets/cipher.ts";
-import { createGatewayStack } from "./gateway/stack.ts";
+import { createGatewayStack } from "./stack.ts";
 import { GroupCommit } from "./db/group-commit.ts";
 import type { Connect } from "./delivery/socket.ts";
 import type { Resolver } from "./delivery/mx.ts";
@@ -20,6 +20,7 @@ import { webhookSettings } from "./webhooks/settings.ts";
 import { useArgon2Module } from "./policy/passwords.ts";
 import { argon2Module } from "./runtime/workers-argon2.ts";
 import { clientEnv } from "./util/client-address.ts";
+import { errorFields } from "./core/log.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -92,8 +93,8 @@ const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
 
 // Webhooks after the mail: one transaction at a time per invocation, and the events this pass recorded go out in it.
 const deliver = async (i: Isolate) => {
-  await i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: String(err) }));
-  await i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: String(err) }));
+  await i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: errorFields(err) }));
+  await i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: errorFields(err) }));
 };
 
 export default {

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { addAccount, addApiKey, allowSender } from "../../src/admin/accounts.ts";
 import { loadConfig } from "../../src/config.ts";
-import { createGatewayStack } from "../../src/gateway/stack.ts";
+import { createGatewayStack } from "../../src/stack.ts";
 import { composeWithMailComposer } from "../../src/mime/compose.ts";
 import type { Composition } from "../../src/mime/composition.ts";
 import { writeMime } from "../../src/mime/direct.ts";

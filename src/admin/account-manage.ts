@@ -3,8 +3,8 @@ import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, apiKeys, messages, rateCounters, recipients, senderRules, smtpCredentials, trustedNetworks } from "../db/schema.ts";
 import { accountIdByName } from "./accounts.ts";
-import { AdminError } from "./errors.ts";
 import { PENDING_STATES } from "./queue-select.ts";
+import { Failure } from "../core/failure.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const MINUTE = 60_000;
@@ -86,10 +86,10 @@ const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", p
 
 export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Promise<AccountRow> {
   const id = await accountIdByName(db, name);
-  if (u.overLimit !== undefined && u.overLimit !== "refuse" && u.overLimit !== "hold") throw new AdminError("over-limit must be refuse or hold");
+  if (u.overLimit !== undefined && u.overLimit !== "refuse" && u.overLimit !== "hold") throw new Failure("invalid", "over-limit must be refuse or hold");
   for (const [k, n] of Object.entries(u)) {
     if (k === "overLimit") continue;
-    if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 1)) throw new AdminError(`${FLAG_OF[k as keyof LimitsUpdate]} must be a whole number of at least 1, or none`);
+    if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 1)) throw new Failure("invalid", `${FLAG_OF[k as keyof LimitsUpdate]} must be a whole number of at least 1, or none`);
   }
   const set: LimitsUpdate = {};
   if (u.perMinute !== undefined) set.perMinute = u.perMinute;
@@ -97,7 +97,7 @@ export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Prom
   if (u.recipientsPerDay !== undefined) set.recipientsPerDay = u.recipientsPerDay;
   if (u.overLimit !== undefined) set.overLimit = u.overLimit;
   if (u.holdBacklog !== undefined) set.holdBacklog = u.holdBacklog;
-  if (Object.keys(set).length === 0) throw new AdminError("nothing to update: give per-minute, per-day, recipients-per-day, over-limit and/or hold-backlog");
+  if (Object.keys(set).length === 0) throw new Failure("invalid", "nothing to update: give per-minute, per-day, recipients-per-day, over-limit and/or hold-backlog");
   await db.update(accounts).set(set).where(eq(accounts.id, id));
   return (await listAccounts(db)).find((a) => a.name === name)!;
 }
@@ -127,12 +127,9 @@ export async function removeAccount(db: Db, name: string, force: boolean): Promi
   const pending = await pendingCount(db, id);
   const own = await owned(db, id);
   const refuse = () =>
-    new AdminError(
-      `account "${name}" has ${pending.messages} message(s) still queued (${pending.recipients} recipient(s)); ` +
+    new Failure("conflict", `account "${name}" has ${pending.messages} message(s) still queued (${pending.recipients} recipient(s)); ` +
         `it also has ${own.credentials.length} credential(s), ${own.api_keys.length} API key(s), ${own.senders.length} sender rule(s), ${own.networks.length} network(s). ` +
-        "Use --force to delete the queued mail and remove it",
-      "conflict",
-    );
+        "Use --force to delete the queued mail and remove it");
   if (pending.recipients > 0 && !force) throw refuse();
   const gone = await db.$client.execute({
     sql: `DELETE FROM accounts WHERE id = ? AND (? OR NOT EXISTS (

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.ts";
 import { accounts, smtpCredentials } from "../db/schema.ts";
 import { generatePassword, hashPassword } from "../policy/passwords.ts";
 import { accountIdByName } from "./accounts.ts";
-import { AdminError } from "./errors.ts";
+import { Failure } from "../core/failure.ts";
 
 export interface CredentialRow {
   username: string;
@@ -25,7 +25,7 @@ export async function listCredentials(db: Db, account?: string): Promise<Credent
 
 async function credentialId(db: Db, username: string): Promise<string> {
   const [row] = await db.select({ id: smtpCredentials.id }).from(smtpCredentials).where(eq(smtpCredentials.username, username));
-  if (!row) throw new AdminError(`no credential named "${username}"`, "not_found");
+  if (!row) throw new Failure("not-found", `no credential named "${username}"`);
   return row.id;
 }
 
@@ -35,7 +35,7 @@ async function credentialId(db: Db, username: string): Promise<string> {
  */
 export async function rotateCredential(db: Db, username: string, password?: string): Promise<string | null> {
   const id = await credentialId(db, username);
-  if (password !== undefined && password.length < 8) throw new AdminError("the password must be at least 8 characters");
+  if (password !== undefined && password.length < 8) throw new Failure("invalid", "the password must be at least 8 characters");
   const secret = password ?? generatePassword();
   await db.update(smtpCredentials).set({ passwordHash: await hashPassword(secret) }).where(eq(smtpCredentials.id, id));
   return password === undefined ? secret : null;

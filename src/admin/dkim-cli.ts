@@ -1,7 +1,7 @@
 /** Argument parsing and output of `smarthost dkim …` (the work is in dkim.ts). */
 import { parseArgs } from "node:util";
 import { activateDkimKey, addDkimKey, formatDkimList, listDkimKeys, removeDkimKey, rotateDkimKey, type AlgorithmChoice, type DkimAdminDeps, type DkimKeyView } from "./dkim.ts";
-import { AdminError } from "./errors.ts";
+import { Failure } from "../core/failure.ts";
 
 export const DKIM_USAGE = `  dkim add DOMAIN [--selector S] [--algorithm rsa|ed25519|both]   prints the DNS TXT record(s) to publish
   dkim list [DOMAIN] [--json]
@@ -17,7 +17,7 @@ function published(keys: DkimKeyView[], what: string): string {
 }
 
 function exactly(pos: string[], n: number, usage: string): string[] {
-  if (pos.length !== n) throw new AdminError(`usage: smarthost ${usage}`);
+  if (pos.length !== n) throw new Failure("invalid", `usage: smarthost ${usage}`);
   return pos;
 }
 
@@ -32,7 +32,7 @@ export async function dkimCommand(sub: string, args: string[], deps: DkimAdminDe
     case "add": {
       const [domain] = exactly(positionals, 1, "dkim add DOMAIN [--selector S] [--algorithm rsa|ed25519|both]");
       const algorithm = values.algorithm ?? "rsa";
-      if (!(ALGORITHMS as readonly string[]).includes(algorithm)) throw new AdminError("--algorithm must be rsa, ed25519 or both");
+      if (!(ALGORITHMS as readonly string[]).includes(algorithm)) throw new Failure("invalid", "--algorithm must be rsa, ed25519 or both");
       return published(await addDkimKey(deps, domain!, { selector: values.selector, algorithm: algorithm as AlgorithmChoice }), "added");
     }
     case "rotate": {
@@ -45,7 +45,7 @@ export async function dkimCommand(sub: string, args: string[], deps: DkimAdminDe
       return `${k.domain} ${k.selector} now signs`;
     }
     case "list": {
-      if (positionals.length > 1) throw new AdminError("usage: smarthost dkim list [DOMAIN] [--json]");
+      if (positionals.length > 1) throw new Failure("invalid", "usage: smarthost dkim list [DOMAIN] [--json]");
       const keys = await listDkimKeys(deps, positionals[0]);
       return values.json ? JSON.stringify(keys) : formatDkimList(keys);
     }
@@ -55,6 +55,6 @@ export async function dkimCommand(sub: string, args: string[], deps: DkimAdminDe
       return `${domain} ${selector} removed; its DNS record can go once mail signed with it is delivered`;
     }
     default:
-      throw new AdminError(`usage:\n${DKIM_USAGE}`);
+      throw new Failure("invalid", `usage:\n${DKIM_USAGE}`);
   }
 }

@@ -11,7 +11,7 @@ import { activateKey, activatePublished, sealPurpose, type DkimKeyRow, type TxtL
 import type { SecretBox } from "../secrets/cipher.ts";
 import { isDomain } from "../smtp/address.ts";
 import { newId } from "../smtp/ids.ts";
-import { AdminError, isUniqueViolation } from "./errors.ts";
+import { Failure, isUniqueViolation } from "../core/failure.ts";
 
 export type AlgorithmChoice = DkimAlgorithm | "both";
 
@@ -56,12 +56,12 @@ function view(r: DkimKeyRow): DkimKeyView {
 
 function signingDomain(arg: string): string {
   const d = arg.toLowerCase().replace(/\.$/, "");
-  if (!isDomain(d, false) || !d.includes(".")) throw new AdminError(`"${arg}" is not a domain name`);
+  if (!isDomain(d, false) || !d.includes(".")) throw new Failure("invalid", `"${arg}" is not a domain name`);
   return d;
 }
 
 function needSecrets(deps: DkimAdminDeps): SecretBox {
-  if (!deps.secrets) throw new AdminError("SMARTHOST_SECRET_KEY is not set: DKIM private keys are stored encrypted with it");
+  if (!deps.secrets) throw new Failure("invalid", "SMARTHOST_SECRET_KEY is not set: DKIM private keys are stored encrypted with it");
   return deps.secrets;
 }
 
@@ -82,7 +82,7 @@ async function createKeys(deps: DkimAdminDeps, domain: string, choice: Algorithm
   const now = (deps.now ?? Date.now)();
   const algorithms = algorithmsOf(choice);
   const suffixes = algorithms.length > 1 ? algorithms.map((a) => `-${a}`) : [""];
-  if (selector !== undefined && !SELECTOR.test(selector.toLowerCase())) throw new AdminError(`"${selector}" is not a selector (DNS labels: letters, digits, '-')`);
+  if (selector !== undefined && !SELECTOR.test(selector.toLowerCase())) throw new Failure("invalid", `"${selector}" is not a selector (DNS labels: letters, digits, '-')`);
   const base = selector?.toLowerCase() ?? (await freeSelectorBase(deps.db, domain, now, suffixes));
   const made: DkimKeyRow[] = [];
   for (const [i, algorithm] of algorithms.entries()) {
@@ -103,7 +103,7 @@ async function createKeys(deps: DkimAdminDeps, domain: string, choice: Algorithm
     try {
       await deps.db.insert(dkimKeys).values(row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AdminError(`selector "${sel}" already exists for ${domain}`, "conflict");
+      if (isUniqueViolation(err)) throw new Failure("conflict", `selector "${sel}" already exists for ${domain}`);
       throw err;
     }
     if (state === "active") {
@@ -127,7 +127,7 @@ export async function addDkimKey(deps: DkimAdminDeps, domainArg: string, opts: {
 export async function rotateDkimKey(deps: DkimAdminDeps, domainArg: string, opts: { activate?: boolean; selector?: string } = {}): Promise<DkimKeyView[]> {
   const domain = signingDomain(domainArg);
   const active = await deps.db.select().from(dkimKeys).where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.state, "active")));
-  if (active.length === 0) throw new AdminError(`${domain} has no active DKIM key: use dkim add`, "conflict");
+  if (active.length === 0) throw new Failure("conflict", `${domain} has no active DKIM key: use dkim add`);
   const algos = [...new Set(active.map((r) => r.algorithm))].sort();
   const choice: AlgorithmChoice = algos.length > 1 ? "both" : algos[0]!;
   return createKeys(deps, domain, choice, opts.selector, opts.activate ? "active" : "pending");
@@ -137,7 +137,7 @@ export async function rotateDkimKey(deps: DkimAdminDeps, domainArg: string, opts
 export async function activateDkimKey(deps: DkimAdminDeps, domainArg: string, selector: string): Promise<DkimKeyView> {
   const domain = signingDomain(domainArg);
   const [row] = await deps.db.select().from(dkimKeys).where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.selector, selector.toLowerCase())));
-  if (!row) throw new AdminError(`no DKIM selector "${selector}" for ${domain}`, "not_found");
+  if (!row) throw new Failure("not-found", `no DKIM selector "${selector}" for ${domain}`);
   const now = (deps.now ?? Date.now)();
   await activateKey(deps.db, row, now);
   return view({ ...row, state: "active", activatedAt: now });
@@ -159,7 +159,7 @@ export async function removeDkimKey(deps: DkimAdminDeps, domainArg: string, sele
     .delete(dkimKeys)
     .where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.selector, selector.toLowerCase())))
     .returning({ id: dkimKeys.id });
-  if (gone.length === 0) throw new AdminError(`no DKIM selector "${selector}" for ${domain}`, "not_found");
+  if (gone.length === 0) throw new Failure("not-found", `no DKIM selector "${selector}" for ${domain}`);
 }
 
 /** The text `dkim list` prints. */

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.ts";
 import { accounts, apiKeys } from "../db/schema.ts";
 import { apiKeyId } from "../policy/api-keys.ts";
 import { accountIdByName } from "./accounts.ts";
-import { AdminError } from "./errors.ts";
+import { Failure } from "../core/failure.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -35,8 +35,8 @@ export async function listKeys(db: Db, account?: string): Promise<KeyRow[]> {
 export async function revokeKey(db: Db, idOrKey: string, now: number): Promise<KeyRow> {
   const id = apiKeyId(idOrKey) ?? idOrKey;
   const [row] = await db.select({ revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, id));
-  if (!row) throw new AdminError(`no API key with id "${id}"`, "not_found");
-  if (row.revokedAt !== null) throw new AdminError(`API key ${id} is already revoked`, "conflict");
+  if (!row) throw new Failure("not-found", `no API key with id "${id}"`);
+  if (row.revokedAt !== null) throw new Failure("conflict", `API key ${id} is already revoked`);
   await db.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, id));
   return (await listKeys(db)).find((k) => k.id === id)!;
 }

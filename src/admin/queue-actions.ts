@@ -10,8 +10,8 @@ import type { Db } from "../db/client.ts";
 import { buildDsn, wantsFailureDsn } from "../delivery/dsn.ts";
 import { insertMessage, type NewMessage } from "../queue/enqueue.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
-import { AdminError } from "./errors.ts";
 import { requireMessage, whereOf, type PendingState, type QueueFilter } from "./queue-select.ts";
+import { Failure } from "../core/failure.ts";
 
 export type QueueAction = "retry" | "hold" | "release" | "delete";
 
@@ -59,7 +59,7 @@ export interface ActOptions {
 }
 
 export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter, o: ActOptions): Promise<ActionResult> {
-  if (o.bounce && action !== "delete") throw new AdminError("--bounce goes with delete only");
+  if (o.bounce && action !== "delete") throw new Failure("invalid", "--bounce goes with delete only");
   if (filter.id !== undefined) await requireMessage(db, filter.id);
   const a = ACTIONS[action];
   const where = await whereOf(db, filter, a.from);

@@ -1,7 +1,7 @@
 /** Which recipients a queue command means: one message by id, or a filter by state, account and domain. */
 import type { Db } from "../db/client.ts";
 import { accountIdByName } from "./accounts.ts";
-import { AdminError } from "./errors.ts";
+import { Failure } from "../core/failure.ts";
 
 /** Recipients still to deliver: the queue. */
 export const PENDING_STATES = ["queued", "deferred", "held"] as const;
@@ -25,7 +25,7 @@ export function isPendingState(s: string): s is PendingState {
 
 /** The WHERE clause over `recipients r JOIN messages m`, limited to `states`. */
 export async function whereOf(db: Db, f: QueueFilter, states: readonly PendingState[]): Promise<Where> {
-  if (f.state !== undefined && !isPendingState(f.state)) throw new AdminError(`state must be one of ${PENDING_STATES.join(", ")}`);
+  if (f.state !== undefined && !isPendingState(f.state)) throw new Failure("invalid", `state must be one of ${PENDING_STATES.join(", ")}`);
   const wanted = f.state === undefined ? states : states.filter((s) => s === f.state);
   const parts = [`r.state IN (${wanted.length ? wanted.map((s) => `'${s}'`).join(", ") : "NULL"})`];
   const args: (string | number)[] = [];
@@ -47,5 +47,5 @@ export async function whereOf(db: Db, f: QueueFilter, states: readonly PendingSt
 /** A message id must name a message, so a typo is an error rather than "0 recipients". */
 export async function requireMessage(db: Db, id: string): Promise<void> {
   const rs = await db.$client.execute({ sql: "SELECT 1 FROM messages WHERE id = ?", args: [id] });
-  if (rs.rows.length === 0) throw new AdminError(`no message with id "${id}"`, "not_found");
+  if (rs.rows.length === 0) throw new Failure("not-found", `no message with id "${id}"`);
 }

@@ -5,10 +5,10 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
-import { AdminError } from "./errors.ts";
 import { validRouteUrl } from "./routes.ts";
 import { parseRoute } from "../delivery/routing.ts";
 import { listRouteHealth, type Health } from "../shaping/route-health.ts";
+import { Failure } from "../core/failure.ts";
 
 /**
  * The URL with user and password replaced by `***`. Parsed with URL, never matched with a
@@ -32,7 +32,7 @@ export function maskRouteUrl(url: string): string {
 
 /** The URL checked before it is stored, with an error that shows it masked only. */
 export function checkRouteUrl(url: string): void {
-  if (!validRouteUrl(url)) throw new AdminError(`"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
+  if (!validRouteUrl(url)) throw new Failure("invalid", `"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
 }
 
 export interface RouteRow {
@@ -89,8 +89,8 @@ export async function findRoute(db: Db, domainArg: string, url: string): Promise
   const rows = await db.select().from(routes).where(eq(routes.domain, domain)).orderBy(asc(routes.position));
   // Compared masked on both sides: a row may keep its password in the URL or apart from it.
   const hits = rows.filter((r) => r.url === url || maskRouteUrl(r.url) === maskRouteUrl(url));
-  if (hits.length === 0) throw new AdminError(`no route for ${domain} to ${maskRouteUrl(url)}`, "not_found");
-  if (hits.length > 1) throw new AdminError(`${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`, "conflict");
+  if (hits.length === 0) throw new Failure("not-found", `no route for ${domain} to ${maskRouteUrl(url)}`);
+  if (hits.length > 1) throw new Failure("conflict", `${hits.length} routes for ${domain} look like ${maskRouteUrl(url)}: give the URL as added`);
   return hits[0]!;
 }
 

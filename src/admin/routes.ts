@@ -5,7 +5,7 @@ import { routes } from "../db/schema.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { sealRouteUrl } from "../secrets/route-passwords.ts";
 import { isDomain } from "../smtp/address.ts";
-import { AdminError } from "./errors.ts";
+import { Failure } from "../core/failure.ts";
 
 /** "mx", or smtp(s)://[user:pass@]host:port — checked here so delivery never meets a bad one. */
 export function validRouteUrl(url: string): boolean {
@@ -26,8 +26,8 @@ export function validRouteUrl(url: string): boolean {
  */
 export async function routeRow(secrets: SecretBox, domainArg: string, url: string): Promise<{ domain: string; url: string; secret: string | null }> {
   const domain = domainArg.toLowerCase();
-  if (domain !== "*" && !isDomain(domain, true)) throw new AdminError(`"${domainArg}" is not a domain or *`);
-  if (!validRouteUrl(url)) throw new AdminError("not a route URL: use mx, smtp://[user:pass@]host:port or smtps://… (the value is not repeated here: it may hold a password)");
+  if (domain !== "*" && !isDomain(domain, true)) throw new Failure("invalid", `"${domainArg}" is not a domain or *`);
+  if (!validRouteUrl(url)) throw new Failure("invalid", "not a route URL: use mx, smtp://[user:pass@]host:port or smtps://… (the value is not repeated here: it may hold a password)");
   return { domain, ...(await sealRouteUrl(secrets, domain, url)) };
 }
 
@@ -40,7 +40,7 @@ export interface QuotaInput {
 
 function checkQuota(q: QuotaInput): void {
   for (const [k, v] of Object.entries(q)) {
-    if (v !== undefined && v !== null && (!Number.isSafeInteger(v) || v < 1)) throw new AdminError(`${k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)} must be a whole number of at least 1`);
+    if (v !== undefined && v !== null && (!Number.isSafeInteger(v) || v < 1)) throw new Failure("invalid", `${k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)} must be a whole number of at least 1`);
   }
 }
 
@@ -57,6 +57,6 @@ export async function addRoute(db: Db, secrets: SecretBox, domainArg: string, ur
 export async function setRouteQuota(db: Db, id: number, quota: QuotaInput): Promise<void> {
   checkQuota(quota);
   const set = Object.fromEntries(Object.entries(quota).filter(([, v]) => v !== undefined));
-  if (Object.keys(set).length === 0) throw new AdminError("nothing to change: give --per-second, --per-minute or --per-day");
+  if (Object.keys(set).length === 0) throw new Failure("invalid", "nothing to change: give --per-second, --per-minute or --per-day");
   await db.update(routes).set(set).where(eq(routes.id, id));
 }

@@ -5,7 +5,7 @@ import { accounts, senderRules, trustedNetworks } from "../db/schema.ts";
 import { normalizeCidr } from "../policy/networks.ts";
 import { normalizePattern } from "../policy/sender-rules.ts";
 import { accountIdByName } from "./accounts.ts";
-import { AdminError } from "./errors.ts";
+import { Failure } from "../core/failure.ts";
 
 export interface SenderRow {
   account: string;
@@ -32,7 +32,7 @@ export async function removeSender(db: Db, account: string, pattern: string): Pr
   const accountId = await accountIdByName(db, account);
   const p = normalizePattern(pattern) ?? pattern;
   const gone = await db.delete(senderRules).where(and(eq(senderRules.accountId, accountId), eq(senderRules.pattern, p))).returning({ id: senderRules.id });
-  if (gone.length === 0) throw new AdminError(`account "${account}" has no sender rule ${p}`, "not_found");
+  if (gone.length === 0) throw new Failure("not-found", `account "${account}" has no sender rule ${p}`);
   return p;
 }
 
@@ -49,8 +49,8 @@ export async function listNetworks(db: Db, account?: string): Promise<NetworkRow
 export async function removeNetwork(db: Db, account: string, cidr: string): Promise<string> {
   const accountId = await accountIdByName(db, account);
   const n = normalizeCidr(cidr);
-  if (!n) throw new AdminError(`"${cidr}" is not an address or network (CIDR)`);
+  if (!n) throw new Failure("invalid", `"${cidr}" is not an address or network (CIDR)`);
   const gone = await db.delete(trustedNetworks).where(and(eq(trustedNetworks.accountId, accountId), eq(trustedNetworks.cidr, n))).returning({ id: trustedNetworks.id });
-  if (gone.length === 0) throw new AdminError(`account "${account}" has no trusted network ${n}`, "not_found");
+  if (gone.length === 0) throw new Failure("not-found", `account "${account}" has no trusted network ${n}`);
   return n;
 }

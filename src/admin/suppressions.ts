@@ -1,10 +1,10 @@
 /** `smarthost suppression list|add|remove`, and the same over the admin API. */
 import type { Database } from "../db/client.ts";
 import { listSuppressions, suppressionJson } from "../suppression/store.ts";
-import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
+import { addSuppressions, removeSuppressionEntry } from "../suppression/manage.ts";
 import { accountIdByName } from "./accounts.ts";
 import { GroupCommit } from "../db/group-commit.ts";
-import { AdminError } from "./errors.ts";
+import { Failure, isFailure } from "../core/failure.ts";
 
 const PAGE = 1000;
 
@@ -19,7 +19,7 @@ async function adminErrors<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof SuppressionInputError) throw new AdminError(err.message);
+    if (isFailure(err, "invalid")) throw new Failure("invalid", err.message);
     throw err;
   }
 }
@@ -55,5 +55,5 @@ export async function suppressAddress(d: FeedbackDb, account: string, address: s
 
 export async function unsuppressAddress(d: FeedbackDb, account: string, address: string): Promise<void> {
   const accountId = await accountIdByName(d.db, account);
-  if (!(await adminErrors(removeSuppressionEntry(writerOf(d), accountId, address, Date.now())))) throw new AdminError(`${address} is not on the suppression list of ${account}`, "not_found");
+  if (!(await adminErrors(removeSuppressionEntry(writerOf(d), accountId, address, Date.now())))) throw new Failure("not-found", `${address} is not on the suppression list of ${account}`);
 }

@@ -1,9 +1,9 @@
 /** `smarthost webhook add|list|rotate|remove`, and the same over the admin API. */
 import type { SecretBox } from "../secrets/cipher.ts";
-import { addEndpoint, endpointJson, listEndpoints, removeEndpoint, rotateEndpoint, WebhookInputError } from "../webhooks/endpoints.ts";
+import { addEndpoint, endpointJson, listEndpoints, removeEndpoint, rotateEndpoint } from "../webhooks/endpoints.ts";
 import { accountIdByName } from "./accounts.ts";
-import { AdminError } from "./errors.ts";
 import { writerOf, type FeedbackDb } from "./suppressions.ts";
+import { Failure, isFailure } from "../core/failure.ts";
 
 /** Returns the endpoint's id and its secret (to be shown once). `events`: a list, or "a,b" as typed; absent: all. */
 export async function addWebhook(d: FeedbackDb, box: SecretBox, account: string, url: string, events: string | readonly string[] | undefined, allowPrivate: boolean): Promise<{ id: string; secret: string }> {
@@ -13,7 +13,7 @@ export async function addWebhook(d: FeedbackDb, box: SecretBox, account: string,
     const { endpoint, secret } = await writerOf(d).write((sql) => addEndpoint(sql, box, accountId, { url, events: list }, allowPrivate, Date.now()));
     return { id: endpoint.id, secret };
   } catch (err) {
-    if (err instanceof WebhookInputError) throw new AdminError(err.message);
+    if (isFailure(err, "invalid")) throw new Failure("invalid", err.message);
     throw err;
   }
 }
@@ -37,10 +37,10 @@ export async function webhookListing(d: FeedbackDb, account: string | undefined,
 
 export async function rotateWebhook(d: FeedbackDb, box: SecretBox, id: string): Promise<string> {
   const secret = await writerOf(d).write((sql) => rotateEndpoint(sql, box, null, id, Date.now()));
-  if (!secret) throw new AdminError(`no webhook ${id}`, "not_found");
+  if (!secret) throw new Failure("not-found", `no webhook ${id}`);
   return secret;
 }
 
 export async function removeWebhook(d: FeedbackDb, id: string): Promise<void> {
-  if (!(await writerOf(d).write((sql) => removeEndpoint(sql, null, id)))) throw new AdminError(`no webhook ${id}`, "not_found");
+  if (!(await writerOf(d).write((sql) => removeEndpoint(sql, null, id)))) throw new Failure("not-found", `no webhook ${id}`);
 }

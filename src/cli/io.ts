@@ -1,11 +1,11 @@
 /** What the commands share: the database for one command, lists as text or JSON, secrets from stdin or the environment. */
 import type { Config } from "../config.ts";
 import type { Database, Db } from "../db/client.ts";
-import { AdminError } from "../admin/errors.ts";
 import { openDatabase } from "../runtime/bun-db.ts";
 import { secretBoxFromConfig } from "../runtime/secret-key-file.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Context, Option } from "./table.ts";
+import { Failure } from "../core/failure.ts";
 
 /** The database for one command, brought up to date, with the box that seals its secrets. */
 export async function withDb<T>(config: Config, fn: (db: Db, secrets: SecretBox) => Promise<T>): Promise<T> {
@@ -47,7 +47,7 @@ export function printRows<T extends object>(ctx: Context, rows: T[], empty: stri
 export function limitValue(s: string | boolean | undefined, flag: string, allowNone: boolean): number | null | undefined {
   if (s === undefined || typeof s === "boolean") return undefined;
   if (allowNone && s === "none") return null;
-  if (!/^\d+$/.test(s)) throw new AdminError(`--${flag} must be a whole number${allowNone ? " or none" : ""}`);
+  if (!/^\d+$/.test(s)) throw new Failure("invalid", `--${flag} must be a whole number${allowNone ? " or none" : ""}`);
   return Number(s);
 }
 
@@ -60,18 +60,18 @@ export const SECRET_OPTIONS: Record<string, Option> = {
 /** The password from --password, --password-stdin or --password-env (at most one), else undefined. */
 export async function secretFrom(ctx: Context): Promise<string | undefined> {
   const given = [ctx.values.password !== undefined, ctx.values["password-stdin"] === true, ctx.values["password-env"] !== undefined].filter(Boolean).length;
-  if (given > 1) throw new AdminError("give the password one way: --password, --password-stdin or --password-env");
+  if (given > 1) throw new Failure("invalid", "give the password one way: --password, --password-stdin or --password-env");
   if (typeof ctx.values.password === "string") return ctx.values.password;
   if (ctx.values["password-stdin"] === true) {
     // One trailing line break is what `echo` or a here-string adds; it is not part of the password.
     const s = (await ctx.stdin()).replace(/\r?\n$/, "");
-    if (s === "") throw new AdminError("--password-stdin: standard input is empty");
+    if (s === "") throw new Failure("invalid", "--password-stdin: standard input is empty");
     return s;
   }
   const name = ctx.values["password-env"];
   if (typeof name === "string") {
     const s = ctx.env[name];
-    if (s === undefined || s === "") throw new AdminError(`--password-env: ${name} is not set`);
+    if (s === undefined || s === "") throw new Failure("invalid", `--password-env: ${name} is not set`);
     return s;
   }
   return undefined;

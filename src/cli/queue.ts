@@ -1,10 +1,10 @@
 /** `queue …` commands: look at the queue and act on it. */
-import { AdminError } from "../admin/errors.ts";
 import { countMatching, queueAct, type QueueAction } from "../admin/queue-actions.ts";
 import { formatQueue, formatTrace, listQueue, showMessage } from "../admin/queue.ts";
 import { isPendingState, PENDING_STATES, type QueueFilter } from "../admin/queue-select.ts";
 import { JSON_OPTION, withDb } from "./io.ts";
 import type { Command, Context, Option } from "./table.ts";
+import { Failure } from "../core/failure.ts";
 
 const FILTER: Record<string, Option> = {
   state: { type: "string", value: PENDING_STATES.join("|"), help: "only recipients in this state" },
@@ -16,7 +16,7 @@ function filterOf(values: Context["values"]): Omit<QueueFilter, "id"> {
   const f: Omit<QueueFilter, "id"> = {};
   const state = values.state;
   if (typeof state === "string") {
-    if (!isPendingState(state)) throw new AdminError(`--state must be one of ${PENDING_STATES.join(", ")}`);
+    if (!isPendingState(state)) throw new Failure("invalid", `--state must be one of ${PENDING_STATES.join(", ")}`);
     f.state = state;
   }
   if (typeof values.account === "string") f.account = values.account;
@@ -38,8 +38,8 @@ function action(name: QueueAction, summary: string, extra: Record<string, Option
     async run({ config, args, values, out }) {
       const filter = filterOf(values);
       const bulk = Object.keys(filter).length > 0 || values.all === true;
-      if (args[0] !== undefined && bulk) throw new AdminError("give a message ID or a filter, not both");
-      if (args[0] === undefined && !bulk) throw new AdminError(`give a message ID or a filter (--account, --domain, --state${name === "retry" ? ", --all" : ""})`);
+      if (args[0] !== undefined && bulk) throw new Failure("invalid", "give a message ID or a filter, not both");
+      if (args[0] === undefined && !bulk) throw new Failure("invalid", `give a message ID or a filter (--account, --domain, --state${name === "retry" ? ", --all" : ""})`);
       const hostname = config.SMARTHOST_HOSTNAME || "localhost";
       return withDb(config, async (db) => {
         if (bulk && values.yes !== true && !(name === "retry" && values.all === true)) {

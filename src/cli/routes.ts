@@ -1,9 +1,9 @@
 /** `route …` commands. */
-import { AdminError } from "../admin/errors.ts";
 import { checkRouteUrl, findRoute, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
 import { addRoute, setRouteQuota, type QuotaInput } from "../admin/routes.ts";
 import { JSON_OPTION, limitValue, printRows, SECRET_OPTIONS, secretFrom, withDb } from "./io.ts";
 import type { Command, Context, Option } from "./table.ts";
+import { Failure } from "../core/failure.ts";
 
 const quotaOptions = (none: string): Record<string, Option> => ({
   "per-second": { type: "string", value: `N${none}`, help: "the provider plan's messages per second" },
@@ -28,10 +28,10 @@ export function withPassword(url: string, password: string | undefined): string 
   try {
     u = new URL(url);
   } catch {
-    throw new AdminError(`"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
+    throw new Failure("invalid", `"${maskRouteUrl(url)}" is not a route: use mx, smtp://[user:pass@]host:port or smtps://…`);
   }
-  if (u.username === "") throw new AdminError("a password needs a user name in the URL: smtp://user@host:port");
-  if (u.password !== "") throw new AdminError("the URL already holds a password");
+  if (u.username === "") throw new Failure("invalid", "a password needs a user name in the URL: smtp://user@host:port");
+  if (u.password !== "") throw new Failure("invalid", "the URL already holds a password");
   // Encoded whole: the URL setter leaves "%" as it is, and delivery decodes the password.
   u.password = encodeURIComponent(password);
   return u.href;

@@ -9,12 +9,11 @@ import type { Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import { listAccounts } from "../admin/account-manage.ts";
 import { listDkimKeys } from "../admin/dkim.ts";
-import { AdminError } from "../admin/errors.ts";
 import { listKeys, revokeKey } from "../admin/keys.ts";
 import { queueAct, type QueueAction } from "../admin/queue-actions.ts";
 import { listRoutes } from "../admin/route-list.ts";
 import type { Gateway } from "../gateway/gateway.ts";
-import { inWriteTransaction, removeSuppressionEntry, SuppressionInputError } from "../suppression/manage.ts";
+import { inWriteTransaction, removeSuppressionEntry } from "../suppression/manage.ts";
 import { listSuppressions } from "../suppression/store.ts";
 import { listDeliveries, replayDelivery } from "../webhooks/deliveries.ts";
 import { getEndpoint, listEndpoints } from "../webhooks/endpoints.ts";
@@ -29,6 +28,7 @@ import { MessageTable, SearchBox, TraceBody, type SearchForm } from "./views/mes
 import { Accounts, Deliveries, DkimKeys, Endpoints, Keys, Routes, Suppressions } from "./views/objects.tsx";
 import { Charts, OverviewBody } from "./views/overview.tsx";
 import { RouteEvents } from "./views/shaping.tsx";
+import { Failure, isFailure } from "../core/failure.ts";
 
 export interface PageDeps {
   gateway: Gateway;
@@ -61,7 +61,7 @@ async function acting(c: C, to: string, fn: () => Promise<string>) {
   try {
     return back(c, to, await fn());
   } catch (err) {
-    if (err instanceof AdminError) return back(c, to, err.message);
+    if (err instanceof Failure) return back(c, to, err.message);
     throw err;
   }
 }
@@ -112,7 +112,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
     const form = await c.req.parseBody();
     const [accountId, address] = [String(form.account_id ?? ""), String(form.address ?? "")];
     const removed = await removeSuppressionEntry(gateway.writes, accountId, address, now()).catch((err: unknown) => {
-      if (err instanceof SuppressionInputError) return false;
+      if (isFailure(err, "invalid")) return false;
       throw err;
     });
     return back(c, `${BASE}/suppressions`, removed ? `${address} removed` : `${address} was not on the list`);

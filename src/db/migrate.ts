@@ -5,12 +5,8 @@
  * atomic batch; every runtime can run this (no files are read).
  */
 import type { Client } from "@libsql/client";
-import type { SecretBox } from "../secrets/cipher.ts";
-import { sealClearRoutePasswords } from "../secrets/route-passwords.ts";
 import { sha256Hex } from "../util/hash.ts";
-import type { Db } from "./client.ts";
 import { MIGRATIONS } from "./migrations.gen.ts";
-import { installQueueCounts } from "../queue/queue-counts.ts";
 
 /**
  * Removing an account relies on ON DELETE CASCADE (src/db/schema.ts): refuse to run on a
@@ -26,7 +22,6 @@ export async function requireForeignKeys(client: Client): Promise<void> {
 export async function applyMigrations(client: Client, migrations = MIGRATIONS): Promise<string[]> {
   await requireForeignKeys(client);
   const applied = await applyPending(client, migrations);
-  await installQueueCounts(client); // triggers are not drizzle's to manage
   return applied;
 }
 
@@ -47,24 +42,4 @@ async function applyPending(client: Client, migrations: typeof MIGRATIONS): Prom
   await client.migrate(statements);
   await requireForeignKeys(client);
   return pending.map((m) => m.tag);
-}
-
-/**
- * Fix-ups of data that SQL alone cannot make (they need SMARTHOST_SECRET_KEY); idempotent,
- * run after the migrations at every open. Returns what each one changed.
- */
-export async function applyDataFixups(client: Client, db: Db, secrets: SecretBox): Promise<{ routePasswordsSealed: number }> {
-  const pending = await client.execute(`SELECT 1 FROM routes WHERE secret IS NULL AND url LIKE '%@%' LIMIT 1`);
-  if (pending.rows.length === 0) return { routePasswordsSealed: 0 };
-  // The clear text must not linger in freed page space or in the write-ahead log: zero
-  // what the rewrite frees, then fold the log into the file and empty it. Embedded files
-  // only; a remote server answers these as it sees fit.
-  await client.execute("PRAGMA secure_delete = ON").catch(() => {});
-  try {
-    const routePasswordsSealed = await sealClearRoutePasswords(db, secrets);
-    await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => {});
-    return { routePasswordsSealed };
-  } finally {
-    await client.execute("PRAGMA secure_delete = OFF").catch(() => {});
-  }
 }

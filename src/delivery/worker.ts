@@ -26,6 +26,7 @@ import { DEFAULT_BREAKER } from "../shaping/route-health.ts";
 import { releaseOverLimit } from "../shaping/over-limit.ts";
 import { DestinationShaper } from "../shaping/destination-gate.ts";
 import type { Shape } from "../shaping/shapes.ts";
+import { errorFields } from "../core/log.ts";
 
 export type { DeliveryConfig, DeliveryDeps } from "./worker-config.ts";
 
@@ -98,7 +99,7 @@ export class DeliveryWorker implements Handoff {
     this.kick();
     await this.loopDone;
     const waiting = this.slots.drainWaiting().flatMap((j) => j.group.recipients.map((r) => r.id));
-    await releaseLease(this.deps.writer, this.owner, waiting, 0).catch(() => {});
+    await releaseLease(this.deps.writer, this.owner, waiting, 0).catch((err) => this.deps.log("release_failed", { error: errorFields(err) }));
     await Promise.all(this.inFlight);
     await this.pool.closeAll();
   }
@@ -119,11 +120,11 @@ export class DeliveryWorker implements Handoff {
     this.claimed = Math.max(0, this.claimed - 1);
     if (!this.running) {
       // Stopped while the message was being committed: the recipients go back to the queue.
-      void releaseLease(this.deps.writer, this.owner, groups.flatMap((g) => g.recipients.map((r) => r.id)), 0).catch(() => {});
+      void releaseLease(this.deps.writer, this.owner, groups.flatMap((g) => g.recipients.map((r) => r.id)), 0).catch((err) => this.deps.log("release_failed", { error: errorFields(err) }));
       return;
     }
     for (const g of groups) {
-      void this.offer({ ...g, message }).catch((err) => this.deps.log("delivery_error", { message: message.id, domain: g.domain, error: String(err) }));
+      void this.offer({ ...g, message }).catch((err) => this.deps.log("delivery_error", { message: message.id, domain: g.domain, error: errorFields(err) }));
     }
   }
 
@@ -149,8 +150,8 @@ export class DeliveryWorker implements Handoff {
       }
       if (this.now() >= nextPurge) {
         nextPurge = this.now() + PURGE_EVERY_MS;
-        if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
-        await purgeExpired(this.deps.writer, this.now()).catch((err) => this.deps.log("purge_failed", { error: String(err) }));
+        if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
+        await purgeExpired(this.deps.writer, this.now()).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
       }
       // Lease a little more than can run at once, so work is ready when a slot frees.
       const room = config.concurrency * 2 - this.slots.held;
@@ -160,7 +161,7 @@ export class DeliveryWorker implements Handoff {
           this.backlog = groups.length >= room;
           for (const g of groups) await this.offer(g);
         } catch (err) {
-          this.deps.log("lease_failed", { error: String(err) });
+          this.deps.log("lease_failed", { error: errorFields(err) });
         }
       }
       if (!this.kicked) await this.idle(config.pollMs);
@@ -170,7 +171,7 @@ export class DeliveryWorker implements Handoff {
   /** Over-quota holds whose account has room again become due (src/shaping/over-limit.ts). */
   private async releaseHeld(): Promise<void> {
     const n = await releaseOverLimit(this.deps.writer, this.deps.sql, this.now()).catch((err) => {
-      this.deps.log("release_failed", { error: String(err) });
+      this.deps.log("release_failed", { error: errorFields(err) });
       return 0;
     });
     if (n > 0) this.deps.log("released_over_quota", { messages: n });
@@ -207,7 +208,7 @@ export class DeliveryWorker implements Handoff {
     } catch (err) {
       // Routes unusable now (a sealed password that does not open with this node's key):
       // these recipients wait for a retry; the rest of the queue goes on.
-      this.deps.log("delivery_error", { message: group.messageId, domain: group.domain, error: String(err) });
+      this.deps.log("delivery_error", { message: group.messageId, domain: group.domain, error: errorFields(err) });
       await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + this.deps.config.retryBaseMs);
       return;
     }
@@ -218,7 +219,11 @@ export class DeliveryWorker implements Handoff {
     }
     const first = routes[0];
     const direct = !first || first.kind === "mx";
-    const shape = await this.shaper.shapeOf(group.domain, direct, this.now()).catch(() => null);
+    // A shape that cannot be read leaves the group unshaped this once; the operator hears of it.
+    const shape = await this.shaper.shapeOf(group.domain, direct, this.now()).catch((err) => {
+      this.deps.log("shape_lookup_failed", { message: group.messageId, domain: group.domain, error: errorFields(err) });
+      return null;
+    });
     // A shaped destination is one key however many domains it serves (every domain at Gmail's MX).
     const key = shape ? `shape:${shape.pattern}` : direct ? `mx:${group.domain}` : first.label;
     const job = { group, routes, shape };
@@ -238,7 +243,7 @@ export class DeliveryWorker implements Handoff {
 
   private async run(key: string, job: Job): Promise<void> {
     // Leave the lease to run out on an error: the recipients come back, nothing is lost.
-    const failed = (err: unknown) => this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: String(err) });
+    const failed = (err: unknown) => this.deps.log("delivery_error", { message: job.group.messageId, domain: job.group.domain, error: errorFields(err) });
     let sent: { recorded: Promise<void> } | void = undefined;
     try {
       sent = await this.deliverGroup(job.group, job.routes, job.shape);

@@ -11,13 +11,14 @@
  * 250 is never given for a message whose signing failed.
  */
 import type { Db } from "../db/client.ts";
-import { GatewayError } from "../gateway/errors.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { CachedMap } from "../util/cached.ts";
 import { importSigningKey } from "./keys.ts";
 import { prependSignatures, signMessage, type SigningKey } from "./sign.ts";
 import type { PoolKey, SignaturePool } from "./sign-jobs.ts";
 import { activatePublished, liveKeysFor, sealPurpose, signingCandidates, type DkimKeyRow, type TxtLookup } from "./store.ts";
+import { Failure } from "../core/failure.ts";
+import { errorFields, type Logger } from "../core/log.ts";
 
 const KEYS_CACHE_MS = 5_000;
 // A pending selector's DNS record is looked for at most this often per key.
@@ -37,10 +38,13 @@ export interface DkimSignerDeps {
   now?: () => number;
   /** Signing threads; without one, signing runs on the calling thread (Workers, Deno). */
   pool?: SignaturePool;
+  /** Where a failed background activation is told. */
+  log?: Logger;
 }
 
 // Sending unsigned would fail DMARC at the receiver; the client retries instead.
-const unavailable = (what: string) => new GatewayError("temporary", `DKIM ${what}, try again later`, { code: "dkim_unavailable" });
+// The cause is kept: the gateway logs it once with its stack (gateway/errors.ts reportFailure).
+const unavailable = (what: string, cause: unknown) => new Failure("temporary", `DKIM ${what}, try again later`, { code: "dkim_unavailable", reason: what, cause });
 
 export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
   const now = deps.now ?? Date.now;
@@ -67,14 +71,14 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
     let keys: PoolKey[];
     try {
       keys = await Promise.all(rows.map(async (r) => ({ id: r.id, domain: r.domain, selector: r.selector, algorithm: r.algorithm, pem: await pemOf(r) })));
-    } catch {
-      throw unavailable("signing key unavailable");
+    } catch (err) {
+      throw unavailable("signing key unavailable", err);
     }
     try {
       return prependSignatures(raw, await pool.signatures(raw, keys, new Date(now())));
-    } catch {
+    } catch (err) {
       // A signing thread that died or failed: nothing is committed for this message.
-      throw unavailable("signing failed");
+      throw unavailable("signing failed", err);
     }
   };
 
@@ -87,7 +91,7 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
       for (const r of due) pendingCheckedAt.set(r.id, t);
       // In the background: a slow or dead resolver never holds up an acceptance. A key
       // activated here signs from the next reload of this list.
-      void activatePublished(deps.db, deps.lookupTxt, due, t).catch(() => {});
+      void activatePublished(deps.db, deps.lookupTxt, due, t).catch((err) => deps.log?.("dkim_activation_failed", { domain, error: errorFields(err) }));
     }
     // The most specific domain with an active key signs; its parents do not sign as well.
     for (const d of candidates) {
@@ -109,8 +113,8 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
       let keys: SigningKey[];
       try {
         keys = await Promise.all(rows.map(async (r) => ({ domain: r.domain, selector: r.selector, algorithm: r.algorithm, key: await keyOf(r) })));
-      } catch {
-        throw unavailable("signing key unavailable");
+      } catch (err) {
+        throw unavailable("signing key unavailable", err);
       }
       return signMessage(raw, keys, new Date(now()));
     },

@@ -3,8 +3,8 @@
  * once). A second From: is how a spoofed author rides along with a valid DKIM signature
  * (RFC 6376 §8.15), so such a message is refused at submission, before it is signed.
  */
-import { GatewayError } from "../gateway/errors.ts";
 import { splitMessage } from "./sign.ts";
+import { Failure } from "../core/failure.ts";
 
 const SINGLE = ["from", "subject", "date"] as const;
 
@@ -20,5 +20,5 @@ export function assertSingleFields(raw: Uint8Array): void {
   const name = repeatedSingleField(raw);
   if (name === null) return;
   const shown = name[0]!.toUpperCase() + name.slice(1);
-  throw new GatewayError("invalid", `Message has more than one ${shown}: header field (RFC 5322 section 3.6 allows one)`, { code: "duplicate_header" });
+  throw new Failure("invalid", `Message has more than one ${shown}: header field (RFC 5322 section 3.6 allows one)`, { code: "duplicate_header" });
 }

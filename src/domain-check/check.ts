@@ -5,7 +5,6 @@
  */
 import { asc, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { AdminError } from "../admin/errors.ts";
 import { isDomain } from "../smtp/address.ts";
 import { routes } from "../db/schema.ts";
 import { dkimKeys } from "../db/schema-deliverability.ts";
@@ -13,6 +12,7 @@ import { dkimRecordName, dkimRecordValue, dkimZoneLine } from "../dkim/keys.ts";
 import { lookupPublishedKey, signingCandidates } from "../dkim/store.ts";
 import { txtLookup, type DnsResolve } from "./dns.ts";
 import { checkDmarc, checkMtaSts, checkSpf, checkTlsRpt, type Check, type PolicyFetch } from "./records.ts";
+import { Failure } from "../core/failure.ts";
 
 export interface DomainCheckDeps {
   db: Db;
@@ -67,7 +67,7 @@ export async function checkDomain(deps: DomainCheckDeps, domainArg: string): Pro
 /** The operator's check of any domain (`domain check` and the admin API): the name checked first. */
 export async function checkNamedDomain(deps: DomainCheckDeps, arg: string): Promise<DomainReport> {
   const domain = arg.toLowerCase();
-  if (!isDomain(domain.replace(/\.$/, ""), false)) throw new AdminError(`"${arg}" is not a domain name`);
+  if (!isDomain(domain.replace(/\.$/, ""), false)) throw new Failure("invalid", `"${arg}" is not a domain name`);
   return checkDomain(deps, domain);
 }
 

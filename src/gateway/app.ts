@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { sql } from "drizzle-orm";
 import type { SubmissionHandler } from "../smtp/handler.ts";
-import { GatewayError, reportFailure, toHttpError } from "./errors.ts";
+import { reportFailure, toHttpError } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import type { Metrics } from "./metrics.ts";
 import { handoffRoutes } from "./routes/handoff.ts";
@@ -23,7 +23,7 @@ import type { DomainCheckDeps } from "../domain-check/check.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { docsRoutes } from "./routes/openapi.ts";
-import { dashboardRoutes } from "../dashboard/routes.ts";
+import { Failure } from "../core/failure.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -44,11 +44,17 @@ export interface AppDeps {
   domainCheck?: DomainCheckDeps;
   /** Webhook endpoints need the secret box (absent: those routes answer 503). */
   webhooks?: WebhookRouteDeps;
+  /**
+   * Route groups mounted beside the API (the dashboard): composed by the caller (src/stack.ts),
+   * so the gateway imports none of the adapters above it.
+   */
+  // Any env: each group brings its own variables (the dashboard its session).
+  mounts?: { path: string; routes: Hono<any> }[];
 }
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  const tooLarge = new GatewayError("too-large", `Request exceeds ${deps.maxMessageBytes} octets of message`);
+  const tooLarge = new Failure("too-large", `Request exceeds ${deps.maxMessageBytes} octets of message`);
   const limit = bodyLimit({ maxSize: httpBodyLimit(deps.maxMessageBytes), onError: () => { throw tooLarge; } });
 
   // The one place an HTTP request's failure is answered and, when it is ours, logged (errors.ts).
@@ -80,7 +86,7 @@ export function createApp(deps: AppDeps): Hono {
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
   if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, sql: deps.gateway.sql, writer: deps.gateway.writes, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate }));
-  if (deps.adminToken) app.route("/dashboard", dashboardRoutes({ gateway: deps.gateway, token: deps.adminToken, hostname: deps.hostname }));
+  for (const m of deps.mounts ?? []) app.route(m.path, m.routes);
   app.route("/", docsRoutes(app));
   return app;
 }

@@ -1,77 +1,20 @@
 /**
- * One error type for everything the gateway refuses or fails at (in the spirit of maddy's
- * SMTPError): what the client is told — an SMTP reply, or an HTTP status with a JSON body —
- * is kept apart from the reason and the cause an operator reads in the log. This file is
- * the one place that maps a kind to a reply and a status, and the one place that decides
- * what is logged: our own failures (storage, a bug) with their cause and stack, once;
- * refusals of the client's input are answers, not incidents, and are not logged here.
+ * The gateway's mapping of the one error type (core/failure.ts) to what a client sees: an
+ * SMTP reply, or an HTTP status with a JSON body. This file is the one place that maps a
+ * kind to a reply and a status, and the one place that decides what is logged: our own
+ * failures (storage, a bug) with their cause and stack, once; refusals of the client's
+ * input are answers, not incidents, and are not logged here.
  */
-import { errorFields } from "../core/log.ts";
+import { asFailure, type Failure, type FailureKind } from "../core/failure.ts";
+import { errorFields, type Logger } from "../core/log.ts";
 import { policyReplies, type Reply } from "../core/reply.ts";
-import type { Logger } from "../core/log.ts";
-
-export type ErrorKind =
-  | "invalid"
-  | "unauthenticated"
-  | "auth-throttled"
-  | "relay-denied"
-  | "sender-denied"
-  | "too-large"
-  | "rate-limited"
-  | "quota"
-  | "not-found"
-  | "too-many-hops"
-  | "suppressed"
-  | "temporary"
-  | "internal";
-
-export interface ErrorDetails {
-  /** The JSON error code; the kind (with `_`) when absent. */
-  code?: string;
-  retryAfterSeconds?: number;
-  field?: string;
-  /** Why, for the operator (never shown to the client). */
-  reason?: string;
-  /** The error underneath (a libSQL error, a network error): logged with its stack. */
-  cause?: unknown;
-}
-
-export class GatewayError extends Error {
-  override readonly name = "GatewayError";
-
-  /** `message` is what the client is told. */
-  constructor(
-    readonly kind: ErrorKind,
-    message: string,
-    readonly extra: ErrorDetails = {},
-  ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-  }
-
-  /** Our failure rather than the client's: the operator must hear of it. */
-  get isOurs(): boolean {
-    return this.kind === "temporary" || this.kind === "internal";
-  }
-}
-
-/** A commit that did not happen (disk full, database locked or unreachable). */
-export function storageFailure(cause: unknown): GatewayError {
-  if (cause instanceof GatewayError) return cause;
-  return new GatewayError("temporary", "Could not store the message, try again later", { code: "storage", reason: "commit failed", cause });
-}
-
-/** Anything thrown: a GatewayError as it is; anything else is our bug, kept as the cause. */
-export function asGatewayError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  return new GatewayError("internal", "Temporary failure, try again later", { code: "internal", reason: "unexpected error", cause: err });
-}
 
 /**
  * Maps what was thrown and logs it when it is ours, with its cause — the one log line an
  * operator gets for it. Callers answer the client with the returned error and log nothing.
  */
-export function reportFailure(err: unknown, log: Logger, event: string, context: Record<string, unknown> = {}): GatewayError {
-  const e = asGatewayError(err);
+export function reportFailure(err: unknown, log: Logger, event: string, context: Record<string, unknown> = {}): Failure {
+  const e = asFailure(err);
   if (e.isOurs) {
     log(event, {
       ...context,
@@ -84,7 +27,7 @@ export function reportFailure(err: unknown, log: Logger, event: string, context:
   return e;
 }
 
-export function toSmtpReply(err: GatewayError): Reply {
+export function toSmtpReply(err: Failure): Reply {
   const m = err.message;
   const retry = err.extra.retryAfterSeconds;
   switch (err.kind) {
@@ -110,13 +53,16 @@ export function toSmtpReply(err: GatewayError): Reply {
       return policyReplies.tooManyHops(m);
     case "suppressed":
       return policyReplies.suppressed(m);
+    case "conflict":
+      return policyReplies.invalidMessage(m);
+    case "config":
     case "temporary":
     case "internal":
       return policyReplies.temporary(m);
   }
 }
 
-const STATUS: Record<ErrorKind, number> = {
+const STATUS: Record<FailureKind, number> = {
   invalid: 400,
   unauthenticated: 401,
   "auth-throttled": 429,
@@ -126,8 +72,10 @@ const STATUS: Record<ErrorKind, number> = {
   "rate-limited": 429,
   quota: 429,
   "not-found": 404,
+  conflict: 409,
   "too-many-hops": 400,
   suppressed: 422,
+  config: 503,
   temporary: 503,
   internal: 500,
 };
@@ -138,12 +86,12 @@ export interface HttpError {
   headers: Record<string, string>;
 }
 
-export function toHttpError(err: GatewayError): HttpError {
+export function toHttpError(err: Failure): HttpError {
   const headers: Record<string, string> = {};
   if (err.extra.retryAfterSeconds !== undefined) headers["Retry-After"] = String(err.extra.retryAfterSeconds);
   // RFC 9110 §15.6.4: a 503 may say when to come back; storage trouble is usually brief.
   else if (err.kind === "temporary") headers["Retry-After"] = "30";
-  const code = err.extra.code ?? err.kind.replace(/-/g, "_");
+  const code = err.code;
   const body: HttpError["body"] = { error: { code, message: err.message } };
   if (err.extra.field) body.error.field = err.extra.field;
   return { status: STATUS[err.kind], body, headers };

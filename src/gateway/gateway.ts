@@ -25,7 +25,6 @@ import { primeMessageContext } from "../queue/message-events.ts";
 import { newId } from "../smtp/ids.ts";
 import type { Principal } from "../smtp/handler.ts";
 import { ApiKeyRows } from "./api-key-rows.ts";
-import { GatewayError, storageFailure } from "./errors.ts";
 import { assertSingleFields } from "../dkim/single-fields.ts";
 import type { MessageSigner } from "../dkim/signer.ts";
 import { refuseTraceProblems } from "./trace-guard.ts";
@@ -33,6 +32,7 @@ import type { Metrics } from "./metrics.ts";
 import { recordSuppressed, splitSuppressed } from "../suppression/gate.ts";
 import { suppressedReply } from "../suppression/replies.ts";
 import type { Reply } from "../core/reply.ts";
+import { Failure, storageFailure } from "../core/failure.ts";
 
 // Account settings, API keys and trusted networks change rarely; a change takes effect within this.
 const ACCOUNT_CACHE_MS = 5_000;
@@ -142,7 +142,7 @@ export class Gateway {
     }
     if (!reserved.ok) {
       this.deps.metrics.rejected("auth_throttled");
-      throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
+      throw new Failure("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
     }
     let checked: boolean | null = null;
     try {
@@ -151,7 +151,7 @@ export class Gateway {
       checked = principal !== null;
       if (!principal) {
         this.deps.metrics.rejected("auth_failed");
-        throw new GatewayError("unauthenticated", "Authentication credentials invalid");
+        throw new Failure("unauthenticated", "Authentication credentials invalid");
       }
       return principal;
     } finally {
@@ -206,9 +206,9 @@ export class Gateway {
   async apiCaller(header: string | undefined): Promise<ApiCaller> {
     const key = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
     const id = key ? apiKeyId(key) : null;
-    if (!key || !id) throw new GatewayError("unauthenticated", "Missing or malformed API key");
+    if (!key || !id) throw new Failure("unauthenticated", "Missing or malformed API key");
     const row = await this.apiKeyRows.get(id);
-    if (!row || !apiKeyMatches(key, row.keyHash)) throw new GatewayError("unauthenticated", "Invalid API key");
+    if (!row || !apiKeyMatches(key, row.keyHash)) throw new Failure("unauthenticated", "Invalid API key");
     this.apiKeyRows.used(id, this.now());
     return { accountId: row.accountId, suppressionsListed: row.suppressionsListed };
   }
@@ -230,7 +230,7 @@ export class Gateway {
   checkRelay(principal: Principal | null): void {
     if (principal) return;
     this.deps.metrics.rejected("relay_denied");
-    throw new GatewayError("relay-denied", "Relay access denied: authenticate first");
+    throw new Failure("relay-denied", "Relay access denied: authenticate first");
   }
 
   /**
@@ -242,7 +242,7 @@ export class Gateway {
   private async checkMailFrom(accountId: string, mailFrom: string | null): Promise<void> {
     if (mailFrom === null || senderAllowed(await this.senderPatterns(accountId), mailFrom)) return;
     this.deps.metrics.rejected("sender_denied");
-    throw new GatewayError("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
+    throw new Failure("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
   }
 
   /** Every sender the message names, whatever the source (policy/message-headers.ts). */
@@ -251,7 +251,7 @@ export class Gateway {
     if ("from" in checked) return checked.from;
     const refusal = checked.refusal;
     if (refusal.kind === "sender-denied") this.deps.metrics.rejected("sender_denied");
-    throw new GatewayError(refusal.kind, refusal.message, refusal.code ? { code: refusal.code } : {});
+    throw new Failure(refusal.kind, refusal.message, refusal.code ? { code: refusal.code } : {});
   }
 
   /** SMARTHOST_MAX_RECIPIENTS, for every source (SMTP also stops at RCPT). */
@@ -259,7 +259,7 @@ export class Gateway {
     const max = this.deps.maxRecipients;
     if (max !== undefined && n > max) {
       this.deps.metrics.rejected("too_many_recipients");
-      throw new GatewayError("invalid", `Too many recipients: at most ${max} per message`, { code: "too_many_recipients" });
+      throw new Failure("invalid", `Too many recipients: at most ${max} per message`, { code: "too_many_recipients" });
     }
   }
 
@@ -284,7 +284,7 @@ export class Gateway {
     if (suppressed.length > 0 && kept.length === 0) {
       this.deps.metrics.rejected("suppressed");
       await recordSuppressed(this.writer, s.accountId, suppressed, { messageId: null, from: s.mailFrom }, this.now());
-      throw new GatewayError("suppressed", `Every recipient is on the suppression list: ${suppressed.map((x) => x.address).join(", ")}`, { code: "all_suppressed" });
+      throw new Failure("suppressed", `Every recipient is on the suppression list: ${suppressed.map((x) => x.address).join(", ")}`, { code: "all_suppressed" });
     }
     const outcome = await this.commit({ ...s, recipients: kept });
     if (!outcome.duplicate) await recordSuppressed(this.writer, s.accountId, suppressed, { messageId: outcome.id, from: s.mailFrom }, this.now());
@@ -294,10 +294,10 @@ export class Gateway {
   private async commit(s: Submission): Promise<EnqueueOutcome> {
     if (s.raw.byteLength > this.deps.maxMessageBytes) {
       this.deps.metrics.rejected("too_large");
-      throw new GatewayError("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
+      throw new Failure("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
     }
     refuseTraceProblems(s.raw, this.deps.metrics);
-    if (s.recipients.length === 0) throw new GatewayError("invalid", "No recipients", { code: "no_recipients" });
+    if (s.recipients.length === 0) throw new Failure("invalid", "No recipients", { code: "no_recipients" });
     this.checkRecipientCount(s.recipients.length);
     // The From: addresses the sender check read, for the signer: one pass for both.
     const headerFrom = await this.checkSenders(s);
@@ -305,7 +305,7 @@ export class Gateway {
     assertSingleFields(raw);
     const { name: accountName, limits, hold } = await this.accounts.get(s.accountId, this.now());
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
-      throw new GatewayError("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
+      throw new Failure("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
     // Signed last, over the bytes that are stored and sent: a retry never signs again.
     const signed = this.deps.signer ? await this.deps.signer.sign(raw, headerFrom) : raw;
@@ -357,9 +357,9 @@ export class Gateway {
 
   private throwLimit(r: RateRefusal): never {
     this.deps.metrics.rejected(r.window === "minute" ? "rate_limited" : "quota");
-    if (r.window === "day") throw new GatewayError("quota", "Daily message quota reached", { retryAfterSeconds: r.retryAfterSeconds });
-    if (r.window === "recipients") throw new GatewayError("quota", "Daily recipient quota reached", { retryAfterSeconds: r.retryAfterSeconds });
-    throw new GatewayError("rate-limited", "Rate limit reached", { retryAfterSeconds: r.retryAfterSeconds });
+    if (r.window === "day") throw new Failure("quota", "Daily message quota reached", { retryAfterSeconds: r.retryAfterSeconds });
+    if (r.window === "recipients") throw new Failure("quota", "Daily recipient quota reached", { retryAfterSeconds: r.retryAfterSeconds });
+    throw new Failure("rate-limited", "Rate limit reached", { retryAfterSeconds: r.retryAfterSeconds });
   }
 
   /** The status view of one message, for its own account only. */
@@ -370,7 +370,7 @@ export class Gateway {
       .from(messages)
       .where(and(eq(messages.id, id), eq(messages.accountId, accountId)));
     const m = rows[0];
-    if (!m) throw new GatewayError("not-found", "No such message", { code: "not_found" });
+    if (!m) throw new Failure("not-found", "No such message", { code: "not_found" });
     const rcpts = await this.db.select().from(recipients).where(eq(recipients.messageId, id)).orderBy(asc(recipients.id));
     const evs = await this.db.select().from(events).where(eq(events.messageId, id)).orderBy(asc(events.id));
     const states = new Set(rcpts.map((r) => r.state));

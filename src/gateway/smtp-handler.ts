@@ -9,8 +9,9 @@ import type { MailParams } from "../smtp/params.ts";
 import type { Reply } from "../core/reply.ts";
 import type { Logger } from "../core/log.ts";
 import { headerValues } from "../mime/headers.ts";
-import { GatewayError, reportFailure, toSmtpReply } from "./errors.ts";
+import { reportFailure, toSmtpReply } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
+import { Failure } from "../core/failure.ts";
 
 export const SMTP_IDEMPOTENCY_HEADER = "Smarthost-Idempotency-Key";
 const KEY_SYNTAX = /^[\x21-\x7e]{1,255}$/;
@@ -53,11 +54,11 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
     },
     async accept(session: SessionInfo, envelope: Envelope, message: Uint8Array, proposedId: string): Promise<AcceptOutcome> {
       try {
-        if (!session.principal) throw new GatewayError("relay-denied", "Relay access denied: authenticate first");
+        if (!session.principal) throw new Failure("relay-denied", "Relay access denied: authenticate first");
         const keys = headerValues(message, SMTP_IDEMPOTENCY_HEADER);
         const key = keys[0];
         if (key !== undefined && (keys.length > 1 || !KEY_SYNTAX.test(key))) {
-          throw new GatewayError("invalid", `Bad ${SMTP_IDEMPOTENCY_HEADER} header`);
+          throw new Failure("invalid", `Bad ${SMTP_IDEMPOTENCY_HEADER} header`);
         }
         const outcome = await gateway.submit({
           accountId: session.principal.accountId,

@@ -1,10 +1,9 @@
 /**
  * A listen address that cannot be bound, said in one line that names the address and the
- * variable that set it (a ConfigError: the command prints it and exits 1, no stack).
+ * variable that set it (a Failure of kind "config", code "listen": the command prints it and exits 1, no stack).
  */
-import { ConfigError, type ListenAddress } from "../config.ts";
-
-export class ListenError extends ConfigError {}
+import { type ListenAddress } from "../config.ts";
+import { Failure } from "../core/failure.ts";
 
 const REASONS: Record<string, string> = {
   EADDRINUSE: "is in use",
@@ -18,5 +17,5 @@ export function listenError(err: unknown, at: ListenAddress, variable: string): 
   const reason = typeof code === "string" ? REASONS[code] : undefined;
   if (!reason) return err;
   const host = at.host.includes(":") ? `[${at.host}]` : at.host;
-  return new ListenError(`${host}:${at.port} ${reason} (${variable})`);
+  return new Failure("config", `${host}:${at.port} ${reason} (${variable})`, { code: "listen" });
 }

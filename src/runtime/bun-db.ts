@@ -10,7 +10,7 @@ import { EmbeddedDatabase } from "./libsql-embedded.ts";
 import { startCheckpointer, WRITER_AUTOCHECKPOINT } from "./checkpointer.ts";
 import { walFileSync } from "./wal-file.ts";
 import { databaseFrom, libsqlConfig, prepareEmbedded, type Database } from "../db/client.ts";
-import { applyDataFixups, applyMigrations } from "../db/migrate.ts";
+import { prepareDatabase } from "./prepare-database.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../core/log.ts";
 
@@ -66,11 +66,7 @@ export async function openDatabase(url: string, authToken?: string, secrets?: Se
     : opened;
   if (onDisk) await narrowSideFiles(path);
   try {
-    await applyMigrations(client);
-    if (secrets) {
-      const fixed = await applyDataFixups(client, database.db, secrets);
-      if (fixed.routePasswordsSealed > 0) log?.("route_passwords_sealed", { count: fixed.routePasswordsSealed });
-    }
+    await prepareDatabase(client, database.db, secrets, log);
   } catch (err) {
     database.close();
     throw err;

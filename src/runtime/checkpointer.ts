@@ -7,6 +7,7 @@
  * fell behind): WRITER_AUTOCHECKPOINT pages.
  */
 import { Worker } from "node:worker_threads";
+import { errorFields } from "../core/log.ts";
 
 export const WRITER_AUTOCHECKPOINT = 16_384;
 const INTERVAL_MS = 50;
@@ -26,7 +27,7 @@ export function startCheckpointer(entry: URL, path: string, log?: (event: string
       log?.("checkpoint_failed", { error: lastError });
     }
   });
-  worker.on("error", (err) => log?.("checkpoint_failed", { error: String(err) }));
+  worker.on("error", (err) => log?.("checkpoint_failed", { error: errorFields(err) }));
   return {
     async stop() {
       const stopped = new Promise<void>((resolve) => {

@@ -6,7 +6,8 @@
 import { chmod, link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { createSecretBox, generateSecretKey, secretKeyProblem, SecretKeyError, type SecretBox } from "../secrets/cipher.ts";
+import { createSecretBox, generateSecretKey, secretKeyProblem, type SecretBox } from "../secrets/cipher.ts";
+import { Failure } from "../core/failure.ts";
 
 export const SECRET_KEY_FILE = "secret.key";
 
@@ -41,7 +42,7 @@ async function readKeyFile(path: string): Promise<string> {
   const key = (await readFile(path, "utf8")).trim();
   const problem = secretKeyProblem(key);
   // The file's contents are never repeated, only what is wrong with them.
-  if (problem) throw new SecretKeyError(`${path}: ${problem.replace("SMARTHOST_SECRET_KEY", "the key file")}`);
+  if (problem) throw new Failure("config", `${path}: ${problem.replace("SMARTHOST_SECRET_KEY", "the key file")}`, { code: "secret_key" });
   return key;
 }
 

@@ -7,13 +7,13 @@
  * password copied into a DKIM key row does not open.
  */
 import { base64ToBytes, BASE64, bytesToBase64 } from "../util/bytes.ts";
+import { Failure } from "../core/failure.ts";
 
 const PREFIX = "enc:v1:";
 const IV_BYTES = 12;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-export class SecretKeyError extends Error {}
 
 export interface SecretBox {
   seal(plaintext: string, purpose: string): Promise<string>;
@@ -34,7 +34,7 @@ export function secretKeyProblem(b64: string): string | null {
 /** Parses the configured key: 32 bytes, base64. */
 export function parseSecretKey(b64: string): Uint8Array<ArrayBuffer> {
   const problem = secretKeyProblem(b64);
-  if (problem) throw new SecretKeyError(problem);
+  if (problem) throw new Failure("config", problem, { code: "secret_key" });
   return new Uint8Array(base64ToBytes(b64.trim()));
 }
 
@@ -58,9 +58,9 @@ export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
       return PREFIX + bytesToBase64(out);
     },
     async open(sealed, purpose) {
-      if (!isSealed(sealed)) throw new SecretKeyError("not a sealed value");
+      if (!isSealed(sealed)) throw new Failure("config", "not a sealed value", { code: "secret_key" });
       const bytes = new Uint8Array(base64ToBytes(sealed.slice(PREFIX.length)));
-      if (bytes.length < IV_BYTES + 16) throw new SecretKeyError("sealed value is truncated");
+      if (bytes.length < IV_BYTES + 16) throw new Failure("config", "sealed value is truncated", { code: "secret_key" });
       try {
         const pt = await crypto.subtle.decrypt(
           { name: "AES-GCM", iv: bytes.subarray(0, IV_BYTES), additionalData: encoder.encode(purpose) },
@@ -70,7 +70,7 @@ export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
         return decoder.decode(pt);
       } catch {
         // Wrong key, wrong purpose or altered bytes: all look the same from here, on purpose.
-        throw new SecretKeyError("sealed value does not open with SMARTHOST_SECRET_KEY");
+        throw new Failure("config", "sealed value does not open with SMARTHOST_SECRET_KEY", { code: "secret_key" });
       }
     },
   };
@@ -81,6 +81,6 @@ export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
  * one, and every node sharing the database needs the same key).
  */
 export async function secretBoxFromRequiredKey(keyBase64: string | undefined, where: string): Promise<SecretBox> {
-  if (!keyBase64) throw new SecretKeyError(`SMARTHOST_SECRET_KEY is required ${where} (32 bytes, base64; the same key as the nodes sharing the database): route passwords stay sealed and delivery stays off until it is set`);
+  if (!keyBase64) throw new Failure("config", `SMARTHOST_SECRET_KEY is required ${where} (32 bytes, base64; the same key as the nodes sharing the database): route passwords stay sealed and delivery stays off until it is set`, { code: "secret_key" });
   return createSecretBox(keyBase64);
 }

@@ -8,6 +8,7 @@ import { and, eq, isNull, like } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { routes } from "../db/schema.ts";
 import type { SecretBox } from "./cipher.ts";
+import { Failure } from "../core/failure.ts";
 
 export interface SplitRouteUrl {
   /** The URL as stored: no password. */
@@ -60,15 +61,14 @@ export async function sealRouteUrl(secrets: SecretBox, domain: string, url: stri
 
 /** Opens a route row's sealed password (delivery only). */
 export async function openRoutePassword(secrets: SecretBox | undefined, row: { domain: string; url: string; secret: string }): Promise<string> {
-  if (!secrets) throw new RoutePasswordError(`the route for ${row.domain} has a sealed password and this node has no SMARTHOST_SECRET_KEY`);
+  if (!secrets) throw new Failure("config", `the route for ${row.domain} has a sealed password and this node has no SMARTHOST_SECRET_KEY`, { code: "route_password" });
   try {
     return await secrets.open(row.secret, routePurpose(row.domain, row.url));
   } catch {
-    throw new RoutePasswordError(`the password of the route for ${row.domain} does not open with this node's SMARTHOST_SECRET_KEY (every node sharing the database needs the same key)`);
+    throw new Failure("config", `the password of the route for ${row.domain} does not open with this node's SMARTHOST_SECRET_KEY (every node sharing the database needs the same key)`, { code: "route_password" });
   }
 }
 
-export class RoutePasswordError extends Error {}
 
 /**
  * Data fix-up, at every open after the migrations: routes written before passwords were

@@ -11,8 +11,8 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { destinationShapes } from "../db/schema-shaping.ts";
-import { AdminError } from "../admin/errors.ts";
 import { isDomain } from "../smtp/address.ts";
+import { Failure } from "../core/failure.ts";
 
 export interface Shape {
   pattern: string;
@@ -35,7 +35,7 @@ export const DEFAULT_SHAPES: readonly Shape[] = [
 export function checkPattern(raw: string): string {
   const p = raw.toLowerCase().replace(/\.$/, "");
   const bare = p.startsWith("*.") ? p.slice(2) : p;
-  if (!isDomain(bare, true) || !bare.includes(".")) throw new AdminError(`"${raw}" is not a domain or an MX host pattern like *.google.com`);
+  if (!isDomain(bare, true) || !bare.includes(".")) throw new Failure("invalid", `"${raw}" is not a domain or an MX host pattern like *.google.com`);
   return p;
 }
 
@@ -62,7 +62,7 @@ export async function loadShapes(db: Db): Promise<Shape[]> {
 }
 
 const positive = (n: number | null | undefined, flag: string) => {
-  if (n !== undefined && n !== null && (!Number.isSafeInteger(n) || n < 1)) throw new AdminError(`${flag} must be a whole number of at least 1`);
+  if (n !== undefined && n !== null && (!Number.isSafeInteger(n) || n < 1)) throw new Failure("invalid", `${flag} must be a whole number of at least 1`);
 };
 
 /** Adds or replaces the shape of `pattern`. */
@@ -70,7 +70,7 @@ export async function addShape(db: Db, raw: string, s: { connections?: number | 
   const pattern = checkPattern(raw);
   positive(s.connections, "connections");
   positive(s.perMinute, "per-minute");
-  if (s.connections == null && s.perMinute == null) throw new AdminError("give --connections and/or --per-minute");
+  if (s.connections == null && s.perMinute == null) throw new Failure("invalid", "give --connections and/or --per-minute");
   const row = { pattern, connections: s.connections ?? null, perMinute: s.perMinute ?? null, createdAt: now };
   await db.insert(destinationShapes).values(row).onConflictDoUpdate({ target: destinationShapes.pattern, set: { connections: row.connections, perMinute: row.perMinute } });
   return { pattern, connections: row.connections, perMinute: row.perMinute, builtIn: false };
@@ -81,7 +81,7 @@ export async function removeShape(db: Db, raw: string): Promise<string> {
   const gone = await db.delete(destinationShapes).where(eq(destinationShapes.pattern, pattern)).returning({ p: destinationShapes.pattern });
   if (gone.length === 0) {
     const hint = DEFAULT_SHAPES.some((d) => d.pattern === pattern) ? " (a built-in default: override it with shape add)" : "";
-    throw new AdminError(`no shape for ${pattern}${hint}`, "not_found");
+    throw new Failure("not-found", `no shape for ${pattern}${hint}`);
   }
   return pattern;
 }

@@ -1,6 +1,7 @@
 /** STARTTLS (RFC 3207): the reply, the handshake through the transport, and the reset after it. */
 import { replies } from "../core/reply.ts";
 import { EMPTY, type SessionState } from "./session-state.ts";
+import { errorFields } from "../core/log.ts";
 
 /** `resume` restarts the input loop once the handshake is done. */
 export function startTls(s: SessionState, arg: string, resume: () => void): void {
@@ -25,7 +26,7 @@ export function startTls(s: SessionState, arg: string, resume: () => void): void
       resume();
     },
     (err) => {
-      s.log("tls_failed", { session: s.sessionId, error: String(err) });
+      s.log("tls_failed", { session: s.sessionId, error: errorFields(err) });
       s.mode = "closed";
       s.transport.close();
     },

@@ -14,7 +14,7 @@ import { ehloKeywords } from "./arguments.ts";
 import { concat } from "../util/bytes.ts";
 import type { SessionInfo, SubmissionHandler } from "./handler.ts";
 import { formatReply, replies, reply } from "../core/reply.ts";
-import type { Logger } from "../core/log.ts";
+import { errorFields, type Logger } from "../core/log.ts";
 import type { Peer, SessionConfig, SessionTransport } from "./session-types.ts";
 import { LineFramer } from "./command-line.ts";
 import type { Expiry, Waiting } from "./deadlines.ts";
@@ -121,7 +121,7 @@ export class SmtpSession {
         this.consumed++;
       }
     } catch (err) {
-      s.log("session_error", { session: s.sessionId, error: String(err) });
+      s.log("session_error", { session: s.sessionId, error: errorFields(err) });
       s.closeWith(replies.tempFailure);
     } finally {
       this.active = false;

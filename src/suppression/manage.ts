@@ -6,10 +6,10 @@
 import type { Sql } from "../db/raw.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
 import { addSuppression, normalizeSuppressionAddress, removeSuppression } from "./store.ts";
+import { Failure } from "../core/failure.ts";
 
 export const BULK_LIMIT = 1000;
 
-export class SuppressionInputError extends Error {}
 
 /** Runs `fn` in a write transaction of the writer; a throw rolls back `fn` alone. */
 export const inWriteTransaction = <T>(writer: GroupCommit, fn: (sql: Sql) => Promise<T>): Promise<T> => writer.write(fn, true);
@@ -21,11 +21,11 @@ async function accountName(sql: Sql, accountId: string): Promise<string> {
 
 /** Adds every address (all valid, or none is added). Returns them normalized. */
 export async function addSuppressions(writer: GroupCommit, accountId: string, inputs: string[], reason: "manual" | "complaint", now: number): Promise<string[]> {
-  if (inputs.length === 0) throw new SuppressionInputError("no address given");
-  if (inputs.length > BULK_LIMIT) throw new SuppressionInputError(`at most ${BULK_LIMIT} addresses at once`);
+  if (inputs.length === 0) throw new Failure("invalid", "no address given", { code: "invalid_address", field: "address" });
+  if (inputs.length > BULK_LIMIT) throw new Failure("invalid", `at most ${BULK_LIMIT} addresses at once`, { code: "invalid_address", field: "address" });
   const addresses = inputs.map((a, i) => {
     const n = normalizeSuppressionAddress(a);
-    if (!n) throw new SuppressionInputError(`${inputs.length > 1 ? `addresses[${i}]: ` : ""}not an address or *@domain: ${JSON.stringify(a.slice(0, 100))}`);
+    if (!n) throw new Failure("invalid", `${inputs.length > 1 ? `addresses[${i}]: ` : ""}not an address or *@domain: ${JSON.stringify(a.slice(0, 100))}`, { code: "invalid_address", field: "address" });
     return n;
   });
   const unique = [...new Set(addresses)];
@@ -38,6 +38,6 @@ export async function addSuppressions(writer: GroupCommit, accountId: string, in
 
 export async function removeSuppressionEntry(writer: GroupCommit, accountId: string, input: string, now: number): Promise<boolean> {
   const address = normalizeSuppressionAddress(input);
-  if (!address) throw new SuppressionInputError(`not an address or *@domain: ${JSON.stringify(input.slice(0, 100))}`);
+  if (!address) throw new Failure("invalid", `not an address or *@domain: ${JSON.stringify(input.slice(0, 100))}`, { code: "invalid_address", field: "address" });
   return inWriteTransaction(writer, async (sql) => removeSuppression(sql, accountId, await accountName(sql, accountId), address, now));
 }

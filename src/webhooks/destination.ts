@@ -6,11 +6,11 @@
  * from that answer and no other (sender.ts), so a second answer cannot rebind the name.
  */
 import ipaddr from "ipaddr.js";
+import { Failure } from "../core/failure.ts";
 
 /** Resolves a host name to its addresses (A and AAAA); absent where the runtime cannot (Workers). */
 export type ResolveHost = (host: string) => Promise<string[]>;
 
-export class WebhookUrlError extends Error {}
 
 const bareHost = (u: URL) => u.hostname.replace(/^\[|\]$/g, "");
 
@@ -44,21 +44,21 @@ export function isPublicDestination(ip: string): boolean {
   return v6.match(GLOBAL_UNICAST_V6) && v6.range() === "unicast";
 }
 
-/** The URL in its normalized form, or WebhookUrlError saying why it is refused. */
+/** The URL in its normalized form, or a Failure (invalid, invalid_webhook) saying why it is refused. */
 export function checkWebhookUrl(input: string, allowPrivate: boolean): string {
   let u: URL;
   try {
     u = new URL(input);
   } catch {
-    throw new WebhookUrlError("not a URL");
+    throw new Failure("invalid", "not a URL", { code: "invalid_webhook" });
   }
-  if (u.protocol !== "https:" && !(allowPrivate && u.protocol === "http:")) throw new WebhookUrlError("the URL must be https://");
-  if (u.username || u.password) throw new WebhookUrlError("the URL must not hold credentials (the signature authenticates)");
-  if (u.hash) throw new WebhookUrlError("the URL must not have a #fragment");
+  if (u.protocol !== "https:" && !(allowPrivate && u.protocol === "http:")) throw new Failure("invalid", "the URL must be https://", { code: "invalid_webhook" });
+  if (u.username || u.password) throw new Failure("invalid", "the URL must not hold credentials (the signature authenticates)", { code: "invalid_webhook" });
+  if (u.hash) throw new Failure("invalid", "the URL must not have a #fragment", { code: "invalid_webhook" });
   // "localhost." is "localhost": a trailing dot only makes the name absolute.
   const host = bareHost(u).replace(/\.+$/, "");
   if (!allowPrivate && (host === "localhost" || host.endsWith(".localhost") || (ipaddr.isValid(host) && !isPublicDestination(host)))) {
-    throw new WebhookUrlError("the URL points to a loopback or private address");
+    throw new Failure("invalid", "the URL points to a loopback or private address", { code: "invalid_webhook" });
   }
   return u.toString();
 }

@@ -8,11 +8,11 @@ import type { SecretBox } from "../secrets/cipher.ts";
 import { newId } from "../smtp/ids.ts";
 import { checkWebhookUrl } from "./destination.ts";
 import { generateWebhookSecret } from "./sign.ts";
+import { Failure } from "../core/failure.ts";
 
 /** Receivers update their secret within this; until then both signatures go out. */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
-export class WebhookInputError extends Error {}
 
 export interface Endpoint {
   id: string;
@@ -47,17 +47,11 @@ function rowOf(r: Record<string, unknown>): Endpoint {
 export function eventFilter(events: readonly string[] | null | undefined): string | null {
   if (events === null || events === undefined || events.length === 0) return null;
   const bad = events.find((e) => !isEventType(e));
-  if (bad !== undefined) throw new WebhookInputError(`unknown event type ${JSON.stringify(bad.slice(0, 60))}`);
+  if (bad !== undefined) throw new Failure("invalid", `unknown event type ${JSON.stringify(bad.slice(0, 60))}`, { code: "invalid_webhook" });
   return [...new Set(events)].join(",");
 }
 
-function url(input: string, allowPrivate: boolean): string {
-  try {
-    return checkWebhookUrl(input, allowPrivate);
-  } catch (err) {
-    throw new WebhookInputError((err as Error).message);
-  }
-}
+const url = checkWebhookUrl;
 
 export async function addEndpoint(sql: Sql, box: SecretBox, accountId: string, input: { url: string; events?: readonly string[] | null }, allowPrivate: boolean, now: number): Promise<{ endpoint: Endpoint; secret: string }> {
   const id = `wh_${newId(16)}`;

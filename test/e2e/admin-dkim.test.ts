@@ -12,7 +12,7 @@ import { postJson, printedRecords, SECRET_KEY, startSigningRelay, type SigningRe
 import { startDns, type DnsServer } from "../support/dns-server.ts";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
-import { createGatewayStack } from "../../src/gateway/stack.ts";
+import { createGatewayStack } from "../../src/stack.ts";
 import { GroupCommit } from "../../src/db/group-commit.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { openDb, removeDir, tempDir } from "../support/relay.ts";

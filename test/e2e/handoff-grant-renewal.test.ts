@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import type { Database } from "../../src/db/client.ts";
-import { createGatewayStack } from "../../src/gateway/stack.ts";
+import { createGatewayStack } from "../../src/stack.ts";
 import { handoffRoutes } from "../../src/gateway/routes/handoff.ts";
 import { HANDOFF_PATH } from "../../src/gateway/handoff.ts";
 import { GRANT_LIFETIME_MS } from "../../src/gateway/grants.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/client.ts";
-import { createGatewayStack } from "../../src/gateway/stack.ts";
+import { createGatewayStack } from "../../src/stack.ts";
 import { GroupCommit } from "../../src/db/group-commit.ts";
 import { openDatabase } from "../../src/runtime/bun-db.ts";
 import { EVENT_TYPES } from "../../src/events/types.ts";

@@ -7,13 +7,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { listQueue } from "../../src/admin/queue.ts";
 import { DeliveryWorker } from "../../src/delivery/worker.ts";
-import { GatewayError, toHttpError, toSmtpReply } from "../../src/gateway/errors.ts";
+import { toHttpError, toSmtpReply } from "../../src/gateway/errors.ts";
 import { GroupCommit } from "../../src/db/group-commit.ts";
 import { createNodeConnect } from "../../src/runtime/node-socket.ts";
 import { createResolver } from "../../src/runtime/node-dns.ts";
 import { gatewayFixture, type GatewayFixture } from "../unit/policy/gateway-fixture.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
+import { Failure } from "../../src/core/failure.ts";
 
 const MINUTE = 60_000;
 // The start of a minute window, plus a second: every submission falls in one window.
@@ -56,10 +57,10 @@ test("limit 10/min with hold: 35 accepted at once, 25 held (over_quota, message.
 
   // The backlog is full: the 36th is refused as over-limit mail was before.
   const refused = await submit(35).then(() => null, (e: unknown) => e);
-  expect(refused).toBeInstanceOf(GatewayError);
-  const reply = toSmtpReply(refused as GatewayError);
+  expect(refused).toBeInstanceOf(Failure);
+  const reply = toSmtpReply(refused as Failure);
   expect([reply.code, reply.enhanced]).toEqual([451, "4.7.1"]);
-  expect(toHttpError(refused as GatewayError).status).toBe(429);
+  expect(toHttpError(refused as Failure).status).toBe(429);
   expect(await count("SELECT count(*) AS n FROM messages")).toBe(35);
 
   worker = new DeliveryWorker({
@@ -95,8 +96,8 @@ test("SMARTHOST_HOLD_BACKLOG is the cap of an account that sets none", async () 
     const send = (i: number) => g.gateway.submit({ accountId: "acct", source: "smtp", mailFrom: "app@example.com", recipients: [{ address: `r${i}@dest.test`, domain: "dest.test" }], raw: new TextEncoder().encode(`From: app@example.com\r\nSubject: m${i}\r\n\r\nhi\r\n`) });
     for (let i = 0; i < 3; i++) await send(i);
     const refused = await send(3).then(() => null, (e: unknown) => e);
-    expect(refused).toBeInstanceOf(GatewayError);
-    expect((refused as GatewayError).kind).toBe("rate-limited");
+    expect(refused).toBeInstanceOf(Failure);
+    expect((refused as Failure).kind).toBe("rate-limited");
     const states = (await g.client.execute("SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state")).rows.map((r) => [String(r.state), Number(r.n)]);
     expect(states).toEqual([["held", 2], ["queued", 1]]);
   } finally {

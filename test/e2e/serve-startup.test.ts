@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:net";
 import { loadConfig } from "../../src/config.ts";
-import { ListenError } from "../../src/ingress/bind-error.ts";
 import { serve } from "../../src/serve.ts";
 import { freeTcpPort } from "../support/ports.ts";
 import { addTenant, baseEnv, cli, openDb, removeDir, startRelay, tempDir, type Tenant } from "../support/relay.ts";
@@ -84,7 +83,7 @@ describe("a listen address in use", () => {
         () => null,
         (err: unknown) => err,
       );
-      expect(failure).toBeInstanceOf(ListenError);
+      expect(failure).toMatchObject({ kind: "config", code: "listen" });
       expect((failure as Error).message).toBe(`127.0.0.1:${taken.port} is in use (SMARTHOST_SMTPS_LISTEN)`);
       // The HTTP and SMTP listeners bound before the failure are closed again.
       expect(await bindable(http)).toBe(true);

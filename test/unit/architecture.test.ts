@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 
 const root = join(import.meta.dir, "..", "..");
 
@@ -57,6 +58,43 @@ export function folderCycles(edges: Map<string, Set<string>>): string[][] {
   for (const v of edges.keys()) if (!index.has(v)) visit(v);
   return found;
 }
+
+/** Every .ts/.tsx file under src/, generated ones aside. */
+function sources(dir = join(root, "src")): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return /\.tsx?$/.test(name) && !/\.(gen|d)\.ts$/.test(name) ? [path] : [];
+  });
+}
+
+describe("the house's size and logging rules", () => {
+  test("no file in src/ is over 400 lines", () => {
+    const long = sources()
+      .map((f) => ({ file: relative(root, f), lines: readFileSync(f, "utf8").split("\n").length }))
+      .filter((f) => f.lines > 400);
+    expect(long).toEqual([]);
+  });
+
+  test("errors reach the log through errorFields, never String(err)", () => {
+    // A log call (log(…), this.deps.log(…), s.log(…), log?.(…)) whose fields hold String(…) of an error.
+    const offending = sources().flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .map((line, i) => ({ line, at: `${relative(root, f)}:${i + 1}` }))
+        .filter(({ line }) => /\blog\??\.?\(.*String\((err|error|e|cause|reason)\)/.test(line))
+        .map(({ at }) => at),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  test("the String(err) rule sees a log call that breaks it", () => {
+    const rule = /\blog\??\.?\(.*String\((err|error|e|cause|reason)\)/;
+    expect(rule.test('this.deps.log("lease_failed", { error: String(err) });')).toBe(true);
+    expect(rule.test('log?.("x", { error: String(e) })')).toBe(true);
+    expect(rule.test('log("x", { error: errorFields(err) })')).toBe(false);
+  });
+});
 
 describe("the house's import rules", () => {
   const result = cruise();

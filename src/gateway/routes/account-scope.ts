@@ -2,9 +2,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import { base64url, base64ToBytes } from "../../util/bytes.ts";
-import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { issueField } from "../schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 export type AccountEnv = { Variables: { accountId: string; suppressionsListed: boolean } };
 
@@ -20,12 +20,12 @@ export async function readJson<T extends v.GenericSchema>(c: Context, schema: T)
   try {
     data = JSON.parse(await c.req.text());
   } catch {
-    throw new GatewayError("invalid", "Body is not valid JSON", { code: "invalid_json" });
+    throw new Failure("invalid", "Body is not valid JSON", { code: "invalid_json" });
   }
   const result = v.safeParse(schema, data);
   if (!result.success) {
     const { field, message } = issueField(result.issues);
-    throw new GatewayError("invalid", message, { code: "invalid_field", field });
+    throw new Failure("invalid", message, { code: "invalid_field", field });
   }
   return result.output;
 }
@@ -34,7 +34,7 @@ export async function readJson<T extends v.GenericSchema>(c: Context, schema: T)
 export function pageLimit(c: Context, def: number, max: number): number {
   const s = c.req.query("limit");
   if (s === undefined) return def;
-  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > max) throw new GatewayError("invalid", `limit must be a whole number from 1 to ${max}`, { code: "invalid_field", field: "limit" });
+  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > max) throw new Failure("invalid", `limit must be a whole number from 1 to ${max}`, { code: "invalid_field", field: "limit" });
   return Number(s);
 }
 
@@ -49,7 +49,7 @@ export function decodeCursor(s: string | undefined, n: number): string[] | null 
   } catch {
     // falls through to the error below
   }
-  throw new GatewayError("invalid", "cursor is not one this API gave out", { code: "invalid_cursor", field: "cursor" });
+  throw new Failure("invalid", "cursor is not one this API gave out", { code: "invalid_cursor", field: "cursor" });
 }
 
 /** A cursor that holds one row id (0 when absent). */
@@ -57,6 +57,6 @@ export function idCursor(s: string | undefined): number {
   const parts = decodeCursor(s, 1);
   if (!parts) return 0;
   const n = Number(parts[0]);
-  if (!Number.isSafeInteger(n) || n < 0) throw new GatewayError("invalid", "cursor is not one this API gave out", { code: "invalid_cursor", field: "cursor" });
+  if (!Number.isSafeInteger(n) || n < 0) throw new Failure("invalid", "cursor is not one this API gave out", { code: "invalid_cursor", field: "cursor" });
   return n;
 }

@@ -9,10 +9,10 @@ import type { Db } from "../../db/client.ts";
 import { activateDkimKey, addDkimKey, listDkimKeys, removeDkimKey, rotateDkimKey, type DkimAdminDeps } from "../../admin/dkim.ts";
 import type { TxtLookup } from "../../dkim/store.ts";
 import type { SecretBox } from "../../secrets/cipher.ts";
-import { GatewayError } from "../errors.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { body, query } from "./admin-http.ts";
 import * as s from "./admin-schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 export interface DkimRouteDeps {
   db: Db;
@@ -30,7 +30,7 @@ export function dkimAdminRoutes(deps: DkimRouteDeps): Hono {
   const base = (): DkimAdminDeps => ({ db: deps.db, lookupTxt: deps.lookupTxt, now: deps.now });
   // Making a key needs the box that seals it; as for routes, its absence is this node's state (503), not the request's fault.
   const sealing = async (): Promise<DkimAdminDeps> => {
-    if (!deps.secrets) throw new GatewayError("temporary", "DKIM keys cannot be made here: SMARTHOST_SECRET_KEY is not set", { code: "no_secret_key" });
+    if (!deps.secrets) throw new Failure("temporary", "DKIM keys cannot be made here: SMARTHOST_SECRET_KEY is not set", { code: "no_secret_key" });
     return { ...base(), secrets: await deps.secrets };
   };
 

@@ -11,10 +11,10 @@ import { suppressAddress, suppressionRows, unsuppressAddress } from "../../admin
 import { addWebhook, removeWebhook, rotateWebhook, webhookRows } from "../../admin/webhooks.ts";
 import { checkNamedDomain, type DomainCheckDeps } from "../../domain-check/check.ts";
 import type { SecretBox } from "../../secrets/cipher.ts";
-import { GatewayError } from "../errors.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { body, query } from "./admin-http.ts";
 import * as s from "./admin-schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 export interface FeedbackAdminDeps {
   database: Pick<Database, "db" | "sql">;
@@ -33,7 +33,7 @@ export function feedbackAdminRoutes(deps: FeedbackAdminDeps): Hono {
   const app = new Hono();
   const d = { ...deps.database, writer: deps.writer };
   const box = async (): Promise<SecretBox> => {
-    if (!deps.secrets) throw new GatewayError("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
+    if (!deps.secrets) throw new Failure("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
     return deps.secrets;
   };
 

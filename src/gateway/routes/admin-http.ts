@@ -6,13 +6,13 @@
 import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import type { Db } from "../../db/client.ts";
-import { AdminError } from "../../admin/errors.ts";
 import { finishAttempt, reserveAttempt, throttleKeys, type ThrottleKeys } from "../../policy/auth-throttle.ts";
 import type { ClientEnv } from "../../util/client-address.ts";
 import { constantTimeEqual } from "../../util/bytes.ts";
 import { sha256Hex } from "../../util/hash.ts";
-import { GatewayError, toHttpError } from "../errors.ts";
+import { toHttpError } from "../errors.ts";
 import { issueField } from "../schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 /** The throttle's user name for admin token failures. */
 export const ADMIN_USER = "admin-api";
@@ -46,36 +46,22 @@ export function adminAuth(db: Db, token: string, now: () => number): MiddlewareH
     const keys = adminThrottleKeys(c);
     // The attempt is reserved before the comparison, as SMTP AUTH's are (one statement).
     const reserved = await reserveAttempt(db, keys, now());
-    if (!reserved.ok) throw new GatewayError("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
+    if (!reserved.ok) throw new Failure("auth-throttled", "Too many authentication failures", { retryAfterSeconds: reserved.retryAfterSeconds });
     if (reserved.delayMs > 0) await new Promise((r) => setTimeout(r, reserved.delayMs));
     const given = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
     // Digests compared, so neither the content nor the length of the token shows in the time taken.
     const ok = constantTimeEqual(await sha256Hex(given), await sha256Hex(token));
     await finishAttempt(db, keys, ok, now());
-    if (!ok) throw new GatewayError("unauthenticated", "Missing or invalid admin token");
+    if (!ok) throw new Failure("unauthenticated", "Missing or invalid admin token");
     await next();
   };
 }
-
-const ADMIN_STATUS = { invalid: 400, not_found: 404, conflict: 409 } as const;
-
-export const adminErrors: ErrorHandler = (err, c) => {
-  if (err instanceof AdminError) {
-    const status = ADMIN_STATUS[err.kind];
-    return c.json({ error: { code: err.kind === "invalid" ? "invalid" : err.kind, message: err.message } }, status);
-  }
-  if (err instanceof GatewayError) {
-    const e = toHttpError(err);
-    return c.json(e.body, e.status as 400, e.headers);
-  }
-  return c.json({ error: { code: "internal", message: "Internal error" } }, 500);
-};
 
 function validated<T extends v.GenericSchema>(schema: T, data: unknown): v.InferOutput<T> {
   const result = v.safeParse(schema, data);
   if (!result.success) {
     const { field, message } = issueField(result.issues);
-    throw new GatewayError("invalid", message, { code: "invalid_field", field });
+    throw new Failure("invalid", message, { code: "invalid_field", field });
   }
   return result.output;
 }
@@ -88,7 +74,7 @@ export async function body<T extends v.GenericSchema>(c: Context, schema: T): Pr
     try {
       data = JSON.parse(text);
     } catch {
-      throw new GatewayError("invalid", "Body is not valid JSON", { code: "invalid_json" });
+      throw new Failure("invalid", "Body is not valid JSON", { code: "invalid_json" });
     }
   }
   return validated(schema, data);

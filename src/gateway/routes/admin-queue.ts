@@ -2,12 +2,12 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { Db } from "../../db/client.ts";
-import { AdminError } from "../../admin/errors.ts";
 import { countMatching, queueAct, type QueueAction } from "../../admin/queue-actions.ts";
 import { listQueue, showMessage } from "../../admin/queue.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { body, query } from "./admin-http.ts";
 import * as s from "./admin-schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 const ACTIONS: Record<QueueAction, string> = {
   retry: "Make queued and deferred recipients due now",
@@ -34,8 +34,8 @@ export function queueAdminRoutes(db: Db, hostname: string, now: () => number): H
       const b = await body(c, s.BulkAction);
       const filter = { state: b.state, account: b.account, domain: b.domain };
       const hasFilter = Object.values(filter).some((x) => x !== undefined);
-      if (b.all && action !== "retry") throw new AdminError("all goes with retry only; give a filter");
-      if (!hasFilter && !b.all) throw new AdminError("give a filter (state, account, domain) or, for retry, all");
+      if (b.all && action !== "retry") throw new Failure("invalid", "all goes with retry only; give a filter");
+      if (!hasFilter && !b.all) throw new Failure("invalid", "give a filter (state, account, domain) or, for retry, all");
       if (!b.yes && !(action === "retry" && b.all)) return c.json({ acted: false as const, ...(await countMatching(db, action, filter)) });
       return c.json(await queueAct(db, action, filter, { now: now(), bounce: b.bounce, hostname }));
     });

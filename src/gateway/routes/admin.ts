@@ -4,7 +4,6 @@
  * command, so the two cannot drift. Off unless SMARTHOST_ADMIN_TOKEN is set.
  */
 import type { SecretBox } from "../../secrets/cipher.ts";
-import { GatewayError } from "../errors.ts";
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { Db } from "../../db/client.ts";
@@ -17,7 +16,7 @@ import { addRoute } from "../../admin/routes.ts";
 import { listNetworks, listSenders, removeNetwork, removeSender } from "../../admin/rules.ts";
 import { apiKeyId } from "../../policy/api-keys.ts";
 import { adminDoc } from "./admin-doc.ts";
-import { adminAuth, adminErrors, body, query } from "./admin-http.ts";
+import { adminAuth, body, query } from "./admin-http.ts";
 import { queueAdminRoutes } from "./admin-queue.ts";
 import { dkimAdminRoutes } from "./admin-dkim.ts";
 import { feedbackAdminRoutes } from "./admin-feedback.ts";
@@ -27,6 +26,7 @@ import type { DomainCheckDeps } from "../../domain-check/check.ts";
 import { txtLookup } from "../../domain-check/dns.ts";
 import { shapingAdminRoutes } from "./admin-shaping.ts";
 import * as s from "./admin-schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 export interface AdminDeps {
   db: Db;
@@ -50,7 +50,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   const { db } = deps;
   const now = deps.now ?? Date.now;
   const app = new Hono();
-  app.onError(adminErrors);
+  // Errors reach the app's one handler (gateway/app.ts): mapped by kind, ours logged with the cause.
   app.use("*", adminAuth(db, deps.token, now));
 
   app.get("/accounts", adminDoc({ tag: "accounts", summary: "Every account with its limits", ok: v.array(s.AccountRow) }), async (c) => c.json(await listAccounts(db)));
@@ -118,7 +118,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.post("/routes", adminDoc({ tag: "routes", summary: "Add a route: mx, smtp://[user:pass@]host:port or smtps://…", body: s.NewRoute, example: { domain: "example.net", url: "smtps://user:secret@smtp.provider.test:465" }, ok: s.RouteRow, status: 201, errors: [400] }), async (c) => {
     const b = await body(c, s.NewRoute);
     checkRouteUrl(b.url);
-    if (!deps.secrets) throw new GatewayError("temporary", "Routes cannot be added here: SMARTHOST_SECRET_KEY is not set", { code: "no_secret_key" });
+    if (!deps.secrets) throw new Failure("temporary", "Routes cannot be added here: SMARTHOST_SECRET_KEY is not set", { code: "no_secret_key" });
     const position = await addRoute(db, await deps.secrets, b.domain, b.url);
     return c.json({ domain: b.domain.toLowerCase(), position, url: maskRouteUrl(b.url) }, 201);
   });

@@ -2,21 +2,21 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { senderRules } from "../../db/schema.ts";
-import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { isDomain } from "../../smtp/address.ts";
 import { checkDomain, type DomainCheckDeps } from "../../domain-check/check.ts";
+import { Failure } from "../../core/failure.ts";
 
 export function domainRoutes(gateway: Gateway, deps: DomainCheckDeps): Hono {
   const app = new Hono();
   app.get("/:domain", async (c) => {
     const accountId = await gateway.authenticateApiKey(c.req.header("authorization"));
     const domain = c.req.param("domain").toLowerCase().replace(/\.$/, "");
-    if (!isDomain(domain, false) || !domain.includes(".")) throw new GatewayError("invalid", "Not a domain name", { code: "invalid_domain", field: "domain" });
+    if (!isDomain(domain, false) || !domain.includes(".")) throw new Failure("invalid", "Not a domain name", { code: "invalid_domain", field: "domain" });
     // Sender rules are "user@d", "*@d" or "d": the account sends for d.
     const rules = await gateway.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
     if (!rules.some((r) => r.p.slice(r.p.lastIndexOf("@") + 1) === domain)) {
-      throw new GatewayError("sender-denied", `This account may not send for ${domain}`, { code: "domain_not_allowed" });
+      throw new Failure("sender-denied", `This account may not send for ${domain}`, { code: "domain_not_allowed" });
     }
     return c.json(await checkDomain(deps, domain));
   });

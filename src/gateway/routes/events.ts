@@ -1,10 +1,10 @@
 /** GET /v1/events?after=CURSOR&limit=: the account's events in order, the same payloads as the webhooks. */
 import { Hono } from "hono";
-import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { eventsAfter } from "../../events/feed.ts";
 import { pageLimit, requireAccount, type AccountEnv } from "./account-scope.ts";
 import { eventDocs as doc } from "./feedback-doc.ts";
+import { Failure } from "../../core/failure.ts";
 
 export function eventRoutes(gateway: Gateway): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
@@ -12,7 +12,7 @@ export function eventRoutes(gateway: Gateway): Hono<AccountEnv> {
   app.get("/", doc.list, async (c) => {
     const cursor = c.req.query("after");
     const m = cursor === undefined || cursor === "" ? ["", "0"] : /^evt_(\d{1,15})$/.exec(cursor);
-    if (!m) throw new GatewayError("invalid", "after must be an event id (evt_…) from this API", { code: "invalid_cursor", field: "after" });
+    if (!m) throw new Failure("invalid", "after must be an event id (evt_…) from this API", { code: "invalid_cursor", field: "after" });
     const data = await eventsAfter(gateway.sql, c.get("accountId"), Number(m[1]), pageLimit(c, 100, 1000));
     // Always a cursor to continue from: polling with it returns only what is new.
     return c.json({ data, next_cursor: data.at(-1)?.id ?? (cursor || null) });

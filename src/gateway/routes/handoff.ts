@@ -13,11 +13,11 @@ import * as v from "valibot";
 import type { SessionInfo, SubmissionHandler } from "../../smtp/handler.ts";
 import { policyReplies, type Reply } from "../../core/reply.ts";
 import type { Logger } from "../../core/log.ts";
-import { GatewayError } from "../errors.ts";
 import { issueGrant, verifyGrant } from "../grants.ts";
 import { decodeMessageBody, StepBodies, type HandoffStep, type StepBody } from "../handoff.ts";
 import { deriveLinkKeys, ReplayGuard, SIGNATURE_HEADER, signResponse, verifyRequest } from "../link-auth.ts";
 import { issueField } from "../schemas.ts";
+import { Failure } from "../../core/failure.ts";
 
 type Env = { Variables: { body: Uint8Array } };
 type WireSession = StepBody<"identify">["session"];
@@ -35,7 +35,7 @@ export function handoffRoutes(handler: SubmissionHandler, token: string, opts: H
 
   const refuse = (step: string, code: string, message: string): never => {
     opts.log("handoff_refused", { step, code });
-    throw new GatewayError("unauthenticated", message, { code });
+    throw new Failure("unauthenticated", message, { code });
   };
 
   app.use("*", async (c, next) => {
@@ -55,7 +55,7 @@ export function handoffRoutes(handler: SubmissionHandler, token: string, opts: H
     const result = v.safeParse(StepBodies[step], data);
     if (!result.success) {
       const { field, message } = issueField(result.issues);
-      throw new GatewayError("invalid", message, { code: "invalid_body", field });
+      throw new Failure("invalid", message, { code: "invalid_body", field });
     }
     return result.output as StepBody<S>;
   };
@@ -64,7 +64,7 @@ export function handoffRoutes(handler: SubmissionHandler, token: string, opts: H
     try {
       data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(c.get("body")));
     } catch {
-      throw new GatewayError("invalid", "Body is not valid JSON", { code: "invalid_json" });
+      throw new Failure("invalid", "Body is not valid JSON", { code: "invalid_json" });
     }
     return parse(step, data);
   };
@@ -118,7 +118,7 @@ export function handoffRoutes(handler: SubmissionHandler, token: string, opts: H
   });
   app.post("/accept", async (c) => {
     const decoded = decodeMessageBody(c.get("body"));
-    if (!decoded) throw new GatewayError("invalid", "Malformed handoff body", { code: "invalid_body" });
+    if (!decoded) throw new Failure("invalid", "Malformed handoff body", { code: "invalid_body" });
     const b = parse("accept", decoded.meta);
     const t = await trusted("accept", b.session);
     if ("refusal" in t) return c.json({ ok: false, reply: t.refusal });

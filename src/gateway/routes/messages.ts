@@ -3,25 +3,25 @@ import { Hono, type Context } from "hono";
 import { base64ToBytes } from "../../util/bytes.ts";
 import { composeMessage } from "../../mime/compose.ts";
 import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
-import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { MessageBody, RawBody } from "../schemas.ts";
 import { normalizeLineEndings } from "../../mime/line-endings.ts";
 import { listMessages } from "./message-list.ts";
 import { readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
+import { Failure } from "../../core/failure.ts";
 
 
 function idempotencyKey(c: Context): string | undefined {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return undefined;
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new GatewayError("invalid", "Idempotency-Key must be 1-255 printable ASCII characters", { code: "invalid_idempotency_key", field: "Idempotency-Key" });
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new Failure("invalid", "Idempotency-Key must be 1-255 printable ASCII characters", { code: "invalid_idempotency_key", field: "Idempotency-Key" });
   return key;
 }
 
 /** One parse of an address, used for the header, the sender rule and the envelope. */
 function address(value: string, field: string): NamedAddress {
   const parsed = parseSingleAddress(value);
-  if (!parsed) throw new GatewayError("invalid", `${field}: not a valid email address`, { code: "invalid_address", field });
+  if (!parsed) throw new Failure("invalid", `${field}: not a valid email address`, { code: "invalid_address", field });
   return parsed;
 }
 
@@ -41,9 +41,9 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
     const bcc = list(body.bcc, "bcc");
     const replyTo = list(body.reply_to === undefined ? [] : Array.isArray(body.reply_to) ? body.reply_to : [body.reply_to], "reply_to");
     const rcpts = [...to, ...cc, ...bcc];
-    if (rcpts.length === 0) throw new GatewayError("invalid", "At least one of to, cc, bcc is required", { code: "no_recipients", field: "to" });
+    if (rcpts.length === 0) throw new Failure("invalid", "At least one of to, cc, bcc is required", { code: "no_recipients", field: "to" });
     gateway.checkRecipientCount(rcpts.length); // before composing: to, cc and bcc together
-    if (body.text === undefined && body.html === undefined) throw new GatewayError("invalid", "text or html is required", { code: "invalid_field", field: "text" });
+    if (body.text === undefined && body.html === undefined) throw new Failure("invalid", "text or html is required", { code: "invalid_field", field: "text" });
     const raw = await composeMessage({
       from,
       to,
@@ -78,7 +78,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
     gateway.checkRecipientCount(rcpts.length);
     const decoded = base64ToBytes(body.raw);
     const raw = normalizeLineEndings(decoded);
-    if (raw === null) throw new GatewayError("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });
+    if (raw === null) throw new Failure("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });
     const outcome = await gateway.submit({
       accountId: c.get("accountId"),
       source: "http",

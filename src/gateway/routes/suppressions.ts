@@ -1,23 +1,23 @@
 /** GET/POST /v1/suppressions, GET/DELETE /v1/suppressions/{address}: the account's suppression list. */
 import { Hono } from "hono";
-import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
-import { addSuppressions, removeSuppressionEntry, SuppressionInputError } from "../../suppression/manage.ts";
+import { addSuppressions, removeSuppressionEntry } from "../../suppression/manage.ts";
 import { getSuppression, listSuppressions, normalizeSuppressionAddress, suppressionJson, type SuppressionReason } from "../../suppression/store.ts";
 import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 import { suppressionDocs as doc } from "./feedback-doc.ts";
 import { SuppressionAdd as AddBody } from "./feedback-schemas.ts";
+import { Failure, isFailure } from "../../core/failure.ts";
 
 const REASONS = ["bounce", "complaint", "manual"] as const;
 
 const invalid = (err: unknown): never => {
-  if (err instanceof SuppressionInputError) throw new GatewayError("invalid", err.message, { code: "invalid_address", field: "address" });
+  if (isFailure(err, "invalid")) throw new Failure("invalid", err.message, { code: "invalid_address", field: "address" });
   throw err;
 };
 
 function addressParam(raw: string): string {
   const a = normalizeSuppressionAddress(raw);
-  if (!a) throw new GatewayError("invalid", "not an address or *@domain", { code: "invalid_address", field: "address" });
+  if (!a) throw new Failure("invalid", "not an address or *@domain", { code: "invalid_address", field: "address" });
   return a;
 }
 
@@ -27,7 +27,7 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
 
   app.get("/", doc.list, async (c) => {
     const reason = c.req.query("reason");
-    if (reason !== undefined && !(REASONS as readonly string[]).includes(reason)) throw new GatewayError("invalid", "reason must be bounce, complaint or manual", { code: "invalid_field", field: "reason" });
+    if (reason !== undefined && !(REASONS as readonly string[]).includes(reason)) throw new Failure("invalid", "reason must be bounce, complaint or manual", { code: "invalid_field", field: "reason" });
     const limit = pageLimit(c, 100, 1000);
     const after = idCursor(c.req.query("cursor"));
     const rows = await listSuppressions(gateway.sql, c.get("accountId"), { reason: reason as SuppressionReason | undefined, after, limit: limit + 1, now: Date.now() });
@@ -46,13 +46,13 @@ export function suppressionRoutes(gateway: Gateway): Hono<AccountEnv> {
 
   app.get("/:address", doc.show, async (c) => {
     const entry = await getSuppression(gateway.sql, c.get("accountId"), addressParam(c.req.param("address")), Date.now());
-    if (!entry) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
+    if (!entry) throw new Failure("not-found", "Address is not on the suppression list", { code: "not_found" });
     return c.json(suppressionJson(entry));
   });
 
   app.delete("/:address", doc.remove, async (c) => {
     const removed = await removeSuppressionEntry(gateway.writes, c.get("accountId"), addressParam(c.req.param("address")), Date.now()).catch(invalid);
-    if (!removed) throw new GatewayError("not-found", "Address is not on the suppression list", { code: "not_found" });
+    if (!removed) throw new Failure("not-found", "Address is not on the suppression list", { code: "not_found" });
     return c.body(null, 204);
   });
 

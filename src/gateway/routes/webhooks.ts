@@ -4,14 +4,14 @@
  */
 import { Hono } from "hono";
 import type { SecretBox } from "../../secrets/cipher.ts";
-import { GatewayError } from "../errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { inWriteTransaction } from "../../suppression/manage.ts";
 import { listDeliveries, replayDelivery } from "../../webhooks/deliveries.ts";
-import { addEndpoint, endpointJson, getEndpoint, listEndpoints, removeEndpoint, rotateEndpoint, updateEndpoint, WebhookInputError } from "../../webhooks/endpoints.ts";
+import { addEndpoint, endpointJson, getEndpoint, listEndpoints, removeEndpoint, rotateEndpoint, updateEndpoint } from "../../webhooks/endpoints.ts";
 import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 import { webhookDocs as doc } from "./feedback-doc.ts";
 import { WebhookAdd as AddBody, WebhookPatch as PatchBody } from "./feedback-schemas.ts";
+import { Failure, isFailure } from "../../core/failure.ts";
 
 export interface WebhookRouteDeps {
   secrets?: () => Promise<SecretBox>;
@@ -19,18 +19,18 @@ export interface WebhookRouteDeps {
 }
 
 const invalid = (err: unknown): never => {
-  if (err instanceof WebhookInputError) throw new GatewayError("invalid", err.message, { code: "invalid_webhook" });
+  if (isFailure(err, "invalid")) throw new Failure("invalid", err.message, { code: "invalid_webhook" });
   throw err;
 };
 
-const notFound = () => new GatewayError("not-found", "No such webhook", { code: "not_found" });
+const notFound = () => new Failure("not-found", "No such webhook", { code: "not_found" });
 
 export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
   app.use("*", requireAccount(gateway));
   const box = async (): Promise<SecretBox> => {
     const b = await deps.secrets?.().catch(() => undefined);
-    if (!b) throw new GatewayError("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
+    if (!b) throw new Failure("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
     return b;
   };
 
@@ -47,7 +47,7 @@ export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<Ac
   app.post("/deliveries/:id/replay", doc.replay, async (c) => {
     const id = c.req.param("id");
     if (!/^\d{1,15}$/.test(id) || !(await inWriteTransaction(gateway.writes, (sql) => replayDelivery(sql, c.get("accountId"), Number(id), Date.now())))) {
-      throw new GatewayError("not-found", "No such delivery", { code: "not_found" });
+      throw new Failure("not-found", "No such delivery", { code: "not_found" });
     }
     return c.json({ id: Number(id), state: "pending" }, 202);
   });

@@ -1,11 +1,14 @@
 /** The dashboard's asset route looks names up among its own assets only: Object's own names are not assets. */
 import { afterEach, expect, test } from "bun:test";
+import { dashboardRoutes } from "../../../src/dashboard/routes.ts";
 import { createApp } from "../../../src/gateway/app.ts";
 import { createSmtpHandler } from "../../../src/gateway/smtp-handler.ts";
 import { gatewayFixture, type GatewayFixture } from "../policy/gateway-fixture.ts";
 
 let fx: GatewayFixture | undefined;
 afterEach(() => fx?.close());
+
+const TOKEN = "admin-token-for-asset-names-0123456789";
 
 async function appWithLog() {
   fx = await gatewayFixture();
@@ -16,7 +19,8 @@ async function appWithLog() {
     smtpHandler: createSmtpHandler(fx.gateway, () => {}),
     hostname: "relay.test",
     maxMessageBytes: 1_000_000,
-    adminToken: "admin-token-for-asset-names-0123456789",
+    adminToken: TOKEN,
+    mounts: [{ path: "/dashboard", routes: dashboardRoutes({ gateway: fx.gateway, token: TOKEN, hostname: "relay.test" }) }],
     log: (event, fields) => logged.push({ event, fields }),
   });
   return { app, logged };

@@ -4,11 +4,11 @@ import { dkimVerify } from "mailauth";
 import { addDkimKey } from "../../../src/admin/dkim.ts";
 import { createDkimSigner } from "../../../src/dkim/signer.ts";
 import type { SignaturePool } from "../../../src/dkim/sign-jobs.ts";
-import { GatewayError } from "../../../src/gateway/errors.ts";
 import { Gateway } from "../../../src/gateway/gateway.ts";
 import { createDkimPool } from "../../../src/runtime/dkim-pool.ts";
 import { createSecretBox, generateSecretKey, type SecretBox } from "../../../src/secrets/cipher.ts";
 import { gatewayFixture, type GatewayFixture } from "../policy/gateway-fixture.ts";
+import { Failure } from "../../../src/core/failure.ts";
 
 let f: GatewayFixture;
 let box: SecretBox;
@@ -73,9 +73,9 @@ describe("a signing thread that dies", () => {
         () => null,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(GatewayError);
-      expect((err as GatewayError).kind).toBe("temporary");
-      expect((err as GatewayError).extra.code).toBe("dkim_unavailable");
+      expect(err).toBeInstanceOf(Failure);
+      expect((err as Failure).kind).toBe("temporary");
+      expect((err as Failure).extra.code).toBe("dkim_unavailable");
       await submit("after");
       const rows = await stored();
       expect(rows.map((r) => /Subject: (.*)\r\n/.exec(r)?.[1])).toEqual(["before", "after"]);

@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { activateDkimKey, addDkimKey, listDkimKeys, removeDkimKey, rotateDkimKey, type DkimAdminDeps } from "../../../src/admin/dkim.ts";
-import { AdminError } from "../../../src/admin/errors.ts";
 import type { Database } from "../../../src/db/client.ts";
 import { createDkimSigner } from "../../../src/dkim/signer.ts";
-import { GatewayError } from "../../../src/gateway/errors.ts";
 import { openDatabase } from "../../../src/runtime/bun-db.ts";
 import { createSecretBox, generateSecretKey, type SecretBox } from "../../../src/secrets/cipher.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 import { waitFor } from "../../support/wait.ts";
+import { Failure } from "../../../src/core/failure.ts";
 
 let dir = "";
 let database: Database;
@@ -89,7 +88,7 @@ describe("rotation", () => {
     expect(selectors(await signer.sign(msg("a@example.com"), ["a@example.com"]))).toEqual(["a3"]);
     await removeDkimKey(deps, "example.com", "a1");
     expect((await listDkimKeys(deps)).map((k) => k.selector)).toEqual(["a2", "a3"]);
-    await expect(removeDkimKey(deps, "example.com", "a1")).rejects.toThrow(AdminError);
+    await expect(removeDkimKey(deps, "example.com", "a1")).rejects.toThrow(Failure);
   });
 });
 
@@ -112,13 +111,13 @@ describe("private keys", () => {
     const otherBox = await createSecretBox(generateSecretKey());
     const signer = createDkimSigner({ db: database.db, secrets: otherBox });
     const err = await signer.sign(msg("a@example.com"), ["a@example.com"]).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(GatewayError);
-    expect((err as GatewayError).kind).toBe("temporary");
+    expect(err).toBeInstanceOf(Failure);
+    expect((err as Failure).kind).toBe("temporary");
   });
 
   test("selectors and domains are checked", async () => {
-    await expect(addDkimKey(deps, "not a domain")).rejects.toThrow(AdminError);
-    await expect(addDkimKey(deps, "example.com", { selector: "bad_selector!" })).rejects.toThrow(AdminError);
+    await expect(addDkimKey(deps, "not a domain")).rejects.toThrow(Failure);
+    await expect(addDkimKey(deps, "example.com", { selector: "bad_selector!" })).rejects.toThrow(Failure);
     await addDkimKey(deps, "example.com", { selector: "dup" });
     await expect(addDkimKey(deps, "example.com", { selector: "dup" })).rejects.toThrow(/already exists/);
     await expect(rotateDkimKey(deps, "nokeys.test")).rejects.toThrow(/no active DKIM key/);

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { assertSingleFields, repeatedSingleField } from "../../../src/dkim/single-fields.ts";
-import { GatewayError, toHttpError, toSmtpReply } from "../../../src/gateway/errors.ts";
+import { toHttpError, toSmtpReply } from "../../../src/gateway/errors.ts";
+import { Failure } from "../../../src/core/failure.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -21,9 +22,9 @@ test("a repeated Subject: is 550 5.6.0 over SMTP and 400 duplicate_header over H
   } catch (err) {
     caught = err;
   }
-  expect(caught).toBeInstanceOf(GatewayError);
-  const reply = toSmtpReply(caught as GatewayError);
+  expect(caught).toBeInstanceOf(Failure);
+  const reply = toSmtpReply(caught as Failure);
   expect([reply.code, reply.enhanced]).toEqual([550, "5.6.0"]);
-  expect(toHttpError(caught as GatewayError).status).toBe(400);
-  expect(toHttpError(caught as GatewayError).body.error.code).toBe("duplicate_header");
+  expect(toHttpError(caught as Failure).status).toBe(400);
+  expect(toHttpError(caught as Failure).body.error.code).toBe("duplicate_header");
 });

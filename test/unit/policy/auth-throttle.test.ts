@@ -1,14 +1,14 @@
 import { afterEach, expect, test } from "bun:test";
-import { GatewayError } from "../../../src/gateway/errors.ts";
 import { addressKey, THROTTLE, throttleKeys } from "../../../src/policy/auth-throttle.ts";
 import { verifyPassword } from "../../../src/policy/passwords.ts";
 import { addCredential } from "../../../src/admin/accounts.ts";
 import { gatewayFixture, type GatewayFixture } from "./gateway-fixture.ts";
+import { Failure } from "../../../src/core/failure.ts";
 
 let fx: GatewayFixture | undefined;
 afterEach(() => fx?.close());
 
-const kindOf = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof GatewayError ? e.kind : String(e)));
+const kindOf = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof Failure ? e.kind : String(e)));
 
 test("addresses: IPv4 (also IPv4-mapped) as is, IPv6 by /64; usernames without regard to case", () => {
   expect(addressKey("127.0.0.2")).toBe("127.0.0.2");

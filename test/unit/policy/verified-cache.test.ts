@@ -2,10 +2,10 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { ARGON2_WASM_PATH } from "../../../scripts/argon2-wasm.ts";
-import type { GatewayError } from "../../../src/gateway/errors.ts";
 import { hashPassword, useArgon2Module, verifyPassword } from "../../../src/policy/passwords.ts";
 import { cachedPasswordCheck } from "../../../src/policy/verified-cache.ts";
 import { gatewayFixture } from "./gateway-fixture.ts";
+import { Failure } from "../../../src/core/failure.ts";
 
 test("a right password is checked once, then answered from the cache until it expires; wrong ones are always checked", async () => {
   let checks = 0;
@@ -49,7 +49,7 @@ test("the gateway's SMTP AUTH runs argon2id once for a client that logs in on ev
   try {
     for (let i = 0; i < 3; i++) expect(await fx.gateway.authenticateSmtp("127.0.0.9", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
     expect(hashed).toBe(1);
-    for (let i = 0; i < 2; i++) expect(await fx.gateway.authenticateSmtp("127.0.0.9", "app1", "wrong password", "").catch((e: GatewayError) => e.kind)).toBe("unauthenticated");
+    for (let i = 0; i < 2; i++) expect(await fx.gateway.authenticateSmtp("127.0.0.9", "app1", "wrong password", "").catch((e: Failure) => e.kind)).toBe("unauthenticated");
     expect(hashed).toBe(3);
   } finally {
     useArgon2Module(null);

@@ -1,8 +1,9 @@
 import { afterEach, expect, test } from "bun:test";
+import { Failure } from "../../../src/core/failure.ts";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../../src/config.ts";
-import { generateSecretKey, secretBoxFromRequiredKey, SecretKeyError } from "../../../src/secrets/cipher.ts";
+import { loadConfig } from "../../../src/config.ts";
+import { generateSecretKey, secretBoxFromRequiredKey } from "../../../src/secrets/cipher.ts";
 import { loadOrCreateSecretKey, secretBoxFromConfig } from "../../../src/runtime/secret-key-file.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 
@@ -48,7 +49,7 @@ test("a damaged key file stops start-up without repeating its contents", async (
   dir = tempDir();
   writeFileSync(join(dir, "secret.key"), "c2hvcnQta2V5LXZhbHVl\n", { mode: 0o600 });
   const err = await loadOrCreateSecretKey(dir).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(SecretKeyError);
+  expect(err).toMatchObject({ kind: "config", code: "secret_key" });
   expect(String(err)).toContain("secret.key");
   expect(String(err)).toContain("32 bytes");
   expect(String(err)).not.toContain("c2hvcnQta2V5LXZhbHVl");
@@ -60,7 +61,7 @@ test("SMARTHOST_SECRET_KEY is validated with the configuration, and never echoed
   expect(loadConfig({ SMARTHOST_SECRET_KEY: generateSecretKey() }).SMARTHOST_SECRET_KEY).toBeDefined();
   expect(loadConfig({}).SMARTHOST_SECRET_KEY).toBeUndefined();
   const short = Buffer.alloc(16, 7).toString("base64");
-  expect(() => loadConfig({ SMARTHOST_SECRET_KEY: short })).toThrow(ConfigError);
+  expect(() => loadConfig({ SMARTHOST_SECRET_KEY: short })).toThrow(Failure);
   expect(() => loadConfig({ SMARTHOST_SECRET_KEY: short })).toThrow(/SMARTHOST_SECRET_KEY must be 32 bytes \(base64\), not 16/);
   expect(() => loadConfig({ SMARTHOST_SECRET_KEY: "not base64!" })).toThrow(/SMARTHOST_SECRET_KEY must be base64/);
   try {
@@ -72,7 +73,7 @@ test("SMARTHOST_SECRET_KEY is validated with the configuration, and never echoed
 
 test("where the key must be configured (Workers), its absence is refused with a clear message", async () => {
   const err = await secretBoxFromRequiredKey(undefined, "on Workers").catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(SecretKeyError);
+  expect(err).toMatchObject({ kind: "config", code: "secret_key" });
   expect(String(err)).toContain("SMARTHOST_SECRET_KEY is required on Workers");
   const box = await secretBoxFromRequiredKey(generateSecretKey(), "on Workers");
   expect(await box.open(await box.seal("x", "p"), "p")).toBe("x");

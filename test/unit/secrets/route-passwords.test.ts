@@ -3,15 +3,16 @@ import { createClient } from "@libsql/client";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { addRoute, routeRow } from "../../../src/admin/routes.ts";
-import { AdminError } from "../../../src/admin/errors.ts";
 import type { Database } from "../../../src/db/client.ts";
-import { applyDataFixups, applyMigrations } from "../../../src/db/migrate.ts";
+import { applyMigrations } from "../../../src/db/migrate.ts";
+import { applyDataFixups } from "../../../src/secrets/fixups.ts";
 import { MIGRATIONS } from "../../../src/db/migrations.gen.ts";
 import { routesFor } from "../../../src/delivery/routing.ts";
 import { openDatabase } from "../../../src/runtime/bun-db.ts";
 import { createSecretBox, generateSecretKey, isSealed } from "../../../src/secrets/cipher.ts";
-import { RoutePasswordError, splitRoutePassword } from "../../../src/secrets/route-passwords.ts";
+import { splitRoutePassword } from "../../../src/secrets/route-passwords.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
+import { Failure } from "../../../src/core/failure.ts";
 
 const PASSWORD = "Pr0vider-S3cret/é%";
 const ENCODED = encodeURIComponent(PASSWORD);
@@ -58,7 +59,7 @@ test("a bad route URL is refused without repeating the password", async () => {
   const box = await createSecretBox(generateSecretKey());
   for (const bad of [`ftp://user:${ENCODED}@relay.example`, `smtp://user:${ENCODED}@relay.example/path`, `smtp://:${ENCODED}@relay.example:25`]) {
     const err = await routeRow(box, "example.net", bad).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AdminError);
+    expect(err).toBeInstanceOf(Failure);
     expect(String(err)).not.toContain(ENCODED);
     expect(String(err)).not.toContain("relay.example");
   }
@@ -72,10 +73,10 @@ test("a sealed password opens only for its own route, and only with the key", as
   await addRoute(database.db, box, "b.test", "smtp://user@relay-b.example:25");
   // Someone copies a's sealed password onto b's row: it must not open there.
   await database.client.execute("UPDATE routes SET secret = (SELECT secret FROM routes WHERE domain = 'a.test') WHERE domain = 'b.test'");
-  await expect(routesFor(database.db, "b.test", "mx", box)).rejects.toBeInstanceOf(RoutePasswordError);
-  await expect(routesFor(database.db, "a.test", "mx", await createSecretBox(generateSecretKey()))).rejects.toBeInstanceOf(RoutePasswordError);
+  await expect(routesFor(database.db, "b.test", "mx", box)).rejects.toMatchObject({ kind: "config", code: "route_password" });
+  await expect(routesFor(database.db, "a.test", "mx", await createSecretBox(generateSecretKey()))).rejects.toMatchObject({ kind: "config", code: "route_password" });
   const noKey = await routesFor(database.db, "a.test", "mx").catch((e: unknown) => e);
-  expect(noKey).toBeInstanceOf(RoutePasswordError);
+  expect(noKey).toMatchObject({ kind: "config", code: "route_password" });
   expect(String(noKey)).toContain("SMARTHOST_SECRET_KEY");
   expect(String(noKey)).not.toContain("one");
 });
