@@ -4,7 +4,7 @@
  * mailauth's; the lookup, the cache in libSQL and the fallback to it are here.
  */
 import { eq } from "drizzle-orm";
-import { parsePolicy, validateMx } from "mailauth/lib/mta-sts.js";
+import { parsePolicy } from "mailauth/lib/mta-sts.js";
 import type { Db } from "../db/client.ts";
 import { mtaStsPolicies } from "../db/schema-deliverability.ts";
 import { txtRecords, type DnsResolve } from "../domain-check/dns.ts";
@@ -116,10 +116,22 @@ export type MxPlan =
  * hosts its patterns match, each with STARTTLS required and its certificate verified
  * against the MX name; with `testing`, every host as before and a note of what would fail.
  */
+/**
+ * RFC 8461 §4.1: a policy's `mx` is a host name, or `*.` and a domain standing for exactly
+ * one more label — `*.example.com` covers `mx1.example.com`, not `a.b.example.com` nor
+ * `example.com` (mailauth's validateMx lets any depth through, so it is not used here).
+ */
+export function mxMatches(host: string, pattern: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  const p = pattern.toLowerCase().replace(/\.$/, "");
+  if (!p.startsWith("*.")) return h === p;
+  const dot = h.indexOf(".");
+  return dot > 0 && h.slice(dot + 1) === p.slice(2);
+}
+
 export function mxUnderPolicy(policy: StsPolicy | null, hosts: MxHost[]): MxPlan {
   if (!policy || policy.mode === "none") return { hosts: hosts.map((h) => ({ ...h, enforce: false })), notes: [] };
-  const shaped = { mode: policy.mode, mx: policy.mx };
-  const matching = hosts.filter((h) => validateMx(h.name, shaped).valid);
+  const matching = hosts.filter((h) => policy.mx.some((p) => mxMatches(h.name, p)));
   const outside = hosts.filter((h) => !matching.includes(h)).map((h) => h.name);
   if (policy.mode === "testing") {
     const notes = outside.length > 0 ? [`MTA-STS testing: ${[...new Set(outside)].join(", ")} not in the policy of ${policy.domain}`] : [];

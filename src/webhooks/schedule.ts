@@ -13,6 +13,8 @@ export function retryAfterMs(header: string | null, now: number): number | null 
   if (!header) return null;
   const s = header.trim();
   if (/^\d+$/.test(s)) return Math.min(Number(s) * 1000, MAX_RETRY_AFTER_MS);
+  // Neither delay-seconds nor a date: "-5" would otherwise parse as a year and mean "now".
+  if (!/[a-z]/i.test(s)) return null;
   const t = Date.parse(s);
   return Number.isFinite(t) ? Math.min(Math.max(t - now, 0), MAX_RETRY_AFTER_MS) : null;
 }

@@ -22,6 +22,8 @@ describe("retryAfterMs", () => {
     { name: "an HTTP-date a week ahead is capped at a day", header: "Mon, 08 Jun 2026 12:00:00 GMT", expected: DAY },
     { name: "a fraction is no delay-seconds, nor a date", header: "1.5s", expected: null },
     { name: "words are unreadable", header: "soon", expected: null },
+    { name: "a negative number is neither delay-seconds nor a date", header: "-5", expected: null },
+    { name: "four digits are delay-seconds, not a year", header: "2030", expected: 2030_000 },
   ];
   for (const row of rows) test(row.name, () => expect(retryAfterMs(row.header, NOW)).toBe(row.expected));
 });
