@@ -88,7 +88,7 @@ const tlsOf = decodeTlsRecord;
 
 /** One line for an attempt's TLS: "TLS verified TLSv1.3 TLS_AES_256_GCM_SHA384", with the RFC 8460 failure and the MTA-STS mode. */
 export function tlsLine(t: TlsRecord): string {
-  const parts = [`TLS ${t.outcome}`, t.protocol, t.cipher, t.result_type && `failure=${t.result_type}`, t.policy && `mta-sts=${t.policy}`];
+  const parts = [`TLS ${t.outcome}`, t.protocol, t.cipher, t.result_type && `failure=${t.result_type}`, t.policy && (t.policy === "tlsa" ? "dane=tlsa" : `mta-sts=${t.policy}`)];
   return parts.filter(Boolean).join(" ");
 }
 

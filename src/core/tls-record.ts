@@ -5,7 +5,10 @@
  * keeps it, every reader decodes it here and nowhere else.
  */
 
-/** RFC 8460 §4.3.1 negotiation failures and §4.3.2.2 MTA-STS policy failures. */
+/**
+ * RFC 8460 §4.3.1 negotiation failures, §4.3.2.1 DANE policy failures and §4.3.2.2
+ * MTA-STS policy failures.
+ */
 export const RESULT_TYPES = [
   "starttls-not-supported",
   "certificate-host-mismatch",
@@ -15,6 +18,9 @@ export const RESULT_TYPES = [
   "sts-policy-fetch-error",
   "sts-policy-invalid",
   "sts-webpki-invalid",
+  "tlsa-invalid",
+  "dnssec-invalid",
+  "dane-required",
 ] as const;
 export type ResultType = (typeof RESULT_TYPES)[number];
 
@@ -26,7 +32,14 @@ export type ResultType = (typeof RESULT_TYPES)[number];
 export type TlsLevel = "none" | "opportunistic" | "verified";
 
 const LEVELS: readonly string[] = ["none", "opportunistic", "verified"];
-const POLICIES: readonly string[] = ["enforce", "testing"];
+const POLICIES: readonly string[] = ["enforce", "testing", "tlsa"];
+
+/**
+ * The policy that applied to an attempt: an MTA-STS mode (RFC 8460 policy-type `sts`), or
+ * `tlsa` when DNSSEC-validated TLSA records authenticated the host (RFC 7672, policy-type
+ * `tlsa`); null when none did (`no-policy-found`).
+ */
+export type TlsPolicy = "enforce" | "testing" | "tlsa";
 
 export interface TlsRecord {
   outcome: TlsLevel;
@@ -34,8 +47,8 @@ export interface TlsRecord {
   cipher: string | null;
   /** RFC 8460 result type, set when TLS failed for a host a policy (or a route) required it of. */
   result_type: ResultType | null;
-  /** The MTA-STS mode that applied to the attempt, when a policy did. */
-  policy: "enforce" | "testing" | null;
+  /** The policy that applied to the attempt, when one did (TlsPolicy). */
+  policy: TlsPolicy | null;
 }
 
 const text = (v: unknown): string | null => (typeof v === "string" ? v : null);

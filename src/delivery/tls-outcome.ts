@@ -4,7 +4,7 @@
  * and when TLS (or what an MTA-STS policy demanded of it) failed, the RFC 8460 §4.3 result
  * type — the data a TLS report (TLS-RPT) is built from.
  */
-import type { ResultType, TlsLevel, TlsRecord } from "../core/tls-record.ts";
+import type { ResultType, TlsLevel, TlsPolicy, TlsRecord } from "../core/tls-record.ts";
 import type { SocketInfo } from "./socket.ts";
 
 /** What the SMTP client saw of TLS in one session. */
@@ -43,9 +43,9 @@ export function certificateResultType(failure: unknown): ResultType {
   return "validation-failure";
 }
 
-/** What was demanded of TLS for an attempt: the MTA-STS policy that applied, a route's check. */
+/** What was demanded of TLS for an attempt: the MTA-STS or DANE policy that applied, a route's check. */
 export interface TlsDemand {
-  policy: "enforce" | "testing" | null;
+  policy: TlsPolicy | null;
   /** The host's certificate had to verify (enforce, or a route that verifies). */
   required: boolean;
   /** The recipient domain's policy could not be fetched (RFC 8460 §4.3.2.2). */

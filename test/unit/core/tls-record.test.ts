@@ -7,6 +7,8 @@ const rows: [string, unknown, unknown][] = [
   ["a stored JSON text", JSON.stringify(verified), verified],
   ["an object drizzle already parsed", verified, verified],
   ["a failure with its RFC 8460 type", { outcome: "none", protocol: null, cipher: null, result_type: "starttls-not-supported", policy: "testing" }, { outcome: "none", protocol: null, cipher: null, result_type: "starttls-not-supported", policy: "testing" }],
+  ["a DANE failure under policy tlsa", { outcome: "opportunistic", protocol: "TLSv1.3", cipher: null, result_type: "tlsa-invalid", policy: "tlsa" }, { outcome: "opportunistic", protocol: "TLSv1.3", cipher: null, result_type: "tlsa-invalid", policy: "tlsa" }],
+  ["a DNSSEC failure under policy tlsa", { outcome: "none", result_type: "dnssec-invalid", policy: "tlsa" }, { outcome: "none", protocol: null, cipher: null, result_type: "dnssec-invalid", policy: "tlsa" }],
   ["missing optional fields read as null", { outcome: "opportunistic" }, { outcome: "opportunistic", protocol: null, cipher: null, result_type: null, policy: null }],
   ["an unknown result type reads as null", { ...verified, result_type: "made-up" }, { ...verified, result_type: null }],
   ["an unknown policy mode reads as null", { ...verified, policy: "none" }, { ...verified, policy: null }],
