@@ -21,6 +21,7 @@ const LAYERS = [
   ["queue"],
   ["delivery"],
   ["webhooks"],
+  ["tlsrpt"],
   ["admin"],
   ["gateway"],
   ["ingress", "dashboard"],

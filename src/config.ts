@@ -179,6 +179,11 @@ export const ConfigSchema = v.object({
   ),
   // RFC 8461 on direct MX delivery: `enforce` honours published policies, `off` ignores them.
   SMARTHOST_MTA_STS: v.optional(v.picklist(["enforce", "off"], "SMARTHOST_MTA_STS must be enforce or off"), "enforce"),
+  // RFC 8460 daily TLS reports to recipient domains that ask (src/tlsrpt/): unset, on when
+  // SMARTHOST_HOSTNAME is a public name (src/tlsrpt/settings.ts).
+  SMARTHOST_TLSRPT: v.optional(v.picklist(["on", "off"], "SMARTHOST_TLSRPT must be on or off")),
+  SMARTHOST_TLSRPT_ORG: optionalString,
+  SMARTHOST_TLSRPT_CONTACT: v.pipe(optionalString, v.check((s) => s === undefined || /^[^\s@<>]+@[^\s@<>]+$/.test(s), "SMARTHOST_TLSRPT_CONTACT must be an address")),
   SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: bool("SMARTHOST_ALLOW_PRIVATE_WEBHOOKS"),
   SMARTHOST_WEBHOOK_RETRY_SECONDS: v.pipe(
     v.optional(v.string(), "5,300,1800,7200,18000,36000,50400,72000,86400"),

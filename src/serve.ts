@@ -20,6 +20,8 @@ import { GroupCommit } from "./db/group-commit.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { createDnsResolve } from "./runtime/node-dns-records.ts";
 import { createWebhookSender } from "./runtime/bun-webhooks.ts";
+import { createTlsReporter } from "./runtime/bun-tlsrpt.ts";
+import { tlsRptEnabled } from "./tlsrpt/settings.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
 import { clientEnv } from "./util/client-address.ts";
 import { Failure } from "./core/failure.ts";
@@ -114,8 +116,11 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
         // Webhooks go out from the nodes that deliver mail.
         const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
         hooks.start();
+        // TLS reports go out from the nodes that deliver mail (made once per domain and day).
+        const reports = tlsRptEnabled(config) ? createTlsReporter(config, host, database, writer, log, secrets, () => d.kick()) : null;
+        reports?.start();
         // Stopped after the listeners, before the database.
-        stops.splice(stops.indexOf(closeDatabase), 0, () => d.stop(), () => hooks.stop());
+        stops.splice(stops.indexOf(closeDatabase), 0, () => d.stop(), () => hooks.stop(), async () => reports?.stop());
       };
     }
   }
@@ -172,11 +177,14 @@ async function serveEgress(config: Config, host: string, log: Logger): Promise<R
   delivery.start();
   const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
   hooks.start();
+  const reports = tlsRptEnabled(config) ? createTlsReporter(config, host, database, writer, log, secrets, () => delivery.kick()) : null;
+  reports?.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {
     async stop() {
       await delivery.stop();
       await hooks.stop();
+      await reports?.stop();
       database.close();
     },
   };

@@ -10,6 +10,7 @@ import { routeCommands } from "./routes.ts";
 import { senderCommands } from "./senders.ts";
 import { serverCommands } from "./server.ts";
 import { shapeCommands } from "./shapes.ts";
+import { tlsrptCommands } from "./tlsrpt.ts";
 import type { Command } from "./table.ts";
 
 export const COMMANDS: readonly Command[] = [
@@ -24,4 +25,5 @@ export const COMMANDS: readonly Command[] = [
   ...queueCommands,
   ...dkimCommands,
   ...feedbackCommands,
+  ...tlsrptCommands,
 ];

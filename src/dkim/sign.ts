@@ -22,14 +22,16 @@ export interface SigningKey {
   key: CryptoKey;
 }
 
-// RFC 6376 §5.4.1's list (plus the MIME fields, Sender, Message-ID and RFC 8058's
-// List-Unsubscribe-Post, which a one-click unsubscribe needs signed).
+// RFC 6376 §5.4.1's list (plus the MIME fields, Sender, Message-ID, RFC 8058's
+// List-Unsubscribe-Post, which a one-click unsubscribe needs signed, and RFC 8460 §5.3's
+// TLS-Report-Domain and TLS-Report-Submitter, which say whom a TLS report is from).
 const SIGNED = [
   "From", "Sender", "Reply-To", "Subject", "Date", "Message-ID", "To", "Cc",
   "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
   "Resent-Date", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Message-ID",
   "In-Reply-To", "References",
   "List-Id", "List-Help", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Subscribe", "List-Post", "List-Owner", "List-Archive",
+  "TLS-Report-Domain", "TLS-Report-Submitter",
 ] as const;
 
 // RFC 6376 §8.15: naming a field once more than it occurs makes a field of that name

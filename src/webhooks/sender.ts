@@ -50,7 +50,8 @@ export interface WebhookSenderDeps {
 export interface WebhookInit {
   method: "POST";
   headers: Record<string, string>;
-  body: string;
+  /** JSON for webhooks; bytes for other POSTs (gzip'd TLS reports). */
+  body: string | Uint8Array;
   redirect: "manual";
   signal: AbortSignal;
 }
