@@ -38,7 +38,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     secrets,
     log,
     webhooks: { secrets: secrets ? () => Promise.resolve(secrets) : undefined, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
-    mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ gateway, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],
+    mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ storage: gateway.storage, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],
   });
   return { gateway, smtpHandler, app };
 }

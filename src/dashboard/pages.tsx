@@ -12,7 +12,7 @@ import { listDkimKeys } from "../admin/dkim.ts";
 import { listKeys, revokeKey } from "../admin/keys.ts";
 import { queueAct, type QueueAction } from "../admin/queue-actions.ts";
 import { listRoutes } from "../admin/route-list.ts";
-import type { Gateway } from "../gateway/gateway.ts";
+import type { Storage } from "../db/storage.ts";
 import { inWriteTransaction, removeSuppressionEntry } from "../suppression/manage.ts";
 import { listSuppressions } from "../suppression/store.ts";
 import { listDeliveries, replayDelivery } from "../webhooks/deliveries.ts";
@@ -31,7 +31,7 @@ import { RouteEvents } from "./views/shaping.tsx";
 import { Failure, isFailure } from "../core/failure.ts";
 
 export interface PageDeps {
-  gateway: Gateway;
+  storage: Storage;
   hostname: string;
   now: () => number;
 }
@@ -74,10 +74,10 @@ function instant(v: string | undefined): number | undefined {
 }
 
 export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
-  const { gateway, now } = deps;
-  const sql = () => gateway.sql;
+  const { storage, now } = deps;
+  const sql = () => storage.sql;
 
-  app.get("/", async (c) => render(c, deps, "Overview", "", <OverviewBody d={await overviewData(gateway, now())} />, <Charts />));
+  app.get("/", async (c) => render(c, deps, "Overview", "", <OverviewBody d={await overviewData(storage, now())} />, <Charts />));
   const daySeries = new SeriesCache();
   app.get("/series", async (c) => c.json(c.req.query("minutes") === "1440" ? await daySeries.series(sql(), now(), 1440) : await eventSeries(sql(), now(), 60)));
 
@@ -97,21 +97,21 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
     app.post(`/messages/:id/${action}`, async (c) => {
       const id = c.req.param("id");
       return acting(c, `${BASE}/messages/${encodeURIComponent(id)}`, async () => {
-        const r = await queueAct(gateway.db, action, { id }, { now: now(), hostname: deps.hostname });
+        const r = await queueAct(storage.db, action, { id }, { now: now(), hostname: deps.hostname });
         return `${action}: ${r.recipients} recipient(s)${r.in_delivery ? `, ${r.in_delivery} being delivered right now` : ""}`;
       });
     });
   }
 
   app.get("/suppressions", async (c) => {
-    const names = await accountNames(gateway);
+    const names = await accountNames(storage);
     const rows = (await listSuppressions(sql(), null, { limit: 500, now: now() })).map((s) => ({ ...s, account: names.get(s.accountId) ?? s.accountId }));
     return render(c, deps, "Suppressions", "/suppressions", <Suppressions rows={rows} csrf={c.get("session").csrf} />);
   });
   app.post("/suppressions/remove", async (c) => {
     const form = await c.req.parseBody();
     const [accountId, address] = [String(form.account_id ?? ""), String(form.address ?? "")];
-    const removed = await removeSuppressionEntry(gateway.writes, accountId, address, now()).catch((err: unknown) => {
+    const removed = await removeSuppressionEntry(storage.writer, accountId, address, now()).catch((err: unknown) => {
       if (isFailure(err, "invalid")) return false;
       throw err;
     });
@@ -119,7 +119,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
   });
 
   app.get("/webhooks", async (c) => {
-    const names = await accountNames(gateway);
+    const names = await accountNames(storage);
     const rows = (await listEndpoints(sql(), null)).map((e) => ({ ...e, account: names.get(e.accountId) ?? e.accountId }));
     return render(c, deps, "Webhooks", "/webhooks", <Endpoints rows={rows} />);
   });
@@ -133,23 +133,23 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
     const form = await c.req.parseBody();
     const e = await getEndpoint(sql(), null, String(form.endpoint ?? ""));
     const id = c.req.param("id");
-    const ok = e !== null && /^\d{1,15}$/.test(id) && (await inWriteTransaction(gateway.writes, (tx) => replayDelivery(tx, e.accountId, Number(id), now())));
+    const ok = e !== null && /^\d{1,15}$/.test(id) && (await inWriteTransaction(storage.writer, (tx) => replayDelivery(tx, e.accountId, Number(id), now())));
     return back(c, e ? `${BASE}/webhooks/${encodeURIComponent(e.id)}` : `${BASE}/webhooks`, ok ? `delivery ${id} will be sent again now` : `no delivery ${id} on that webhook`);
   });
 
   app.get("/accounts", async (c) => {
-    const [accounts, keys] = await Promise.all([listAccounts(gateway.db), listKeys(gateway.db)]);
+    const [accounts, keys] = await Promise.all([listAccounts(storage.db), listKeys(storage.db)]);
     return render(c, deps, "Accounts & keys", "/accounts", <><h2>Accounts</h2><Accounts rows={accounts} /><h2>API keys</h2><Keys rows={keys} csrf={c.get("session").csrf} /></>);
   });
-  app.post("/keys/:id/revoke", (c) => acting(c, `${BASE}/accounts`, async () => `key ${(await revokeKey(gateway.db, c.req.param("id"), now())).id} revoked`));
+  app.post("/keys/:id/revoke", (c) => acting(c, `${BASE}/accounts`, async () => `key ${(await revokeKey(storage.db, c.req.param("id"), now())).id} revoked`));
 
   app.get("/routes", async (c) => {
-    const [routes, events, dkim] = await Promise.all([listRoutes(gateway.db), routeEventViews(sql()), listDkimKeys({ db: gateway.db, now })]);
+    const [routes, events, dkim] = await Promise.all([listRoutes(storage.db), routeEventViews(sql()), listDkimKeys({ db: storage.db, now })]);
     return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routes} /><h2>Route events</h2><RouteEvents rows={events} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
   });
 }
 
-async function accountNames(gateway: Gateway): Promise<Map<string, string>> {
-  const rs = await gateway.sql.execute("SELECT id, name FROM accounts");
+async function accountNames(storage: Storage): Promise<Map<string, string>> {
+  const rs = await storage.sql.execute("SELECT id, name FROM accounts");
   return new Map(rs.rows.map((r) => [String(r.id), String(r.name)]));
 }

@@ -6,14 +6,14 @@
  * On only with SMARTHOST_ADMIN_TOKEN, which is also the login.
  */
 import { Hono } from "hono";
-import type { Gateway } from "../gateway/gateway.ts";
+import type { Storage } from "../db/storage.ts";
 import { ASSETS } from "./assets.gen.ts";
 import { loginRoutes, logoutRoute, requireSession, type DashboardEnv } from "./auth.tsx";
 import { pageRoutes } from "./pages.tsx";
 import { SessionKeys } from "./session.ts";
 
 export interface DashboardDeps {
-  gateway: Gateway;
+  storage: Storage;
   token: string;
   hostname: string;
   now?: () => number;
@@ -37,7 +37,7 @@ const CSP = [
 
 export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const now = deps.now ?? Date.now;
-  const keys = new SessionKeys(deps.token, () => deps.gateway.db.$client);
+  const keys = new SessionKeys(deps.token, () => deps.storage.db.$client);
   const app = new Hono<DashboardEnv>();
   app.use("*", async (c, next) => {
     await next();
@@ -52,9 +52,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     if (!asset) return c.text("Not found", 404);
     return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=604800" });
   });
-  loginRoutes(app, { db: deps.gateway.db, token: deps.token, keys, hostname: deps.hostname, now });
+  loginRoutes(app, { db: deps.storage.db, token: deps.token, keys, hostname: deps.hostname, now });
   app.use("*", requireSession(keys, now));
   logoutRoute(app, keys);
-  pageRoutes(app, { gateway: deps.gateway, hostname: deps.hostname, now });
+  pageRoutes(app, { storage: deps.storage, hostname: deps.hostname, now });
   return app;
 }

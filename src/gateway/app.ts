@@ -64,7 +64,8 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: "No such route" } }, 404));
 
-  const health = new Cached(HEALTH_CACHE_MS, () => deps.gateway.db.run(sql`SELECT 1`).then(() => true, () => false));
+  const { auth, storage } = deps.gateway;
+  const health = new Cached(HEALTH_CACHE_MS, () => storage.db.run(sql`SELECT 1`).then(() => true, () => false));
   app.get("/healthz", async (c) => ((await health.get(Date.now())) ? c.json({ status: "ok" }) : c.json({ status: "unavailable" }, 503)));
   app.get("/metrics", async (c) => {
     const token = deps.metricsToken;
@@ -76,16 +77,16 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.use("/v1/*", limit);
-  app.route("/v1/messages", messageRoutes(deps.gateway, deps.hostname));
-  if (deps.domainCheck) app.route("/v1/domains", domainRoutes(deps.gateway, deps.domainCheck));
-  app.route("/v1/suppressions", suppressionRoutes(deps.gateway));
-  app.route("/v1/events", eventRoutes(deps.gateway));
-  app.route("/v1/webhooks", webhookRoutes(deps.gateway, deps.webhooks ?? { allowPrivate: false }));
+  app.route("/v1/messages", messageRoutes(deps.gateway, storage, deps.hostname));
+  if (deps.domainCheck) app.route("/v1/domains", domainRoutes(auth, storage, deps.domainCheck));
+  app.route("/v1/suppressions", suppressionRoutes(auth, storage));
+  app.route("/v1/events", eventRoutes(auth, storage));
+  app.route("/v1/webhooks", webhookRoutes(auth, storage, deps.webhooks ?? { allowPrivate: false }));
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
-  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: deps.gateway.db, sql: deps.gateway.sql, writer: deps.gateway.writes, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate }));
+  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: storage.db, sql: storage.sql, writer: storage.writer, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate }));
   for (const m of deps.mounts ?? []) app.route(m.path, m.routes);
   app.route("/", docsRoutes(app));
   return app;

@@ -22,7 +22,7 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
   return {
     async identify(session: SessionInfo) {
       try {
-        return await gateway.identifyNetwork(session.remoteAddress);
+        return await gateway.auth.identifyNetwork(session.remoteAddress);
       } catch (err) {
         // Not knowing the network is not a refusal: the client can still authenticate.
         reportFailure(err, log, "gateway_error", { session: session.sessionId, step: "identify" });
@@ -31,14 +31,14 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
     },
     async authenticate(session: SessionInfo, c: Credentials): Promise<AuthOutcome> {
       try {
-        return { ok: true, principal: await gateway.authenticateSmtp(session.remoteAddress, c.username, c.password, c.authzid) };
+        return { ok: true, principal: await gateway.auth.authenticateSmtp(session.remoteAddress, c.username, c.password, c.authzid) };
       } catch (err) {
         return { ok: false, reply: failed(err, session, "auth") };
       }
     },
     async checkSender(session: SessionInfo, from: Mailbox | null, _params: MailParams): Promise<Reply | null> {
       try {
-        await gateway.checkEnvelopeSender(session.principal, from?.address ?? null);
+        await gateway.policy.checkEnvelopeSender(session.principal, from?.address ?? null);
         return null;
       } catch (err) {
         return failed(err, session, "sender");
@@ -46,8 +46,8 @@ export function createSmtpHandler(gateway: Gateway, log: Logger): SubmissionHand
     },
     async checkRecipient(session: SessionInfo, envelope: Envelope, to: Mailbox): Promise<Reply | null> {
       try {
-        gateway.checkRelay(session.principal);
-        return await gateway.suppressedRecipient(session.principal!.accountId, envelope.from?.address ?? null, to.address);
+        gateway.policy.checkRelay(session.principal);
+        return await gateway.policy.suppressedRecipient(session.principal!.accountId, envelope.from?.address ?? null, to.address);
       } catch (err) {
         return failed(err, session, "recipient");
       }

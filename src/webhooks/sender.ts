@@ -16,6 +16,7 @@ import { checkDestination, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
 import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
 import { signatureHeader } from "./sign.ts";
+import { PollLoop, type PassResult } from "../util/poll-loop.ts";
 
 export interface WebhookSenderConfig {
   allowPrivate: boolean;
@@ -103,9 +104,8 @@ async function responsePrefix(res: Response): Promise<string> {
 }
 
 export class WebhookSender {
-  private running = false;
-  private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | null = null;
+  private readonly loop: PollLoop;
+  private nextPurge = 0;
   private readonly now: () => number;
   private readonly fetch: FetchLike;
   private readonly timeoutMs: number;
@@ -117,18 +117,15 @@ export class WebhookSender {
     this.timeoutMs = deps.config.timeoutMs ?? 15_000;
     // Longer than any attempt can take, so a live sender never loses its lease mid-send.
     this.leaseMs = this.timeoutMs * 2 + 5_000;
+    this.loop = new PollLoop(() => this.pass(), deps.config.pollMs);
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loopDone;
+    await this.loop.stop();
   }
 
   /** Sends what is due now; resolves when every attempt is recorded. Returns how many were sent. */
@@ -139,36 +136,19 @@ export class WebhookSender {
     return due.length;
   }
 
-  private async loop(): Promise<void> {
-    let nextPurge = 0;
+  /** One turn of the loop: old events purged now and then, then what is due sent. */
+  private async pass(): Promise<PassResult> {
     const keep = this.deps.config.retentionMs ?? 0;
-    while (this.running) {
-      if (keep > 0 && this.now() >= nextPurge) {
-        nextPurge = this.now() + PURGE_EVERY_MS;
-        await purgeOldEvents(this.deps.writer, this.now() - keep).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
-      }
-      let sent = 0;
-      try {
-        sent = await this.drainOnce();
-      } catch (err) {
-        this.deps.log("webhook_error", { error: errorFields(err) });
-      }
-      if (sent === 0 && this.running) await this.idle(this.deps.config.pollMs);
+    if (keep > 0 && this.now() >= this.nextPurge) {
+      this.nextPurge = this.now() + PURGE_EVERY_MS;
+      await purgeOldEvents(this.deps.writer, this.now() - keep).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
     }
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
+    try {
+      return (await this.drainOnce()) > 0 ? "more" : "idle";
+    } catch (err) {
+      this.deps.log("webhook_error", { error: errorFields(err) });
+      return "idle";
+    }
   }
 
   private async secretsOf(d: DueDelivery): Promise<string[]> {

@@ -7,13 +7,12 @@
  * the recipient, GET /v1/messages/:id, `queue show --json` and /metrics.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { messageView } from "../../src/queue/message-view.ts";
 import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import type { Database } from "../../src/db/client.ts";
 import { createMtaSts } from "../../src/delivery/mta-sts.ts";
 import type { TlsRecord } from "../../src/core/tls-record.ts";
-import { Gateway } from "../../src/gateway/gateway.ts";
-import { createMetrics } from "../../src/gateway/metrics.ts";
 import { DeliveryWorker } from "../../src/delivery/worker.ts";
 import { GroupCommit } from "../../src/db/group-commit.ts";
 import { enqueueMessage } from "../../src/queue/enqueue.ts";
@@ -281,8 +280,7 @@ describe("where the TLS outcome shows", () => {
     const first = failed("certificate-host-mismatch");
     const second: TlsRecord = { outcome: "verified", protocol: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), result_type: null, policy: "enforce" };
 
-    const gateway = new Gateway({ db: database.db, sql: database.sql, writer, maxMessageBytes: 1_000_000, metrics: createMetrics(database.db) });
-    const status = await gateway.messageStatus("a", id);
+    const status = await messageView(database.db, "a", id);
     expect(status.recipients.map((r) => [r.state, r.tls])).toEqual([["delivered", second]]);
     expect(status.events.map((e) => [e.type, e.tls])).toEqual([["accepted", undefined], ["deferred", first], ["delivered", second]]);
 

@@ -9,7 +9,9 @@ test("a running relay purges day-old idempotency keys and AUTH counts past their
   const dbUrl = `file:${dir}/smarthost.db`;
   const db = openDb(dbUrl);
   const now = Date.now();
-  await db.execute({ sql: "INSERT INTO idempotency_keys (account_id, key, message_id, created_at) VALUES ('a', 'old', 'm1', ?), ('a', 'new', 'm2', ?)", args: [now - 25 * 3600_000, now] });
+  // Keys belong to an account that exists (foreign keys cascade from accounts).
+  const account = String((await db.execute("SELECT id FROM accounts WHERE name = 'acme'")).rows[0]!.id);
+  await db.execute({ sql: "INSERT INTO idempotency_keys (account_id, key, message_id, created_at) VALUES (?, 'old', 'm1', ?), (?, 'new', 'm2', ?)", args: [account, now - 25 * 3600_000, account, now] });
   await db.execute({ sql: "INSERT INTO auth_failures (key, count, window_start, blocked_until) VALUES ('ip:192.0.2.1', 9, ?, 0), ('ip:192.0.2.2', 1, ?, 0)", args: [now - 3600_000, now] });
   const relay = await startRelay(dir, { SMARTHOST_DELIVERY: "true", SMARTHOST_RETENTION_SECONDS: "0" });
   try {

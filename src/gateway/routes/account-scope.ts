@@ -2,14 +2,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import { base64url, base64ToBytes } from "../../util/bytes.ts";
-import type { Gateway } from "../gateway.ts";
+import type { Authenticator } from "../authenticate.ts";
 import { issueField } from "../schemas.ts";
 import { Failure } from "../../core/failure.ts";
 
 export type AccountEnv = { Variables: { accountId: string; suppressionsListed: boolean } };
 
-export const requireAccount = (gateway: Gateway): MiddlewareHandler<AccountEnv> => async (c, next) => {
-  const caller = await gateway.apiCaller(c.req.header("authorization"));
+export const requireAccount = (auth: Authenticator): MiddlewareHandler<AccountEnv> => async (c, next) => {
+  const caller = await auth.apiCaller(c.req.header("authorization"));
   c.set("accountId", caller.accountId);
   c.set("suppressionsListed", caller.suppressionsListed);
   await next();

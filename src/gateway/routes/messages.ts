@@ -9,6 +9,8 @@ import { normalizeLineEndings } from "../../mime/line-endings.ts";
 import { listMessages } from "./message-list.ts";
 import { readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 import { Failure } from "../../core/failure.ts";
+import type { Storage } from "../../db/storage.ts";
+import { messageView } from "../../queue/message-view.ts";
 
 
 function idempotencyKey(c: Context): string | undefined {
@@ -27,10 +29,10 @@ function address(value: string, field: string): NamedAddress {
 
 const list = (values: string[], field: string) => values.map((x, i) => address(x, `${field}[${i}]`));
 
-export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountEnv> {
+export function messageRoutes(gateway: Gateway, storage: Storage, hostname: string): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
 
-  app.use("*", requireAccount(gateway));
+  app.use("*", requireAccount(gateway.auth));
 
   app.post("/", async (c) => {
     const key = idempotencyKey(c);
@@ -42,7 +44,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
     const replyTo = list(body.reply_to === undefined ? [] : Array.isArray(body.reply_to) ? body.reply_to : [body.reply_to], "reply_to");
     const rcpts = [...to, ...cc, ...bcc];
     if (rcpts.length === 0) throw new Failure("invalid", "At least one of to, cc, bcc is required", { code: "no_recipients", field: "to" });
-    gateway.checkRecipientCount(rcpts.length); // before composing: to, cc and bcc together
+    gateway.policy.checkRecipientCount(rcpts.length); // before composing: to, cc and bcc together
     if (body.text === undefined && body.html === undefined) throw new Failure("invalid", "text or html is required", { code: "invalid_field", field: "text" });
     const raw = await composeMessage({
       from,
@@ -75,7 +77,7 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
     const body = await readJson(c, RawBody);
     const from = body.mail_from === "" ? null : address(body.mail_from, "mail_from");
     const rcpts = list(body.rcpt_to, "rcpt_to");
-    gateway.checkRecipientCount(rcpts.length);
+    gateway.policy.checkRecipientCount(rcpts.length);
     const decoded = base64ToBytes(body.raw);
     const raw = normalizeLineEndings(decoded);
     if (raw === null) throw new Failure("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });
@@ -92,9 +94,9 @@ export function messageRoutes(gateway: Gateway, hostname: string): Hono<AccountE
     return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
   });
 
-  app.get("/:id", async (c) => c.json(await gateway.messageStatus(c.get("accountId"), c.req.param("id"))));
+  app.get("/:id", async (c) => c.json(await messageView(storage.db, c.get("accountId"), c.req.param("id"))));
 
-  app.get("/", async (c) => c.json(await listMessages(gateway.sql, c.get("accountId"), c)));
+  app.get("/", async (c) => c.json(await listMessages(storage.sql, c.get("accountId"), c)));
 
   return app;
 }

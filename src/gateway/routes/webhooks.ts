@@ -4,7 +4,6 @@
  */
 import { Hono } from "hono";
 import type { SecretBox } from "../../secrets/cipher.ts";
-import type { Gateway } from "../gateway.ts";
 import { inWriteTransaction } from "../../suppression/manage.ts";
 import { listDeliveries, replayDelivery } from "../../webhooks/deliveries.ts";
 import { addEndpoint, endpointJson, getEndpoint, listEndpoints, removeEndpoint, rotateEndpoint, updateEndpoint } from "../../webhooks/endpoints.ts";
@@ -12,6 +11,8 @@ import { encodeCursor, idCursor, pageLimit, readJson, requireAccount, type Accou
 import { webhookDocs as doc } from "./feedback-doc.ts";
 import { WebhookAdd as AddBody, WebhookPatch as PatchBody } from "./feedback-schemas.ts";
 import { Failure, isFailure } from "../../core/failure.ts";
+import type { Authenticator } from "../authenticate.ts";
+import type { Storage } from "../../db/storage.ts";
 
 export interface WebhookRouteDeps {
   secrets?: () => Promise<SecretBox>;
@@ -25,64 +26,64 @@ const invalid = (err: unknown): never => {
 
 const notFound = () => new Failure("not-found", "No such webhook", { code: "not_found" });
 
-export function webhookRoutes(gateway: Gateway, deps: WebhookRouteDeps): Hono<AccountEnv> {
+export function webhookRoutes(auth: Authenticator, storage: Storage, deps: WebhookRouteDeps): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
-  app.use("*", requireAccount(gateway));
+  app.use("*", requireAccount(auth));
   const box = async (): Promise<SecretBox> => {
     const b = await deps.secrets?.().catch(() => undefined);
     if (!b) throw new Failure("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
     return b;
   };
 
-  app.get("/", doc.list, async (c) => c.json({ data: (await listEndpoints(gateway.sql, c.get("accountId"))).map((e) => endpointJson(e, Date.now())) }));
+  app.get("/", doc.list, async (c) => c.json({ data: (await listEndpoints(storage.sql, c.get("accountId"))).map((e) => endpointJson(e, Date.now())) }));
 
   app.post("/", doc.add, async (c) => {
     const body = await readJson(c, AddBody);
     const secrets = await box();
-    const { endpoint, secret } = await inWriteTransaction(gateway.writes, (sql) => addEndpoint(sql, secrets, c.get("accountId"), body, deps.allowPrivate, Date.now())).catch(invalid);
+    const { endpoint, secret } = await inWriteTransaction(storage.writer, (sql) => addEndpoint(sql, secrets, c.get("accountId"), body, deps.allowPrivate, Date.now())).catch(invalid);
     // The only time the secret is shown.
     return c.json({ ...endpointJson(endpoint, Date.now()), secret }, 201);
   });
 
   app.post("/deliveries/:id/replay", doc.replay, async (c) => {
     const id = c.req.param("id");
-    if (!/^\d{1,15}$/.test(id) || !(await inWriteTransaction(gateway.writes, (sql) => replayDelivery(sql, c.get("accountId"), Number(id), Date.now())))) {
+    if (!/^\d{1,15}$/.test(id) || !(await inWriteTransaction(storage.writer, (sql) => replayDelivery(sql, c.get("accountId"), Number(id), Date.now())))) {
       throw new Failure("not-found", "No such delivery", { code: "not_found" });
     }
     return c.json({ id: Number(id), state: "pending" }, 202);
   });
 
   app.get("/:id", doc.show, async (c) => {
-    const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
+    const e = await getEndpoint(storage.sql, c.get("accountId"), c.req.param("id"));
     if (!e) throw notFound();
     return c.json(endpointJson(e, Date.now()));
   });
 
   app.patch("/:id", doc.update, async (c) => {
     const body = await readJson(c, PatchBody);
-    const e = await inWriteTransaction(gateway.writes, (sql) => updateEndpoint(sql, c.get("accountId"), c.req.param("id"), body, deps.allowPrivate)).catch(invalid);
+    const e = await inWriteTransaction(storage.writer, (sql) => updateEndpoint(sql, c.get("accountId"), c.req.param("id"), body, deps.allowPrivate)).catch(invalid);
     if (!e) throw notFound();
     return c.json(endpointJson(e, Date.now()));
   });
 
   app.delete("/:id", doc.remove, async (c) => {
-    if (!(await inWriteTransaction(gateway.writes, (sql) => removeEndpoint(sql, c.get("accountId"), c.req.param("id"))))) throw notFound();
+    if (!(await inWriteTransaction(storage.writer, (sql) => removeEndpoint(sql, c.get("accountId"), c.req.param("id"))))) throw notFound();
     return c.body(null, 204);
   });
 
   app.post("/:id/rotate", doc.rotate, async (c) => {
     const secrets = await box();
-    const secret = await inWriteTransaction(gateway.writes, (sql) => rotateEndpoint(sql, secrets, c.get("accountId"), c.req.param("id"), Date.now()));
+    const secret = await inWriteTransaction(storage.writer, (sql) => rotateEndpoint(sql, secrets, c.get("accountId"), c.req.param("id"), Date.now()));
     if (!secret) throw notFound();
     return c.json({ id: c.req.param("id"), secret });
   });
 
   app.get("/:id/deliveries", doc.deliveries, async (c) => {
-    const e = await getEndpoint(gateway.sql, c.get("accountId"), c.req.param("id"));
+    const e = await getEndpoint(storage.sql, c.get("accountId"), c.req.param("id"));
     if (!e) throw notFound();
     const limit = pageLimit(c, 50, 100);
     const before = idCursor(c.req.query("cursor"));
-    const rows = await listDeliveries(gateway.sql, e.id, before || null, limit + 1);
+    const rows = await listDeliveries(storage.sql, e.id, before || null, limit + 1);
     const page = rows.slice(0, limit);
     return c.json({ data: page, next_cursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null });
   });

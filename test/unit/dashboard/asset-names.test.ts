@@ -20,7 +20,7 @@ async function appWithLog() {
     hostname: "relay.test",
     maxMessageBytes: 1_000_000,
     adminToken: TOKEN,
-    mounts: [{ path: "/dashboard", routes: dashboardRoutes({ gateway: fx.gateway, token: TOKEN, hostname: "relay.test" }) }],
+    mounts: [{ path: "/dashboard", routes: dashboardRoutes({ storage: fx.gateway.storage, token: TOKEN, hostname: "relay.test" }) }],
     log: (event, fields) => logged.push({ event, fields }),
   });
   return { app, logged };

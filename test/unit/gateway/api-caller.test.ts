@@ -30,15 +30,15 @@ afterEach(() => {
 });
 
 test("the key's read says whether the account lists any suppression, as of that read", async () => {
-  expect(await gateway.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", suppressionsListed: false });
+  expect(await gateway.auth.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", suppressionsListed: false });
   await fx.client.execute({ sql: "INSERT INTO suppressions (account_id, address, reason, created_at) VALUES ('acct', 'gone@dest.test', 'manual', 0)", args: [] });
-  expect(await gateway.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", suppressionsListed: true });
+  expect(await gateway.auth.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", suppressionsListed: true });
   await fx.client.execute({ sql: "DELETE FROM suppressions WHERE account_id = 'acct'", args: [] });
-  expect((await gateway.apiCaller(`Bearer ${key}`)).suppressionsListed).toBe(false);
+  expect((await gateway.auth.apiCaller(`Bearer ${key}`)).suppressionsListed).toBe(false);
 });
 
 test("a key revoked on another connection is refused on the next read", async () => {
-  expect(await gateway.authenticateApiKey(`Bearer ${key}`)).toBe("acct");
+  expect(await gateway.auth.authenticateApiKey(`Bearer ${key}`)).toBe("acct");
   await fx.client.execute({ sql: "UPDATE api_keys SET revoked_at = 1 WHERE id = ?", args: [keyId] });
-  await expect(gateway.authenticateApiKey(`Bearer ${key}`)).rejects.toMatchObject({ kind: "unauthenticated" });
+  await expect(gateway.auth.authenticateApiKey(`Bearer ${key}`)).rejects.toMatchObject({ kind: "unauthenticated" });
 });

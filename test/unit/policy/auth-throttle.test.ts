@@ -23,19 +23,19 @@ test("five failures as APP1 from one address do not lock app1 out from another; 
   const waits: number[] = [];
   fx = await gatewayFixture({ sleep: async (ms) => void waits.push(ms) });
   const g = fx.gateway;
-  for (let i = 0; i < THROTTLE.blockPairAfter; i++) expect(await kindOf(g.authenticateSmtp("127.0.0.2", "APP1", "wrong", ""))).toBe("unauthenticated");
-  const p = await g.authenticateSmtp("127.0.0.3", "app1", "right password", "");
+  for (let i = 0; i < THROTTLE.blockPairAfter; i++) expect(await kindOf(g.auth.authenticateSmtp("127.0.0.2", "APP1", "wrong", ""))).toBe("unauthenticated");
+  const p = await g.auth.authenticateSmtp("127.0.0.3", "app1", "right password", "");
   expect(p).toEqual({ username: "app1", accountId: "acct" });
   // Per user the failures only slowed the answer down.
   expect(waits.at(-1)!).toBeGreaterThan(0);
   // The guessing pair is refused, even with the right password, in either spelling.
-  expect(await kindOf(g.authenticateSmtp("127.0.0.2", "app1", "right password", ""))).toBe("auth-throttled");
-  expect(await kindOf(g.authenticateSmtp("127.0.0.2", "App1", "right password", ""))).toBe("auth-throttled");
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.2", "app1", "right password", ""))).toBe("auth-throttled");
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.2", "App1", "right password", ""))).toBe("auth-throttled");
 });
 
 test("the username matches without regard to case in the lookup too", async () => {
   fx = await gatewayFixture({ sleep: async () => {} });
-  expect(await fx.gateway.authenticateSmtp("127.0.0.4", "APP1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
+  expect(await fx.gateway.auth.authenticateSmtp("127.0.0.4", "APP1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
 });
 
 test("60 parallel wrong guesses: at most the limit reach the password check, the rest get 454", async () => {
@@ -48,7 +48,7 @@ test("60 parallel wrong guesses: at most the limit reach the password check, the
     },
   });
   const g = fx.gateway;
-  const kinds = await Promise.all(Array.from({ length: 60 }, (_, i) => kindOf(g.authenticateSmtp("127.0.0.5", "app1", `guess-${i}`, ""))));
+  const kinds = await Promise.all(Array.from({ length: 60 }, (_, i) => kindOf(g.auth.authenticateSmtp("127.0.0.5", "app1", `guess-${i}`, ""))));
   expect(verified).toBeGreaterThan(0);
   expect(verified).toBeLessThanOrEqual(THROTTLE.blockPairAfter);
   expect(kinds.filter((k) => k === "unauthenticated").length).toBe(verified);
@@ -58,9 +58,9 @@ test("60 parallel wrong guesses: at most the limit reach the password check, the
 test("after a burst of wrong guesses the pair is blocked; the user from another address is not", async () => {
   fx = await gatewayFixture({ sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) });
   const g = fx.gateway;
-  await Promise.all(Array.from({ length: 30 }, (_, i) => kindOf(g.authenticateSmtp("127.0.0.6", "app1", `guess-${i}`, ""))));
-  expect(await kindOf(g.authenticateSmtp("127.0.0.6", "app1", "right password", ""))).toBe("auth-throttled");
-  expect(await g.authenticateSmtp("127.0.0.7", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
+  await Promise.all(Array.from({ length: 30 }, (_, i) => kindOf(g.auth.authenticateSmtp("127.0.0.6", "app1", `guess-${i}`, ""))));
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.6", "app1", "right password", ""))).toBe("auth-throttled");
+  expect(await g.auth.authenticateSmtp("127.0.0.7", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
   const rows = (await fx.client.execute("SELECT key, count, pending FROM auth_failures ORDER BY key")).rows.map((r) => [r.key, Number(r.count), Number(r.pending)]);
   // Five failures counted for the pair, nothing left reserved.
   expect(rows).toContainEqual(["pair:app1|127.0.0.6", 5, 0]);
@@ -76,7 +76,7 @@ test("a pooled client opening ten sessions at once with the right password: all 
     },
   });
   const g = fx.gateway;
-  const kinds = await Promise.all(Array.from({ length: 10 }, () => kindOf(g.authenticateSmtp("127.0.0.8", "app1", "right password", ""))));
+  const kinds = await Promise.all(Array.from({ length: 10 }, () => kindOf(g.auth.authenticateSmtp("127.0.0.8", "app1", "right password", ""))));
   expect(kinds).toEqual(Array(10).fill("ok"));
   expect(verified).toBe(10);
   expect((await fx.client.execute("SELECT count(*) AS n FROM auth_failures")).rows[0]!.n).toBe(0);
@@ -85,12 +85,12 @@ test("a pooled client opening ten sessions at once with the right password: all 
 test("an address is refused after its own limit across users (IPv6 by /64); a success does not count", async () => {
   fx = await gatewayFixture({ sleep: async () => {} });
   const g = fx.gateway;
-  expect(await g.authenticateSmtp("2001:db8::1", "app1", "right password", "")).toBeDefined();
+  expect(await g.auth.authenticateSmtp("2001:db8::1", "app1", "right password", "")).toBeDefined();
   for (let i = 0; i < THROTTLE.blockIpAfter; i++) {
-    expect(await kindOf(g.authenticateSmtp(`2001:db8::${(i % 9) + 2}`, `user${i}`, "wrong", ""))).toBe("unauthenticated");
+    expect(await kindOf(g.auth.authenticateSmtp(`2001:db8::${(i % 9) + 2}`, `user${i}`, "wrong", ""))).toBe("unauthenticated");
   }
-  expect(await kindOf(g.authenticateSmtp("2001:db8::ff", "app1", "right password", ""))).toBe("auth-throttled");
-  expect(await g.authenticateSmtp("2001:db8:0:1::1", "app1", "right password", "")).toBeDefined();
+  expect(await kindOf(g.auth.authenticateSmtp("2001:db8::ff", "app1", "right password", ""))).toBe("auth-throttled");
+  expect(await g.auth.authenticateSmtp("2001:db8:0:1::1", "app1", "right password", "")).toBeDefined();
 });
 
 test("a credential whose username differs from another only in case is refused (AUTH matches without case)", async () => {
@@ -103,9 +103,9 @@ test("a password verified minutes ago: twenty sessions at once all get in, none 
   const sleeps: number[] = [];
   fx = await gatewayFixture({ sleep: async (ms) => void sleeps.push(ms) });
   const g = fx.gateway;
-  expect(await g.authenticateSmtp("127.0.0.9", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
+  expect(await g.auth.authenticateSmtp("127.0.0.9", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
   // Reservations would show as pending rows while the logins run, and busy ones would wait.
-  const kinds = await Promise.all(Array.from({ length: 20 }, () => kindOf(g.authenticateSmtp("127.0.0.9", "app1", "right password", ""))));
+  const kinds = await Promise.all(Array.from({ length: 20 }, () => kindOf(g.auth.authenticateSmtp("127.0.0.9", "app1", "right password", ""))));
   expect(kinds).toEqual(Array(20).fill("ok"));
   expect(sleeps).toEqual([]);
   expect((await fx.client.execute("SELECT count(*) AS n FROM auth_failures")).rows[0]!.n).toBe(0);
@@ -115,11 +115,11 @@ test("a known password takes the counted way after a failure, and is refused whi
   const sleeps: number[] = [];
   fx = await gatewayFixture({ sleep: async (ms) => void sleeps.push(ms) });
   const g = fx.gateway;
-  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("ok");
-  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "wrong", ""))).toBe("unauthenticated");
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("ok");
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.10", "app1", "wrong", ""))).toBe("unauthenticated");
   // One failure counted: the next login is delayed like any other, known password or not.
-  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("ok");
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("ok");
   expect(sleeps).toContain(THROTTLE.delayStepMs);
-  for (let i = 0; i < THROTTLE.blockPairAfter; i++) await kindOf(g.authenticateSmtp("127.0.0.10", "app1", `guess-${i}`, ""));
-  expect(await kindOf(g.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("auth-throttled");
+  for (let i = 0; i < THROTTLE.blockPairAfter; i++) await kindOf(g.auth.authenticateSmtp("127.0.0.10", "app1", `guess-${i}`, ""));
+  expect(await kindOf(g.auth.authenticateSmtp("127.0.0.10", "app1", "right password", ""))).toBe("auth-throttled");
 });

@@ -47,9 +47,9 @@ test("the gateway's SMTP AUTH runs argon2id once for a client that logs in on ev
   Object.assign(WebAssembly, { instantiate: (...a: unknown[]) => (hashed++, (instantiate as (...x: unknown[]) => unknown)(...a)) });
   useArgon2Module(new WebAssembly.Module(readFileSync(ARGON2_WASM_PATH)));
   try {
-    for (let i = 0; i < 3; i++) expect(await fx.gateway.authenticateSmtp("127.0.0.9", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
+    for (let i = 0; i < 3; i++) expect(await fx.gateway.auth.authenticateSmtp("127.0.0.9", "app1", "right password", "")).toEqual({ username: "app1", accountId: "acct" });
     expect(hashed).toBe(1);
-    for (let i = 0; i < 2; i++) expect(await fx.gateway.authenticateSmtp("127.0.0.9", "app1", "wrong password", "").catch((e: Failure) => e.kind)).toBe("unauthenticated");
+    for (let i = 0; i < 2; i++) expect(await fx.gateway.auth.authenticateSmtp("127.0.0.9", "app1", "wrong password", "").catch((e: Failure) => e.kind)).toBe("unauthenticated");
     expect(hashed).toBe(3);
   } finally {
     useArgon2Module(null);
