@@ -38,6 +38,13 @@ export interface GroupCommitOptions {
   syncWal?: () => Promise<void>;
 }
 
+export interface WriteOptions {
+  /** May fail on purpose (a limit reached): gets a SAVEPOINT, so its failure fails only itself. */
+  isolated?: boolean;
+  /** false: answered before the disk sync (leases, outcomes; a power loss can only repeat them). */
+  durable?: boolean;
+}
+
 export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
@@ -56,7 +63,8 @@ export class GroupCommit {
    * reached) and get a SAVEPOINT of their own; any other job that throws fails its batch.
    * `durable: false` only for writes nobody is answered on (see above).
    */
-  write<T>(run: (sql: Sql) => Promise<T>, isolated = false, durable = true): Promise<T> {
+  write<T>(run: (sql: Sql) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    const { isolated = false, durable = true } = options;
     return new Promise<T>((resolve, reject) => {
       const job: Job = { run, isolated, durable, resolve: resolve as (v: unknown) => void, reject };
       if (this.options.batching === false) {

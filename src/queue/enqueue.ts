@@ -52,7 +52,7 @@ export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: nu
     const hold = await admit?.(sql);
     const leased = await insertMessage(sql, hold ? { ...m, holdReason: hold } : m, now);
     return { id: m.id, duplicate: false, leased };
-  }, isolated);
+  }, { isolated });
 }
 
 const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at)

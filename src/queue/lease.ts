@@ -47,7 +47,7 @@ const LEASE = `
 
 export async function leaseDueGroups(writer: GroupCommit, owner: string, now: number, leaseMs: number, maxGroups: number): Promise<DeliveryGroup[]> {
   // Not durable: a lease forgotten by a power loss only lets the recipients be leased again.
-  const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }), false, false);
+  const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }), { durable: false });
   const groups = new Map<string, DeliveryGroup>();
   for (const row of rs.rows) {
     const r = row as unknown as LeasedRecipient & { waited_ms: number };
@@ -72,8 +72,7 @@ export async function releaseLease(writer: GroupCommit, owner: string, ids: numb
             WHERE lease_owner = ? AND id IN (${placeholders(ids.length)})`,
       args: [notBefore, owner, ...ids],
     }),
-    false,
-    false,
+    { durable: false },
   );
 }
 
@@ -97,5 +96,5 @@ export async function postponeLease(writer: GroupCommit, owner: string, messageI
     for (const r of rs.rows) {
       await sql.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, 'deferred', ?, ?)", args: [messageId, String(r.address), reason, now] });
     }
-  }, false, false);
+  }, { durable: false });
 }

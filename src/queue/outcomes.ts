@@ -106,7 +106,7 @@ export function recordOutcomes(
     return recorded;
     // Not durable (src/db/group-commit.ts): an outcome a power loss forgets is tried
     // again; its DSN and events are in the same transaction, so they go or stay with it.
-  }, false, false);
+  }, { durable: false });
 }
 
 /** Queues one DSN for the message's unreported bounces once nothing else is pending. */

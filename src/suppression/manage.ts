@@ -12,7 +12,7 @@ export const BULK_LIMIT = 1000;
 
 
 /** Runs `fn` in a write transaction of the writer; a throw rolls back `fn` alone. */
-export const inWriteTransaction = <T>(writer: GroupCommit, fn: (sql: Sql) => Promise<T>): Promise<T> => writer.write(fn, true);
+export const inWriteTransaction = <T>(writer: GroupCommit, fn: (sql: Sql) => Promise<T>): Promise<T> => writer.write(fn, { isolated: true });
 
 async function accountName(sql: Sql, accountId: string): Promise<string> {
   const rs = await sql.execute({ sql: "SELECT name FROM accounts WHERE id = ?", args: [accountId] });

@@ -36,7 +36,7 @@ test("an isolated job that fails is rolled back alone", async () => {
   const failing = g.write(async (sql) => {
     await sql.execute({ sql: "INSERT INTO t (v) VALUES ('x')", args: [] });
     throw new Error("limit reached");
-  }, true);
+  }, { isolated: true });
   const ok = g.write(insert("y"));
   await expect(failing).rejects.toThrow("limit reached");
   expect(await ok).toBe("y");
@@ -73,7 +73,7 @@ test("lazy writes: alone they commit when the wait is over; with a durable write
   jest.useFakeTimers();
   try {
     const g = new GroupCommit(counting, { lazyMs: 40 });
-    const lone = g.write(insert("outcome-1"), false, false);
+    const lone = g.write(insert("outcome-1"), { durable: false });
     jest.advanceTimersByTime(39);
     // A write that did not wait would have begun its transaction on this turn.
     await new Promise((r) => setImmediate(r));
@@ -83,7 +83,7 @@ test("lazy writes: alone they commit when the wait is over; with a durable write
     // Nothing else came: when the wait was over it had a transaction of its own.
     expect(transactions).toBe(1);
 
-    const outcome = g.write(insert("outcome-2"), false, false);
+    const outcome = g.write(insert("outcome-2"), { durable: false });
     // The clock no longer moves: only the durable write can carry the waiting outcome.
     await Promise.all([g.write(insert("accepted")), outcome]);
     expect(transactions).toBe(2);

@@ -102,7 +102,7 @@ test("a durable write settles only after the WAL sync that follows its COMMIT; o
   const settled: string[] = [];
 
   const durable = g.write(insert("accepted")).then((v) => settled.push(v));
-  const relaxed = g.write(insert("lease"), false, false).then((v) => settled.push(v));
+  const relaxed = g.write(insert("lease"), { durable: false }).then((v) => settled.push(v));
   await m.syncsStarted(1);
   // Both committed in one group (visible), one sync started, nothing answered yet.
   expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(2);
