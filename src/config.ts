@@ -179,6 +179,8 @@ export const ConfigSchema = v.object({
   ),
   // RFC 8461 on direct MX delivery: `enforce` honours published policies, `off` ignores them.
   SMARTHOST_MTA_STS: v.optional(v.picklist(["enforce", "off"], "SMARTHOST_MTA_STS must be enforce or off"), "enforce"),
+  // RFC 7672 on direct MX delivery: `on` authenticates MX hosts by DNSSEC-validated TLSA records.
+  SMARTHOST_DANE: v.optional(v.picklist(["on", "off"], "SMARTHOST_DANE must be on or off"), "off"),
   // RFC 8460 daily TLS reports to recipient domains that ask (src/tlsrpt/): unset, on when
   // SMARTHOST_HOSTNAME is a public name (src/tlsrpt/settings.ts).
   SMARTHOST_TLSRPT: v.optional(v.picklist(["on", "off"], "SMARTHOST_TLSRPT must be on or off")),
@@ -225,6 +227,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     if (!!out.SMARTHOST_TLS_CERT !== !!out.SMARTHOST_TLS_KEY) {
       throw new Failure("config", "SMARTHOST_TLS_CERT and SMARTHOST_TLS_KEY must be set together");
+    }
+    // The AD bit is trusted only from a resolver the operator named (as Postfix does).
+    if (out.SMARTHOST_DANE === "on" && out.SMARTHOST_DNS_SERVERS.length === 0) {
+      throw new Failure("config", "SMARTHOST_DANE=on needs SMARTHOST_DNS_SERVERS: a DNSSEC-validating resolver you trust (e.g. unbound on 127.0.0.1:53)");
     }
     return out;
   }

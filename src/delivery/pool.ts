@@ -80,4 +80,6 @@ export class ConnectionPool {
   }
 }
 
-const keyOf = (t: SmtpTarget) => [t.hostname, t.port, t.tls, t.tlsName ?? "", t.verifyTls, t.auth?.username ?? "", t.auth?.password ?? ""].join("\0");
+// A connection authenticated by DANE is reused only while the same TLSA records apply.
+const daneKey = (t: SmtpTarget) => t.dane?.records.map((r) => `${r.usage} ${r.selector} ${r.matchingType} ${[...r.data].join(",")}`).join(";") ?? "";
+const keyOf = (t: SmtpTarget) => [t.hostname, t.port, t.tls, t.tlsName ?? "", t.verifyTls, t.auth?.username ?? "", t.auth?.password ?? "", daneKey(t)].join("\0");

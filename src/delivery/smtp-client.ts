@@ -11,6 +11,7 @@ import { authenticate, Dialog, hello, SessionFailed, failIfNot, type DialogTimeo
 import { transaction, type OutboundMessage } from "./smtp-transaction.ts";
 import type { Connect, Socket, SocketInfo } from "./socket.ts";
 import { certificateResultType, negotiated, PLAINTEXT, type SessionTls } from "./tls-outcome.ts";
+import { checkChain, type CertificateTools, type Tlsa } from "./dane.ts";
 
 export interface SmtpTarget {
   /** Address to connect to (an IP or a name). */
@@ -25,12 +26,16 @@ export interface SmtpTarget {
   allowPlaintextAuth?: boolean;
   /** A provider relay: its refusals of our account (auth, rate, quota) are temporary, never bounces (classify.ts). */
   relay: boolean;
+  /** DANE (RFC 7672 §3): the certificate is verified by these TLSA records and names instead of WebPKI. */
+  dane?: { records: Tlsa[]; names: string[] };
 }
 
 
 export interface ClientOptions {
   ehloName: string;
   timeouts?: Partial<typeof DEFAULT_TIMEOUTS>;
+  /** Certificate parsing for DANE targets (absent: a DANE target cannot be authenticated). */
+  certificates?: CertificateTools;
 }
 
 // RFC 5321 §4.5.3.2 suggests minutes; shorter keeps a stuck upstream from holding a worker.
@@ -81,6 +86,20 @@ async function handshake(socket: Socket, target: SmtpTarget): Promise<SocketInfo
 }
 
 /**
+ * RFC 7672 §3: a DANE host is authenticated by its TLSA records, not by WebPKI; when they
+ * do not match, the session ends before MAIL (4.7.5 with the RFC 8460 type): nothing is sent.
+ */
+function daneAuthenticated(info: SocketInfo, target: SmtpTarget, dane: NonNullable<SmtpTarget["dane"]>, tools: CertificateTools | undefined): SessionTls {
+  const base = negotiated(info, false);
+  const check = tools
+    ? checkChain(info.tls?.chain ?? [], dane.records, dane.names, tools, Date.now())
+    : ({ ok: false, resultType: "validation-failure", reason: "no certificate parser for DANE on this runtime" } as const);
+  if (check.ok) return { ...base, level: "verified", resultType: null };
+  const tls: SessionTls = { ...base, level: "opportunistic", resultType: check.resultType, detail: check.reason };
+  throw new SessionFailed("transient", upstreamReplies.tlsFailed(`DANE: TLS with ${target.tlsName ?? target.hostname} failed (${check.resultType}): ${check.reason}`), "STARTTLS", tls);
+}
+
+/**
  * An open, greeted (and where asked, TLS-protected and authenticated) session with one
  * upstream, ready for messages one after another: connection reuse for busy routes.
  */
@@ -119,7 +138,8 @@ export class UpstreamConnection {
         failIfNot(await dialog.command("STARTTLS", "STARTTLS"), 2, "STARTTLS", target.relay);
         dialog.release();
         socket = socket.startTls({ expectedServerHostname: target.tlsName ?? target.hostname });
-        tls = negotiated(await handshake(socket, target), target.verifyTls);
+        const secured = await handshake(socket, target);
+        tls = target.dane ? daneAuthenticated(secured, target, target.dane, options.certificates) : negotiated(secured, target.verifyTls);
         dialog = new Dialog(socket, timeouts);
         secure = true;
         await hello(dialog, options.ehloName, target.relay);

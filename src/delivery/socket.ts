@@ -27,7 +27,14 @@ export interface SocketInfo {
    * Not in the Workers API: after a TLS handshake, what was negotiated and whether the
    * certificate checked out for the name (also when the check was not enforced).
    */
-  tls?: { protocol: string | null; cipher: string | null; authorized: boolean; authorizationError?: string };
+  tls?: {
+    protocol: string | null;
+    cipher: string | null;
+    authorized: boolean;
+    authorizationError?: string;
+    /** The certificates the server presented, DER, leaf first (for DANE, RFC 7672 §3). */
+    chain?: Uint8Array[];
+  };
 }
 
 export interface Socket {

@@ -9,6 +9,8 @@ import type { Resolver } from "./mx.ts";
 import type { MtaSts } from "./mta-sts.ts";
 import type { ClientOptions } from "./smtp-client.ts";
 import type { Connect } from "./socket.ts";
+import type { DaneLookup } from "./dane-lookup.ts";
+import type { CertificateTools } from "./dane.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -50,5 +52,7 @@ export interface DeliveryDeps {
   secrets?: SecretBox;
   /** MTA-STS policies of recipient domains (absent: SMARTHOST_MTA_STS=off). */
   mtaSts?: MtaSts;
+  /** DANE for MX delivery (absent: SMARTHOST_DANE=off): TLSA lookups and certificate parsing. */
+  dane?: { lookup: DaneLookup; certificates: CertificateTools };
 }
 

@@ -19,6 +19,7 @@ import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
 import { mxUnderPolicy, stsDemand, unmatchedTls } from "./mta-sts.ts";
 import { tlsRecord, type TlsDemand } from "./tls-outcome.ts";
+import { daneTargets } from "./dane-plan.ts";
 import { recipientUpdates, stored, type Attempt } from "./decide.ts";
 import type { DeliveryDeps } from "./worker-config.ts";
 import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
@@ -84,7 +85,8 @@ export class DeliveryWorker implements Handoff {
         return l.ok ? l.hosts.map((h) => h.name) : [];
       },
     });
-    this.pool = new ConnectionPool(deps.connect, { ehloName: deps.config.hostname, timeouts: deps.config.timeouts }, deps.config.reuseConnections === false ? 0 : undefined);
+    const client = { ehloName: deps.config.hostname, timeouts: deps.config.timeouts, certificates: deps.dane?.certificates };
+    this.pool = new ConnectionPool(deps.connect, client, deps.config.reuseConnections === false ? 0 : undefined);
   }
 
   start(): void {
@@ -341,6 +343,9 @@ export class DeliveryWorker implements Handoff {
     if (route.kind === "relay") return [route.target];
     const c = this.deps.config;
     const lookup = await mxHostsFor(domain, this.deps.resolver, c.allowPrivateMx);
+    // DANE first: where the domain has it, MTA-STS does not apply (RFC 8461 §2).
+    const dane = this.deps.dane ? await daneTargets(this.deps.dane.lookup, domain, lookup, c.mxPort) : null;
+    if (dane) return dane;
     if (!lookup.ok) {
       const reply = upstreamReplies.mxLookup(lookup.outcome === "permanent", lookup.enhanced, lookup.reason);
       return { outcome: lookup.outcome, reply: stored(reply), via: `mx ${domain}`, remoteMta: null };

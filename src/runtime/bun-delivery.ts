@@ -12,6 +12,9 @@ import { createNodeConnect } from "./node-socket.ts";
 import { createMtaSts } from "../delivery/mta-sts.ts";
 import { createDnsResolve } from "./node-dns-records.ts";
 import { createPolicyFetch } from "./node-policy-fetch.ts";
+import { createDaneLookup } from "../delivery/dane-lookup.ts";
+import { createDnsExchange } from "./node-dns-exchange.ts";
+import { nodeCertificateTools } from "./node-x509.ts";
 
 export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger, secrets: SecretBox): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
@@ -23,6 +26,8 @@ export async function createDelivery(config: Config, hostname: string, database:
     resolver: createResolver(config.SMARTHOST_DNS_SERVERS),
     log,
     mtaSts: config.SMARTHOST_MTA_STS === "off" ? undefined : mtaStsFor(config, database, ca),
+    // RFC 7672: TLSA lookups through the resolver the operator named (its AD bit trusted).
+    dane: config.SMARTHOST_DANE === "on" ? { lookup: createDaneLookup(createDnsExchange(config.SMARTHOST_DNS_SERVERS), log), certificates: nodeCertificateTools } : undefined,
     secrets,
     config: deliverySettings(config, hostname),
   });

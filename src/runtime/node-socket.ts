@@ -87,7 +87,21 @@ function tlsInfo(s: TLSSocket): NonNullable<SocketInfo["tls"]> {
     cipher: s.getCipher()?.standardName ?? s.getCipher()?.name ?? null,
     authorized: s.authorized,
     ...(error ? { authorizationError: typeof error === "string" ? error : String((error as { code?: string }).code ?? error) } : {}),
+    chain: peerChain(s),
   };
+}
+
+/** The server's certificates, DER, leaf first: each issuer until the chain ends or repeats. */
+function peerChain(s: TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  const seen = new Set<unknown>();
+  let cert = s.getPeerCertificate(true) as { raw?: Buffer; issuerCertificate?: unknown } | undefined;
+  while (cert?.raw && !seen.has(cert) && chain.length < 10) {
+    seen.add(cert);
+    chain.push(new Uint8Array(cert.raw));
+    cert = cert.issuerCertificate as typeof cert;
+  }
+  return chain;
 }
 
 /** The TLS server name to send: RFC 6066 §3 allows host names only, never address literals. */
