@@ -4,7 +4,6 @@
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
-import { purgeExpired, purgeFinished } from "../queue/retention.ts";
 import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
 import { recordOutcomes, replyLine } from "../queue/outcomes.ts";
 import type { Handoff, Lease } from "../queue/handoff.ts";
@@ -24,10 +23,11 @@ import { recipientUpdates, stored, type Attempt } from "./decide.ts";
 import type { DeliveryDeps } from "./worker-config.ts";
 import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
 import { DEFAULT_BREAKER } from "../shaping/route-health.ts";
-import { releaseOverLimit } from "../shaping/over-limit.ts";
 import { DestinationShaper } from "../shaping/destination-gate.ts";
 import type { Shape } from "../shaping/shapes.ts";
 import { errorFields } from "../core/log.ts";
+import { PollLoop, type PassResult } from "../util/poll-loop.ts";
+import { Housekeeping } from "./housekeeping.ts";
 
 export type { DeliveryConfig, DeliveryDeps } from "./worker-config.ts";
 
@@ -43,9 +43,6 @@ interface Job {
 type Target = SmtpTarget & { sts?: TlsDemand };
 
 const ROUTE_CACHE_MS = 5_000;
-const PURGE_EVERY_MS = 60_000;
-// Over-quota holds are released as account windows reset: a look each second is enough.
-const RELEASE_EVERY_MS = 1000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 // How long recipients kept out of a route's probe wait for its answer.
@@ -56,11 +53,9 @@ export class DeliveryWorker implements Handoff {
   readonly owner = `w-${newId(6)}`;
   /** Leases given out for messages being committed now, not yet taken or cancelled. */
   private claimed = 0;
-  private running = false;
   private readonly slots: Slots<Job>;
-  private wake: (() => void) | null = null;
-  private kicked = false;
-  private loopDone: Promise<void> = Promise.resolve();
+  private readonly loop: PollLoop;
+  private readonly housekeeping: Housekeeping;
   private readonly inFlight = new Set<Promise<void>>();
   /** The last lease filled all its room: more may be due than it took. */
   private backlog = true;
@@ -87,19 +82,21 @@ export class DeliveryWorker implements Handoff {
     });
     const client = { ehloName: deps.config.hostname, timeouts: deps.config.timeouts, certificates: deps.dane?.certificates };
     this.pool = new ConnectionPool(deps.connect, client, deps.config.reuseConnections === false ? 0 : undefined);
+    this.loop = new PollLoop(() => this.pass(), deps.config.pollMs);
+    this.housekeeping = new Housekeeping({ writer: deps.writer, sql: deps.sql, log: deps.log, retentionMs: deps.config.retentionMs });
+  }
+
+  private get running(): boolean {
+    return this.loop.active;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   /** Stops leasing; waits for deliveries under way to be recorded. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.kick();
-    await this.loopDone;
+    await this.loop.stop();
     const waiting = this.slots.drainWaiting().flatMap((j) => j.group.recipients.map((r) => r.id));
     await releaseLease(this.deps.writer, this.owner, waiting, 0).catch((err) => this.deps.log("release_failed", { error: errorFields(err) }));
     await Promise.all(this.inFlight);
@@ -136,59 +133,25 @@ export class DeliveryWorker implements Handoff {
 
   /** Look for due work now (after an accept, or when a slot frees). */
   kick(): void {
-    if (this.wake) this.wake();
-    else this.kicked = true;
+    this.loop.kick();
   }
 
-  private async loop(): Promise<void> {
+  /** One turn of the loop: the chores whose turn has come (housekeeping.ts), then a lease of what is due. */
+  private async pass(): Promise<PassResult> {
     const { config } = this.deps;
-    let nextPurge = 0;
-    let nextRelease = 0;
-    while (this.running) {
-      this.kicked = false;
-      if (this.now() >= nextRelease) {
-        nextRelease = this.now() + RELEASE_EVERY_MS;
-        await this.releaseHeld();
+    await this.housekeeping.due(this.now());
+    // Lease a little more than can run at once, so work is ready when a slot frees.
+    const room = config.concurrency * 2 - this.slots.held;
+    if (room > 0) {
+      try {
+        const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), config.leaseMs, room);
+        this.backlog = groups.length >= room;
+        for (const g of groups) await this.offer(g);
+      } catch (err) {
+        this.deps.log("lease_failed", { error: errorFields(err) });
       }
-      if (this.now() >= nextPurge) {
-        nextPurge = this.now() + PURGE_EVERY_MS;
-        if (config.retentionMs) await purgeFinished(this.deps.writer, this.now() - config.retentionMs).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
-        await purgeExpired(this.deps.writer, this.now()).catch((err) => this.deps.log("purge_failed", { error: errorFields(err) }));
-      }
-      // Lease a little more than can run at once, so work is ready when a slot frees.
-      const room = config.concurrency * 2 - this.slots.held;
-      if (room > 0) {
-        try {
-          const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), config.leaseMs, room);
-          this.backlog = groups.length >= room;
-          for (const g of groups) await this.offer(g);
-        } catch (err) {
-          this.deps.log("lease_failed", { error: errorFields(err) });
-        }
-      }
-      if (!this.kicked) await this.idle(config.pollMs);
     }
-  }
-
-  /** Over-quota holds whose account has room again become due (src/shaping/over-limit.ts). */
-  private async releaseHeld(): Promise<void> {
-    const n = await releaseOverLimit(this.deps.writer, this.deps.sql, this.now()).catch((err) => {
-      this.deps.log("release_failed", { error: errorFields(err) });
-      return 0;
-    });
-    if (n > 0) this.deps.log("released_over_quota", { messages: n });
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return "idle";
   }
 
   /**
@@ -196,7 +159,7 @@ export class DeliveryWorker implements Handoff {
    * lease what is due now, deliver it, wait for the outcomes. Returns the groups leased.
    */
   async drainOnce(): Promise<number> {
-    await this.releaseHeld();
+    await this.housekeeping.releaseHeld(this.now());
     const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), this.deps.config.leaseMs, this.deps.config.concurrency);
     for (const g of groups) await this.offer(g);
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);

@@ -134,7 +134,7 @@ export class TlsReporter {
       mail.push({ uri: r.uri, message: { id, accountId: RELAY_ACCOUNT.id, source: "dsn", mailFrom: "", raw: signed, recipients: [{ address: to, domain: to.slice(to.lastIndexOf("@") + 1), notify: "NEVER" }], smtputf8: /[^\x00-\x7f]/.test(to) } });
     }
     const https = found.rua.filter((r) => r.kind === "https").map((r) => r.uri);
-    const stored = await this.deps.writer.write((sql) => storeBuiltReport(sql, { row, owner: this.owner, reportId: report["report-id"], json, record: found.record, https, mail }, this.now()), true);
+    const stored = await this.deps.writer.write((sql) => storeBuiltReport(sql, { row, owner: this.owner, reportId: report["report-id"], json, record: found.record, https, mail }, this.now()), { isolated: true });
     if (!stored) return false;
     log("tlsrpt_report", { domain, day, report_id: report["report-id"], mailto: mail.length, https: https.length });
     if (mail.length > 0) this.deps.onQueued?.();
