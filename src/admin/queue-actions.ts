@@ -7,6 +7,7 @@
  * about to be recorded) and counted as `in_delivery`.
  */
 import type { Db } from "../db/client.ts";
+import { GroupCommit } from "../db/group-commit.ts";
 import { buildDsn, wantsFailureDsn } from "../delivery/dsn.ts";
 import { insertMessage, type NewMessage } from "../queue/enqueue.ts";
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
@@ -18,10 +19,10 @@ export type QueueAction = "retry" | "hold" | "release" | "delete";
 /** What each action applies to, what it sets, and the event it records. */
 const ACTIONS: Record<QueueAction, { from: readonly PendingState[]; set: string; event: string; detail: string }> = {
   // Due now: the next lease (every SMARTHOST_DELIVERY_POLL_MS) takes it.
-  retry: { from: ["queued", "deferred"], set: "next_attempt_at = ?1", event: "retried", detail: "retry now, by the operator" },
+  retry: { from: ["queued", "deferred"], set: "next_attempt_at = ?", event: "retried", detail: "retry now, by the operator" },
   // The lease (queue/lease.ts) takes only queued and deferred: a held recipient is never leased.
   hold: { from: ["queued", "deferred"], set: "state = 'held'", event: "held", detail: "held by the operator" },
-  release: { from: ["held"], set: "state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, next_attempt_at = ?1", event: "released", detail: "released by the operator" },
+  release: { from: ["held"], set: "state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, next_attempt_at = ?", event: "released", detail: "released by the operator" },
   delete: { from: ["queued", "deferred", "held"], set: "state = 'deleted', last_reply = '550 5.0.0 Removed from the queue by the postmaster'", event: "deleted", detail: "removed from the queue by the operator" },
 };
 
@@ -56,6 +57,8 @@ export interface ActOptions {
   bounce?: boolean;
   /** The relay's host name, for the DSN. */
   hostname: string;
+  /** The process's writer (serve, the admin API, the dashboard); a CLI run makes its own. */
+  writer?: GroupCommit;
 }
 
 export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter, o: ActOptions): Promise<ActionResult> {
@@ -63,25 +66,28 @@ export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter,
   if (filter.id !== undefined) await requireMessage(db, filter.id);
   const a = ACTIONS[action];
   const where = await whereOf(db, filter, a.from);
-  const tx = await db.$client.transaction("write");
-  try {
+  // Through the writer, so the action shares the group commit's connection and lock
+  // instead of opening a second transaction beside it.
+  const writer = o.writer ?? new GroupCommit(db.$client);
+  return writer.write(async (tx) => {
     const busy = await tx.execute({
       sql: `SELECT count(*) AS n FROM recipients r JOIN messages m ON m.id = r.message_id WHERE ${where.sql} AND r.lease_until > ?`,
       args: [...where.args, o.now],
     });
-    // ?1 is now; the filter's own arguments follow it.
     const rs = await tx.execute({
-      sql: `UPDATE recipients SET ${a.set}, updated_at = ?1 WHERE id IN (
-              SELECT r.id FROM recipients r JOIN messages m ON m.id = r.message_id WHERE ${renumber(where.sql)} AND r.lease_until <= ?1)
+      sql: `UPDATE recipients SET ${a.set}, updated_at = ? WHERE id IN (
+              SELECT r.id FROM recipients r JOIN messages m ON m.id = r.message_id WHERE ${where.sql} AND r.lease_until <= ?)
             RETURNING id, message_id, address, notify, orcpt`,
-      args: [o.now, ...where.args],
+      // Every placeholder of the SET clause stands for now (plain `?`, in order: no renumbering).
+      args: [...(a.set.match(/\?/g) ?? []).map(() => o.now), o.now, ...where.args, o.now],
     });
     const byMessage = new Map<string, { address: string; notify: string | null; orcpt: string | null }[]>();
     for (const r of rs.rows) {
-      const id = r.message_id as string;
+      const id = String(r.message_id);
+      const address = String(r.address);
       if (!byMessage.has(id)) byMessage.set(id, []);
-      byMessage.get(id)!.push({ address: r.address as string, notify: (r.notify as string | null) ?? null, orcpt: (r.orcpt as string | null) ?? null });
-      await tx.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, ?, ?, ?)", args: [id, r.address as string, a.event, a.detail, o.now] });
+      byMessage.get(id)!.push({ address, notify: r.notify === null ? null : String(r.notify), orcpt: r.orcpt === null ? null : String(r.orcpt) });
+      await tx.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, ?, ?, ?)", args: [id, address, a.event, a.detail, o.now] });
     }
     let dsns = 0;
     if (o.bounce) {
@@ -93,11 +99,8 @@ export async function queueAct(db: Db, action: QueueAction, filter: QueueFilter,
         dsns++;
       }
     }
-    await tx.commit();
     return { action, messages: byMessage.size, recipients: rs.rows.length, in_delivery: Number(busy.rows[0]?.n ?? 0), dsns };
-  } finally {
-    tx.close();
-  }
+  });
 }
 
 const REMOVED = { code: 550, enhanced: "5.0.0", text: "Removed from the queue by the postmaster" };
@@ -111,10 +114,4 @@ function operatorDsn(m: StoredMessage, removed: { address: string; notify: strin
   const due = removed.filter((r) => wantsFailureDsn(r.notify));
   if (due.length === 0) return null;
   return buildDsn(m, due.map((r) => ({ address: r.address, orcpt: r.orcpt, notify: r.notify, reply: REMOVED, remoteMta: null, at: now })), hostname, new Date(now));
-}
-
-/** The filter's `?` placeholders become ?2, ?3, … after the action's ?1. */
-function renumber(sql: string): string {
-  let n = 1;
-  return sql.replace(/\?/g, () => `?${++n}`);
 }

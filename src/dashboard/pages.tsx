@@ -97,7 +97,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
     app.post(`/messages/:id/${action}`, async (c) => {
       const id = c.req.param("id");
       return acting(c, `${BASE}/messages/${encodeURIComponent(id)}`, async () => {
-        const r = await queueAct(storage.db, action, { id }, { now: now(), hostname: deps.hostname });
+        const r = await queueAct(storage.db, action, { id }, { now: now(), hostname: deps.hostname, writer: storage.writer });
         return `${action}: ${r.recipients} recipient(s)${r.in_delivery ? `, ${r.in_delivery} being delivered right now` : ""}`;
       });
     });

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { Db } from "../../db/client.ts";
+import type { GroupCommit } from "../../db/group-commit.ts";
 import { countMatching, queueAct, type QueueAction } from "../../admin/queue-actions.ts";
 import { listQueue, showMessage } from "../../admin/queue.ts";
 import { adminDoc } from "./admin-doc.ts";
@@ -22,7 +23,7 @@ const filters = [
   { name: "domain", description: "only recipients at this domain", example: "example.org" },
 ];
 
-export function queueAdminRoutes(db: Db, hostname: string, now: () => number): Hono {
+export function queueAdminRoutes(db: Db, writer: GroupCommit, hostname: string, now: () => number): Hono {
   const app = new Hono();
   app.get("/", adminDoc({ tag: "queue", summary: "Recipients still to deliver, soonest due first", query: [...filters, { name: "limit", description: "at most this many (default 1000, at most 10000)", example: "100" }], ok: v.array(s.QueueRow), errors: [400, 404] }), async (c) => {
     const { limit, ...filter } = query(c, s.QueueQuery);
@@ -37,14 +38,14 @@ export function queueAdminRoutes(db: Db, hostname: string, now: () => number): H
       if (b.all && action !== "retry") throw new Failure("invalid", "all goes with retry only; give a filter");
       if (!hasFilter && !b.all) throw new Failure("invalid", "give a filter (state, account, domain) or, for retry, all");
       if (!b.yes && !(action === "retry" && b.all)) return c.json({ acted: false as const, ...(await countMatching(db, action, filter)) });
-      return c.json(await queueAct(db, action, filter, { now: now(), bounce: b.bounce, hostname }));
+      return c.json(await queueAct(db, action, filter, { now: now(), bounce: b.bounce, hostname, writer }));
     });
   }
   app.get("/:id", adminDoc({ tag: "queue", summary: "One message's whole trace: envelope, recipients, every attempt with the upstream reply", params: { id: "01JD5W3Q2M8Z" }, ok: s.MessageTrace, errors: [404] }), async (c) => c.json(await showMessage(db, c.req.param("id"))));
   for (const [action, summary] of Object.entries(ACTIONS) as [QueueAction, string][]) {
     app.post(`/:id/${action}`, adminDoc({ tag: "queue", summary: `${summary} (one message)`, params: { id: "01JD5W3Q2M8Z" }, body: s.MessageAction, example: action === "delete" ? { bounce: true } : {}, ok: s.ActionResult, errors: [400, 404] }), async (c) => {
       const b = await body(c, s.MessageAction);
-      return c.json(await queueAct(db, action, { id: c.req.param("id") }, { now: now(), bounce: b.bounce, hostname }));
+      return c.json(await queueAct(db, action, { id: c.req.param("id") }, { now: now(), bounce: b.bounce, hostname, writer }));
     });
   }
   return app;

@@ -127,7 +127,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return c.json(await removeRoute(db, b.domain, b.url));
   });
 
-  app.route("/queue", queueAdminRoutes(db, deps.hostname, now));
+  app.route("/queue", queueAdminRoutes(db, deps.writer, deps.hostname, now));
   app.route("/", feedbackAdminRoutes({ database: { db, sql: deps.sql }, writer: deps.writer, secrets: deps.secrets, allowPrivateWebhooks: deps.allowPrivateWebhooks ?? false, domainCheck: deps.domainCheck }));
   app.route("/dkim", dkimAdminRoutes({ db, secrets: deps.secrets, lookupTxt: deps.domainCheck && txtLookup(deps.domainCheck.resolve), now }));
   app.route("/", shapingAdminRoutes(db));
