@@ -79,5 +79,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0015_tlsrpt",
     "when": 1796674299645,
     "sql": "CREATE TABLE `tlsrpt_deliveries` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`report_row` integer NOT NULL,\n\t`uri` text NOT NULL,\n\t`state` text NOT NULL,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`next_attempt_at` integer NOT NULL,\n\t`lease_until` integer DEFAULT 0 NOT NULL,\n\t`message_id` text,\n\t`status` integer,\n\t`answer` text,\n\t`updated_at` integer NOT NULL,\n\tFOREIGN KEY (`report_row`) REFERENCES `tlsrpt_reports`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE INDEX `tlsrpt_deliveries_due` ON `tlsrpt_deliveries` (`state`,`next_attempt_at`);--> statement-breakpoint\nCREATE INDEX `tlsrpt_deliveries_report` ON `tlsrpt_deliveries` (`report_row`);--> statement-breakpoint\nCREATE TABLE `tlsrpt_reports` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`domain` text NOT NULL,\n\t`day` text NOT NULL,\n\t`state` text NOT NULL,\n\t`owner` text,\n\t`lease_until` integer DEFAULT 0 NOT NULL,\n\t`report_id` text,\n\t`report` text,\n\t`record` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `tlsrpt_reports_domain_day` ON `tlsrpt_reports` (`domain`,`day`);--> statement-breakpoint\nCREATE INDEX `tlsrpt_reports_day` ON `tlsrpt_reports` (`day`);"
+  },
+  {
+    "tag": "0016_scheduled_sends",
+    "when": 1796675103420,
+    "sql": "-- Scheduled sends (\"send_at\" on the HTTP API): when the message is due. Its recipients wait\n-- queued with hold_reason 'scheduled' and next_attempt_at at that time (src/queue/schedule.ts).\n-- The recipient state 'canceled' needs no change: states are plain text.\nALTER TABLE `messages` ADD `send_at` integer;\n"
   }
 ];

@@ -147,6 +147,8 @@ export const messages = sqliteTable(
     smtputf8: integer("smtputf8", { mode: "boolean" }).notNull().default(false),
     idempotencyKey: text("idempotency_key"),
     createdAt: integer("created_at").notNull(),
+    /** `"send_at"` of the HTTP API: held until then (queue/schedule.ts); null when sent at once. */
+    sendAt: integer("send_at"),
   },
   (t) => [
     index("messages_created").on(t.createdAt),
@@ -167,8 +169,9 @@ export const recipients = sqliteTable(
     /**
      * held: kept back by an operator (`queue hold`), never leased until released.
      * deleted: removed from the queue by an operator (`queue delete`), final like bounced.
+     * canceled: a scheduled or queued message its sender canceled (DELETE /v1/messages/{id}).
      */
-    state: text("state", { enum: ["queued", "deferred", "held", "delivered", "bounced", "deleted"] }).notNull(),
+    state: text("state", { enum: ["queued", "deferred", "held", "delivered", "bounced", "deleted", "canceled"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     leaseUntil: integer("lease_until").notNull().default(0),
@@ -192,8 +195,9 @@ export const recipients = sqliteTable(
     /**
      * Why a held recipient waits: over_quota (its account was over its limit; released
      * automatically, src/shaping/over-limit.ts); null for an operator's `queue hold`.
+     * scheduled: a queued recipient not due before its message's send_at (queue/schedule.ts).
      */
-    holdReason: text("hold_reason", { enum: ["over_quota"] }),
+    holdReason: text("hold_reason", { enum: ["over_quota", "scheduled"] }),
     /** Bounced and not yet reported: the next DSN for the message covers it. */
     dsnDue: integer("dsn_due", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
