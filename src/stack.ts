@@ -17,6 +17,7 @@ import { createDkimSigner } from "./dkim/signer.ts";
 import type { SignaturePool } from "./dkim/sign-jobs.ts";
 import { txtLookup, type DnsResolve } from "./domain-check/dns.ts";
 import { fetchPolicyText } from "./domain-check/check.ts";
+import { reportSettings } from "./tlsrpt/settings.ts";
 
 export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; handoff?: Handoff; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool }) {
   const { config, database, log } = opts;
@@ -38,6 +39,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     secrets,
     log,
     webhooks: { secrets: secrets ? () => Promise.resolve(secrets) : undefined, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
+    tlsrpt: reportSettings(config, opts.hostname),
     mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ storage: gateway.storage, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],
   });
   return { gateway, smtpHandler, app };

@@ -24,6 +24,7 @@ import { adminRoutes } from "./routes/admin.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { docsRoutes } from "./routes/openapi.ts";
 import { Failure } from "../core/failure.ts";
+import type { ReportSettings } from "../tlsrpt/settings.ts";
 
 export interface AppDeps {
   gateway: Gateway;
@@ -50,6 +51,8 @@ export interface AppDeps {
    */
   // Any env: each group brings its own variables (the dashboard its session).
   mounts?: { path: string; routes: Hono<any> }[];
+  /** The TLS reports' sender settings, for /v1/admin/tlsrpt. */
+  tlsrpt?: ReportSettings;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -86,7 +89,7 @@ export function createApp(deps: AppDeps): Hono {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));
   }
-  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: storage.db, sql: storage.sql, writer: storage.writer, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate }));
+  if (deps.adminToken) app.route("/v1/admin", adminRoutes({ db: storage.db, sql: storage.sql, writer: storage.writer, token: deps.adminToken, hostname: deps.hostname, secrets: deps.secrets, domainCheck: deps.domainCheck, allowPrivateWebhooks: deps.webhooks?.allowPrivate, tlsrpt: deps.tlsrpt }));
   for (const m of deps.mounts ?? []) app.route(m.path, m.routes);
   app.route("/", docsRoutes(app));
   return app;

@@ -247,6 +247,8 @@ const OVER_HTTP: Record<string, string[] | null> = {
   "webhook list": ["GET /v1/admin/webhooks"],
   "webhook rotate": ["POST /v1/admin/webhooks/{id}/rotate"],
   "webhook remove": ["DELETE /v1/admin/webhooks/{id}"],
+  "tlsrpt report": ["GET /v1/admin/tlsrpt/{domain}"],
+  "tlsrpt list": ["GET /v1/admin/tlsrpt"],
 };
 
 test("every CLI verb is in the admin API (on the running relay, which has DNS for the domain check)", async () => {

@@ -29,6 +29,8 @@ import { dayBounds, previousDay, type TlsReport } from "../../src/tlsrpt/report.
 import type { ReportSettings } from "../../src/tlsrpt/settings.ts";
 import { startDns, type DnsServer, type Zone } from "../support/dns-server.ts";
 import { cli, removeDir, tempDir } from "../support/relay.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createGatewayStack } from "../../src/stack.ts";
 import { startUpstream, testCertificate, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -232,6 +234,15 @@ test("a recorded day: each domain's report as RFC 8460 JSON, mailed through our 
       expect.objectContaining({ domain: "web.test", day, uri: `${httpsBase}/web`, state: "sent", status: 200, answer: "thanks", attempts: 1 }),
     ]),
   );
+  // The same over the admin API (the CLI's verbs over HTTP).
+  const token = "admin-token-for-tls-reports-0123456789abcdef";
+  const { app } = createGatewayStack({ config: loadConfig({ SMARTHOST_ADMIN_TOKEN: token, SMARTHOST_HOSTNAME: "relay.test" }), database, writer: new GroupCommit(database.sql), hostname: "relay.test", log: () => {} });
+  const admin = (path: string) => app.request(path, { headers: { authorization: `Bearer ${token}` } });
+  const overHttp = await admin(`/v1/admin/tlsrpt/mail.test?date=${day}`);
+  expect(overHttp.status).toBe(200);
+  expect(await overHttp.json()).toEqual({ domain: "mail.test", day, state: "built", report: stored });
+  expect(await (await admin("/v1/admin/tlsrpt")).json()).toEqual(JSON.parse(listed.stdout));
+  expect((await admin("/v1/admin/tlsrpt/mail.test?date=2026-13-01")).status).toBe(400);
   // A day not reported yet: the report it would be.
   const ahead = await cli(dir, ["tlsrpt", "report", "web.test", "--date", dayFrom(start + 25 * HOUR)]);
   expect(ahead.stdout).toContain("not sent yet");

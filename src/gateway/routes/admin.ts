@@ -18,6 +18,8 @@ import { apiKeyId } from "../../policy/api-keys.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { adminAuth, body, query } from "./admin-http.ts";
 import { queueAdminRoutes } from "./admin-queue.ts";
+import { tlsrptAdminRoutes } from "./admin-tlsrpt.ts";
+import type { ReportSettings } from "../../tlsrpt/settings.ts";
 import { dkimAdminRoutes } from "./admin-dkim.ts";
 import { feedbackAdminRoutes } from "./admin-feedback.ts";
 import type { SqlDatabase } from "../../db/raw.ts";
@@ -42,6 +44,8 @@ export interface AdminDeps {
   /** DNS where the node has it (not on Workers): dkim list activates published selectors. */
   domainCheck?: DomainCheckDeps;
   now?: () => number;
+  /** The TLS reports' sender settings (SMARTHOST_TLSRPT_*): enables /v1/admin/tlsrpt. */
+  tlsrpt?: ReportSettings;
 }
 
 const byAccount = [{ name: "account", description: "only this account's", example: "acme" }];
@@ -131,5 +135,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.route("/", feedbackAdminRoutes({ database: { db, sql: deps.sql }, writer: deps.writer, secrets: deps.secrets, allowPrivateWebhooks: deps.allowPrivateWebhooks ?? false, domainCheck: deps.domainCheck }));
   app.route("/dkim", dkimAdminRoutes({ db, secrets: deps.secrets, lookupTxt: deps.domainCheck && txtLookup(deps.domainCheck.resolve), now }));
   app.route("/", shapingAdminRoutes(db));
+  if (deps.tlsrpt) app.route("/tlsrpt", tlsrptAdminRoutes(deps.sql, deps.tlsrpt));
   return app;
 }
