@@ -94,3 +94,15 @@ export const tlsrptDeliveries = sqliteTable(
   },
   (t) => [index("tlsrpt_deliveries_due").on(t.state, t.nextAttemptAt), index("tlsrpt_deliveries_report").on(t.reportRow)],
 );
+
+/**
+ * Return-path domains (VERP): mail whose MAIL FROM or From: domain is `domain` leaves with
+ * the envelope sender `b-<token>@return_domain`, whose MX points at the inbound listener,
+ * so a late DSN names the message and recipient it is about (src/return-path/).
+ */
+export const returnPaths = sqliteTable("return_paths", {
+  /** The sender domain, lower-case. */
+  domain: text("domain").primaryKey(),
+  returnDomain: text("return_domain").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

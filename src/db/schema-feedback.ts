@@ -1,6 +1,6 @@
 /** Tables of what senders hear back: the suppression list, the account event feed, webhooks and their deliveries. */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { accounts } from "./schema.ts";
 
 /**
@@ -13,7 +13,7 @@ export const suppressions = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     address: text("address").notNull(),
-    reason: text("reason", { enum: ["bounce", "complaint", "manual"] }).notNull(),
+    reason: text("reason", { enum: ["bounce", "complaint", "manual", "unsubscribe"] }).notNull(),
     messageId: text("message_id"),
     createdAt: integer("created_at").notNull(),
     /** Null: until removed. */
@@ -99,3 +99,33 @@ export const webhookAttempts = sqliteTable(
   },
   (t) => [index("webhook_attempts_delivery").on(t.deliveryId)],
 );
+
+/**
+ * Complaints (ARF reports, RFC 5965) about mail an account sent, one per message and
+ * recipient however often it is reported: the complaint rate (src/complaints/).
+ */
+export const complaints = sqliteTable(
+  "complaints",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    messageId: text("message_id").notNull(),
+    recipient: text("recipient").notNull(),
+    feedbackType: text("feedback_type").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("complaints_message_recipient").on(t.messageId, t.recipient), index("complaints_account_created").on(t.accountId, t.createdAt)],
+);
+
+/**
+ * `account update NAME --pause-on-complaint-rate P`: the account's new mail is refused while
+ * `paused_at` is set, which happens when its complaint rate over 24 h or 7 days reaches P
+ * percent; `account resume NAME` clears it.
+ */
+export const complaintPauses = sqliteTable("complaint_pauses", {
+  accountId: text("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  /** Percent of delivered recipients; null: never paused for complaints. */
+  pauseRate: real("pause_rate"),
+  pausedAt: integer("paused_at"),
+  pausedReason: text("paused_reason"),
+});
