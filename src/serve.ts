@@ -25,6 +25,7 @@ import { tlsRptEnabled } from "./tlsrpt/settings.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
 import { clientEnv } from "./util/client-address.ts";
 import { Failure } from "./core/failure.ts";
+import { daneProbe } from "./runtime/dane-probe.ts";
 
 // A delivery outcome waits this long for an accepted message to share its commit: with one
 // client sending message after message, half the transactions (src/db/group-commit.ts).
@@ -94,7 +95,7 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     const stack = createGatewayStack({ config, database, writer, hostname: host, log, secrets, onAccepted: () => delivery?.kick(),
       // New messages go straight to this process's worker once it runs (src/queue/handoff.ts).
       handoff: { claim: (now) => delivery?.claim(now) ?? null, take: (m, g) => delivery?.take(m, g), cancel: () => delivery?.cancel() },
-      dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool });
+      dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool, dane: daneProbe(config, log) });
     handler = stack.smtpHandler;
     const app = stack.app;
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).

@@ -18,8 +18,9 @@ import type { SignaturePool } from "./dkim/sign-jobs.ts";
 import { txtLookup, type DnsResolve } from "./domain-check/dns.ts";
 import { fetchPolicyText } from "./domain-check/check.ts";
 import { reportSettings } from "./tlsrpt/settings.ts";
+import type { DaneProbe } from "./domain-check/dane.ts";
 
-export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; handoff?: Handoff; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool }) {
+export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; handoff?: Handoff; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool; dane?: DaneProbe }) {
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
@@ -34,7 +35,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     metricsToken: config.SMARTHOST_METRICS_TOKEN,
-    domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS },
+    domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS, dane: opts.dane },
     adminToken: config.SMARTHOST_ADMIN_TOKEN,
     secrets,
     log,

@@ -13,6 +13,7 @@ import { lookupPublishedKey, signingCandidates } from "../dkim/store.ts";
 import { txtLookup, type DnsResolve } from "./dns.ts";
 import { checkDmarc, checkMtaSts, checkSpf, checkTlsRpt, type Check, type PolicyFetch } from "./records.ts";
 import { Failure } from "../core/failure.ts";
+import { checkDane, type DaneProbe } from "./dane.ts";
 
 export interface DomainCheckDeps {
   db: Db;
@@ -20,6 +21,8 @@ export interface DomainCheckDeps {
   fetchPolicy: PolicyFetch;
   /** SMARTHOST_SENDING_IPS: where MX delivery leaves from. */
   sendingIps: string[];
+  /** DANE lookups through the validating resolver (SMARTHOST_DANE=on); absent: not looked at. */
+  dane?: DaneProbe;
 }
 
 export interface DomainReport {
@@ -53,14 +56,15 @@ export async function checkDomain(deps: DomainCheckDeps, domainArg: string): Pro
   const relayHosts = (await deps.db.select({ url: routes.url }).from(routes))
     .map((r) => (r.url === "mx" ? null : new URL(r.url).hostname))
     .filter((h): h is string => h !== null && !/^[0-9.]+$|^\[|^localhost$/.test(h));
-  const [spf, dkim, dmarc, mtaSts, tlsRpt] = await Promise.all([
+  const [spf, dkim, dmarc, mtaSts, tlsRpt, dane] = await Promise.all([
     checkSpf(deps.resolve, domain, { sendingIps: deps.sendingIps, relayHosts }),
     checkDkim(deps, domain),
     checkDmarc(deps.resolve, domain),
     checkMtaSts(deps.resolve, deps.fetchPolicy, domain),
     checkTlsRpt(deps.resolve, domain),
+    checkDane(deps.resolve, deps.dane, domain),
   ]);
-  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt];
+  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, dane];
   return { domain, ok: checks.every((c) => c.ok), checks };
 }
 
@@ -71,7 +75,7 @@ export async function checkNamedDomain(deps: DomainCheckDeps, arg: string): Prom
   return checkDomain(deps, domain);
 }
 
-const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT" };
+const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT", dane: "DANE" };
 
 /** The report as `domain check` prints it. */
 export function formatReport(r: DomainReport): string {

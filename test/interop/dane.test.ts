@@ -19,7 +19,7 @@ import { createResolver } from "../../src/runtime/node-dns.ts";
 import { createNodeConnect } from "../../src/runtime/node-socket.ts";
 import { nodeCertificateTools } from "../../src/runtime/node-x509.ts";
 import { newId } from "../../src/smtp/ids.ts";
-import { removeDir, tempDir } from "../support/relay.ts";
+import { cli, removeDir, tempDir } from "../support/relay.ts";
 import { certificate, storedTls } from "../support/tls-outcomes.ts";
 import { startUnbound, type Unbound } from "../support/unbound.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
@@ -141,4 +141,32 @@ describe("DANE with unbound validating a signed zone", () => {
     expect(arrived("plain.test").map((m) => m.secure)).toEqual([true]);
     expect((await storedTls(database, "plain.test")).recipient).toMatchObject({ outcome: "opportunistic", policy: null, result_type: null });
   }, 30_000);
+});
+
+describe("domain check shows DANE as delivery sees it", () => {
+  const check = async (domain: string) => {
+    const env = { SMARTHOST_DB_URL: `file:${join(dir, "dane.db")}`, SMARTHOST_DANE: "on", SMARTHOST_DNS_SERVERS: unbound.address };
+    const r = await cli(dir, ["domain", "check", domain, "--json"], env);
+    const report = JSON.parse(r.stdout) as { checks: { check: string; ok: boolean; found: string | null; detail: string }[] };
+    return report.checks.find((c) => c.check === "dane")!;
+  };
+
+  test("signed MX with TLSA: the records shown; unsigned: DANE does not apply; bogus: a failure", async () => {
+    const good = await check("good.dane.test");
+    expect(good.ok).toBe(true);
+    expect(good.found).toMatch(/^mx-good\.dane\.test: TLSA 3 1 1 [0-9a-f]{16}…$/);
+    expect(good.detail).toBe("1 of 1 MX host(s) authenticated by TLSA");
+    const plain = await check("plain.test");
+    expect(plain).toMatchObject({ ok: true, found: null });
+    expect(plain.detail).toContain("not signed");
+    const bogus = await check("bogus.dane.test");
+    expect(bogus.ok).toBe(false);
+    expect(bogus.found).toContain("mx-bogus.dane.test: lookup failed");
+  }, 60_000);
+
+  test("with SMARTHOST_DANE off the check says it did not look", async () => {
+    const r = await cli(dir, ["domain", "check", "good.dane.test", "--json"], { SMARTHOST_DB_URL: `file:${join(dir, "dane.db")}`, SMARTHOST_DNS_SERVERS: unbound.address });
+    const dane = (JSON.parse(r.stdout) as { checks: { check: string; detail: string }[] }).checks.find((c) => c.check === "dane")!;
+    expect(dane.detail).toContain("SMARTHOST_DANE is off");
+  }, 60_000);
 });
