@@ -102,6 +102,21 @@ const gatewayUrl = v.pipe(
   }, "SMARTHOST_GATEWAY_URL must be an https:// URL without credentials (http:// only to a loopback address)"),
 );
 
+// Links in mail (one-click unsubscribe) point here: https://, or http:// to a loopback host (tests).
+const publicUrl = v.pipe(
+  optionalString,
+  v.check((s) => {
+    if (s === undefined) return true;
+    try {
+      const u = new URL(s);
+      return !u.username && !u.password && !u.search && !u.hash && (u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHost(u.hostname)));
+    } catch {
+      return false;
+    }
+  }, "SMARTHOST_PUBLIC_URL must be an https:// base URL without credentials, query or fragment (http:// only for a loopback host)"),
+  v.transform((s) => s?.replace(/\/+$/, "")),
+);
+
 // The link's signing keys come from it: as strong as a 256-bit key, at least.
 const MIN_GATEWAY_TOKEN_BYTES = 32;
 const gatewayToken = v.pipe(
@@ -153,6 +168,7 @@ export const ConfigSchema = v.object({
   SMARTHOST_UPSTREAM: upstream,
   SMARTHOST_DNS_SERVERS: hostPortList("SMARTHOST_DNS_SERVERS"),
   SMARTHOST_GATEWAY_URL: gatewayUrl,
+  SMARTHOST_PUBLIC_URL: publicUrl,
   SMARTHOST_GATEWAY_TOKEN: gatewayToken,
   SMARTHOST_METRICS_TOKEN: optionalString,
   SMARTHOST_TRUSTED_PROXIES: trustedProxies,

@@ -17,6 +17,7 @@ import { createDkimSigner } from "./dkim/signer.ts";
 import type { SignaturePool } from "./dkim/sign-jobs.ts";
 import { txtLookup, type DnsResolve } from "./domain-check/dns.ts";
 import { fetchPolicyText } from "./domain-check/check.ts";
+import { UNSUBSCRIBE_MAC_PURPOSE, type TokenMac } from "./suppression/unsubscribe-token.ts";
 import { reportSettings } from "./tlsrpt/settings.ts";
 import type { DaneProbe } from "./domain-check/dane.ts";
 
@@ -24,8 +25,11 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
   const { config, database, log } = opts;
   const metrics = createMetrics(database.db);
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
+  // One-click unsubscribe links: signed with a key derived from SMARTHOST_SECRET_KEY, so every node sharing it answers them.
+  const unsubscribeMac: TokenMac | undefined = secrets && (async (data) => (await secrets).mac(data, UNSUBSCRIBE_MAC_PURPOSE));
+  const unsubscribe = unsubscribeMac && config.SMARTHOST_PUBLIC_URL ? { baseUrl: config.SMARTHOST_PUBLIC_URL, mac: unsubscribeMac } : undefined;
   const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool, log }) : undefined;
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
     gateway,
@@ -39,6 +43,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     adminToken: config.SMARTHOST_ADMIN_TOKEN,
     secrets,
     log,
+    unsubscribe: unsubscribeMac,
     webhooks: { secrets: secrets ? () => Promise.resolve(secrets) : undefined, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
     tlsrpt: reportSettings(config, opts.hostname),
     mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ storage: gateway.storage, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],

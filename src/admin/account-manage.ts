@@ -19,12 +19,14 @@ export interface AccountRow {
   over_limit: "refuse" | "hold";
   /** With hold: the most messages held at once (null: 10 000). */
   hold_backlog: number | null;
+  /** One-click unsubscribe added to its messages (RFC 8058). */
+  list_unsubscribe: "one-click" | "off";
   created_at: string;
 }
 
 export async function listAccounts(db: Db): Promise<AccountRow[]> {
   const rows = await db.select().from(accounts).orderBy(accounts.name);
-  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)!, over_limit: a.overLimit, hold_backlog: a.holdBacklog }));
+  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)!, over_limit: a.overLimit, hold_backlog: a.holdBacklog, list_unsubscribe: a.listUnsubscribe }));
 }
 
 /** Recipients still to deliver (queued, deferred or held) in the account's messages. */
@@ -80,15 +82,18 @@ export interface LimitsUpdate {
   /** What happens to mail over the limits (src/shaping/over-limit.ts). */
   overLimit?: "refuse" | "hold";
   holdBacklog?: number | null;
+  /** One-click unsubscribe on the account's messages (src/gateway/list-unsubscribe.ts). */
+  listUnsubscribe?: "one-click" | "off";
 }
 
-const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day", overLimit: "over-limit", holdBacklog: "hold-backlog" };
+const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day", overLimit: "over-limit", holdBacklog: "hold-backlog", listUnsubscribe: "list-unsubscribe" };
 
 export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Promise<AccountRow> {
   const id = await accountIdByName(db, name);
   if (u.overLimit !== undefined && u.overLimit !== "refuse" && u.overLimit !== "hold") throw new Failure("invalid", "over-limit must be refuse or hold");
+  if (u.listUnsubscribe !== undefined && u.listUnsubscribe !== "one-click" && u.listUnsubscribe !== "off") throw new Failure("invalid", "list-unsubscribe must be one-click or off");
   for (const [k, n] of Object.entries(u)) {
-    if (k === "overLimit") continue;
+    if (k === "overLimit" || k === "listUnsubscribe") continue;
     if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 1)) throw new Failure("invalid", `${FLAG_OF[k as keyof LimitsUpdate]} must be a whole number of at least 1, or none`);
   }
   const set: LimitsUpdate = {};
@@ -97,7 +102,8 @@ export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Prom
   if (u.recipientsPerDay !== undefined) set.recipientsPerDay = u.recipientsPerDay;
   if (u.overLimit !== undefined) set.overLimit = u.overLimit;
   if (u.holdBacklog !== undefined) set.holdBacklog = u.holdBacklog;
-  if (Object.keys(set).length === 0) throw new Failure("invalid", "nothing to update: give per-minute, per-day, recipients-per-day, over-limit and/or hold-backlog");
+  if (u.listUnsubscribe !== undefined) set.listUnsubscribe = u.listUnsubscribe;
+  if (Object.keys(set).length === 0) throw new Failure("invalid", "nothing to update: give per-minute, per-day, recipients-per-day, over-limit, hold-backlog and/or list-unsubscribe");
   await db.update(accounts).set(set).where(eq(accounts.id, id));
   return (await listAccounts(db)).find((a) => a.name === name)!;
 }

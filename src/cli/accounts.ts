@@ -72,6 +72,7 @@ export const accountCommands: Command[] = [
       ...limitOptions("N|none"),
       "over-limit": { type: "string", value: "refuse|hold", help: "mail over the limits: refused (451/429, the default) or accepted,\nheld and released oldest first as the windows allow" },
       "hold-backlog": { type: "string", value: "N|none", help: "with hold: the most messages held at once before new mail is refused (default 10000)" },
+      "list-unsubscribe": { type: "string", value: "one-click|off", help: "add List-Unsubscribe (SMARTHOST_PUBLIC_URL/u/TOKEN) and List-Unsubscribe-Post\n(RFC 8058) to the account's messages that lack them (default off)" },
     },
     async run({ config, args, values, out }) {
       const over = values["over-limit"];
@@ -80,9 +81,10 @@ export const accountCommands: Command[] = [
           ...limitsFrom(values, true),
           overLimit: typeof over === "string" ? (over as "refuse" | "hold") : undefined,
           holdBacklog: limitValue(values["hold-backlog"], "hold-backlog", true),
+          listUnsubscribe: typeof values["list-unsubscribe"] === "string" ? (values["list-unsubscribe"] as "one-click" | "off") : undefined,
         }),
       );
-      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}${over !== undefined || a.over_limit === "hold" ? `, over-limit ${a.over_limit}` : ""}${a.over_limit === "hold" ? ` (backlog ${a.hold_backlog ?? 10000})` : ""}`);
+      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}${over !== undefined || a.over_limit === "hold" ? `, over-limit ${a.over_limit}` : ""}${a.over_limit === "hold" ? ` (backlog ${a.hold_backlog ?? 10000})` : ""}${values["list-unsubscribe"] !== undefined || a.list_unsubscribe !== "off" ? `, list-unsubscribe ${a.list_unsubscribe}` : ""}`);
       return 0;
     },
   },

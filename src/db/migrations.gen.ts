@@ -89,5 +89,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0017_late_bounces_complaints",
     "when": 1796675160673,
     "sql": "CREATE TABLE `return_paths` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`return_domain` text NOT NULL,\n\t`created_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `complaint_pauses` (\n\t`account_id` text PRIMARY KEY NOT NULL,\n\t`pause_rate` real,\n\t`paused_at` integer,\n\t`paused_reason` text,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE TABLE `complaints` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` text NOT NULL,\n\t`message_id` text NOT NULL,\n\t`recipient` text NOT NULL,\n\t`feedback_type` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `complaints_message_recipient` ON `complaints` (`message_id`,`recipient`);--> statement-breakpoint\nCREATE INDEX `complaints_account_created` ON `complaints` (`account_id`,`created_at`);\n"
+  },
+  {
+    "tag": "0018_account_list_unsubscribe",
+    "when": 1796675171080,
+    "sql": "ALTER TABLE `accounts` ADD `list_unsubscribe` text DEFAULT 'off' NOT NULL;"
   }
 ];

@@ -22,6 +22,8 @@ export const accounts = sqliteTable("accounts", {
   overLimit: text("over_limit", { enum: ["refuse", "hold"] }).notNull().default("refuse"),
   /** With hold: the most messages held at once before new mail is refused (null: the default, 10 000). */
   holdBacklog: integer("hold_backlog"),
+  /** One-click unsubscribe (RFC 8058) added to its messages; a message's own `list_unsubscribe` wins (src/gateway/list-unsubscribe.ts). */
+  listUnsubscribe: text("list_unsubscribe", { enum: ["off", "one-click"] }).notNull().default("off"),
   createdAt: integer("created_at").notNull(),
 });
 

@@ -37,6 +37,10 @@ const SIGNED = [
 // RFC 6376 §8.15: naming a field once more than it occurs makes a field of that name
 // added later (a second From:, say) break the signature instead of riding along.
 const OVERSIGNED = new Set(["from", "subject", "date", "to", "cc", "message-id"]);
+// RFC 8058 §4 wants both list fields signed when present; named once more, so a second
+// List-Unsubscribe-Post (or URI) added on the way breaks the signature. When absent they are
+// left out, so a mailing list that adds its own may still forward the message intact.
+const OVERSIGNED_WHEN_PRESENT = new Set(["list-unsubscribe", "list-unsubscribe-post"]);
 
 interface Field {
   name: string;
@@ -65,13 +69,15 @@ export function headerSelection(fields: Field[]): { keys: string; headers: { lin
   const headers: { line: string }[] = [];
   for (const name of SIGNED) {
     const lower = name.toLowerCase();
+    let present = false;
     for (let i = fields.length - 1; i >= 0; i--) {
       if (fields[i]!.name === lower) {
         names.push(name);
         headers.push({ line: fields[i]!.line });
+        present = true;
       }
     }
-    if (OVERSIGNED.has(lower)) names.push(name);
+    if (OVERSIGNED.has(lower) || (present && OVERSIGNED_WHEN_PRESENT.has(lower))) names.push(name);
   }
   return { keys: names.join(":"), headers };
 }

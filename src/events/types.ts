@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   "message.held",
   "suppression.added",
   "suppression.removed",
+  "recipient.unsubscribed",
   "route.degraded",
   "route.recovered",
   "webhook.disabled",

@@ -1,7 +1,7 @@
 /**
  * What an account may send: relay permission, its sender rules (envelope and header
  * senders), recipient counts, its rate limits and quotas (counted in SQL at commit), and
- * its suppression list at RCPT. Account rows are read at most every few seconds.
+ * its suppression list at RCPT, whether its mail gets one-click unsubscribe. Account rows are read at most every few seconds.
  */
 import { eq } from "drizzle-orm";
 import { Failure } from "../core/failure.ts";
@@ -52,14 +52,14 @@ export class AccountPolicy {
   readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
     const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
     const rows = await this.db
-      .select({ name: accounts.name, perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog })
+      .select({ name: accounts.name, perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog, listUnsubscribe: accounts.listUnsubscribe })
       .from(accounts)
       .where(eq(accounts.id, accountId));
     const r = rows[0];
     const limits: Limits = r ? { perMinute: r.perMinute, perDay: r.perDay, recipientsPerDay: r.recipientsPerDay } : { perMinute: null, perDay: null, recipientsPerDay: null };
     // --over-limit hold: mail over the limits waits held instead of being refused (src/shaping/over-limit.ts).
     const hold = r?.overLimit === "hold" ? { backlog: r.holdBacklog ?? this.deps.holdBacklog ?? null } : null;
-    return { name: r?.name ?? null, patterns: rules.map((r) => r.p), limits, hold };
+    return { name: r?.name ?? null, patterns: rules.map((r) => r.p), limits, hold, listUnsubscribe: r?.listUnsubscribe === "one-click" };
   });
   /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
   private senderPatterns(accountId: string): Promise<string[]> {

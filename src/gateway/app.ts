@@ -24,6 +24,12 @@ import { adminRoutes } from "./routes/admin.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { docsRoutes } from "./routes/openapi.ts";
 import { Failure } from "../core/failure.ts";
+import { unsubscribeRoutes } from "./routes/unsubscribe.ts";
+import { UNSUBSCRIBE_PATH } from "./list-unsubscribe.ts";
+import type { TokenMac } from "../suppression/unsubscribe-token.ts";
+
+// A one-click POST is `List-Unsubscribe=One-Click` (RFC 8058 §3.1): a form, never a message.
+const UNSUBSCRIBE_BODY_LIMIT = 8 * 1024;
 import type { ReportSettings } from "../tlsrpt/settings.ts";
 
 export interface AppDeps {
@@ -45,6 +51,8 @@ export interface AppDeps {
   domainCheck?: DomainCheckDeps;
   /** Webhook endpoints need the secret box (absent: those routes answer 503). */
   webhooks?: WebhookRouteDeps;
+  /** Enables the public one-click unsubscribe links (/u/TOKEN): the key their tokens are signed with. */
+  unsubscribe?: TokenMac;
   /**
    * Route groups mounted beside the API (the dashboard): composed by the caller (src/stack.ts),
    * so the gateway imports none of the adapters above it.
@@ -85,6 +93,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/suppressions", suppressionRoutes(auth, storage));
   app.route("/v1/events", eventRoutes(auth, storage));
   app.route("/v1/webhooks", webhookRoutes(auth, storage, deps.webhooks ?? { allowPrivate: false }));
+  if (deps.unsubscribe) {
+    app.use(`${UNSUBSCRIBE_PATH}/*`, bodyLimit({ maxSize: UNSUBSCRIBE_BODY_LIMIT, onError: () => { throw tooLarge; } }));
+    app.route(UNSUBSCRIBE_PATH, unsubscribeRoutes({ writer: storage.writer, mac: deps.unsubscribe, log: deps.log }));
+  }
   if (deps.gatewayToken) {
     app.use(`${HANDOFF_PATH}/*`, limit);
     app.route(HANDOFF_PATH, handoffRoutes(deps.smtpHandler, deps.gatewayToken, { log: deps.log }));

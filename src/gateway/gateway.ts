@@ -22,6 +22,8 @@ import { AccountPolicy } from "./account-policy.ts";
 import { Authenticator } from "./authenticate.ts";
 import type { Metrics } from "./metrics.ts";
 import { refuseTraceProblems } from "./trace-guard.ts";
+import { logWarnings, withListUnsubscribe, type AcceptWarning, type UnsubscribeLinks } from "./list-unsubscribe.ts";
+import type { Logger } from "../core/log.ts";
 import type { Db } from "../db/client.ts";
 import type { SqlDatabase } from "../db/raw.ts";
 
@@ -47,6 +49,10 @@ export interface GatewayDeps {
   signer?: MessageSigner;
   /** Held over-quota messages per account before new mail is refused, where the account sets none (SMARTHOST_HOLD_BACKLOG). */
   holdBacklog?: number;
+  /** One-click unsubscribe links (SMARTHOST_PUBLIC_URL and the secret key); absent: none are added. */
+  unsubscribe?: UnsubscribeLinks;
+  /** Where accepted messages' warnings are logged. */
+  log?: Logger;
 }
 
 export interface Submission {
@@ -65,7 +71,12 @@ export interface Submission {
   smtputf8?: boolean;
   /** HTTP: false when the account's suppression list was empty as this request's key was read (ApiCaller). */
   suppressionsListed?: boolean;
+  /** HTTP `list_unsubscribe`: overrides the account's setting for this message. */
+  listUnsubscribe?: boolean;
 }
+
+/** What the sender is told besides the id: warnings (gateway/list-unsubscribe.ts). */
+export type Accepted = EnqueueOutcome & { warnings: AcceptWarning[] };
 
 export class Gateway {
   private readonly now: () => number;
@@ -85,7 +96,7 @@ export class Gateway {
    * Over HTTP the suppressed recipients are left out (and listed); when none is left,
    * nothing is stored (422). Over SMTP they were already refused at RCPT.
    */
-  async submit(s: Submission): Promise<EnqueueOutcome & { suppressed: string[] }> {
+  async submit(s: Submission): Promise<Accepted & { suppressed: string[] }> {
     // An account with an empty list (as read with the request's key) has nothing to look up.
     if (s.source !== "http" || s.suppressionsListed === false) return { ...(await this.commit(s)), suppressed: [] };
     const { kept, suppressed } = await splitSuppressed(this.storage.sql, s.accountId, s.recipients, this.now());
@@ -99,7 +110,7 @@ export class Gateway {
     return { ...outcome, suppressed: suppressed.map((x) => x.address) };
   }
 
-  private async commit(s: Submission): Promise<EnqueueOutcome> {
+  private async commit(s: Submission): Promise<Accepted> {
     if (s.raw.byteLength > this.deps.maxMessageBytes) {
       this.deps.metrics.rejected("too_large");
       throw new Failure("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
@@ -111,14 +122,16 @@ export class Gateway {
     const headerFrom = await this.policy.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     assertSingleFields(raw);
-    const { name: accountName, limits, hold } = await this.policy.accounts.get(s.accountId, this.now());
+    const { name: accountName, limits, hold, listUnsubscribe } = await this.policy.accounts.get(s.accountId, this.now());
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
       throw new Failure("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
-    // Signed last, over the bytes that are stored and sent: a retry never signs again.
-    const signed = this.deps.signer ? await this.deps.signer.sign(raw, headerFrom) : raw;
-    const now = this.now();
     const id = s.id ?? newId();
+    // Before signing: DKIM's h= covers the list fields (RFC 8058 §4).
+    const listed = await withListUnsubscribe(raw, { wanted: s.listUnsubscribe ?? listUnsubscribe, links: this.deps.unsubscribe, accountId: s.accountId, messageId: id, recipients: s.recipients });
+    // Signed last, over the bytes that are stored and sent: a retry never signs again.
+    const signed = this.deps.signer ? await this.deps.signer.sign(listed.raw, headerFrom) : listed.raw;
+    const now = this.now();
     const handoff = this.deps.handoff;
     const lease = handoff?.claim(now) ?? null;
     const outcome = await enqueueMessage(
@@ -160,6 +173,7 @@ export class Gateway {
       // Handed off: the worker has it already, no need to look for due work.
       if (!outcome.leased) this.deps.onAccepted?.();
     }
-    return { id: outcome.id, duplicate: outcome.duplicate };
+    if (!outcome.duplicate) logWarnings(this.deps.log, outcome.id, s.accountId, listed.warnings);
+    return { id: outcome.id, duplicate: outcome.duplicate, warnings: listed.warnings };
   }
 }

@@ -33,6 +33,9 @@ const customHeaders = v.optional(
   {},
 );
 
+/** One-click unsubscribe (RFC 8058) for this message; absent: the account's setting. */
+const listUnsubscribe = v.optional(v.boolean("list_unsubscribe must be true or false"));
+
 export const MessageBody = v.strictObject(
   {
     from: addressText,
@@ -55,6 +58,7 @@ export const MessageBody = v.strictObject(
       ),
       [],
     ),
+    list_unsubscribe: listUnsubscribe,
   },
   (issue) => `unknown field ${issue.received}`,
 );
@@ -65,6 +69,7 @@ export const RawBody = v.strictObject(
     mail_from: v.union([v.literal(""), addressText], "mail_from must be an address or \"\""),
     rcpt_to: v.pipe(v.array(addressText, "rcpt_to must be an array of addresses"), v.minLength(1, "rcpt_to must not be empty"), v.maxLength(1000, "rcpt_to has too many addresses")),
     raw: base64("raw"),
+    list_unsubscribe: listUnsubscribe,
   },
   (issue) => `unknown field ${issue.received}`,
 );

@@ -18,6 +18,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 export interface SecretBox {
   seal(plaintext: string, purpose: string): Promise<string>;
   open(sealed: string, purpose: string): Promise<string>;
+  /** HMAC-SHA256 of `data` under a key derived for `purpose` alone (HKDF), never the sealing key itself. */
+  mac(data: Uint8Array, purpose: string): Promise<Uint8Array>;
 }
 
 /** True for a value written by `seal` (so a migration can tell sealed from clear text). */
@@ -46,7 +48,21 @@ export function generateSecretKey(): string {
 export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
   const raw = parseSecretKey(keyBase64);
   const key = await crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  const hkdf = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+  const macKeys = new Map<string, Promise<CryptoKey>>();
+  // RFC 5869: one key per purpose, so a MAC made for one use never verifies for another.
+  const macKey = (purpose: string) => {
+    let k = macKeys.get(purpose);
+    if (!k) {
+      k = crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(`smarthost-mac:${purpose}`) }, hkdf, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
+      macKeys.set(purpose, k);
+    }
+    return k;
+  };
   return {
+    async mac(data, purpose) {
+      return new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(purpose), data as Uint8Array<ArrayBuffer>));
+    },
     async seal(plaintext, purpose) {
       const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
       const ct = new Uint8Array(

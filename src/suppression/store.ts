@@ -9,7 +9,7 @@ import { appendEvent } from "../events/append.ts";
 import type { UpstreamReply } from "../events/types.ts";
 import { BOUNCE_SUPPRESSION_MS } from "./policy.ts";
 
-export type SuppressionReason = "bounce" | "complaint" | "manual";
+export type SuppressionReason = "bounce" | "complaint" | "manual" | "unsubscribe";
 
 export interface Suppression {
   id: number;

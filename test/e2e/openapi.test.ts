@@ -33,7 +33,7 @@ beforeAll(async () => {
   const stack = (extra: Record<string, string>) =>
     createGatewayStack({ config: loadConfig({ SMARTHOST_DB_URL: url, ...extra }), database, writer, hostname: "relay.test", log: () => {} }).app;
   // With every optional part on, so the document must cover them all.
-  apps.admin = stack({ SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_GATEWAY_TOKEN: "g".repeat(40) });
+  apps.admin = stack({ SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_GATEWAY_TOKEN: "g".repeat(40), SMARTHOST_SECRET_KEY: Buffer.alloc(32, 3).toString("base64"), SMARTHOST_PUBLIC_URL: "https://relay.example.net" });
   apps.plain = stack({});
   relay = await startRelay(tempDir(), { SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" });
 });
@@ -81,7 +81,7 @@ test("the document is valid OpenAPI 3.1 (by an OpenAPI validator) and every rout
   expect([...documented].filter((r) => !served.has(r))).toEqual([]);
   expect(documented.has("POST /v1/admin/keys/{id}/revoke")).toBe(true);
   expect(documented.has("POST /v1/admin/queue/{id}/hold")).toBe(true);
-  for (const r of ["GET /v1/messages", "GET /v1/suppressions/{address}", "GET /v1/events", "POST /v1/webhooks/deliveries/{id}/replay"]) expect(documented.has(r), r).toBe(true);
+  for (const r of ["GET /v1/messages", "GET /v1/suppressions/{address}", "GET /v1/events", "POST /v1/webhooks/deliveries/{id}/replay", "GET /u/{token}", "POST /u/{token}"]) expect(documented.has(r), r).toBe(true);
 });
 
 test("the webhooks section describes each event type as Standard Webhooks: {type, timestamp, data} and the three headers", async () => {

@@ -54,8 +54,38 @@ interface Verdict {
   extra_from_bottom: boolean[];
 }
 
-async function dkimpy(message: Buffer, records: Record<string, string>): Promise<Verdict> {
-  const proc = Bun.spawn([PYTHON, "-c", VERIFY], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+// The list fields changed on the way: the value altered, one taken away, a second one added on top.
+const VERIFY_LIST = `
+import base64, json, re, sys, dkim
+d = json.load(sys.stdin)
+records = d["records"]
+def dnsfunc(name, timeout=5):
+    n = (name.decode() if isinstance(name, bytes) else name).rstrip(".").lower()
+    v = records.get(n)
+    return v.encode() if v else None
+def results(msg):
+    n = sum(1 for line in msg.split(b"\\r\\n") if line.lower().startswith(b"dkim-signature:"))
+    out = []
+    for i in range(n):
+        try:
+            out.append(dkim.DKIM(msg).verify(idx=i, dnsfunc=dnsfunc))
+        except dkim.ValidationError:
+            out.append(False)
+    return out
+msg = base64.b64decode(d["message"])
+head, body = msg.split(b"\\r\\n\\r\\n", 1)
+hs = [dict(dkim.util.parse_tag_value(re.sub(rb"\\r\\n[ \\t]+", b" ", m)[len(b"DKIM-Signature:"):].strip()))[b"h"].decode() for m in re.findall(rb"^DKIM-Signature:[^\\r\\n]*(?:\\r\\n[ \\t][^\\r\\n]*)*", head, re.I | re.M)]
+print(json.dumps({
+  "h": hs,
+  "verified": results(msg),
+  "url_changed": results(msg.replace(b"List-Unsubscribe: <", b"List-Unsubscribe: <https://evil.test/u>, <", 1)),
+  "post_removed": results(re.sub(rb"\\r\\nList-Unsubscribe-Post:[^\\r\\n]*", b"", msg, count=1)),
+  "post_added": results(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\\r\\n" + msg),
+}))
+`;
+
+async function dkimpy(message: Buffer, records: Record<string, string>, script = VERIFY): Promise<Verdict> {
+  const proc = Bun.spawn([PYTHON, "-c", script], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   proc.stdin.write(JSON.stringify({ message: message.toString("base64"), records }));
   await proc.stdin.end();
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -70,6 +100,8 @@ beforeAll(async () => {
     const r = await cli(dir, ["dkim", "add", "example.com", "--algorithm", "both", "--selector", "mail"], env);
     if (r.code !== 0) throw new Error(r.stderr);
     records = printedRecords(r.stdout);
+    // For the one-click unsubscribe links below (nothing fetches them here).
+    env.SMARTHOST_PUBLIC_URL = "https://relay.example.net";
   });
 });
 afterAll(() => s?.stop());
@@ -96,6 +128,31 @@ describe("dkimpy verifies what the relay signs", () => {
       expect(v.tampered).toEqual([false, false]);
       expect(v.extra_from_top).toEqual([false, false]);
       expect(v.extra_from_bottom).toEqual([false, false]);
+    }
+  }, 60_000);
+});
+
+describe("dkimpy: h= covers List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 §4)", () => {
+  test("the relay's own one-click fields and a sender's own are both signed: verified as sent, failed when either is changed, removed or added to", async () => {
+    const ours = await postJson(s.relay, s.tenant.apiKey, "/v1/messages", { from: "alice@example.com", to: ["erin@dest.test"], subject: "our link", text: "news\n", list_unsubscribe: true });
+    expect(ours.status).toBe(202);
+    const headers = { "List-Unsubscribe": "<https://example.com/leave/1>, <mailto:leave@example.com>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
+    const theirs = await postJson(s.relay, s.tenant.apiKey, "/v1/messages", { from: "alice@example.com", to: ["frank@dest.test"], subject: "their link", text: "news\n", headers });
+    expect(theirs.status).toBe(202);
+    for (const [to, link] of [["erin@dest.test", /List-Unsubscribe: <https:\/\/relay\.example\.net\/u\/[A-Za-z0-9_.-]+>/], ["frank@dest.test", /List-Unsubscribe: <https:\/\/example\.com\/leave\/1>, <mailto:leave@example\.com>/]] as const) {
+      const got = await waitFor(`delivery to ${to}`, () => s.upstream.received.find((r) => r.rcptTo.includes(to)));
+      expect(got.raw.toString("latin1")).toMatch(link);
+      const v = (await dkimpy(got.raw, records, VERIFY_LIST)) as unknown as { h: string[]; verified: boolean[]; url_changed: boolean[]; post_removed: boolean[]; post_added: boolean[] };
+      expect(v.h).toHaveLength(2);
+      for (const h of v.h) {
+        const names = h.toLowerCase().split(":").map((x) => x.trim());
+        expect(names.filter((n) => n === "list-unsubscribe")).toHaveLength(2);
+        expect(names.filter((n) => n === "list-unsubscribe-post")).toHaveLength(2);
+      }
+      expect(v.verified).toEqual([true, true]);
+      expect(v.url_changed).toEqual([false, false]);
+      expect(v.post_removed).toEqual([false, false]);
+      expect(v.post_added).toEqual([false, false]);
     }
   }, 60_000);
 });

@@ -11,7 +11,7 @@ const address = { address: "bob@example.org" };
 const webhookId = { id: "01JD5W3Q2M8Z" };
 
 export const suppressionDocs = {
-  list: doc({ tag: "suppressions", summary: "The account's suppressed addresses in force", query: [{ name: "reason", description: "only entries with this reason", values: ["bounce", "complaint", "manual"] }, limit(100, 1000), cursor], ok: f.SuppressionPage, errors: [400] }),
+  list: doc({ tag: "suppressions", summary: "The account's suppressed addresses in force", query: [{ name: "reason", description: "only entries with this reason", values: ["bounce", "complaint", "manual", "unsubscribe"] }, limit(100, 1000), cursor], ok: f.SuppressionPage, errors: [400] }),
   add: doc({ tag: "suppressions", summary: "Suppress an address or *@domain (or up to 1000 at once): mail to it is refused until removed", body: f.SuppressionAdd, example: { address: "bob@example.org", reason: "manual" }, ok: f.SuppressionsAdded, status: 201, errors: [400] }),
   show: doc({ tag: "suppressions", summary: "One suppressed address", params: address, ok: f.Suppression, errors: [400, 404] }),
   remove: doc({ tag: "suppressions", summary: "Send to an address again, at once", params: address, status: 204, errors: [400, 404] }),

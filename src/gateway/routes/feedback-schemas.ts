@@ -21,7 +21,13 @@ export const WebhookAdd = v.object({ url: v.pipe(v.string(), v.maxLength(2048)),
 export const WebhookPatch = v.object({ url: v.optional(v.pipe(v.string(), v.maxLength(2048))), events: v.optional(Events), enabled: v.optional(v.boolean()) });
 
 // Responses.
-export const Accepted = v.object({ id: v.string(), status: v.literal("queued"), suppressed: v.array(v.string()) });
+export const Accepted = v.object({
+  id: v.string(),
+  status: v.literal("queued"),
+  suppressed: v.array(v.string()),
+  /** Accepted, but the sender should know (gateway/list-unsubscribe.ts); absent when there is none. */
+  warnings: v.optional(v.array(v.object({ code: v.string(), message: v.string() }))),
+});
 export const MessagePage = page(
   v.object({
     id: v.string(),
@@ -35,7 +41,7 @@ export const MessagePage = page(
 );
 export const Suppression = v.object({
   address: v.string(),
-  reason: v.picklist(["bounce", "complaint", "manual"]),
+  reason: v.picklist(["bounce", "complaint", "manual", "unsubscribe"]),
   message_id: v.nullable(v.string()),
   created_at: iso,
   expires_at: v.nullable(iso),

@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { base64ToBytes } from "../../util/bytes.ts";
 import { composeMessage } from "../../mime/compose.ts";
 import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
-import type { Gateway } from "../gateway.ts";
+import type { Accepted, Gateway } from "../gateway.ts";
 import { MessageBody, RawBody } from "../schemas.ts";
 import { normalizeLineEndings } from "../../mime/line-endings.ts";
 import { listMessages } from "./message-list.ts";
@@ -28,6 +28,9 @@ function address(value: string, field: string): NamedAddress {
 }
 
 const list = (values: string[], field: string) => values.map((x, i) => address(x, `${field}[${i}]`));
+
+/** The 202 body; `warnings` only when there are some. */
+const acceptedBody = (o: Accepted & { suppressed: string[] }) => ({ id: o.id, status: "queued" as const, suppressed: o.suppressed, ...(o.warnings.length > 0 ? { warnings: o.warnings } : {}) });
 
 export function messageRoutes(gateway: Gateway, storage: Storage, hostname: string): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
@@ -68,8 +71,9 @@ export function messageRoutes(gateway: Gateway, storage: Storage, hostname: stri
       idempotencyKey: key,
       smtputf8: [from, ...rcpts].some((a) => a.utf8),
       suppressionsListed: c.get("suppressionsListed"),
+      listUnsubscribe: body.list_unsubscribe,
     });
-    return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
+    return c.json(acceptedBody(outcome), 202);
   });
 
   app.post("/raw", async (c) => {
@@ -90,8 +94,9 @@ export function messageRoutes(gateway: Gateway, storage: Storage, hostname: stri
       idempotencyKey: key,
       smtputf8: [...rcpts, ...(from ? [from] : [])].some((a) => a.utf8),
       suppressionsListed: c.get("suppressionsListed"),
+      listUnsubscribe: body.list_unsubscribe,
     });
-    return c.json({ id: outcome.id, status: "queued", suppressed: outcome.suppressed }, 202);
+    return c.json(acceptedBody(outcome), 202);
   });
 
   app.get("/:id", async (c) => c.json(await messageView(storage.db, c.get("accountId"), c.req.param("id"))));

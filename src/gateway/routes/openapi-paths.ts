@@ -48,6 +48,7 @@ const accepted = {
 };
 const submitErrors = { 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden"), 413: ref("TooLarge"), 422: ref("AllSuppressed"), 429: ref("Throttled") };
 const query = (name: string, description: string, extra: object = {}, example?: string) => ({ name, in: "query", required: false, description, schema: { type: "string", ...extra }, ...(example ? { example } : {}) });
+const token = { name: "token", in: "path", required: true, description: "From the message's List-Unsubscribe field", schema: { type: "string" }, example: "MQphY2N0Cm1zZwpib2JAZXhhbXBsZS5vcmc.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" };
 const idempotency = { name: "Idempotency-Key", in: "header", required: false, description: "Same key within 24 h: the first message's id, nothing sent twice", schema: { type: "string" }, example: "order-1234" };
 
 /**
@@ -117,6 +118,35 @@ export const PATHS: Record<string, Record<string, object>> = {
       security: [{ apiKey: [] }],
       parameters: [{ name: "domain", in: "path", required: true, schema: { type: "string" }, example: "example.com" }],
       responses: { 200: { description: "The report", content: { "application/json": { schema: { type: "object", properties: { domain: { type: "string" }, ok: { type: "boolean" }, checks: { type: "array", items: { type: "object" } } } } } } }, 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden") },
+    },
+  },
+  // gateway/routes/unsubscribe.ts: public, the token is the credential (RFC 8058).
+  "/u/{token}": {
+    get: {
+      tags: ["unsubscribe"],
+      summary: "The page of a one-click unsubscribe link (List-Unsubscribe): changes nothing, its button POSTs",
+      parameters: [token],
+      responses: {
+        200: { description: "A page with the unsubscribe button", content: { "text/html": { schema: { type: "string" } } } },
+        404: { description: "Not a valid link", content: { "text/html": { schema: { type: "string" } } } },
+      },
+    },
+    post: {
+      tags: ["unsubscribe"],
+      summary: "One-click unsubscribe (RFC 8058): the recipient is suppressed for the account, reason unsubscribe; a recipient.unsubscribed webhook",
+      parameters: [token],
+      requestBody: {
+        required: true,
+        content: {
+          "application/x-www-form-urlencoded": { schema: { type: "object", required: ["List-Unsubscribe"], properties: { "List-Unsubscribe": { const: "One-Click" } } }, example: "List-Unsubscribe=One-Click" },
+          "multipart/form-data": { schema: { type: "object", required: ["List-Unsubscribe"], properties: { "List-Unsubscribe": { const: "One-Click" } } } },
+        },
+      },
+      responses: {
+        200: { description: "Unsubscribed (also when it already was); never a redirect", content: { "application/json": { schema: { type: "object", properties: { status: { const: "unsubscribed" } } }, example: { status: "unsubscribed" } }, "text/html": { schema: { type: "string" } } } },
+        400: errorResponse("The body is not List-Unsubscribe=One-Click", "invalid_unsubscribe", "The body must be List-Unsubscribe=One-Click (RFC 8058)"),
+        404: errorResponse("Not a valid link", "not_found", "No such unsubscribe link"),
+      },
     },
   },
   "/healthz": {

@@ -29,9 +29,11 @@ const DATA: Record<EventType, v.GenericSchema> = {
   "message.deferred": v.object(outcome),
   "message.bounced": v.object({ ...outcome, bounce_class: v.optional(v.picklist(["recipient", "mailbox-full", "policy", "domain", "other"])) }),
   // suppression/gate.ts: no message_id when nothing was stored (every recipient suppressed).
-  "message.suppressed": v.object({ message_id: v.optional(v.string()), account: v.string(), from: v.string(), recipient: v.string(), reason: v.picklist(["bounce", "complaint", "manual"]), suppressed_since: iso }),
-  "suppression.added": v.object({ account: v.string(), address: v.string(), reason: v.picklist(["bounce", "complaint", "manual"]), message_id: v.optional(v.string()), reply: v.optional(Reply), expires_at: v.optional(iso) }),
-  "suppression.removed": v.object({ account: v.string(), address: v.string(), reason: v.picklist(["bounce", "complaint", "manual"]) }),
+  "message.suppressed": v.object({ message_id: v.optional(v.string()), account: v.string(), from: v.string(), recipient: v.string(), reason: v.picklist(["bounce", "complaint", "manual", "unsubscribe"]), suppressed_since: iso }),
+  "suppression.added": v.object({ account: v.string(), address: v.string(), reason: v.picklist(["bounce", "complaint", "manual", "unsubscribe"]), message_id: v.optional(v.string()), reply: v.optional(Reply), expires_at: v.optional(iso) }),
+  "suppression.removed": v.object({ account: v.string(), address: v.string(), reason: v.picklist(["bounce", "complaint", "manual", "unsubscribe"]) }),
+  // suppression/unsubscribe.ts: `from` is left out when the message is no longer stored.
+  "recipient.unsubscribed": v.object({ message_id: v.string(), account: v.string(), from: v.optional(v.string()), recipient: v.string(), method: v.literal("one-click") }),
   "webhook.disabled": v.object({ webhook_id: v.string(), url: v.string(), reason: v.string() }),
   // Reserved: not sent yet; the fields of a message outcome where they apply.
   "message.held": v.looseObject(v.partial(v.object(outcome)).entries),

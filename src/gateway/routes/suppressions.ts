@@ -9,7 +9,7 @@ import { Failure, isFailure } from "../../core/failure.ts";
 import type { Authenticator } from "../authenticate.ts";
 import type { Storage } from "../../db/storage.ts";
 
-const REASONS = ["bounce", "complaint", "manual"] as const;
+const REASONS = ["bounce", "complaint", "manual", "unsubscribe"] as const;
 
 const invalid = (err: unknown): never => {
   if (isFailure(err, "invalid")) throw new Failure("invalid", err.message, { code: "invalid_address", field: "address" });

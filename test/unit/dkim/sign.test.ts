@@ -20,10 +20,10 @@ async function verify(msg: Uint8Array | string, records: Record<string, string>)
 const MESSAGE = "From: Ann <ann@example.com>\r\nTo: bob@dest.test\r\nSubject: =?utf-8?q?h=C3=A9?=  with   spaces\r\n\tand a fold\r\nDate: Sun, 29 Nov 2026 08:00:00 +0000\r\nX-Other: not signed\r\n\r\nbody line  \r\n\r\n\r\n";
 
 describe("header selection", () => {
-  test("names each present field once per instance, bottom first, and over-signs From, Subject, Date, To, Cc, Message-ID", () => {
+  test("names each present field once per instance, bottom first, and over-signs From, Subject, Date, To, Cc, Message-ID, and the List-Unsubscribe fields when present", () => {
     const { fields } = splitMessage(enc("Received: a\r\nTo: x@y\r\nFrom: a@b\r\nTo: z@y\r\nSubject: s\r\nX-Mailer: m\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nb"));
     const sel = headerSelection(fields);
-    expect(sel.keys).toBe("From:From:Subject:Subject:Date:Message-ID:To:To:To:Cc:List-Unsubscribe-Post");
+    expect(sel.keys).toBe("From:From:Subject:Subject:Date:Message-ID:To:To:To:Cc:List-Unsubscribe-Post:List-Unsubscribe-Post");
     expect(sel.headers.map((h) => h.line)).toEqual(["From: a@b", "Subject: s", "To: z@y", "To: x@y", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]);
   });
 

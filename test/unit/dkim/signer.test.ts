@@ -20,7 +20,7 @@ beforeEach(async () => {
   database = await openDatabase(`file:${join(dir, "d.db")}`);
   const real = await createSecretBox(generateSecretKey());
   opened = 0;
-  box = { seal: real.seal, open: (s, p) => (opened++, real.open(s, p)) };
+  box = { ...real, open: (s, p) => (opened++, real.open(s, p)) };
   deps = { db: database.db, secrets: box };
 });
 afterEach(() => {

@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `list_unsubscribe` text DEFAULT 'off' NOT NULL;
