@@ -7,7 +7,9 @@ import { httpBodyLimit, relayHostname, type Config } from "./config.ts";
 import { createGatewayStack } from "./stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
 import { listenError } from "./ingress/bind-error.ts";
-import { startIngress } from "./ingress/listener.ts";
+import { startIngress, type Ingress } from "./ingress/listener.ts";
+import type { CertificatePair } from "./ingress/certificate.ts";
+import { createInboundHandler } from "./inbound/handler.ts";
 import { createRemoteHandler } from "./ingress/remote-handler.ts";
 import { createLogger } from "./log.ts";
 import { openDatabase } from "./runtime/bun-db.ts";
@@ -73,6 +75,7 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
   let handler: SubmissionHandler;
   const http: HttpServer[] = [];
   let startDelivery: (() => Promise<void>) | null = null;
+  let inboundHandler: SubmissionHandler | null = null;
 
   if (mode === "ingress-only") {
     handler = createRemoteHandler(config.SMARTHOST_GATEWAY_URL!, config.SMARTHOST_GATEWAY_TOKEN!, log);
@@ -98,6 +101,10 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
       dns: createDnsResolve(config.SMARTHOST_DNS_SERVERS), dkimPool, dane: daneProbe(config, log) });
     handler = stack.smtpHandler;
     const app = stack.app;
+    // Bounces and feedback reports (src/inbound/): on the node that holds the database.
+    if (config.SMARTHOST_INBOUND_LISTEN.length > 0) {
+      inboundHandler = createInboundHandler({ sql: database.sql, writer, mac: (data, purpose) => secrets.mac(data, purpose), complaintAddress: config.SMARTHOST_COMPLAINT_ADDRESS ?? null, log, count: (outcome) => stack.metrics.inbound(outcome) });
+    }
     // Every address in SMARTHOST_HTTP_LISTEN; empty serves no HTTP (an SMTP-only node).
     for (const at of config.SMARTHOST_HTTP_LISTEN) {
       let server: HttpServer;
@@ -153,6 +160,8 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     },
   });
   stops.unshift(() => ingress.close());
+  const inbound = inboundHandler ? await startInbound(config, inboundHandler, certificate, host, log) : null;
+  if (inbound) stops.unshift(() => inbound.close());
   // Every listener is bound: only now may delivery start.
   await startDelivery?.();
 
@@ -161,12 +170,39 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     smtp: ingress.smtp.map((a) => a.port),
     smtps: ingress.smtps.map((a) => a.port),
     http: http.map((h) => h.address.port),
+    inbound: inbound?.smtp.map((a) => a.port) ?? [],
     mode,
     delivery: mode === "all-in-one" && config.SMARTHOST_DELIVERY,
     hostname: host,
   });
 
   return { stop: stopAll };
+}
+
+/** The inbound listener: the ingress's listener, limits and timeouts, with the inbound handler and no AUTH. */
+function startInbound(config: Config, handler: SubmissionHandler, certificate: CertificatePair | null, host: string, log: Logger): Promise<Ingress> {
+  return startIngress({
+    smtp: config.SMARTHOST_INBOUND_LISTEN,
+    smtps: [],
+    smtpVariable: "SMARTHOST_INBOUND_LISTEN",
+    maxConnections: config.SMARTHOST_MAX_CONNECTIONS,
+    maxConnectionsPerIp: config.SMARTHOST_MAX_CONNECTIONS_PER_IP,
+    handler,
+    certificate,
+    idleTimeoutMs: config.SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
+    commandDeadlineMs: config.SMARTHOST_SMTP_COMMAND_DEADLINE_SECONDS * 1000,
+    minDataRate: config.SMARTHOST_SMTP_MIN_DATA_RATE,
+    greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
+    log,
+    session: {
+      hostname: host,
+      maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
+      maxRecipients: config.SMARTHOST_MAX_RECIPIENTS,
+      maxErrors: config.SMARTHOST_MAX_ERRORS,
+      allowInsecureAuth: false,
+      offerAuth: false,
+    },
+  });
 }
 
 async function serveEgress(config: Config, host: string, log: Logger): Promise<Running> {

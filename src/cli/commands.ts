@@ -6,6 +6,7 @@ import { feedbackCommands } from "./feedback.ts";
 import { keyCommands } from "./keys.ts";
 import { networkCommands } from "./networks.ts";
 import { queueCommands } from "./queue.ts";
+import { returnPathCommands } from "./return-paths.ts";
 import { routeCommands } from "./routes.ts";
 import { senderCommands } from "./senders.ts";
 import { serverCommands } from "./server.ts";
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   ...shapeCommands,
   ...queueCommands,
   ...dkimCommands,
+  ...returnPathCommands,
   ...feedbackCommands,
   ...tlsrptCommands,
 ];

@@ -11,6 +11,7 @@ import type { ClientOptions } from "./smtp-client.ts";
 import type { Connect } from "./socket.ts";
 import type { DaneLookup } from "./dane-lookup.ts";
 import type { CertificateTools } from "./dane.ts";
+import type { ReturnPaths } from "../return-path/sender.ts";
 
 export interface DeliveryConfig {
   hostname: string;
@@ -54,5 +55,7 @@ export interface DeliveryDeps {
   mtaSts?: MtaSts;
   /** DANE for MX delivery (absent: SMARTHOST_DANE=off): TLSA lookups and certificate parsing. */
   dane?: { lookup: DaneLookup; certificates: CertificateTools };
+  /** VERP envelope senders for sender domains with a return path (src/return-path/sender.ts). */
+  returnPaths?: ReturnPaths;
 }
 

@@ -236,6 +236,7 @@ export class DeliveryWorker implements Handoff {
         return;
       }
     }
+    const verp = (await this.deps.returnPaths?.senderFor(m)) ?? null;
     const final = new Map<number, Attempt>();
     let pending: LeasedRecipient[] = group.recipients;
     const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
@@ -268,19 +269,23 @@ export class DeliveryWorker implements Handoff {
       }
       for (const target of targets) {
         if (pending.length === 0) break;
-        const result = await this.pool.send(target, { mailFrom: m.mailFrom, recipients: pending, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
-        if (route.kind === "relay") await this.gate.observe(route, result.results, this.now());
-        else if (shape) await this.shaper.observe(shape, result.results, this.now());
-        const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
-        const remoteMta = target.tlsName ?? target.hostname;
         const next: LeasedRecipient[] = [];
-        pending.forEach((r, i) => {
-          const res = result.results[i]!;
-          const tls = tlsRecord(result.tls, target.sts ?? { policy: null, required: target.verifyTls });
-          settle(r, { outcome: res.outcome, reply: stored(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta, tls });
-          // Try the next host on a connection failure or a 4xx (RFC 5321 §5.1).
-          if (res.outcome === "transient") next.push(r);
-        });
+        // A VERP envelope sender names one recipient: one transaction each (src/return-path/).
+        for (const batch of verp ? pending.map((r) => [r]) : [pending]) {
+          const mailFrom = verp ? await verp(batch[0]!.id) : m.mailFrom;
+          const result = await this.pool.send(target, { mailFrom, recipients: batch, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
+          if (route.kind === "relay") await this.gate.observe(route, result.results, this.now());
+          else if (shape) await this.shaper.observe(shape, result.results, this.now());
+          const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
+          const remoteMta = target.tlsName ?? target.hostname;
+          batch.forEach((r, i) => {
+            const res = result.results[i]!;
+            const tls = tlsRecord(result.tls, target.sts ?? { policy: null, required: target.verifyTls });
+            settle(r, { outcome: res.outcome, reply: stored(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta, tls });
+            // Try the next host on a connection failure or a 4xx (RFC 5321 §5.1).
+            if (res.outcome === "transient") next.push(r);
+          });
+        }
         pending = next;
       }
       pending = [...pending, ...withheld];

@@ -14,6 +14,7 @@ import { txtLookup, type DnsResolve } from "./dns.ts";
 import { checkDmarc, checkMtaSts, checkSpf, checkTlsRpt, type Check, type PolicyFetch } from "./records.ts";
 import { Failure } from "../core/failure.ts";
 import { checkDane, type DaneProbe } from "./dane.ts";
+import { checkReturnPath } from "./return-path.ts";
 
 export interface DomainCheckDeps {
   db: Db;
@@ -23,6 +24,8 @@ export interface DomainCheckDeps {
   sendingIps: string[];
   /** DANE lookups through the validating resolver (SMARTHOST_DANE=on); absent: not looked at. */
   dane?: DaneProbe;
+  /** The name a return-path domain's MX must point at (the relay's hostname); absent: any MX will do. */
+  inboundHost?: string;
 }
 
 export interface DomainReport {
@@ -64,7 +67,8 @@ export async function checkDomain(deps: DomainCheckDeps, domainArg: string): Pro
     checkTlsRpt(deps.resolve, domain),
     checkDane(deps.resolve, deps.dane, domain),
   ]);
-  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, dane];
+  const returnPath = await checkReturnPath(deps.resolve, deps.db.$client, domain, deps.inboundHost);
+  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, dane, ...(returnPath ? [returnPath] : [])];
   return { domain, ok: checks.every((c) => c.ok), checks };
 }
 
@@ -75,7 +79,7 @@ export async function checkNamedDomain(deps: DomainCheckDeps, arg: string): Prom
   return checkDomain(deps, domain);
 }
 
-const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT", dane: "DANE" };
+const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT", dane: "DANE", "return-path": "Return-Path" };
 
 /** The report as `domain check` prints it. */
 export function formatReport(r: DomainReport): string {

@@ -9,10 +9,13 @@ import type { Db } from "../db/client.ts";
 import { deliveryTlsCounts } from "../db/schema.ts";
 import { QUEUE_STATES, queueCounts } from "../queue/queue-counts.ts";
 import { listRouteHealth } from "../shaping/route-health.ts";
+import { complaintTotals } from "../complaints/rate.ts";
 
 export interface Metrics {
   accepted(source: "smtp" | "http"): void;
   rejected(reason: string): void;
+  /** A message to the inbound listener, by what became of it (src/inbound/act.ts). */
+  inbound(outcome: string): void;
   render(): Promise<string>;
   readonly contentType: string;
 }
@@ -63,7 +66,25 @@ export function createMetrics(db: Db): Metrics {
       for (const h of await listRouteHealth(db.$client)) this.set({ route: h.route }, h.state === "up" ? 1 : 0);
     },
   });
+  const inbound = new Counter({
+    name: "smarthost_inbound_messages_total",
+    help: "Messages to the inbound listener (DSNs, feedback reports), by what became of them; nothing received is forwarded",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  new Counter({
+    name: "smarthost_complaints_total",
+    help: "Complaints (ARF feedback reports) about mail each account sent, one per message and recipient",
+    labelNames: ["account"],
+    registers: [registry],
+    // Recorded with each report (complaints/rate.ts): every node's, kept across restarts.
+    async collect() {
+      this.reset();
+      for (const r of await complaintTotals(db.$client)) this.inc({ account: r.account }, r.n);
+    },
+  });
   return {
+    inbound: (outcome) => inbound.inc({ outcome }),
     accepted: (source) => accepted.inc({ source }),
     rejected: (reason) => rejected.inc({ reason }),
     render: () => registry.metrics(),

@@ -17,6 +17,8 @@ export interface IngressOptions extends Omit<ConnectionOptions, "session"> {
   smtps: ListenAddress[];
   maxConnections: number;
   maxConnectionsPerIp: number;
+  /** The setting a bind error names (SMARTHOST_SMTP_LISTEN unless told). */
+  smtpVariable?: string;
 }
 
 export interface Ingress {
@@ -134,7 +136,7 @@ export async function startIngress(opts: IngressOptions): Promise<Ingress> {
   };
   try {
     const smtp = opts.smtp.map((at) =>
-      listen(at, "SMARTHOST_SMTP_LISTEN", () => Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, socket: plainHandlers })),
+      listen(at, opts.smtpVariable ?? "SMARTHOST_SMTP_LISTEN", () => Bun.listen<ConnectionState>({ hostname: at.host, port: at.port, data: { conn: null }, socket: plainHandlers })),
     );
     const cert = opts.certificate;
     const smtps = cert

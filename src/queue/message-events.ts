@@ -30,9 +30,11 @@ export interface MessageEvent {
   attempt?: number;
   /** The attempt's TLS outcome (delivery/tls-outcome.ts). */
   tls?: TlsRecord;
+  /** A bounce reported by a DSN after the message was handed over (inbound/act.ts). */
+  late?: boolean;
 }
 
-interface MessageContext {
+export interface MessageContext {
   accountId: string;
   account: string | null;
   from: string;
@@ -47,7 +49,7 @@ const CONTEXT_CACHE = 1024;
 // The subject lives in the header block; the first bytes hold it without reading a large message.
 const HEAD_BYTES = 16_384;
 
-async function contextOf(sql: Sql, messageId: string): Promise<MessageContext | null> {
+export async function contextOf(sql: Sql, messageId: string): Promise<MessageContext | null> {
   const hit = contexts.get(messageId);
   if (hit) return hit;
   const rs = await sql.execute({
@@ -105,6 +107,7 @@ export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<voi
     attempt: e.attempt,
   };
   if (e.trace === "bounced" && reply) data.bounce_class = bounceClass(reply);
+  if (e.late) data.late = true;
   await appendEvent(sql, { accountId: ctx.accountId, type: OUTCOME_TYPES[e.trace], messageId: e.messageId, data, now: e.now });
   if (e.trace === "bounced" && reply && e.recipient && suppressesRecipient(reply)) {
     await addBounceSuppression(sql, { accountId: ctx.accountId, account: data.account!, address: e.recipient, messageId: e.messageId, reply, now: e.now });

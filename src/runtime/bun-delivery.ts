@@ -15,6 +15,7 @@ import { createPolicyFetch } from "./node-policy-fetch.ts";
 import { createDaneLookup } from "../delivery/dane-lookup.ts";
 import { createDnsExchange } from "./node-dns-exchange.ts";
 import { nodeCertificateTools } from "./node-x509.ts";
+import { createReturnPaths } from "../return-path/sender.ts";
 
 export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger, secrets: SecretBox): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
@@ -29,6 +30,7 @@ export async function createDelivery(config: Config, hostname: string, database:
     // RFC 7672: TLSA lookups through the resolver the operator named (its AD bit trusted).
     dane: config.SMARTHOST_DANE === "on" ? { lookup: createDaneLookup(createDnsExchange(config.SMARTHOST_DNS_SERVERS), log), certificates: nodeCertificateTools } : undefined,
     secrets,
+    returnPaths: createReturnPaths({ sql: database.sql, mac: (data, purpose) => secrets.mac(data, purpose) }),
     config: deliverySettings(config, hostname),
   });
 }

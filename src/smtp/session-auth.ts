@@ -7,6 +7,7 @@ import { encodeBase64Text, SaslExchange, type SaslStep } from "./sasl.ts";
 import type { SessionState } from "./session-state.ts";
 
 export async function auth(s: SessionState, arg: string): Promise<void> {
+  if (s.config.offerAuth === false) return s.send(replies.notImplemented);
   if (s.authPrincipal) return s.send(replies.badSequence("Already authenticated"));
   if (s.tx) return s.send(replies.badSequence("AUTH not permitted during a mail transaction"));
   if (!s.helo || !s.esmtp) return s.send(replies.badSequence("Send EHLO first"));

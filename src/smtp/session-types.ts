@@ -9,6 +9,8 @@ export interface SessionConfig {
   /** STARTTLS can be offered (a certificate is loaded and the link is not TLS yet). */
   readonly tlsAvailable: boolean;
   readonly allowInsecureAuth: boolean;
+  /** False on a listener that takes no submissions (the inbound listener): AUTH is neither offered nor accepted. */
+  readonly offerAuth?: boolean;
 }
 
 export interface SessionTransport {

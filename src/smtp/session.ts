@@ -225,7 +225,7 @@ export class SmtpSession {
     const keywords = ehloKeywords({
       maxMessageBytes: s.config.maxMessageBytes,
       offerStartTls: s.config.tlsAvailable && !s.tls,
-      offerAuth: (s.tls !== null || s.config.allowInsecureAuth) && !s.authPrincipal,
+      offerAuth: s.config.offerAuth !== false && (s.tls !== null || s.config.allowInsecureAuth) && !s.authPrincipal,
     });
     s.send(reply(250, undefined, `${host} greets ${domain}`, ...keywords));
   }
