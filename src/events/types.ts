@@ -8,12 +8,14 @@ export const EVENT_TYPES = [
   "message.bounced",
   "message.suppressed",
   "message.held",
+  "message.complained",
   "suppression.added",
   "suppression.removed",
   "recipient.unsubscribed",
   "route.degraded",
   "route.recovered",
   "webhook.disabled",
+  "account.paused",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -27,7 +27,11 @@ const outcome = {
 const DATA: Record<EventType, v.GenericSchema> = {
   "message.delivered": v.object(outcome),
   "message.deferred": v.object(outcome),
-  "message.bounced": v.object({ ...outcome, bounce_class: v.optional(v.picklist(["recipient", "mailbox-full", "policy", "domain", "other"])) }),
+  "message.bounced": v.object({ ...outcome, bounce_class: v.optional(v.picklist(["recipient", "mailbox-full", "policy", "domain", "other"])), late: v.optional(v.literal(true)) }),
+  // inbound/act.ts: an ARF report (RFC 5965) about a message the account sent.
+  "message.complained": v.object({ message_id: v.string(), account: v.string(), from: v.string(), recipient: v.string(), subject: v.optional(v.string()), feedback_type: v.string(), user_agent: v.optional(v.string()) }),
+  // complaints/rate.ts: the account's new mail is refused until `account resume`.
+  "account.paused": v.object({ account: v.string(), reason: v.literal("complaint_rate"), detail: v.string(), window: v.picklist(["24h", "7d"]), complaint_rate: v.number(), complaints: v.number(), delivered: v.number(), threshold: v.number() }),
   // suppression/gate.ts: no message_id when nothing was stored (every recipient suppressed).
   "message.suppressed": v.object({ message_id: v.optional(v.string()), account: v.string(), from: v.string(), recipient: v.string(), reason: v.picklist(["bounce", "complaint", "manual", "unsubscribe"]), suppressed_since: iso }),
   "suppression.added": v.object({ account: v.string(), address: v.string(), reason: v.picklist(["bounce", "complaint", "manual", "unsubscribe"]), message_id: v.optional(v.string()), reply: v.optional(Reply), expires_at: v.optional(iso) }),
