@@ -15,6 +15,9 @@ const bool = (name: string) =>
     v.transform((s) => s === "true" || s === "1" || s === "yes"),
   );
 
+/** Messages in one POST /v1/messages/batch unless SMARTHOST_MAX_BATCH says otherwise. */
+export const DEFAULT_MAX_BATCH = 100;
+
 const int = (name: string, def: number, min: number, max: number) =>
   v.pipe(
     v.optional(v.string(), String(def)),
@@ -158,6 +161,8 @@ export const ConfigSchema = v.object({
   SMARTHOST_ALLOW_INSECURE_AUTH: bool("SMARTHOST_ALLOW_INSECURE_AUTH"),
   SMARTHOST_MAX_MESSAGE_BYTES: int("SMARTHOST_MAX_MESSAGE_BYTES", 26214400, 1024, 2 ** 31),
   SMARTHOST_MAX_RECIPIENTS: int("SMARTHOST_MAX_RECIPIENTS", 100, 1, 100000),
+  // Messages in one POST /v1/messages/batch (the whole request within the HTTP body limit).
+  SMARTHOST_MAX_BATCH: int("SMARTHOST_MAX_BATCH", DEFAULT_MAX_BATCH, 1, 10000),
   SMARTHOST_MAX_ERRORS: int("SMARTHOST_MAX_ERRORS", 10, 1, 1000),
   SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS: int("SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS", 300, 1, 3600),
   SMARTHOST_SMTP_COMMAND_DEADLINE_SECONDS: int("SMARTHOST_SMTP_COMMAND_DEADLINE_SECONDS", 60, 1, 3600),

@@ -37,6 +37,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     smtpHandler,
     hostname: opts.hostname,
     maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
+    maxBatch: config.SMARTHOST_MAX_BATCH,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     metricsToken: config.SMARTHOST_METRICS_TOKEN,
     domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS, dane: opts.dane },

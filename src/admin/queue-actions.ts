@@ -16,13 +16,16 @@ import { Failure } from "../core/failure.ts";
 
 export type QueueAction = "retry" | "hold" | "release" | "delete";
 
+const SCHEDULED = "hold_reason = 'scheduled' AND attempts = 0";
+
 /** What each action applies to, what it sets, and the event it records. */
 const ACTIONS: Record<QueueAction, { from: readonly PendingState[]; set: string; event: string; detail: string }> = {
   // Due now: the next lease (every SMARTHOST_DELIVERY_POLL_MS) takes it.
-  retry: { from: ["queued", "deferred"], set: "next_attempt_at = ?", event: "retried", detail: "retry now, by the operator" },
+  // A scheduled message not yet due keeps its time (queue/schedule.ts): retry --all never sends one early.
+  retry: { from: ["queued", "deferred"], set: `next_attempt_at = CASE WHEN ${SCHEDULED} THEN next_attempt_at ELSE ? END`, event: "retried", detail: "retry now, by the operator" },
   // The lease (queue/lease.ts) takes only queued and deferred: a held recipient is never leased.
   hold: { from: ["queued", "deferred"], set: "state = 'held'", event: "held", detail: "held by the operator" },
-  release: { from: ["held"], set: "state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, next_attempt_at = ?", event: "released", detail: "released by the operator" },
+  release: { from: ["held"], set: `state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, next_attempt_at = CASE WHEN ${SCHEDULED} THEN max(next_attempt_at, ?) ELSE ? END`, event: "released", detail: "released by the operator" },
   delete: { from: ["queued", "deferred", "held"], set: "state = 'deleted', last_reply = '550 5.0.0 Removed from the queue by the postmaster'", event: "deleted", detail: "removed from the queue by the operator" },
 };
 

@@ -52,7 +52,7 @@ export async function showMessage(db: Db, id: string) {
   const c = db.$client;
   const [m, rcpts, evs] = await Promise.all([
     c.execute({
-      sql: `SELECT m.id, a.name AS account, m.source, m.mail_from, m.size, m.envid, m.ret, m.smtputf8, m.created_at
+      sql: `SELECT m.id, a.name AS account, m.source, m.mail_from, m.size, m.envid, m.ret, m.smtputf8, m.created_at, m.send_at
             FROM messages m LEFT JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`,
       args: [id],
     }),
@@ -70,6 +70,7 @@ export async function showMessage(db: Db, id: string) {
     ret: (row.ret as string | null) ?? null,
     smtputf8: Number(row.smtputf8) === 1,
     created_at: iso(Number(row.created_at)),
+    send_at: row.send_at === null || row.send_at === undefined ? null : iso(Number(row.send_at)),
     recipients: rcpts.rows.map((r) => ({
       address: r.address as string,
       state: r.state as string,
@@ -97,7 +98,7 @@ export type MessageTrace = Awaited<ReturnType<typeof showMessage>>;
 export function formatTrace(t: MessageTrace): string {
   const out = [
     `message ${t.id}  account=${t.account ?? "-"}  source=${t.source}  size=${t.size}  accepted=${t.created_at}`,
-    `  from <${t.mail_from}>${t.envid ? `  envid=${t.envid}` : ""}${t.ret ? `  ret=${t.ret}` : ""}`,
+    `  from <${t.mail_from}>${t.envid ? `  envid=${t.envid}` : ""}${t.ret ? `  ret=${t.ret}` : ""}${t.send_at ? `  send_at=${t.send_at}` : ""}`,
     "recipients:",
     ...t.recipients.map((r) => `  <${r.address}>  ${r.state}  attempts=${r.attempts}${r.next_attempt_at ? `  next=${r.next_attempt_at}` : ""}${r.last_reply ? `\n      last reply: ${r.last_reply}` : ""}${r.tls ? `\n      last ${tlsLine(r.tls)}` : ""}`),
     "events:",

@@ -5,6 +5,8 @@ import { isPendingState, PENDING_STATES, type QueueFilter } from "../admin/queue
 import { JSON_OPTION, withDb } from "./io.ts";
 import type { Command, Context, Option } from "./table.ts";
 import { Failure } from "../core/failure.ts";
+import { GroupCommit } from "../db/group-commit.ts";
+import { parseSendAt, rescheduleMessage } from "../queue/schedule.ts";
 
 const FILTER: Record<string, Option> = {
   state: { type: "string", value: PENDING_STATES.join("|"), help: "only recipients in this state" },
@@ -81,4 +83,17 @@ export const queueCommands: Command[] = [
   action("hold", "keep recipients back: a held recipient is never delivered until released"),
   action("release", "release held recipients, due now"),
   action("delete", "remove recipients from the queue (an event is recorded)", { bounce: { type: "boolean", help: "send the sender one DSN per message" } }),
+  {
+    name: "queue reschedule",
+    args: "ID",
+    summary: "a new send time for a message not sent yet (scheduled or still waiting for its first attempt)",
+    options: { at: { type: "string", value: "RFC3339", help: "when to send it, at most 30 days ahead (e.g. 2030-01-01T09:00:00Z)" } },
+    async run({ config, args, values, out }) {
+      if (typeof values.at !== "string") throw new Failure("invalid", "--at RFC3339 is required");
+      const sendAt = parseSendAt(values.at, Date.now(), "--at");
+      await withDb(config, (db) => rescheduleMessage(new GroupCommit(db.$client), { id: args[0]!, accountId: null, sendAt, now: Date.now() }));
+      out(`rescheduled: ${args[0]} not sent before ${new Date(sendAt).toISOString()}`);
+      return 0;
+    },
+  },
 ];

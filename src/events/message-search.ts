@@ -7,7 +7,7 @@
 import type { Sql } from "../db/raw.ts";
 import { placeholders } from "../db/raw.ts";
 
-export const MESSAGE_STATUSES = ["queued", "deferred", "delivered", "bounced", "partially_delivered", "completed"] as const;
+export const MESSAGE_STATUSES = ["queued", "deferred", "delivered", "bounced", "canceled", "partially_delivered", "completed"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface MessageQuery {

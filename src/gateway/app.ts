@@ -12,7 +12,7 @@ import { suppressionRoutes } from "./routes/suppressions.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { webhookRoutes, type WebhookRouteDeps } from "./routes/webhooks.ts";
 import { HANDOFF_PATH } from "./handoff.ts";
-import { httpBodyLimit } from "../config.ts";
+import { DEFAULT_MAX_BATCH, httpBodyLimit } from "../config.ts";
 import { Cached } from "../util/cached.ts";
 import { constantTimeEqual } from "../util/bytes.ts";
 
@@ -38,6 +38,8 @@ export interface AppDeps {
   smtpHandler: SubmissionHandler;
   hostname: string;
   maxMessageBytes: number;
+  /** Messages in one POST /v1/messages/batch (SMARTHOST_MAX_BATCH). */
+  maxBatch?: number;
   /** Enables the ingress handoff routes. */
   gatewayToken?: string;
   /** When set, /metrics wants `Authorization: Bearer <token>` (SMARTHOST_METRICS_TOKEN). */
@@ -88,7 +90,7 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.use("/v1/*", limit);
-  app.route("/v1/messages", messageRoutes(deps.gateway, storage, deps.hostname));
+  app.route("/v1/messages", messageRoutes(deps.gateway, storage, deps.hostname, deps.maxBatch ?? DEFAULT_MAX_BATCH));
   if (deps.domainCheck) app.route("/v1/domains", domainRoutes(auth, storage, deps.domainCheck));
   app.route("/v1/suppressions", suppressionRoutes(auth, storage));
   app.route("/v1/events", eventRoutes(auth, storage));

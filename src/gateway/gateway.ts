@@ -5,9 +5,10 @@
  * what an account may send account-policy.ts's; both are reached through this object's
  * `auth` and `policy`, built here from the same storage.
  */
-import { Failure, storageFailure } from "../core/failure.ts";
+import { asFailure, Failure, storageFailure } from "../core/failure.ts";
 import type { Storage } from "../db/storage.ts";
 import { GroupCommit } from "../db/group-commit.ts";
+import { SharedCommit, type Writer } from "../db/shared-commit.ts";
 import type { MessageSigner } from "../dkim/signer.ts";
 import { assertSingleFields } from "../dkim/single-fields.ts";
 import { removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
@@ -73,6 +74,8 @@ export interface Submission {
   suppressionsListed?: boolean;
   /** HTTP `list_unsubscribe`: overrides the account's setting for this message. */
   listUnsubscribe?: boolean;
+  /** Not delivered before this time (ms; already checked: queue/schedule.ts parseSendAt). */
+  sendAt?: number;
 }
 
 /** What the sender is told besides the id: warnings (gateway/list-unsubscribe.ts). */
@@ -96,21 +99,42 @@ export class Gateway {
    * Over HTTP the suppressed recipients are left out (and listed); when none is left,
    * nothing is stored (422). Over SMTP they were already refused at RCPT.
    */
-  async submit(s: Submission): Promise<Accepted & { suppressed: string[] }> {
+  async submit(s: Submission, writer: Writer = this.storage.writer): Promise<Accepted & { suppressed: string[] }> {
     // An account with an empty list (as read with the request's key) has nothing to look up.
-    if (s.source !== "http" || s.suppressionsListed === false) return { ...(await this.commit(s)), suppressed: [] };
+    if (s.source !== "http" || s.suppressionsListed === false) return { ...(await this.commit(s, writer)), suppressed: [] };
     const { kept, suppressed } = await splitSuppressed(this.storage.sql, s.accountId, s.recipients, this.now());
     if (suppressed.length > 0 && kept.length === 0) {
       this.deps.metrics.rejected("suppressed");
       await recordSuppressed(this.storage.writer, s.accountId, suppressed, { messageId: null, from: s.mailFrom }, this.now());
       throw new Failure("suppressed", `Every recipient is on the suppression list: ${suppressed.map((x) => x.address).join(", ")}`, { code: "all_suppressed" });
     }
-    const outcome = await this.commit({ ...s, recipients: kept });
+    const outcome = await this.commit({ ...s, recipients: kept }, writer);
     if (!outcome.duplicate) await recordSuppressed(this.storage.writer, s.accountId, suppressed, { messageId: outcome.id, from: s.mailFrom }, this.now());
     return { ...outcome, suppressed: suppressed.map((x) => x.address) };
   }
 
-  private async commit(s: Submission): Promise<Accepted> {
+  /**
+   * Several messages, all accepted ones in one commit (POST /v1/messages/batch). Each is
+   * checked and counted against the limits on its own: a refused one (its Failure in its
+   * place) leaves the others accepted.
+   */
+  async submitBatch(items: Submission[]): Promise<((Accepted & { suppressed: string[] }) | Failure)[]> {
+    const shared = new SharedCommit(this.storage.writer);
+    return Promise.all(
+      items.map(async (s) => {
+        const slot = shared.slot();
+        try {
+          return await this.submit(s, slot);
+        } catch (err) {
+          return asFailure(err);
+        } finally {
+          slot.close();
+        }
+      }),
+    );
+  }
+
+  private async commit(s: Submission, writer: Writer): Promise<Accepted> {
     if (s.raw.byteLength > this.deps.maxMessageBytes) {
       this.deps.metrics.rejected("too_large");
       throw new Failure("too-large", `Message size exceeds fixed limit of ${this.deps.maxMessageBytes} octets`);
@@ -133,9 +157,10 @@ export class Gateway {
     const signed = this.deps.signer ? await this.deps.signer.sign(listed.raw, headerFrom) : listed.raw;
     const now = this.now();
     const handoff = this.deps.handoff;
-    const lease = handoff?.claim(now) ?? null;
+    // A scheduled message is not handed to the worker: it waits in the queue until send_at.
+    const lease = s.sendAt !== undefined && s.sendAt > now ? null : (handoff?.claim(now) ?? null);
     const outcome = await enqueueMessage(
-      this.storage.writer,
+      writer,
       {
         id,
         accountId: s.accountId,
@@ -148,6 +173,7 @@ export class Gateway {
         smtputf8: s.smtputf8 ?? false,
         idempotencyKey: s.idempotencyKey,
         lease,
+        sendAt: s.sendAt,
       },
       now,
       unlimited(limits)

@@ -36,6 +36,9 @@ const customHeaders = v.optional(
 /** One-click unsubscribe (RFC 8058) for this message; absent: the account's setting. */
 const listUnsubscribe = v.optional(v.boolean("list_unsubscribe must be true or false"));
 
+/** RFC 3339; the range (future, at most 30 days ahead) is checked against the clock (queue/schedule.ts). */
+const sendAt = v.optional(v.pipe(v.string("send_at must be an RFC 3339 date-time string"), v.maxLength(64, "send_at is too long")));
+
 export const MessageBody = v.strictObject(
   {
     from: addressText,
@@ -59,10 +62,21 @@ export const MessageBody = v.strictObject(
       [],
     ),
     list_unsubscribe: listUnsubscribe,
+    send_at: sendAt,
   },
   (issue) => `unknown field ${issue.received}`,
 );
 export type MessageBody = v.InferOutput<typeof MessageBody>;
+
+/** The Idempotency-Key header's rule, for the header and a batch item's idempotency_key. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** One message of POST /v1/messages/batch: POST /v1/messages's body and its idempotency key. */
+export const BatchItem = v.strictObject(
+  { ...MessageBody.entries, idempotency_key: v.optional(v.pipe(v.string("idempotency_key must be a string"), v.regex(IDEMPOTENCY_KEY, "idempotency_key must be 1-255 printable ASCII characters"))) },
+  (issue) => `unknown field ${issue.received}`,
+);
+export type BatchItem = v.InferOutput<typeof BatchItem>;
 
 export const RawBody = v.strictObject(
   {
@@ -70,6 +84,7 @@ export const RawBody = v.strictObject(
     rcpt_to: v.pipe(v.array(addressText, "rcpt_to must be an array of addresses"), v.minLength(1, "rcpt_to must not be empty"), v.maxLength(1000, "rcpt_to has too many addresses")),
     raw: base64("raw"),
     list_unsubscribe: listUnsubscribe,
+    send_at: sendAt,
   },
   (issue) => `unknown field ${issue.received}`,
 );

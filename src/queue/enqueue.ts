@@ -4,10 +4,11 @@
  * messages by group commit). Either all of it is durable when this returns, or none of it.
  */
 import { placeholders, type Sql } from "../db/raw.ts";
-import type { GroupCommit } from "../db/group-commit.ts";
+import type { Writer } from "../db/shared-commit.ts";
 import { recordMessageEvent } from "./message-events.ts";
 import { groupsOf, type Lease } from "./handoff.ts";
 import type { DeliveryGroup } from "./lease.ts";
+import { scheduledRecipient } from "./schedule.ts";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
@@ -31,6 +32,8 @@ export interface NewMessage {
   idempotencyKey?: string;
   /** Lease the recipients to this process's worker in the same transaction (src/queue/handoff.ts). */
   lease?: Lease | null;
+  /** Not to be delivered before this time (ms): its recipients wait scheduled (queue/schedule.ts). */
+  sendAt?: number;
 }
 
 /** `leased`: the recipients leased by `NewMessage.lease`, grouped for delivery. */
@@ -40,7 +43,7 @@ export type EnqueueOutcome = { id: string; duplicate: boolean; leased?: Delivery
  * `admit` runs inside the transaction after the idempotency check and before the inserts
  * (the rate limit); throwing from it rolls this message back.
  */
-export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: number, admit: ((sql: Sql) => Promise<void | "over_quota">) | null): Promise<EnqueueOutcome> {
+export async function enqueueMessage(writer: Writer, m: NewMessage, now: number, admit: ((sql: Sql) => Promise<void | "over_quota">) | null): Promise<EnqueueOutcome> {
   // Only a message with an idempotency key or a limit to check can be refused in the transaction.
   const isolated = m.idempotencyKey !== undefined || admit !== null;
   return writer.write(async (sql) => {
@@ -55,9 +58,9 @@ export async function enqueueMessage(writer: GroupCommit, m: NewMessage, now: nu
   }, { isolated });
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, hold_reason, last_reply, next_attempt_at, updated_at, lease_until, lease_owner)";
+const INSERT_MESSAGE = `INSERT INTO messages (id, account_id, source, mail_from, raw, size, envid, ret, smtputf8, idempotency_key, created_at, send_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const RECIPIENT_COLUMNS = "(message_id, address, domain, notify, orcpt, state, hold_reason, last_reply, next_attempt_at, updated_at, lease_until, lease_owner, waited_ms)";
 // What `queue --state held` and the status API show for a recipient held over quota.
 const OVER_QUOTA_TEXT = "held: over_quota (the account is over its limit; released as its windows allow)";
 
@@ -66,12 +69,15 @@ const OVER_QUOTA_TEXT = "held: over_quota (the account is over its limit; releas
  * Returns the recipients leased by `m.lease` (none when held).
  */
 export async function insertMessage(sql: Sql, m: NewMessage & { holdReason?: "over_quota" }, now: number): Promise<DeliveryGroup[] | undefined> {
+  const sendAt = m.sendAt !== undefined && m.sendAt > now ? m.sendAt : null;
   await sql.execute({
     sql: INSERT_MESSAGE,
-    args: [m.id, m.accountId, m.source, m.mailFrom, m.raw, m.raw.byteLength, m.envid ?? null, m.ret ?? null, m.smtputf8 ? 1 : 0, m.idempotencyKey ?? null, now],
+    args: [m.id, m.accountId, m.source, m.mailFrom, m.raw, m.raw.byteLength, m.envid ?? null, m.ret ?? null, m.smtputf8 ? 1 : 0, m.idempotencyKey ?? null, now, m.sendAt ?? null],
   });
-  const lease = m.holdReason ? null : (m.lease ?? null);
-  const rows = m.recipients.map(() => `(${placeholders(12)})`).join(", ");
+  const lease = m.holdReason || sendAt !== null ? null : (m.lease ?? null);
+  // Held over quota wins: the release keeps the schedule (shaping/over-limit.ts).
+  const wait = m.holdReason ? { state: "held", reason: m.holdReason, text: OVER_QUOTA_TEXT, due: now, waited: 0 } : sendAt !== null ? scheduledRecipient(sendAt, now) : null;
+  const rows = m.recipients.map(() => `(${placeholders(13)})`).join(", ");
   const inserted = await sql.execute({
     sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} VALUES ${rows}${lease ? " RETURNING id, address, domain, notify, orcpt" : ""}`,
     args: m.recipients.flatMap((r) => [
@@ -80,16 +86,17 @@ export async function insertMessage(sql: Sql, m: NewMessage & { holdReason?: "ov
       r.domain.toLowerCase(),
       r.notify ?? null,
       r.orcpt ?? null,
-      m.holdReason ? "held" : "queued",
-      m.holdReason ?? null,
-      m.holdReason ? OVER_QUOTA_TEXT : null,
-      now,
+      wait?.state ?? "queued",
+      wait?.reason ?? null,
+      wait?.text ?? null,
+      wait?.due ?? now,
       now,
       lease?.until ?? 0,
       lease?.owner ?? null,
+      wait?.waited ?? 0,
     ]),
   });
-  await recordMessageEvent(sql, { messageId: m.id, trace: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)`, now });
+  await recordMessageEvent(sql, { messageId: m.id, trace: "accepted", detail: `${m.source}, ${m.recipients.length} recipient(s)${sendAt !== null ? `, scheduled for ${new Date(sendAt).toISOString()}` : ""}`, now });
   return lease ? groupsOf(m.id, inserted.rows) : undefined;
 }
 

@@ -18,7 +18,7 @@ const tlsField = (stored: unknown) => {
 export async function messageView(db: Db, accountId: string, id: string) {
   // Everything but the message bytes, which can be megabytes and are not shown.
   const rows = await db
-    .select({ id: messages.id, source: messages.source, mailFrom: messages.mailFrom, size: messages.size, createdAt: messages.createdAt })
+    .select({ id: messages.id, source: messages.source, mailFrom: messages.mailFrom, size: messages.size, createdAt: messages.createdAt, sendAt: messages.sendAt })
     .from(messages)
     .where(and(eq(messages.id, id), eq(messages.accountId, accountId)));
   const m = rows[0];
@@ -34,6 +34,8 @@ export async function messageView(db: Db, accountId: string, id: string) {
     mail_from: m.mailFrom,
     size: m.size,
     created_at: new Date(m.createdAt).toISOString(),
+    // Scheduled sends (queue/schedule.ts): when it goes, null when sent at once.
+    send_at: m.sendAt === null ? null : new Date(m.sendAt).toISOString(),
     recipients: rcpts.map((r) => ({
       address: r.address,
       state: r.state,

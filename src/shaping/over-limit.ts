@@ -43,7 +43,10 @@ const HOLDING_ACCOUNTS = `SELECT DISTINCT m.account_id, a.per_minute, a.per_day,
 const OLDEST = `SELECT m.id, count(*) AS n FROM recipients r INDEXED BY recipients_over_quota JOIN messages m ON m.id = r.message_id
   WHERE r.hold_reason = 'over_quota' AND r.state = 'held' AND m.account_id = ? GROUP BY m.id ORDER BY m.created_at, m.id LIMIT 1`;
 
-const RELEASE = `UPDATE recipients SET state = 'queued', hold_reason = NULL, next_attempt_at = ?2, updated_at = ?2
+// A message also scheduled (send_at ahead) goes back to waiting for it (queue/schedule.ts).
+const RELEASE = `UPDATE recipients SET state = 'queued', updated_at = ?2,
+    next_attempt_at = max(?2, coalesce((SELECT send_at FROM messages WHERE id = ?1), 0)),
+    hold_reason = CASE WHEN (SELECT send_at FROM messages WHERE id = ?1) > ?2 THEN 'scheduled' END
   WHERE message_id = ?1 AND hold_reason = 'over_quota' AND state = 'held' RETURNING address`;
 
 /**

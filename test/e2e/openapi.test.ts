@@ -233,6 +233,7 @@ const OVER_HTTP: Record<string, string[] | null> = {
   "shape remove": ["DELETE /v1/admin/shapes/{pattern}"],
   queue: ["GET /v1/admin/queue"],
   "queue show": ["GET /v1/admin/queue/{id}"],
+  "queue reschedule": ["POST /v1/admin/queue/{id}/reschedule"],
   ...Object.fromEntries(["retry", "hold", "release", "delete"].map((a) => [`queue ${a}`, [`POST /v1/admin/queue/${a}`, `POST /v1/admin/queue/{id}/${a}`]])),
   "dkim add": ["POST /v1/admin/dkim"],
   "dkim list": ["GET /v1/admin/dkim"],

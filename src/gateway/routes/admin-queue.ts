@@ -9,6 +9,7 @@ import { adminDoc } from "./admin-doc.ts";
 import { body, query } from "./admin-http.ts";
 import * as s from "./admin-schemas.ts";
 import { Failure } from "../../core/failure.ts";
+import { parseSendAt, rescheduleMessage } from "../../queue/schedule.ts";
 
 const ACTIONS: Record<QueueAction, string> = {
   retry: "Make queued and deferred recipients due now",
@@ -48,5 +49,11 @@ export function queueAdminRoutes(db: Db, writer: GroupCommit, hostname: string, 
       return c.json(await queueAct(db, action, { id: c.req.param("id") }, { now: now(), bounce: b.bounce, hostname, writer }));
     });
   }
+  app.post("/:id/reschedule", adminDoc({ tag: "queue", summary: "A new send_at for a message not sent yet (409 once its first attempt was made)", params: { id: "01JD5W3Q2M8Z" }, body: s.Reschedule, example: { send_at: "2030-01-01T09:00:00Z" }, ok: s.MessageTrace, errors: [400, 404, 409] }), async (c) => {
+    const b = await body(c, s.Reschedule);
+    const id = c.req.param("id");
+    await rescheduleMessage(writer, { id, accountId: null, sendAt: parseSendAt(b.send_at, now()), now: now() });
+    return c.json(await showMessage(db, id));
+  });
   return app;
 }

@@ -50,6 +50,8 @@ export const NewWebhook = strict({
 });
 /** One message's action; `bounce` goes with delete only. */
 export const MessageAction = strict({ bounce: v.optional(v.boolean("bounce must be true or false")) });
+/** `queue reschedule`: RFC 3339, at most 30 days ahead (queue/schedule.ts). */
+export const Reschedule = strict({ send_at: v.string("send_at must be an RFC 3339 date-time string") });
 /** A bulk action: the count alone unless `yes`. */
 export const BulkAction = strict({ ...filterEntries, all: v.optional(v.boolean("all must be true or false")), yes: v.optional(v.boolean("yes must be true or false")), bounce: v.optional(v.boolean("bounce must be true or false")) });
 
@@ -106,6 +108,7 @@ export const MessageTrace = v.object({
   ret: v.nullable(v.string()),
   smtputf8: v.boolean(),
   created_at: iso,
+  send_at: nullableIso,
   recipients: v.array(v.object({ address: v.string(), state: v.string(), attempts: v.number(), next_attempt_at: nullableIso, last_reply: v.nullable(v.string()), notify: v.nullable(v.string()), tls: TlsOutcome })),
   events: v.array(v.object({ type: v.string(), recipient: v.nullable(v.string()), detail: v.nullable(v.string()), tls: TlsOutcome, at: iso })),
 });

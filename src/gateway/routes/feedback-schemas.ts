@@ -78,3 +78,13 @@ export const DeliveryPage = page(
   }),
 );
 export const Replayed = v.object({ id: v.number(), state: v.literal("pending") });
+
+/** POST /v1/messages/batch: each message's result in its place (gateway/routes/messages.ts). */
+export const BatchResults = v.object({
+  data: v.array(
+    v.union([
+      v.object({ id: v.string(), status: v.literal("queued"), suppressed: v.array(v.string()), warnings: v.optional(v.array(v.object({ code: v.string(), message: v.string() }))), send_at: v.optional(iso) }),
+      v.object({ error: v.object({ code: v.string(), message: v.string(), field: v.optional(v.string()) }) }),
+    ]),
+  ),
+});

@@ -5,9 +5,10 @@
  */
 import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
-import { MessageBody, RawBody } from "../schemas.ts";
+import { BatchItem, MessageBody, RawBody } from "../schemas.ts";
 import { ErrorBody } from "./admin-schemas.ts";
-import { Accepted, MessagePage } from "./feedback-schemas.ts";
+import { Accepted, BatchResults, MessagePage } from "./feedback-schemas.ts";
+import { DEFAULT_MAX_BATCH } from "../../config.ts";
 import { MESSAGE_STATUSES } from "../../events/message-search.ts";
 
 // Transforms (base64 whitespace removal) have no JSON Schema form; the input shape is what a client sends.
@@ -46,6 +47,7 @@ const accepted = {
   description: "Accepted: committed to the queue; suppressed lists the recipients left out (on the suppression list)",
   content: { "application/json": { schema: schema(Accepted), example: { id: "01JD5W3Q2M8Z", status: "queued", suppressed: [] } } },
 };
+const alreadySent = errorResponse("Already sent (or being sent): nothing to change", "already_sent", "Nothing left to cancel: every recipient was already sent or canceled");
 const submitErrors = { 400: ref("Invalid"), 401: ref("Unauthenticated"), 403: ref("Forbidden"), 413: ref("TooLarge"), 422: ref("AllSuppressed"), 429: ref("Throttled") };
 const query = (name: string, description: string, extra: object = {}, example?: string) => ({ name, in: "query", required: false, description, schema: { type: "string", ...extra }, ...(example ? { example } : {}) });
 const token = { name: "token", in: "path", required: true, description: "From the message's List-Unsubscribe field", schema: { type: "string" }, example: "MQphY2N0Cm1zZwpib2JAZXhhbXBsZS5vcmc.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" };
@@ -102,6 +104,33 @@ export const PATHS: Record<string, Record<string, object>> = {
       responses: { 202: accepted, ...submitErrors },
     },
   },
+  "/v1/messages/batch": {
+    post: {
+      tags: ["messages"],
+      summary: `Send up to SMARTHOST_MAX_BATCH (default ${DEFAULT_MAX_BATCH}) messages composed from JSON, the accepted ones in one commit`,
+      description:
+        "Each item is POST /v1/messages's body plus an optional idempotency_key. Every message is checked and counted against the limits on its own: 200 whenever the batch was read, with each message's result in its place — {id, status, …} or {error: {code, message}} as the single route would have answered it.",
+      security: [{ apiKey: [] }],
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: { type: "array", minItems: 1, maxItems: DEFAULT_MAX_BATCH, items: schema(BatchItem) },
+            example: [
+              { from: "alice@example.com", to: ["bob@example.org"], subject: "Hello", text: "Hi Bob", idempotency_key: "welcome-bob" },
+              { from: "alice@example.com", to: ["carol@example.org"], subject: "Hello", text: "Hi Carol", send_at: "2030-01-01T09:00:00Z" },
+            ],
+          },
+        },
+      },
+      responses: {
+        200: { description: "One result per message, in order", content: { "application/json": { schema: schema(BatchResults), example: { data: [{ id: "01JD5W3Q2M8Z", status: "queued", suppressed: [] }, { error: { code: "invalid_send_at", message: "send_at: is in the past", field: "send_at" } }] } } } },
+        400: ref("Invalid"),
+        401: ref("Unauthenticated"),
+        413: ref("TooLarge"),
+      },
+    },
+  },
   "/v1/messages/{id}": {
     get: {
       tags: ["messages"],
@@ -109,6 +138,21 @@ export const PATHS: Record<string, Record<string, object>> = {
       security: [{ apiKey: [] }],
       parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, example: "01JD5W3Q2M8Z" }],
       responses: { 200: { description: "The message", content: { "application/json": { schema: { type: "object" } } } }, 401: ref("Unauthenticated"), 404: ref("NotFound") },
+    },
+    patch: {
+      tags: ["messages"],
+      summary: "A new send_at (RFC 3339, at most 30 days ahead) while nothing of the message was sent",
+      security: [{ apiKey: [] }],
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, example: "01JD5W3Q2M8Z" }],
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["send_at"], additionalProperties: false, properties: { send_at: { type: "string", format: "date-time" } } }, example: { send_at: "2030-01-01T09:00:00Z" } } } },
+      responses: { 200: { description: "The message, as GET shows it", content: { "application/json": { schema: { type: "object" } } } }, 400: ref("Invalid"), 401: ref("Unauthenticated"), 404: ref("NotFound"), 409: alreadySent },
+    },
+    delete: {
+      tags: ["messages"],
+      summary: "Cancel what is not sent yet: those recipients become canceled (one event each)",
+      security: [{ apiKey: [] }],
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, example: "01JD5W3Q2M8Z" }],
+      responses: { 200: { description: "The message, as GET shows it", content: { "application/json": { schema: { type: "object" } } } }, 401: ref("Unauthenticated"), 404: ref("NotFound"), 409: alreadySent },
     },
   },
   "/v1/domains/{domain}": {
