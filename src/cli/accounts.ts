@@ -2,6 +2,8 @@
 import { addAccount } from "../admin/accounts.ts";
 import { listAccounts, removeAccount, showAccount, updateAccount } from "../admin/account-manage.ts";
 import { JSON_OPTION, limitValue, printRows, withDb } from "./io.ts";
+import { complaintSummary, pauseRateValue, resumeAccountByName, setComplaintPause } from "../admin/complaints.ts";
+import { accountIdByName } from "../admin/accounts.ts";
 import type { Command, Context, Option } from "./table.ts";
 
 /** The three limits, on `add` (a number) and on `update` (a number, or none to remove it). */
@@ -48,8 +50,9 @@ export const accountCommands: Command[] = [
     options: JSON_OPTION,
     async run({ config, args, values, out }) {
       const a = await withDb(config, (db) => showAccount(db, args[0]!, Date.now()));
+      const c = await withDb(config, async (db) => complaintSummary(db, await accountIdByName(db, args[0]!), Date.now()));
       if (values.json) {
-        out(JSON.stringify(a));
+        out(JSON.stringify({ ...a, complaints: c }));
         return 0;
       }
       const use = (u: { used: number; limit: number | null }) => `${u.used} of ${u.limit ?? "unlimited"}`;
@@ -61,6 +64,9 @@ export const accountCommands: Command[] = [
       out(`  API keys:    ${a.api_keys.join(", ") || "-"}`);
       out(`  senders:     ${a.senders.join(", ") || "-"}`);
       out(`  networks:    ${a.networks.join(", ") || "-"}`);
+      const rate = (r: { complaints: number; delivered: number; percent: number | null }) => `${r.percent ?? 0}% (${r.complaints} of ${r.delivered} delivered)`;
+      out(`  complaints:  24 h ${rate(c.rate_24h)}, 7 days ${rate(c.rate_7d)}; pause at ${c.pause_on_complaint_rate === null ? "never" : `${c.pause_on_complaint_rate}%`}`);
+      if (c.paused_at) out(`  PAUSED since ${c.paused_at}: ${c.paused_reason ?? ""} (account resume ${a.name})`);
       return 0;
     },
   },
@@ -72,9 +78,18 @@ export const accountCommands: Command[] = [
       ...limitOptions("N|none"),
       "over-limit": { type: "string", value: "refuse|hold", help: "mail over the limits: refused (451/429, the default) or accepted,\nheld and released oldest first as the windows allow" },
       "hold-backlog": { type: "string", value: "N|none", help: "with hold: the most messages held at once before new mail is refused (default 10000)" },
+      "pause-on-complaint-rate": { type: "string", value: "P|none", help: "pause the account (new mail refused 451/429, account.paused webhook) when its\ncomplaint rate over 24 h or 7 days reaches P percent (0.3 = 0.3 %)" },
       "list-unsubscribe": { type: "string", value: "one-click|off", help: "add List-Unsubscribe (SMARTHOST_PUBLIC_URL/u/TOKEN) and List-Unsubscribe-Post\n(RFC 8058) to the account's messages that lack them (default off)" },
     },
     async run({ config, args, values, out }) {
+      const pause = values["pause-on-complaint-rate"];
+      if (typeof pause === "string") {
+        const rate = pauseRateValue(pause);
+        await withDb(config, (db) => setComplaintPause(db, args[0]!, rate));
+        out(`account ${args[0]}: pause-on-complaint-rate ${rate === null ? "none" : `${rate}%`}`);
+        // The pause was the only change asked for.
+        if (Object.entries(values).every(([k, v]) => v === undefined || k === "pause-on-complaint-rate" || k === "help")) return 0;
+      }
       const over = values["over-limit"];
       const a = await withDb(config, (db) =>
         updateAccount(db, args[0]!, {
@@ -85,6 +100,16 @@ export const accountCommands: Command[] = [
         }),
       );
       out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}${over !== undefined || a.over_limit === "hold" ? `, over-limit ${a.over_limit}` : ""}${a.over_limit === "hold" ? ` (backlog ${a.hold_backlog ?? 10000})` : ""}${values["list-unsubscribe"] !== undefined || a.list_unsubscribe !== "off" ? `, list-unsubscribe ${a.list_unsubscribe}` : ""}`);
+      return 0;
+    },
+  },
+  {
+    name: "account resume",
+    args: "NAME",
+    summary: "lift a complaint-rate pause: the account's new mail is accepted again",
+    async run({ config, args, out }) {
+      await withDb(config, (db) => resumeAccountByName(db, args[0]!));
+      out(`account ${args[0]} resumed`);
       return 0;
     },
   },

@@ -15,10 +15,13 @@ import type { Principal } from "../smtp/handler.ts";
 import { recordSuppressed, splitSuppressed } from "../suppression/gate.ts";
 import { suppressedReply } from "../suppression/replies.ts";
 import { CachedMap } from "../util/cached.ts";
+import { pauseState } from "../complaints/rate.ts";
 import type { Metrics } from "./metrics.ts";
 
 // Account settings change rarely; a change takes effect within this.
 const ACCOUNT_CACHE_MS = 5_000;
+// A paused account waits for an operator: clients are told to come back in an hour.
+const PAUSED_RETRY_SECONDS = 3600;
 
 export interface AccountPolicyDeps {
   storage: Storage;
@@ -66,9 +69,25 @@ export class AccountPolicy {
     return this.accounts.get(accountId, this.now()).then((a) => a.patterns);
   }
 
+  /** A paused account's pause, read at most every few seconds (complaints/rate.ts). */
+  private readonly pauses = new CachedMap(ACCOUNT_CACHE_MS, (accountId: string) => pauseState(this.deps.storage.sql, accountId));
+
+  /**
+   * `--pause-on-complaint-rate`: while paused, new mail is refused as a temporary condition
+   * (451 4.7.1 / HTTP 429): the sender keeps it and retries, nothing piles up here, and
+   * `account resume` lets it through again.
+   */
+  private async checkNotPaused(accountId: string): Promise<void> {
+    const p = await this.pauses.get(accountId, this.now());
+    if (p.pausedAt === null) return;
+    this.deps.metrics.rejected("account_paused");
+    throw new Failure("rate-limited", `Account paused since ${new Date(p.pausedAt).toISOString()}: ${p.pausedReason ?? "complaint rate"}`, { code: "account_paused", retryAfterSeconds: PAUSED_RETRY_SECONDS });
+  }
+
   /** At MAIL FROM: relay permission, the envelope sender's rule, and an early look at the limits. */
   async checkEnvelopeSender(principal: Principal | null, mailFrom: string | null): Promise<void> {
     if (!principal) return; // refused at RCPT: an unauthenticated client relays nothing
+    await this.checkNotPaused(principal.accountId);
     await this.checkMailFrom(principal.accountId, mailFrom);
     const account = await this.accounts.get(principal.accountId, this.now());
     const early = account.hold ? null : await peekRate(this.deps.storage.sql, principal.accountId, account.limits, this.now());
@@ -93,8 +112,12 @@ export class AccountPolicy {
     throw new Failure("sender-denied", `Sender address <${mailFrom}> not allowed for this account`);
   }
 
-  /** Every sender the message names, whatever the source (policy/message-headers.ts). */
+  /**
+   * Every sender the message names, whatever the source (policy/message-headers.ts); first,
+   * whether the account may send at all (a complaint pause).
+   */
   async checkSenders(s: SenderCheck): Promise<string[]> {
+    await this.checkNotPaused(s.accountId);
     const checked = checkSenderFields(await this.senderPatterns(s.accountId), s.raw, s.mailFrom, s.headerFrom);
     if ("from" in checked) return checked.from;
     const refusal = checked.refusal;
