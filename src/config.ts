@@ -153,6 +153,9 @@ export const ConfigSchema = v.object({
   SMARTHOST_SMTP_LISTEN: listenList("SMARTHOST_SMTP_LISTEN", "127.0.0.1:2525"),
   SMARTHOST_SMTPS_LISTEN: listenList("SMARTHOST_SMTPS_LISTEN", "127.0.0.1:2465"),
   SMARTHOST_HTTP_LISTEN: listenList("SMARTHOST_HTTP_LISTEN", "127.0.0.1:8787"),
+  // Bounces (DSNs to return-path tokens) and feedback reports come back here (src/inbound/); empty: none.
+  SMARTHOST_INBOUND_LISTEN: listenList("SMARTHOST_INBOUND_LISTEN", ""),
+  SMARTHOST_COMPLAINT_ADDRESS: v.pipe(optionalString, v.check((s) => s === undefined || /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(s), "SMARTHOST_COMPLAINT_ADDRESS must be an address"), v.transform((s) => s?.toLowerCase())),
   SMARTHOST_HOSTNAME: hostname,
   SMARTHOST_TLS_CERT: optionalString,
   SMARTHOST_TLS_KEY: optionalString,

@@ -40,7 +40,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     maxBatch: config.SMARTHOST_MAX_BATCH,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     metricsToken: config.SMARTHOST_METRICS_TOKEN,
-    domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS, dane: opts.dane },
+    domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS, dane: opts.dane, inboundHost: opts.hostname },
     adminToken: config.SMARTHOST_ADMIN_TOKEN,
     secrets,
     log,
@@ -49,5 +49,5 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     tlsrpt: reportSettings(config, opts.hostname),
     mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ storage: gateway.storage, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],
   });
-  return { gateway, smtpHandler, app };
+  return { gateway, smtpHandler, app, metrics };
 }
