@@ -17,6 +17,7 @@ import { createDkimSigner } from "./dkim/signer.ts";
 import type { SignaturePool } from "./dkim/sign-jobs.ts";
 import { txtLookup, type DnsResolve } from "./domain-check/dns.ts";
 import { fetchPolicyText } from "./domain-check/check.ts";
+import { createSpfVerdicts } from "./domain-check/spf-verdict.ts";
 import { UNSUBSCRIBE_MAC_PURPOSE, type TokenMac } from "./suppression/unsubscribe-token.ts";
 import { reportSettings } from "./tlsrpt/settings.ts";
 import type { DaneProbe } from "./domain-check/dane.ts";
@@ -29,7 +30,9 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
   const unsubscribeMac: TokenMac | undefined = secrets && (async (data) => (await secrets).mac(data, UNSUBSCRIBE_MAC_PURPOSE));
   const unsubscribe = unsubscribeMac && config.SMARTHOST_PUBLIC_URL ? { baseUrl: config.SMARTHOST_PUBLIC_URL, mac: unsubscribeMac } : undefined;
   const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool, log }) : undefined;
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log });
+  // DMARC alignment at acceptance: SPF needs DNS (Bun, Deno); without it DKIM alone decides.
+  const spf = opts.dns && createSpfVerdicts({ resolve: opts.dns, sendingIps: config.SMARTHOST_SENDING_IPS });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log, spf, upstream: config.SMARTHOST_UPSTREAM });
   const smtpHandler = createSmtpHandler(gateway, log);
   const app = createApp({
     gateway,

@@ -21,12 +21,14 @@ export interface AccountRow {
   hold_backlog: number | null;
   /** One-click unsubscribe added to its messages (RFC 8058). */
   list_unsubscribe: "one-click" | "off";
+  /** Mail whose From: domain will not align for DMARC is refused, not only warned about. */
+  require_alignment: boolean;
   created_at: string;
 }
 
 export async function listAccounts(db: Db): Promise<AccountRow[]> {
   const rows = await db.select().from(accounts).orderBy(accounts.name);
-  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)!, over_limit: a.overLimit, hold_backlog: a.holdBacklog, list_unsubscribe: a.listUnsubscribe }));
+  return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)!, over_limit: a.overLimit, hold_backlog: a.holdBacklog, list_unsubscribe: a.listUnsubscribe, require_alignment: a.requireAlignment }));
 }
 
 /** Recipients still to deliver (queued, deferred or held) in the account's messages. */
@@ -65,6 +67,7 @@ export async function showAccount(db: Db, name: string, now: number) {
   return {
     name: a!.name,
     created_at: iso(a!.createdAt),
+    require_alignment: a!.requireAlignment,
     usage: {
       per_minute: { used: minuteUsed, limit: a!.perMinute },
       per_day: { used: dayUsed, limit: a!.perDay },
@@ -84,16 +87,18 @@ export interface LimitsUpdate {
   holdBacklog?: number | null;
   /** One-click unsubscribe on the account's messages (src/gateway/list-unsubscribe.ts). */
   listUnsubscribe?: "one-click" | "off";
+  /** Refuse (550 5.7.26 / 422) mail that will not align for DMARC (src/gateway/dmarc-alignment.ts). */
+  requireAlignment?: boolean;
 }
 
-const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day", overLimit: "over-limit", holdBacklog: "hold-backlog", listUnsubscribe: "list-unsubscribe" };
+const FLAG_OF: Record<keyof LimitsUpdate, string> = { perMinute: "per-minute", perDay: "per-day", recipientsPerDay: "recipients-per-day", overLimit: "over-limit", holdBacklog: "hold-backlog", listUnsubscribe: "list-unsubscribe", requireAlignment: "require-alignment" };
 
 export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Promise<AccountRow> {
   const id = await accountIdByName(db, name);
   if (u.overLimit !== undefined && u.overLimit !== "refuse" && u.overLimit !== "hold") throw new Failure("invalid", "over-limit must be refuse or hold");
   if (u.listUnsubscribe !== undefined && u.listUnsubscribe !== "one-click" && u.listUnsubscribe !== "off") throw new Failure("invalid", "list-unsubscribe must be one-click or off");
   for (const [k, n] of Object.entries(u)) {
-    if (k === "overLimit" || k === "listUnsubscribe") continue;
+    if (k === "overLimit" || k === "listUnsubscribe" || k === "requireAlignment") continue;
     if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 1)) throw new Failure("invalid", `${FLAG_OF[k as keyof LimitsUpdate]} must be a whole number of at least 1, or none`);
   }
   const set: LimitsUpdate = {};
@@ -103,7 +108,8 @@ export async function updateAccount(db: Db, name: string, u: LimitsUpdate): Prom
   if (u.overLimit !== undefined) set.overLimit = u.overLimit;
   if (u.holdBacklog !== undefined) set.holdBacklog = u.holdBacklog;
   if (u.listUnsubscribe !== undefined) set.listUnsubscribe = u.listUnsubscribe;
-  if (Object.keys(set).length === 0) throw new Failure("invalid", "nothing to update: give per-minute, per-day, recipients-per-day, over-limit, hold-backlog and/or list-unsubscribe");
+  if (u.requireAlignment !== undefined) set.requireAlignment = u.requireAlignment;
+  if (Object.keys(set).length === 0) throw new Failure("invalid", "nothing to update: give per-minute, per-day, recipients-per-day, over-limit, hold-backlog, list-unsubscribe and/or require-alignment");
   await db.update(accounts).set(set).where(eq(accounts.id, id));
   return (await listAccounts(db)).find((a) => a.name === name)!;
 }

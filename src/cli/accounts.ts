@@ -5,6 +5,7 @@ import { JSON_OPTION, limitValue, printRows, withDb } from "./io.ts";
 import { complaintSummary, pauseRateValue, resumeAccountByName, setComplaintPause } from "../admin/complaints.ts";
 import { accountIdByName } from "../admin/accounts.ts";
 import type { Command, Context, Option } from "./table.ts";
+import { Failure } from "../core/failure.ts";
 
 /** The three limits, on `add` (a number) and on `update` (a number, or none to remove it). */
 const LIMITS = [
@@ -18,6 +19,13 @@ const limitOptions = (value: string): Record<string, Option> => Object.fromEntri
 function limitsFrom(values: Context["values"], allowNone: boolean) {
   const [perMinute, perDay, recipientsPerDay] = LIMITS.map(([flag]) => limitValue(values[flag], flag, allowNone));
   return { perMinute, perDay, recipientsPerDay };
+}
+
+/** "on" or "off" for a switch; absent leaves it. */
+function onOff(s: string | boolean | undefined, flag: string): boolean | undefined {
+  if (typeof s !== "string") return undefined;
+  if (s !== "on" && s !== "off") throw new Failure("invalid", `--${flag} must be on or off`);
+  return s === "on";
 }
 
 export const accountCommands: Command[] = [
@@ -64,6 +72,7 @@ export const accountCommands: Command[] = [
       out(`  API keys:    ${a.api_keys.join(", ") || "-"}`);
       out(`  senders:     ${a.senders.join(", ") || "-"}`);
       out(`  networks:    ${a.networks.join(", ") || "-"}`);
+      out(`  alignment:   ${a.require_alignment ? "required: mail that will not align for DMARC is refused" : "not required: mail that will not align for DMARC is accepted with a warning"}`);
       const rate = (r: { complaints: number; delivered: number; percent: number | null }) => `${r.percent ?? 0}% (${r.complaints} of ${r.delivered} delivered)`;
       out(`  complaints:  24 h ${rate(c.rate_24h)}, 7 days ${rate(c.rate_7d)}; pause at ${c.pause_on_complaint_rate === null ? "never" : `${c.pause_on_complaint_rate}%`}`);
       if (c.paused_at) out(`  PAUSED since ${c.paused_at}: ${c.paused_reason ?? ""} (account resume ${a.name})`);
@@ -80,6 +89,7 @@ export const accountCommands: Command[] = [
       "hold-backlog": { type: "string", value: "N|none", help: "with hold: the most messages held at once before new mail is refused (default 10000)" },
       "pause-on-complaint-rate": { type: "string", value: "P|none", help: "pause the account (new mail refused 451/429, account.paused webhook) when its\ncomplaint rate over 24 h or 7 days reaches P percent (0.3 = 0.3 %)" },
       "list-unsubscribe": { type: "string", value: "one-click|off", help: "add List-Unsubscribe (SMARTHOST_PUBLIC_URL/u/TOKEN) and List-Unsubscribe-Post\n(RFC 8058) to the account's messages that lack them (default off)" },
+      "require-alignment": { type: "string", value: "on|off", help: "on: refuse (550 5.7.26 / HTTP 422) mail whose From: domain will not align for\nDMARC (no DKIM key for it, no aligned SPF); off: accept it with a warning (default)" },
     },
     async run({ config, args, values, out }) {
       const pause = values["pause-on-complaint-rate"];
@@ -97,9 +107,10 @@ export const accountCommands: Command[] = [
           overLimit: typeof over === "string" ? (over as "refuse" | "hold") : undefined,
           holdBacklog: limitValue(values["hold-backlog"], "hold-backlog", true),
           listUnsubscribe: typeof values["list-unsubscribe"] === "string" ? (values["list-unsubscribe"] as "one-click" | "off") : undefined,
+          requireAlignment: onOff(values["require-alignment"], "require-alignment"),
         }),
       );
-      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}${over !== undefined || a.over_limit === "hold" ? `, over-limit ${a.over_limit}` : ""}${a.over_limit === "hold" ? ` (backlog ${a.hold_backlog ?? 10000})` : ""}${values["list-unsubscribe"] !== undefined || a.list_unsubscribe !== "off" ? `, list-unsubscribe ${a.list_unsubscribe}` : ""}`);
+      out(`account ${a.name}: per-minute ${a.per_minute ?? "none"}, per-day ${a.per_day ?? "none"}, recipients-per-day ${a.recipients_per_day ?? "none"}${over !== undefined || a.over_limit === "hold" ? `, over-limit ${a.over_limit}` : ""}${a.over_limit === "hold" ? ` (backlog ${a.hold_backlog ?? 10000})` : ""}${values["list-unsubscribe"] !== undefined || a.list_unsubscribe !== "off" ? `, list-unsubscribe ${a.list_unsubscribe}` : ""}${values["require-alignment"] !== undefined || a.require_alignment ? `, require-alignment ${a.require_alignment ? "on" : "off"}` : ""}`);
       return 0;
     },
   },

@@ -20,6 +20,8 @@ export type FailureKind =
   | "conflict"
   | "too-many-hops"
   | "suppressed"
+  /** The From: domain will not align for DMARC and the account requires it (gateway/dmarc-alignment.ts). */
+  | "unaligned"
   /** A setting or start-up condition that cannot work: the process stops with the message. */
   | "config"
   | "temporary"

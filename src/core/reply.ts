@@ -116,6 +116,8 @@ export const policyReplies = {
   tooManyHops: (why: string) => reply(554, "5.4.6", why),
   // A suppressed recipient (the text says why and since when: a bounce, a complaint, by hand).
   suppressed: (why: string) => reply(550, "5.1.1", why),
+  // RFC 7372 §3.4 X.7.26 "multiple authentication checks failed": neither DKIM nor SPF aligns (DMARC).
+  unaligned: (why: string) => reply(550, "5.7.26", why),
   // RFC 3463 x.3.0: other or undefined mail system status (our storage, our bug).
   temporary: (why: string) => reply(451, "4.3.0", why),
   // RFC 3463 x.4.1: no answer from the next host (the remote gateway).

@@ -94,5 +94,10 @@ export const MIGRATIONS: readonly { tag: string; when: number; sql: string }[] =
     "tag": "0018_account_list_unsubscribe",
     "when": 1796675171080,
     "sql": "ALTER TABLE `accounts` ADD `list_unsubscribe` text DEFAULT 'off' NOT NULL;"
+  },
+  {
+    "tag": "0019_account_require_alignment",
+    "when": 1796675492135,
+    "sql": "ALTER TABLE `accounts` ADD `require_alignment` integer DEFAULT false NOT NULL;"
   }
 ];

@@ -24,6 +24,8 @@ export const accounts = sqliteTable("accounts", {
   holdBacklog: integer("hold_backlog"),
   /** One-click unsubscribe (RFC 8058) added to its messages; a message's own `list_unsubscribe` wins (src/gateway/list-unsubscribe.ts). */
   listUnsubscribe: text("list_unsubscribe", { enum: ["off", "one-click"] }).notNull().default("off"),
+  /** Refuse mail whose From: domain will not align for DMARC (550 5.7.26 / 422) instead of warning (src/gateway/dmarc-alignment.ts). */
+  requireAlignment: integer("require_alignment", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at").notNull(),
 });
 

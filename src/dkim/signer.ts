@@ -27,6 +27,8 @@ const PENDING_CHECK_MS = 60_000;
 export interface MessageSigner {
   /** The message with DKIM-Signature fields prepended, or as given when no key applies. */
   sign(raw: Uint8Array, headerFrom: string[]): Promise<Uint8Array>;
+  /** The domain (d=) that signs mail from `fromDomain` now, or null when no active key applies. */
+  signingDomain(fromDomain: string): Promise<string | null>;
 }
 
 export interface DkimSignerDeps {
@@ -117,6 +119,10 @@ export function createDkimSigner(deps: DkimSignerDeps): MessageSigner {
         throw unavailable("signing key unavailable", err);
       }
       return signMessage(raw, keys, new Date(now()));
+    },
+    // The same cached list sign() reads: what is judged is what will sign.
+    async signingDomain(fromDomain) {
+      return (await activeRows.get(fromDomain.toLowerCase(), now()))[0]?.domain ?? null;
     },
   };
 }

@@ -55,14 +55,14 @@ export class AccountPolicy {
   readonly accounts = new CachedMap(ACCOUNT_CACHE_MS, async (accountId: string) => {
     const rules = await this.db.select({ p: senderRules.pattern }).from(senderRules).where(eq(senderRules.accountId, accountId));
     const rows = await this.db
-      .select({ name: accounts.name, perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog, listUnsubscribe: accounts.listUnsubscribe })
+      .select({ name: accounts.name, perMinute: accounts.perMinute, perDay: accounts.perDay, recipientsPerDay: accounts.recipientsPerDay, overLimit: accounts.overLimit, holdBacklog: accounts.holdBacklog, listUnsubscribe: accounts.listUnsubscribe, requireAlignment: accounts.requireAlignment })
       .from(accounts)
       .where(eq(accounts.id, accountId));
     const r = rows[0];
     const limits: Limits = r ? { perMinute: r.perMinute, perDay: r.perDay, recipientsPerDay: r.recipientsPerDay } : { perMinute: null, perDay: null, recipientsPerDay: null };
     // --over-limit hold: mail over the limits waits held instead of being refused (src/shaping/over-limit.ts).
     const hold = r?.overLimit === "hold" ? { backlog: r.holdBacklog ?? this.deps.holdBacklog ?? null } : null;
-    return { name: r?.name ?? null, patterns: rules.map((r) => r.p), limits, hold, listUnsubscribe: r?.listUnsubscribe === "one-click" };
+    return { name: r?.name ?? null, patterns: rules.map((r) => r.p), limits, hold, listUnsubscribe: r?.listUnsubscribe === "one-click", requireAlignment: r?.requireAlignment === true };
   });
   /** An account's sender rules and limits, read at most every few seconds (counting stays in SQL). */
   private senderPatterns(accountId: string): Promise<string[]> {

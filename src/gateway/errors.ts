@@ -53,6 +53,8 @@ export function toSmtpReply(err: Failure): Reply {
       return policyReplies.tooManyHops(m);
     case "suppressed":
       return policyReplies.suppressed(m);
+    case "unaligned":
+      return policyReplies.unaligned(m);
     case "conflict":
       return policyReplies.invalidMessage(m);
     case "config":
@@ -75,6 +77,7 @@ const STATUS: Record<FailureKind, number> = {
   conflict: 409,
   "too-many-hops": 400,
   suppressed: 422,
+  unaligned: 422,
   config: 503,
   temporary: 503,
   internal: 500,

@@ -23,6 +23,8 @@ import { AccountPolicy } from "./account-policy.ts";
 import { Authenticator } from "./authenticate.ts";
 import type { Metrics } from "./metrics.ts";
 import { refuseTraceProblems } from "./trace-guard.ts";
+import { createAlignmentCheck, type AlignmentCheck } from "./dmarc-alignment.ts";
+import type { SpfVerdicts } from "../domain-check/spf-verdict.ts";
 import { logWarnings, withListUnsubscribe, type AcceptWarning, type UnsubscribeLinks } from "./list-unsubscribe.ts";
 import type { Logger } from "../core/log.ts";
 import type { Db } from "../db/client.ts";
@@ -54,6 +56,10 @@ export interface GatewayDeps {
   unsubscribe?: UnsubscribeLinks;
   /** Where accepted messages' warnings are logged. */
   log?: Logger;
+  /** SPF of envelope domains for DMARC alignment (needs DNS); absent: alignment is judged by DKIM alone. */
+  spf?: SpfVerdicts;
+  /** SMARTHOST_UPSTREAM, for the route of recipients' domains without one ("mx" when not given). */
+  upstream?: string;
 }
 
 export interface Submission {
@@ -87,11 +93,13 @@ export class Gateway {
   readonly storage: Storage;
   readonly auth: Authenticator;
   readonly policy: AccountPolicy;
+  private readonly alignment: AlignmentCheck;
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
     this.storage = { db: deps.db, sql: deps.sql, writer: deps.writer ?? new GroupCommit(deps.sql) };
     this.auth = new Authenticator({ db: deps.db, sql: deps.sql, metrics: deps.metrics, now: deps.now, sleep: deps.sleep, verifyPassword: deps.verifyPassword });
+    this.alignment = createAlignmentCheck({ db: deps.db, signer: deps.signer, spf: deps.spf, upstream: deps.upstream ?? "mx", now: this.now, log: deps.log });
     this.policy = new AccountPolicy({ storage: this.storage, metrics: deps.metrics, now: deps.now, maxRecipients: deps.maxRecipients, holdBacklog: deps.holdBacklog });
   }
 
@@ -146,10 +154,12 @@ export class Gateway {
     const headerFrom = await this.policy.checkSenders(s);
     const raw = removeHeaderFields(s.raw, STRIPPED_HEADERS);
     assertSingleFields(raw);
-    const { name: accountName, limits, hold, listUnsubscribe } = await this.policy.accounts.get(s.accountId, this.now());
+    const { name: accountName, limits, hold, listUnsubscribe, requireAlignment } = await this.policy.accounts.get(s.accountId, this.now());
     if (limits.recipientsPerDay !== null && s.recipients.length > limits.recipientsPerDay) {
       throw new Failure("invalid", `Too many recipients: the account may send to at most ${limits.recipientsPerDay} per day`, { code: "too_many_recipients" });
     }
+    // RFC 7489 §3.1: refused here (nothing stored) when the account requires alignment.
+    const unaligned = await this.alignment({ accountId: s.accountId, mailFrom: s.mailFrom, headerFrom, recipients: s.recipients, required: requireAlignment });
     const id = s.id ?? newId();
     // Before signing: DKIM's h= covers the list fields (RFC 8058 §4).
     const listed = await withListUnsubscribe(raw, { wanted: s.listUnsubscribe ?? listUnsubscribe, links: this.deps.unsubscribe, accountId: s.accountId, messageId: id, recipients: s.recipients });
@@ -200,6 +210,7 @@ export class Gateway {
       if (!outcome.leased) this.deps.onAccepted?.();
     }
     if (!outcome.duplicate) logWarnings(this.deps.log, outcome.id, s.accountId, listed.warnings);
-    return { id: outcome.id, duplicate: outcome.duplicate, warnings: listed.warnings };
+    if (!outcome.duplicate) unaligned?.log(outcome.id);
+    return { id: outcome.id, duplicate: outcome.duplicate, warnings: unaligned ? [unaligned.warning, ...listed.warnings] : listed.warnings };
   }
 }

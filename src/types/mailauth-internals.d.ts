@@ -1,5 +1,5 @@
 // mailauth's DKIM building blocks (canonicalization, body hash, header formatting), which
-// its package ships without types. Only what src/dkim/ uses is declared.
+// its package ships without types. Only what src/dkim/ and src/domain-check/ use is declared.
 declare module "mailauth/lib/dkim/body/index.js" {
   interface BodyHasher {
     update(chunk: Uint8Array): void;
@@ -27,4 +27,6 @@ declare module "mailauth/lib/dkim/header/relaxed.js" {
 
 declare module "mailauth/lib/tools.js" {
   export function formatSignatureHeaderLine(type: "DKIM", values: Record<string, string | number>, folded: boolean): string;
+  /** The first of `domains` in `fromDomain`'s organizational domain (tldts, private suffixes included), else false. */
+  export function getAlignment(fromDomain: string, domains: string[], strict?: boolean): { domain: string } | false;
 }

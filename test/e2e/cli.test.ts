@@ -69,7 +69,7 @@ test("lists: one JSON array each, secrets never shown", async () => {
   const routes = await json(["route", "list"]);
   expect(routes).toEqual([{ domain: "example.net", position: 0, url: "smtps://***@relay.example.net:465", per_second: null, per_minute: null, per_day: null, health: "up", down_until: null }]);
   // The text form is a table with a header line.
-  expect((await cli(dir, ["account", "list"])).stdout).toMatch(/^NAME +PER_MINUTE +PER_DAY +RECIPIENTS_PER_DAY +CREATED_AT +OVER_LIMIT +HOLD_BACKLOG\nacme +10 +- +- +\S+ +refuse +- *\n/);
+  expect((await cli(dir, ["account", "list"])).stdout).toMatch(/^NAME +PER_MINUTE +PER_DAY +RECIPIENTS_PER_DAY +CREATED_AT +OVER_LIMIT +HOLD_BACKLOG +LIST_UNSUBSCRIBE +REQUIRE_ALIGNMENT\nacme +10 +- +- +\S+ +refuse +- +off +false *\n/);
 });
 
 test("a password holding @ is masked whole, and may come from stdin or the environment", async () => {

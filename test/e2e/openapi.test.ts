@@ -146,7 +146,8 @@ test("requests built from the document's examples work against the running relay
   const key = await call("post", "/v1/admin/keys", TOKEN);
   expect(key.status).toBe(201);
   const sent = await call("post", "/v1/messages", key.body.key);
-  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued", suppressed: [] } });
+  // No DKIM key on this relay: accepted with the DMARC warning, as documented.
+  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued", suppressed: [], warnings: [{ code: "dmarc_unaligned", message: expect.any(String) }] } });
   const raw = await call("post", "/v1/messages/raw", key.body.key);
   expect(raw.status).toBe(202);
   const account = await call("get", "/v1/admin/accounts/{name}", TOKEN);
@@ -179,7 +180,7 @@ test("the feedback routes answer as documented, and the events they record are t
   // The example message is to the suppressed address: refused whole; with another recipient, the 202 names it.
   expect((await call("post", "/v1/messages", key)).body.error.code).toBe("all_suppressed");
   const sent = await call("post", "/v1/messages", key, { body: { from: "alice@example.com", to: ["bob@example.org", "carol@example.org"], subject: "Hi", text: "Hi" } });
-  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued", suppressed: ["bob@example.org"] } });
+  expect(sent).toEqual({ status: 202, body: { id: expect.any(String), status: "queued", suppressed: ["bob@example.org"], warnings: [{ code: "dmarc_unaligned", message: expect.any(String) }] } });
   expect((await call("get", "/v1/messages", key)).body.data).toEqual([expect.objectContaining({ id: sent.body.id, status: "queued" })]);
   expect((await call("get", "/v1/messages", key, { query: "?status=nope" })).status).toBe(400);
   expect((await call("delete", "/v1/suppressions/{address}", key)).status).toBe(204);

@@ -17,7 +17,7 @@ export const ErrorBody = v.object({
 
 // Requests.
 export const NewAccount = strict({ name: str("name", 64), per_minute: v.optional(limit("per_minute")), per_day: v.optional(limit("per_day")), recipients_per_day: v.optional(limit("recipients_per_day")) });
-export const AccountChange = strict({ per_minute: v.optional(v.nullable(limit("per_minute"))), per_day: v.optional(v.nullable(limit("per_day"))), recipients_per_day: v.optional(v.nullable(limit("recipients_per_day"))), list_unsubscribe: v.optional(v.picklist(["one-click", "off"], "list_unsubscribe must be one-click or off")) });
+export const AccountChange = strict({ per_minute: v.optional(v.nullable(limit("per_minute"))), per_day: v.optional(v.nullable(limit("per_day"))), recipients_per_day: v.optional(v.nullable(limit("recipients_per_day"))), list_unsubscribe: v.optional(v.picklist(["one-click", "off"], "list_unsubscribe must be one-click or off")), require_alignment: v.optional(v.boolean("require_alignment must be true or false")) });
 export const NewCredential = strict({ account: str("account"), username: str("username"), password: v.optional(v.pipe(v.string("password must be a string"), v.minLength(8, "password must be at least 8 characters"))) });
 export const Rotation = strict({ password: v.optional(v.pipe(v.string("password must be a string"), v.minLength(8, "password must be at least 8 characters"))) });
 export const NewKey = strict({ account: str("account") });
@@ -56,11 +56,13 @@ export const Reschedule = strict({ send_at: v.string("send_at must be an RFC 333
 export const BulkAction = strict({ ...filterEntries, all: v.optional(v.boolean("all must be true or false")), yes: v.optional(v.boolean("yes must be true or false")), bounce: v.optional(v.boolean("bounce must be true or false")) });
 
 // Responses.
-export const AccountRow = v.object({ name: v.string(), per_minute: v.nullable(v.number()), per_day: v.nullable(v.number()), recipients_per_day: v.nullable(v.number()), list_unsubscribe: v.optional(v.picklist(["one-click", "off"])), created_at: iso });
+export const AccountRow = v.object({ name: v.string(), per_minute: v.nullable(v.number()), per_day: v.nullable(v.number()), recipients_per_day: v.nullable(v.number()), list_unsubscribe: v.optional(v.picklist(["one-click", "off"])), require_alignment: v.boolean(), created_at: iso });
 const usage = v.object({ used: v.number(), limit: v.nullable(v.number()) });
 export const AccountDetail = v.object({
   name: v.string(),
   created_at: iso,
+  /** Mail that will not align for DMARC: refused (true) or accepted with a warning. */
+  require_alignment: v.boolean(),
   usage: v.object({ per_minute: usage, per_day: usage }),
   queued: v.object({ messages: v.number(), recipients: v.number() }),
   credentials: v.array(v.string()),

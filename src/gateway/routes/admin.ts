@@ -66,9 +66,9 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get("/accounts/:name", adminDoc({ tag: "accounts", summary: "One account: use of its limits, queued mail, what it owns", params: { name: "acme" }, ok: s.AccountDetail, errors: [404] }), async (c) =>
     c.json(await showAccount(db, c.req.param("name"), now())),
   );
-  app.patch("/accounts/:name", adminDoc({ tag: "accounts", summary: "Change an account's limits: messages per minute and per day, recipients per day (null removes one); list_unsubscribe one-click|off", params: { name: "acme" }, body: s.AccountChange, example: { per_minute: null, per_day: 5000 }, ok: s.AccountRow, errors: [400, 404] }), async (c) => {
+  app.patch("/accounts/:name", adminDoc({ tag: "accounts", summary: "Change an account's limits: messages per minute and per day, recipients per day (null removes one); list_unsubscribe one-click|off; require_alignment true|false (refuse mail that will not align for DMARC)", params: { name: "acme" }, body: s.AccountChange, example: { per_minute: null, per_day: 5000 }, ok: s.AccountRow, errors: [400, 404] }), async (c) => {
     const b = await body(c, s.AccountChange);
-    return c.json(await updateAccount(db, c.req.param("name"), { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day, listUnsubscribe: b.list_unsubscribe }));
+    return c.json(await updateAccount(db, c.req.param("name"), { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day, listUnsubscribe: b.list_unsubscribe, requireAlignment: b.require_alignment }));
   });
   app.delete("/accounts/:name", adminDoc({ tag: "accounts", summary: "Remove an account and what it owns; refused (409) while it has queued mail unless force=true", params: { name: "acme" }, query: [{ name: "force", description: "true: also delete its queued mail", example: "false" }], ok: s.AccountRemoved, errors: [400, 404, 409] }), async (c) =>
     c.json(await removeAccount(db, c.req.param("name"), query(c, s.RemoveQuery).force === "true")),

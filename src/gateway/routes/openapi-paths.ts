@@ -33,7 +33,7 @@ export const COMPONENTS = {
     NotFound: errorResponse("No such object", "not_found", 'no account named "acme"'),
     Conflict: errorResponse("In use or already there", "conflict", 'account "acme" already exists'),
     TooLarge: errorResponse("Too large", "too_large", "Request exceeds 26214400 octets of message"),
-    AllSuppressed: errorResponse("Every recipient is on the suppression list: nothing stored", "all_suppressed", "Every recipient is suppressed"),
+    AllSuppressed: errorResponse("Every recipient is on the suppression list (all_suppressed), or the From: domain will not align for DMARC and the account requires it (dmarc_unaligned): nothing stored", "all_suppressed", "Every recipient is suppressed"),
     Unavailable: errorResponse("Not possible on this node now", "no_secret_key", "Webhooks need SMARTHOST_SECRET_KEY on this node"),
     Throttled: {
       ...errorResponse("Rate limit, quota, or too many authentication failures", "rate_limited", "Rate limit reached"),

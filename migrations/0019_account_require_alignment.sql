@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `require_alignment` integer DEFAULT false NOT NULL;
