@@ -22,6 +22,7 @@ import { tlsrptAdminRoutes } from "./admin-tlsrpt.ts";
 import type { ReportSettings } from "../../tlsrpt/settings.ts";
 import { dkimAdminRoutes } from "./admin-dkim.ts";
 import { feedbackAdminRoutes } from "./admin-feedback.ts";
+import { returnsAdminRoutes } from "./admin-returns.ts";
 import type { SqlDatabase } from "../../db/raw.ts";
 import type { GroupCommit } from "../../db/group-commit.ts";
 import type { DomainCheckDeps } from "../../domain-check/check.ts";
@@ -136,5 +137,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.route("/dkim", dkimAdminRoutes({ db, secrets: deps.secrets, lookupTxt: deps.domainCheck && txtLookup(deps.domainCheck.resolve), now }));
   app.route("/", shapingAdminRoutes(db));
   if (deps.tlsrpt) app.route("/tlsrpt", tlsrptAdminRoutes(deps.sql, deps.tlsrpt));
+  app.route("/", returnsAdminRoutes(db, deps.sql, deps.hostname));
   return app;
 }
