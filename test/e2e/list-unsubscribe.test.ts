@@ -72,7 +72,7 @@ async function sendAndReceive(to: string, extra: Record<string, unknown> = {}): 
 }
 
 /** This feature's warnings (others, such as DMARC alignment, may come beside them). */
-const ours = (warnings: { code: string }[] | undefined) => (warnings ?? []).filter((w) => w.code === "bulk_without_unsubscribe" || w.code.startsWith("list_unsubscribe"));
+const ours = (warnings: { code: string; message: string }[] | undefined) => (warnings ?? []).filter((w) => w.code === "bulk_without_unsubscribe" || w.code.startsWith("list_unsubscribe"));
 
 const linkOf = (m: Received) => /<(http:\/\/[^>]+)>/.exec(fields(m, "List-Unsubscribe")[0] ?? "")?.[1];
 
