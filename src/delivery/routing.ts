@@ -43,7 +43,7 @@ export function parseRoute(url: string): Route | null {
 
 /**
  * The routes for a recipient domain, sealed passwords opened (the only place they are).
- * A password that does not open stops the lookup with RoutePasswordError: sending
+ * A password that does not open stops the lookup with a Failure (config, route_password): sending
  * elsewhere (or without AUTH) would be wrong, and the recipients stay queued.
  */
 export async function routesFor(db: Db, domain: string, fallback: string, secrets?: SecretBox): Promise<Route[]> {

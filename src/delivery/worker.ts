@@ -4,30 +4,27 @@
  * delivered, deferred with backoff, or bounced with a DSN to the sender.
  */
 import { loadMessage, type StoredMessage } from "../queue/stored.ts";
-import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup, type LeasedRecipient } from "../queue/lease.ts";
+import { leaseDueGroups, postponeLease, releaseLease, type DeliveryGroup } from "../queue/lease.ts";
 import { recordOutcomes, replyLine } from "../queue/outcomes.ts";
 import type { Handoff, Lease } from "../queue/handoff.ts";
 import { newId } from "../smtp/ids.ts";
-import { upstreamReplies } from "../core/reply.ts";
 import { buildDsn } from "./dsn.ts";
 import { mxHostsFor } from "./mx.ts";
 import { routesFor, type Route } from "./routing.ts";
-import { type SmtpTarget } from "./smtp-client.ts";
 import { ConnectionPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { CachedMap } from "../util/cached.ts";
-import { mxUnderPolicy, stsDemand, unmatchedTls } from "./mta-sts.ts";
-import { tlsRecord, type TlsDemand } from "./tls-outcome.ts";
-import { daneTargets } from "./dane-plan.ts";
-import { recipientUpdates, stored, type Attempt } from "./decide.ts";
+import { recipientUpdates, type Attempt } from "./decide.ts";
 import type { DeliveryDeps } from "./worker-config.ts";
-import { RouteGate, type WaitReason } from "../shaping/route-gate.ts";
+import { RouteGate } from "../shaping/route-gate.ts";
 import { DEFAULT_BREAKER } from "../shaping/route-health.ts";
 import { DestinationShaper } from "../shaping/destination-gate.ts";
 import type { Shape } from "../shaping/shapes.ts";
 import { errorFields } from "../core/log.ts";
 import { PollLoop, type PassResult } from "../util/poll-loop.ts";
 import { Housekeeping } from "./housekeeping.ts";
+import { tryRoutes } from "./failover.ts";
+import { targetsFor, type TargetDeps } from "./targets.ts";
 
 export type { DeliveryConfig, DeliveryDeps } from "./worker-config.ts";
 
@@ -39,14 +36,9 @@ interface Job {
 }
 
 
-/** A host to try, with what its domain's MTA-STS policy demands of TLS (absent for routes). */
-type Target = SmtpTarget & { sts?: TlsDemand };
-
 const ROUTE_CACHE_MS = 5_000;
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
-// How long recipients kept out of a route's probe wait for its answer.
-const PROBE_WAIT_MS = 1000;
 
 
 export class DeliveryWorker implements Handoff {
@@ -56,6 +48,7 @@ export class DeliveryWorker implements Handoff {
   private readonly slots: Slots<Job>;
   private readonly loop: PollLoop;
   private readonly housekeeping: Housekeeping;
+  private readonly targetDeps: TargetDeps;
   private readonly inFlight = new Set<Promise<void>>();
   /** The last lease filled all its room: more may be due than it took. */
   private backlog = true;
@@ -83,6 +76,7 @@ export class DeliveryWorker implements Handoff {
     const client = { ehloName: deps.config.hostname, timeouts: deps.config.timeouts, certificates: deps.dane?.certificates };
     this.pool = new ConnectionPool(deps.connect, client, deps.config.reuseConnections === false ? 0 : undefined);
     this.loop = new PollLoop(() => this.pass(), deps.config.pollMs);
+    this.targetDeps = { resolver: deps.resolver, dane: deps.dane?.lookup, mtaSts: deps.mtaSts, log: deps.log, allowPrivateMx: deps.config.allowPrivateMx, mxPort: deps.config.mxPort };
     this.housekeeping = new Housekeeping({ writer: deps.writer, sql: deps.sql, log: deps.log, retentionMs: deps.config.retentionMs });
   }
 
@@ -237,62 +231,20 @@ export class DeliveryWorker implements Handoff {
       }
     }
     const verp = (await this.deps.returnPaths?.senderFor(m)) ?? null;
-    const final = new Map<number, Attempt>();
-    let pending: LeasedRecipient[] = group.recipients;
-    const settle = (r: LeasedRecipient, a: Attempt) => final.set(r.id, a);
-    // The soonest a relay route skipped as down or spent takes mail again.
-    let wait: { until: number; reason: WaitReason; route: string } | null = null;
-
-    for (const route of routes.length > 0 ? routes : [{ kind: "mx" } as Route]) {
-      if (pending.length === 0) break;
-      // Recipients this route does not carry now; they stay for the next route, or wait.
-      let withheld: LeasedRecipient[] = [];
-      if (route.kind === "relay") {
-        const gate = await this.gate.admit(route, this.now(), pending.map((r) => r.address));
-        if (!gate.use) {
-          if (!wait || gate.until < wait.until) wait = { until: gate.until, reason: gate.reason, route: route.label };
-          continue;
-        }
-        if (gate.withhold.size > 0) {
-          // Kept out of the route's probe: they wait for its answer (src/shaping/route-gate.ts).
-          withheld = pending.filter((r) => gate.withhold.has(r.address));
-          pending = pending.filter((r) => !gate.withhold.has(r.address));
-          const until = this.now() + PROBE_WAIT_MS;
-          if (!wait || until < wait.until) wait = { until, reason: "route_down", route: route.label };
-        }
-      }
-      const targets = await this.targetsFor(route, group.domain);
-      if (!Array.isArray(targets)) {
-        for (const r of pending) settle(r, targets);
-        if (targets.outcome === "permanent") pending = [];
-        continue;
-      }
-      for (const target of targets) {
-        if (pending.length === 0) break;
-        const next: LeasedRecipient[] = [];
-        // A VERP envelope sender names one recipient: one transaction each (src/return-path/).
-        for (const batch of verp ? pending.map((r) => [r]) : [pending]) {
-          const mailFrom = verp ? await verp(batch[0]!.id) : m.mailFrom;
-          const result = await this.pool.send(target, { mailFrom, recipients: batch, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret });
-          if (route.kind === "relay") await this.gate.observe(route, result.results, this.now());
-          else if (shape) await this.shaper.observe(shape, result.results, this.now());
-          const via = route.kind === "relay" ? route.label : `mx ${target.tlsName ?? target.hostname} [${target.hostname}]`;
-          const remoteMta = target.tlsName ?? target.hostname;
-          batch.forEach((r, i) => {
-            const res = result.results[i]!;
-            const tls = tlsRecord(result.tls, target.sts ?? { policy: null, required: target.verifyTls });
-            settle(r, { outcome: res.outcome, reply: stored(res.reply), via, remoteMta: result.sessionFailure?.stage === "connect" ? null : remoteMta, tls });
-            // Try the next host on a connection failure or a 4xx (RFC 5321 §5.1).
-            if (res.outcome === "transient") next.push(r);
-          });
-        }
-        pending = next;
-      }
-      pending = [...pending, ...withheld];
-    }
+    const { final, wait } = await tryRoutes(
+      {
+        gate: this.gate,
+        targetsFor: (route, domain) => targetsFor(this.targetDeps, route, domain),
+        send: (target, message) => this.pool.send(target, message),
+        observeMx: shape ? (results) => this.shaper.observe(shape, results, this.now()) : undefined,
+        verp,
+        now: this.now,
+      },
+      { routes, domain: group.domain, recipients: group.recipients, message: { mailFrom: m.mailFrom, raw: m.raw, smtputf8: m.smtputf8, envid: m.envid, ret: m.ret } },
+    );
     // Recipients no route was tried for (each was down or at its quota) wait for the
     // soonest reopening: our own pacing, so no attempt is counted and no backoff grows.
-    const untried = pending.filter((r) => !final.has(r.id));
+    const untried = group.recipients.filter((r) => !final.has(r.id));
     if (wait && untried.length > 0) {
       const reason = `${wait.reason}: ${wait.route} until ${new Date(wait.until).toISOString()}`;
       await postponeLease(this.deps.writer, this.owner, m.id, untried.map((r) => r.id), wait.until, reason, this.now());
@@ -304,26 +256,6 @@ export class DeliveryWorker implements Handoff {
     // Not awaited here: the destination's slot is free once the session is done, while the
     // outcome waits to share a commit (src/db/group-commit.ts, lazyMs).
     return { recorded: this.record(group, m, final) };
-  }
-
-  /** The hosts a route leads to, or why there are none. */
-  private async targetsFor(route: Route, domain: string): Promise<Target[] | Attempt> {
-    if (route.kind === "relay") return [route.target];
-    const c = this.deps.config;
-    const lookup = await mxHostsFor(domain, this.deps.resolver, c.allowPrivateMx);
-    // DANE first: where the domain has it, MTA-STS does not apply (RFC 8461 §2).
-    const dane = this.deps.dane ? await daneTargets(this.deps.dane.lookup, domain, lookup, c.mxPort) : null;
-    if (dane) return dane;
-    if (!lookup.ok) {
-      const reply = upstreamReplies.mxLookup(lookup.outcome === "permanent", lookup.enhanced, lookup.reason);
-      return { outcome: lookup.outcome, reply: stored(reply), via: `mx ${domain}`, remoteMta: null };
-    }
-    const policy = (await this.deps.mtaSts?.policyFor(domain)) ?? null;
-    const plan = mxUnderPolicy(policy, lookup.hosts);
-    const sts = stsDemand(policy);
-    if ("refused" in plan) return { outcome: "transient", reply: stored(upstreamReplies.mtaStsRefused(plan.refused)), via: `mx ${domain}`, remoteMta: null, tls: unmatchedTls(sts) };
-    for (const note of plan.notes) this.deps.log("mta_sts_testing", { domain, note });
-    return plan.hosts.map((h) => ({ hostname: h.address, tlsName: h.name, port: c.mxPort, tls: h.enforce ? "starttls-required" : "starttls-opportunistic", verifyTls: h.enforce, relay: false, sts: stsDemand(policy, h) }));
   }
 
   private async record(group: DeliveryGroup, m: StoredMessage, final: Map<number, Attempt>): Promise<void> {
