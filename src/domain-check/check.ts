@@ -65,10 +65,11 @@ export async function checkDomain(deps: DomainCheckDeps, domainArg: string): Pro
     checkDmarc(deps.resolve, domain),
     checkMtaSts(deps.resolve, deps.fetchPolicy, domain),
     checkTlsRpt(deps.resolve, domain),
-    checkDane(deps.resolve, deps.dane, domain),
+    // Only where delivery does DANE (SMARTHOST_DANE=on): otherwise there is nothing to show.
+    deps.dane ? checkDane(deps.resolve, deps.dane, domain) : null,
   ]);
   const returnPath = await checkReturnPath(deps.resolve, deps.db.$client, domain, deps.inboundHost);
-  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, dane, ...(returnPath ? [returnPath] : [])];
+  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, ...(dane ? [dane] : []), ...(returnPath ? [returnPath] : [])];
   return { domain, ok: checks.every((c) => c.ok), checks };
 }
 

@@ -73,9 +73,9 @@ test("/metrics: queue depth follows accepts, outcomes and purges without reading
     expect(rec.statements.some((s) => /recipients/i.test(s))).toBe(false);
     return Object.fromEntries([...text.matchAll(/^smarthost_queue_recipients\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
   };
-  expect(await gauge()).toEqual({ queued: 1, deferred: 1, held: 0, delivered: 3, bounced: 0, deleted: 0 });
+  expect(await gauge()).toEqual({ queued: 1, deferred: 1, held: 0, delivered: 3, bounced: 0, deleted: 0, canceled: 0 });
   expect(await purgeFinished(writer, 2_000)).toBe(1);
-  expect(await gauge()).toEqual({ queued: 1, deferred: 1, held: 0, delivered: 0, bounced: 0, deleted: 0 });
+  expect(await gauge()).toEqual({ queued: 1, deferred: 1, held: 0, delivered: 0, bounced: 0, deleted: 0, canceled: 0 });
   // The kept counts are what counting the table would say.
   const counted = (await client.execute("SELECT state, count(*) AS n FROM recipients GROUP BY state")).rows.map((r) => [r.state, Number(r.n)]);
   expect(Object.fromEntries(counted)).toEqual({ queued: 1, deferred: 1 });
