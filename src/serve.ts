@@ -140,24 +140,10 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     hostname: host,
   });
   const ingress = await startIngress({
+    ...listenerLimits(config, handler, certificate, log),
     smtp: config.SMARTHOST_SMTP_LISTEN,
     smtps: config.SMARTHOST_SMTPS_LISTEN,
-    maxConnections: config.SMARTHOST_MAX_CONNECTIONS,
-    maxConnectionsPerIp: config.SMARTHOST_MAX_CONNECTIONS_PER_IP,
-    handler,
-    certificate,
-    idleTimeoutMs: config.SMARTHOST_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
-    commandDeadlineMs: config.SMARTHOST_SMTP_COMMAND_DEADLINE_SECONDS * 1000,
-    minDataRate: config.SMARTHOST_SMTP_MIN_DATA_RATE,
-    greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
-    log,
-    session: {
-      hostname: host,
-      maxMessageBytes: maxBytes,
-      maxRecipients: config.SMARTHOST_MAX_RECIPIENTS,
-      maxErrors: config.SMARTHOST_MAX_ERRORS,
-      allowInsecureAuth: config.SMARTHOST_ALLOW_INSECURE_AUTH,
-    },
+    session: { ...sessionLimits(config, host), maxMessageBytes: maxBytes, allowInsecureAuth: config.SMARTHOST_ALLOW_INSECURE_AUTH },
   });
   stops.unshift(() => ingress.close());
   const inbound = inboundHandler ? await startInbound(config, inboundHandler, certificate, host, log) : null;
@@ -179,12 +165,9 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
   return { stop: stopAll };
 }
 
-/** The inbound listener: the ingress's listener, limits and timeouts, with the inbound handler and no AUTH. */
-function startInbound(config: Config, handler: SubmissionHandler, certificate: CertificatePair | null, host: string, log: Logger): Promise<Ingress> {
-  return startIngress({
-    smtp: config.SMARTHOST_INBOUND_LISTEN,
-    smtps: [],
-    smtpVariable: "SMARTHOST_INBOUND_LISTEN",
+/** The limits and clocks every SMTP listener of this node keeps (ingress and inbound alike). */
+function listenerLimits(config: Config, handler: SubmissionHandler, certificate: CertificatePair | null, log: Logger) {
+  return {
     maxConnections: config.SMARTHOST_MAX_CONNECTIONS,
     maxConnectionsPerIp: config.SMARTHOST_MAX_CONNECTIONS_PER_IP,
     handler,
@@ -194,14 +177,24 @@ function startInbound(config: Config, handler: SubmissionHandler, certificate: C
     minDataRate: config.SMARTHOST_SMTP_MIN_DATA_RATE,
     greetDelayMs: config.SMARTHOST_GREET_DELAY_MS,
     log,
-    session: {
-      hostname: host,
-      maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
-      maxRecipients: config.SMARTHOST_MAX_RECIPIENTS,
-      maxErrors: config.SMARTHOST_MAX_ERRORS,
-      allowInsecureAuth: false,
-      offerAuth: false,
-    },
+  };
+}
+
+const sessionLimits = (config: Config, host: string) => ({
+  hostname: host,
+  maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES,
+  maxRecipients: config.SMARTHOST_MAX_RECIPIENTS,
+  maxErrors: config.SMARTHOST_MAX_ERRORS,
+});
+
+/** The inbound listener: the ingress's listener, limits and timeouts, with the inbound handler and no AUTH. */
+function startInbound(config: Config, handler: SubmissionHandler, certificate: CertificatePair | null, host: string, log: Logger): Promise<Ingress> {
+  return startIngress({
+    ...listenerLimits(config, handler, certificate, log),
+    smtp: config.SMARTHOST_INBOUND_LISTEN,
+    smtps: [],
+    smtpVariable: "SMARTHOST_INBOUND_LISTEN",
+    session: { ...sessionLimits(config, host), allowInsecureAuth: false, offerAuth: false },
   });
 }
 

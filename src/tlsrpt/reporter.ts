@@ -23,6 +23,7 @@ import { dayBounds, previousDay } from "./report.ts";
 import { domainsToReport } from "./sessions.ts";
 import type { ReportSettings } from "./settings.ts";
 import { anyPostDue, claimReport, leaseDuePosts, markNoRecord, recordPost, RELAY_ACCOUNT, storeBuiltReport, type DuePost, type PostResult } from "./store.ts";
+import { PollLoop, type PassResult } from "../util/poll-loop.ts";
 
 /** After the 1st, 2nd, … failed POST; then the delivery has failed (§5.4: a day's report is worth little after some days). */
 export const POST_RETRY_SECONDS = [60, 300, 1800, 7200, 21600, 43200, 86400];
@@ -51,42 +52,33 @@ const ANSWER_BYTES = 256;
 
 export class TlsReporter {
   readonly owner = `r-${newId(6)}`;
-  private running = false;
-  private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | null = null;
+  private readonly loop: PollLoop;
   /** The last day this node found nothing left to report (a day's pass is not repeated). */
   private doneDay: string | null = null;
   private readonly now: () => number;
 
   constructor(private readonly deps: TlsReporterDeps) {
     this.now = deps.now ?? Date.now;
+    this.loop = new PollLoop(() => this.pass(), deps.pollMs ?? 60_000);
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loopDone;
+    await this.loop.stop();
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.reportDay();
-        await this.sendDue();
-      } catch (err) {
-        this.deps.log("tlsrpt_error", { error: errorFields(err) });
-      }
-      if (this.running) await new Promise<void>((resolve) => {
-        const t = setTimeout(() => ((this.wake = null), resolve()), this.deps.pollMs ?? 60_000);
-        this.wake = () => (clearTimeout(t), (this.wake = null), resolve());
-      });
+  /** One turn of the loop: yesterday's reports made, then what is due sent. */
+  private async pass(): Promise<PassResult> {
+    try {
+      await this.reportDay();
+      await this.sendDue();
+    } catch (err) {
+      this.deps.log("tlsrpt_error", { error: errorFields(err) });
     }
+    return "idle";
   }
 
   /** Makes yesterday's reports not made yet (by any node). Returns how many this node made. */
