@@ -20,7 +20,7 @@ import { argon2id } from "hash-wasm";
 import { createRemoteHandler } from "../../src/ingress/remote-handler.ts";
 import type { SessionInfo } from "../../src/smtp/handler.ts";
 import { treeOf } from "../proc.ts";
-import { startHranaServer } from "../../test/support/hrana-server.ts";
+import { startSqld } from "../../test/support/sqld.ts";
 import { freeTcpPort } from "../../test/support/ports.ts";
 import { cliOk, removeDir, tempDir } from "../../test/support/relay.ts";
 
@@ -63,13 +63,13 @@ async function wranglerDev(config: string | null, vars: Record<string, string>) 
 }
 
 const dir = tempDir("smarthost-bench-");
-const hrana = startHranaServer(join(dir, "edge.db"));
-const remote = { SMARTHOST_DB_URL: hrana.url };
+const sqld = await startSqld(dir);
+const remote = { SMARTHOST_DB_URL: sqld.url };
 await cliOk(dir, ["account", "add", "bench"], remote);
 await cliOk(dir, ["credential", "add", "bench", "benchuser", "--password", "bench-password-1"], remote);
 // The baseline credential: the same row shape, a hash that costs next to nothing to check.
 {
-  const db = createClient({ url: hrana.url });
+  const db = createClient({ url: sqld.url });
   const account = (await db.execute("SELECT id FROM accounts WHERE name = 'bench'")).rows[0]!.id as string;
   // Credentials made as the CLI makes them (same parameters), one per uncached check.
   for (let i = 0; i < (CHECKS * (ROUNDS + 1)) * 2; i++) {
@@ -80,7 +80,7 @@ await cliOk(dir, ["credential", "add", "bench", "benchuser", "--password", "benc
   await db.execute({ sql: "INSERT INTO smtp_credentials (id, account_id, username, password_hash, created_at) VALUES ('cheap', ?, 'cheapuser', ?, 0)", args: [account, cheap] });
   db.close();
 }
-const vars = { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: TOKEN, SMARTHOST_HOSTNAME: "bench.test" };
+const vars = { SMARTHOST_DB_URL: sqld.url, SMARTHOST_GATEWAY_TOKEN: TOKEN, SMARTHOST_HOSTNAME: "bench.test" };
 const workers = {
   wasm: await wranglerDev(null, vars),
   js: await wranglerDev(join(import.meta.dir, "wrangler-js-argon2.toml"), vars),
@@ -129,6 +129,6 @@ try {
 } finally {
   await workers.wasm.stop();
   await workers.js.stop();
-  await hrana.stop();
+  await sqld.stop();
   removeDir(dir);
 }

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
+import { startSqld, type Sqld } from "../support/sqld.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { cliOk, removeDir, tempDir } from "../support/relay.ts";
 import { bearer, loginForm, requestFrom } from "../support/from-address.ts";
@@ -19,19 +19,19 @@ import { generateSecretKey } from "../../src/secrets/cipher.ts";
 
 const TOKEN = "admin-token-for-the-workerd-lockout-0123456789";
 let dir: string;
-let hrana: HranaServer;
+let sqld: Sqld;
 let worker: WranglerDev;
 
 beforeAll(async () => {
   dir = tempDir();
-  hrana = startHranaServer(join(dir, "edge.db"));
-  await cliOk(dir, ["migrate"], { SMARTHOST_DB_URL: hrana.url });
-  worker = await startWranglerDev({ SMARTHOST_DB_URL: hrana.url, SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: generateSecretKey(), SMARTHOST_ADMIN_TOKEN: TOKEN });
+  sqld = await startSqld(dir);
+  await cliOk(dir, ["migrate"], { SMARTHOST_DB_URL: sqld.url });
+  worker = await startWranglerDev({ SMARTHOST_DB_URL: sqld.url, SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: generateSecretKey(), SMARTHOST_ADMIN_TOKEN: TOKEN });
 }, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
-  await hrana?.stop();
+  await sqld?.stop();
   if (dir) removeDir(dir);
 });
 

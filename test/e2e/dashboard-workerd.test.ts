@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
+import { startSqld, type Sqld } from "../support/sqld.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { cliOk, removeDir, tempDir } from "../support/relay.ts";
 import { generateSecretKey } from "../../src/secrets/cipher.ts";
@@ -12,23 +12,23 @@ import { ASSETS } from "../../src/dashboard/assets.gen.ts";
 
 const TOKEN = "admin-token-for-the-edge-dashboard-0123456789";
 let dir: string;
-let hrana: HranaServer;
+let sqld: Sqld;
 let worker: WranglerDev;
 let apiKey: string;
 
 beforeAll(async () => {
   dir = tempDir();
-  hrana = startHranaServer(join(dir, "edge.db"));
-  const remote = { SMARTHOST_DB_URL: hrana.url };
+  sqld = await startSqld(dir);
+  const remote = { SMARTHOST_DB_URL: sqld.url };
   await cliOk(dir, ["account", "add", "edge"], remote);
   await cliOk(dir, ["sender", "allow", "edge", "example.com"], remote);
   apiKey = await cliOk(dir, ["key", "add", "edge"], remote);
-  worker = await startWranglerDev({ SMARTHOST_DB_URL: hrana.url, SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: generateSecretKey(), SMARTHOST_ADMIN_TOKEN: TOKEN });
+  worker = await startWranglerDev({ SMARTHOST_DB_URL: sqld.url, SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: generateSecretKey(), SMARTHOST_ADMIN_TOKEN: TOKEN });
 }, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
-  await hrana?.stop();
+  await sqld?.stop();
   if (dir) removeDir(dir);
 });
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
+import { startSqld, type Sqld } from "../support/sqld.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
@@ -15,7 +15,7 @@ import { waitFor } from "../support/wait.ts";
 import { generateSecretKey } from "../../src/secrets/cipher.ts";
 
 let dir: string;
-let hrana: HranaServer;
+let sqld: Sqld;
 let worker: WranglerDev;
 let upstream: Upstream;
 let receiver: Receiver;
@@ -25,23 +25,23 @@ const SECRET_KEY = generateSecretKey();
 
 beforeAll(async () => {
   dir = tempDir();
-  hrana = startHranaServer(join(dir, "edge.db"));
+  sqld = await startSqld(dir);
   upstream = await startUpstream({ hideStartTls: true });
   receiver = startReceiver();
-  const remote = { SMARTHOST_DB_URL: hrana.url, SMARTHOST_SECRET_KEY: SECRET_KEY, SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" };
+  const remote = { SMARTHOST_DB_URL: sqld.url, SMARTHOST_SECRET_KEY: SECRET_KEY, SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" };
   await cliOk(dir, ["account", "add", "edge"], remote);
   await cliOk(dir, ["sender", "allow", "edge", "example.com"], remote);
   apiKey = await cliOk(dir, ["key", "add", "edge"], remote);
   await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`], remote);
   secret = await cliOk(dir, ["webhook", "add", "edge", receiver.url, "--events", "message.delivered"], remote);
-  worker = await startWranglerDev({ SMARTHOST_DB_URL: hrana.url, SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY, SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" });
+  worker = await startWranglerDev({ SMARTHOST_DB_URL: sqld.url, SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY, SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" });
 }, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
   await receiver?.stop();
   await upstream?.close();
-  await hrana?.stop();
+  await sqld?.stop();
   removeDir(dir);
 });
 

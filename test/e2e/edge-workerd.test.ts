@@ -6,19 +6,19 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
-import { startHranaServer, type HranaServer } from "../support/hrana-server.ts";
+import { startSqld, type Sqld } from "../support/sqld.ts";
 import { freeTcpPort } from "../support/ports.ts";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { dkimVerify } from "mailauth";
 import { printedRecords } from "../support/dkim-relay.ts";
-import { cli, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { cli, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { smtplibSend } from "../support/python.ts";
 import { waitFor } from "../support/wait.ts";
 import { generateSecretKey } from "../../src/secrets/cipher.ts";
 
 let dir: string;
-let hrana: HranaServer;
+let sqld: Sqld;
 /** Where the cron.test route points; nothing listens there until the cron test starts a server. */
 let cronPort: number;
 let worker: WranglerDev;
@@ -35,7 +35,7 @@ let dkimRecords: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = tempDir();
-  hrana = startHranaServer(join(dir, "edge.db"));
+  sqld = await startSqld(dir);
   upstream = await startUpstream({ hideStartTls: true });
   starttlsUpstream = await startUpstream();
   implicitUpstream = await startUpstream({ secure: true, auth: ROUTE_AUTH });
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const bundle = join(dir, "ca-bundle.pem");
   writeFileSync(bundle, `${readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8")}\n${starttlsUpstream.cert}`);
   // The CLI (Bun) administers the same remote database the Worker uses.
-  const remote = { SMARTHOST_DB_URL: hrana.url, SMARTHOST_SECRET_KEY: SECRET_KEY };
+  const remote = { SMARTHOST_DB_URL: sqld.url, SMARTHOST_SECRET_KEY: SECRET_KEY };
   tenant = await (async () => {
     const account = "edge";
     await cliOk(dir, ["account", "add", account], remote);
@@ -60,7 +60,7 @@ beforeAll(async () => {
     return { account, username: "edgeuser", password: "edge-password-1", apiKey };
   })();
   worker = await startWranglerDev(
-    { SMARTHOST_DB_URL: hrana.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token-0123456789abcdefghij", SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY },
+    { SMARTHOST_DB_URL: sqld.url, SMARTHOST_GATEWAY_TOKEN: "edge-shared-token-0123456789abcdefghij", SMARTHOST_HOSTNAME: "edge.test", SMARTHOST_SECRET_KEY: SECRET_KEY },
     { SSL_CERT_FILE: bundle },
   );
   ingress = await startRelay(tempDir(), {
@@ -86,7 +86,7 @@ afterAll(async () => {
   await upstream?.close();
   await starttlsUpstream?.close();
   await implicitUpstream?.close();
-  await hrana?.stop();
+  await sqld?.stop();
   removeDir(dir);
 });
 
@@ -110,7 +110,11 @@ test("SMTP into a Bun ingress node, accepted by the Worker, delivered by it over
     return body.status === "delivered" ? body : undefined;
   });
   expect(status.events.at(-1)!.detail).toContain(`via smtp://127.0.0.1:${upstream.port}`);
-  expect(hrana.requests).toBeGreaterThan(0);
+  // Committed in the shared libSQL server, where every node reads it.
+  const shared = openDb(sqld.url);
+  const stored = await shared.execute({ sql: "SELECT source FROM messages WHERE id = ?", args: [id!] });
+  shared.close();
+  expect(stored.rows.map((r) => r.source)).toEqual(["smtp"]);
 }, 60_000);
 
 test("the Worker serves the JSON API and the cron delivers what is due", async () => {
@@ -183,7 +187,7 @@ test("wrangler builds the Worker bundle (what `wrangler deploy` uploads)", async
 }, 120_000);
 
 test("a Worker without SMARTHOST_SECRET_KEY keeps accepting but refuses to deliver, saying why", async () => {
-  const keyless = await startWranglerDev({ SMARTHOST_DB_URL: hrana.url, SMARTHOST_HOSTNAME: "edge.test" });
+  const keyless = await startWranglerDev({ SMARTHOST_DB_URL: sqld.url, SMARTHOST_HOSTNAME: "edge.test" });
   try {
     const before = upstream.received.length;
     const res = await fetch(`${keyless.url}/v1/messages`, {
