@@ -15,6 +15,7 @@ import { checkDmarc, checkMtaSts, checkSpf, checkTlsRpt, type Check, type Policy
 import { Failure } from "../core/failure.ts";
 import { checkDane, type DaneProbe } from "./dane.ts";
 import { checkReturnPath } from "./return-path.ts";
+import { checkBulk } from "./bulk.ts";
 
 export interface DomainCheckDeps {
   db: Db;
@@ -69,7 +70,8 @@ export async function checkDomain(deps: DomainCheckDeps, domainArg: string): Pro
     deps.dane ? checkDane(deps.resolve, deps.dane, domain) : null,
   ]);
   const returnPath = await checkReturnPath(deps.resolve, deps.db.$client, domain, deps.inboundHost);
-  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, ...(dane ? [dane] : []), ...(returnPath ? [returnPath] : [])];
+  const bulk = await checkBulk(deps.db.$client, domain, Date.now());
+  const checks = [spf, ...dkim, dmarc, mtaSts, tlsRpt, ...(dane ? [dane] : []), ...(returnPath ? [returnPath] : []), ...(bulk ? [bulk] : [])];
   return { domain, ok: checks.every((c) => c.ok), checks };
 }
 
@@ -80,7 +82,7 @@ export async function checkNamedDomain(deps: DomainCheckDeps, arg: string): Prom
   return checkDomain(deps, domain);
 }
 
-const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT", dane: "DANE", "return-path": "Return-Path" };
+const LABEL: Record<Check["check"], string> = { spf: "SPF", dkim: "DKIM", dmarc: "DMARC", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT", dane: "DANE", "return-path": "Return-Path", bulk: "Bulk mail" };
 
 /** The report as `domain check` prints it. */
 export function formatReport(r: DomainReport): string {

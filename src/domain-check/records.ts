@@ -9,7 +9,7 @@ import { signingCandidates } from "../dkim/store.ts";
 import { baseDomain, txtRecords, type DnsResolve } from "./dns.ts";
 
 export interface Check {
-  check: "spf" | "dkim" | "dmarc" | "mta-sts" | "tls-rpt" | "dane" | "return-path";
+  check: "spf" | "dkim" | "dmarc" | "mta-sts" | "tls-rpt" | "dane" | "bulk" | "return-path";
   ok: boolean;
   /** What is published now (the record), or null. */
   found: string | null;

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { checkBulk } from "../../src/domain-check/bulk.ts";
 import { startUpstream, type Received, type Upstream } from "../support/upstream.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import { freeTcpPort } from "../support/ports.ts";
@@ -184,5 +185,14 @@ describe("one-click unsubscribe", () => {
     expect(bulk.status).toBe(202);
     expect(ours(b.warnings)).toEqual([{ code: "bulk_without_unsubscribe", message: expect.stringContaining("List-Unsubscribe") }]);
     await waitFor("the warning logged", () => relay.logs().split("\n").some((l) => l.includes('"accept_warning"') && l.includes(b.id) && l.includes("bulk_without_unsubscribe")));
+    // domain check counts it: bulk mail from example.com without one-click unsubscribe.
+    const db = openDb(relay.dbUrl);
+    try {
+      const row = await checkBulk(db, "example.com", Date.now());
+      expect(row).toMatchObject({ check: "bulk", ok: false, detail: expect.stringMatching(/^1 without one-click unsubscribe/) });
+      expect(await checkBulk(db, "nobody-sends-from.test", Date.now())).toBeNull();
+    } finally {
+      db.close();
+    }
   }, 60_000);
 });

@@ -162,7 +162,7 @@ export const DomainReport = v.object({
   ok: v.boolean(),
   checks: v.array(
     v.object({
-      check: v.picklist(["spf", "dkim", "dmarc", "mta-sts", "tls-rpt"]),
+      check: v.picklist(["spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "dane", "return-path", "bulk"]),
       ok: v.boolean(),
       found: v.nullable(v.string()),
       detail: v.string(),
