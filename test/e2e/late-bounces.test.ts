@@ -5,11 +5,10 @@
  * complaint-rate pause.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
-import { startUpstream, type Upstream } from "../support/upstream.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
+import { cliOk, openDb, type Relay, type Tenant } from "../support/relay.ts";
+import { startInboundRelay, type InboundRelay } from "../support/inbound-relay.ts";
+import type { Upstream } from "../support/upstream.ts";
+import type { Receiver } from "../support/webhook-receiver.ts";
 import { postMessage } from "../support/api.ts";
 import { waitFor } from "../support/wait.ts";
 import { python, PY_PRELUDE } from "../support/python.ts";
@@ -24,34 +23,15 @@ let receiver: Receiver;
 let inboundPort: number;
 const VERP = /^b-[0-9a-z]+-[0-9a-v]+-[a-z2-7]{13}@bounces\.example\.com$/;
 
+let fixture: InboundRelay;
+
 beforeAll(async () => {
-  dir = tempDir();
-  upstream = await startUpstream();
-  receiver = startReceiver();
-  tenant = await addTenant(dir);
-  await cliOk(dir, ["network", "allow", "acme", "127.0.0.1/32"]);
-  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=required`]);
-  await cliOk(dir, ["webhook", "add", "acme", receiver.url], { SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" });
-  const ca = join(dir, "upstream-ca.pem");
-  writeFileSync(ca, upstream.cert);
-  relay = await startRelay(dir, {
-    SMARTHOST_DELIVERY: "true",
-    SMARTHOST_DELIVERY_POLL_MS: "100",
-    SMARTHOST_UPSTREAM_CA_FILE: ca,
-    SMARTHOST_INBOUND_LISTEN: "127.0.0.1:0",
-    SMARTHOST_COMPLAINT_ADDRESS: "FBL@relay.test",
-    SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true",
-    SMARTHOST_WEBHOOK_RETRY_SECONDS: "1,1,1,1,1",
-  });
-  const listening = JSON.parse(relay.logs().split("\n").find((l) => l.includes('"event":"listening"'))!) as { inbound: number[] };
-  inboundPort = listening.inbound[0]!;
+  fixture = await startInboundRelay({ complaintAddress: "FBL@relay.test", before: (d) => cliOk(d, ["network", "allow", "acme", "127.0.0.1/32"]).then(() => {}) });
+  ({ dir, relay, tenant, upstream, receiver, inboundPort } = fixture);
 });
 
 afterAll(async () => {
-  await relay?.stop();
-  await upstream?.close();
-  await receiver?.stop();
-  if (dir) removeDir(dir);
+  await fixture?.stop();
 });
 
 /** One message through smtplib from the null sender (as a DSN comes); each RCPT's code, then DATA's. */

@@ -7,12 +7,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { postMessage } from "../support/api.ts";
-import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { cliOk, type Relay, type Tenant } from "../support/relay.ts";
+import { startInboundRelay, type InboundRelay } from "../support/inbound-relay.ts";
 import { buildArf, buildDsn } from "../support/reports.ts";
 import { requireTool, run } from "../support/require-tool.ts";
-import { startUpstream, type Upstream } from "../support/upstream.ts";
+import type { Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
+import type { Receiver } from "../support/webhook-receiver.ts";
 
 const swaks = requireTool("swaks");
 let dir: string;
@@ -22,33 +23,15 @@ let upstream: Upstream;
 let receiver: Receiver;
 let inboundPort: number;
 
+let fixture: InboundRelay;
+
 beforeAll(async () => {
-  dir = tempDir();
-  upstream = await startUpstream();
-  receiver = startReceiver();
-  tenant = await addTenant(dir);
-  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=required`]);
-  await cliOk(dir, ["webhook", "add", "acme", receiver.url], { SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true" });
-  await cliOk(dir, ["domain", "return-path", "example.com", "bounces.example.com"]);
-  const ca = join(dir, "upstream-ca.pem");
-  writeFileSync(ca, upstream.cert);
-  relay = await startRelay(dir, {
-    SMARTHOST_DELIVERY: "true",
-    SMARTHOST_DELIVERY_POLL_MS: "100",
-    SMARTHOST_UPSTREAM_CA_FILE: ca,
-    SMARTHOST_INBOUND_LISTEN: "127.0.0.1:0",
-    SMARTHOST_COMPLAINT_ADDRESS: "fbl@relay.test",
-    SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true",
-    SMARTHOST_WEBHOOK_RETRY_SECONDS: "1,1,1,1,1",
-  });
-  inboundPort = (JSON.parse(relay.logs().split("\n").find((l) => l.includes('"event":"listening"'))!) as { inbound: number[] }).inbound[0]!;
+  fixture = await startInboundRelay({ complaintAddress: "fbl@relay.test", returnPath: ["example.com", "bounces.example.com"] });
+  ({ dir, relay, tenant, upstream, receiver, inboundPort } = fixture);
 });
 
 afterAll(async () => {
-  await relay?.stop();
-  await upstream?.close();
-  await receiver?.stop();
-  if (dir) removeDir(dir);
+  await fixture?.stop();
 });
 
 /** swaks from the null sender, as a remote MTA sends a report; returns its transcript. */
