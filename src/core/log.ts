@@ -2,7 +2,8 @@
  * The log's vocabulary, shared by every floor: a Logger takes one event name and its fields
  * (one JSON line each; src/log.ts writes them), and errorFields turns anything thrown into
  * fields that keep what JSON.stringify drops — name, code, stack and the cause chain.
- * Log calls pass errors through errorFields, never String(err).
+ * Log calls pass errors through errorFields; texts meant for a reply or a record use
+ * errorText. This module is the only place a thrown value is turned into a string.
  */
 
 export type Logger = (event: string, fields: Record<string, unknown>) => void;
@@ -28,4 +29,25 @@ export function errorFields(err: unknown, depth = 0): ErrorFields {
   if (err.stack) out.stack = err.stack;
   if (err.cause !== undefined && depth < MAX_CAUSES) out.cause = errorFields(err.cause, depth + 1);
   return out;
+}
+
+/**
+ * One line for a reply or a stored record: the error's message, with its code (ECONNREFUSED,
+ * ENOTFOUND) when the message does not say it, and the same of each cause after it. For
+ * logs, use errorFields, which keeps the stack too.
+ */
+export function errorText(err: unknown, depth = 0): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  const own = typeof code === "string" && code !== "" && !err.message.includes(code) ? `${err.message} (${code})`.trim() : err.message;
+  return err.cause !== undefined && depth < MAX_CAUSES ? `${own}: ${errorText(err.cause, depth + 1)}` : own;
+}
+
+/** An error rebuilt from its fields (sent across a thread boundary), stack and causes kept. */
+export function errorFromFields(f: ErrorFields): Error {
+  const e = new Error(f.message, f.cause ? { cause: errorFromFields(f.cause) } : undefined);
+  e.name = f.name;
+  if (f.stack) e.stack = f.stack;
+  if (f.code) (e as Error & { code?: string }).code = f.code;
+  return e;
 }

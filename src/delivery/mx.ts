@@ -5,6 +5,7 @@
  */
 import { literalAddress } from "../smtp/address.ts";
 import { isPublicAddress } from "./address-guard.ts";
+import { errorText } from "../core/log.ts";
 
 export interface Resolver {
   resolveMx(domain: string): Promise<{ exchange: string; priority: number }[]>;
@@ -55,7 +56,7 @@ export async function mxHostsFor(domain: string, resolver: Resolver, allowPrivat
       try {
         records = await resolver.resolveMx(domain);
       } catch (err) {
-        if (!NO_DATA.has(code(err))) return temp(`MX lookup for ${domain} failed: ${code(err) || String(err)}`);
+        if (!NO_DATA.has(code(err))) return temp(`MX lookup for ${domain} failed: ${errorText(err)}`);
       }
       const nullMx = records.length === 1 && (records[0]!.exchange === "" || records[0]!.exchange === ".");
       if (nullMx) return { ok: false, outcome: "permanent", enhanced: "5.1.10", reason: `${domain} accepts no mail (null MX, RFC 7505)` };
@@ -72,7 +73,7 @@ export async function mxHostsFor(domain: string, resolver: Resolver, allowPrivat
       }
     }
   } catch (err) {
-    return temp(`address lookup for ${domain} failed: ${code(err) || String(err)}`);
+    return temp(`address lookup for ${domain} failed: ${errorText(err)}`);
   }
   const all = candidates.flatMap((c) => c.addresses.map((address) => ({ name: c.name, address })));
   const hosts = allowPrivate ? all : all.filter((h) => isPublicAddress(h.address));

@@ -7,8 +7,8 @@ import type { Reply } from "../core/reply.ts";
 import type { Stage } from "../core/delivery-result.ts";
 
 export class UpstreamError extends Error {
-  constructor(message: string, readonly stage: Stage) {
-    super(message);
+  constructor(message: string, readonly stage: Stage, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 

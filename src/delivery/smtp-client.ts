@@ -12,6 +12,7 @@ import { transaction, type OutboundMessage } from "./smtp-transaction.ts";
 import type { Connect, Socket, SocketInfo } from "./socket.ts";
 import { certificateResultType, negotiated, PLAINTEXT, type SessionTls } from "./tls-outcome.ts";
 import { checkChain, type CertificateTools, type Tlsa } from "./dane.ts";
+import { errorText } from "../core/log.ts";
 
 export interface SmtpTarget {
   /** Address to connect to (an IP or a name). */
@@ -56,7 +57,7 @@ function failureFrom(err: unknown, target: SmtpTarget): Failure {
   const timeout = err instanceof UpstreamError && /timeout/.test(err.message);
   return {
     outcome: "transient",
-    reply: upstreamReplies.unreachable(timeout, `${target.hostname}:${target.port}: ${(err as Error).message ?? String(err)}`),
+    reply: upstreamReplies.unreachable(timeout, `${target.hostname}:${target.port}: ${errorText(err)}`),
     stage: err instanceof UpstreamError ? err.stage : "connect",
   };
 }
@@ -79,7 +80,7 @@ async function handshake(socket: Socket, target: SmtpTarget): Promise<SocketInfo
   try {
     return await socket.opened;
   } catch (err) {
-    const why = (err as Error).message ?? String(err);
+    const why = errorText(err);
     const resultType = certificateResultType(err);
     throw new SessionFailed("transient", upstreamReplies.tlsFailed(`TLS with ${target.tlsName ?? target.hostname} failed (${resultType}): ${why}`), "STARTTLS", { ...PLAINTEXT, resultType, detail: why });
   }

@@ -10,6 +10,7 @@ import { classifyReply } from "./classify.ts";
 import { ReplyReader, UpstreamError, withDeadline } from "./reply-reader.ts";
 import type { Socket } from "./socket.ts";
 import type { SessionTls } from "./tls-outcome.ts";
+import { errorText } from "../core/log.ts";
 
 export interface DialogTimeouts {
   greeting: number;
@@ -35,7 +36,7 @@ export class Dialog {
     try {
       await withDeadline(this.writer.write(bytes), timeoutMs, "writing", stage);
     } catch (err) {
-      throw err instanceof UpstreamError ? err : new UpstreamError(`write failed during ${stage}: ${(err as Error).message ?? String(err)}`, stage);
+      throw err instanceof UpstreamError ? err : new UpstreamError(`write failed during ${stage}: ${errorText(err)}`, stage, err);
     }
   }
 

@@ -9,6 +9,7 @@
  */
 import { importSigningKey, type DkimAlgorithm } from "./keys.ts";
 import { dkimSignatures } from "./sign.ts";
+import { errorFields, type ErrorFields } from "../core/log.ts";
 
 /** A key as the signer hands it to a pool: the opened PKCS#8 PEM, kept in memory only. */
 export interface PoolKey {
@@ -31,7 +32,7 @@ export type JobRequest =
   | { kind: "key"; id: string; algorithm: DkimAlgorithm; pem: string }
   | { kind: "sign"; job: number; raw: Uint8Array; keys: { id: string; domain: string; selector: string }[]; time: number };
 
-export type JobReply = { job: number; header: string } | { job: number; error: string };
+export type JobReply = { job: number; header: string } | { job: number; error: ErrorFields };
 
 /** The handler one signing thread runs: keys imported once, each job answered with its fields or its error. */
 export function createJobHandler(): (req: JobRequest) => Promise<JobReply | null> {
@@ -54,7 +55,7 @@ export function createJobHandler(): (req: JobRequest) => Promise<JobReply | null
       );
       return { job: req.job, header: await dkimSignatures(req.raw, signing, new Date(req.time)) };
     } catch (err) {
-      return { job: req.job, error: err instanceof Error ? err.message : String(err) };
+      return { job: req.job, error: errorFields(err) };
     }
   };
 }

@@ -3,6 +3,7 @@ import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { dkimKeys } from "../db/schema-deliverability.ts";
 import { publishedKey } from "./keys.ts";
+import { errorText } from "../core/log.ts";
 
 export type DkimKeyRow = typeof dkimKeys.$inferSelect;
 
@@ -42,7 +43,7 @@ export async function lookupPublishedKey(lookup: TxtLookup, name: string): Promi
     records = await lookup(name);
   } catch (err) {
     const code = (err as { code?: string }).code ?? "";
-    return { missing: code === "ENOTFOUND" || code === "ENODATA" ? "no TXT record" : `lookup failed (${code || String(err)})` };
+    return { missing: code === "ENOTFOUND" || code === "ENODATA" ? "no TXT record" : `lookup failed (${errorText(err)})` };
   }
   // RFC 6376 §3.6.2.2: the strings of one record are joined without spaces.
   const keys = records.map((r) => publishedKey(r.join(""))).filter((k) => k !== null);

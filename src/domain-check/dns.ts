@@ -1,5 +1,6 @@
 /** The DNS port of the domain check: mailauth's resolver shape (`resolve(name, rrtype)`). */
 import type { TxtLookup } from "../dkim/store.ts";
+import { errorText } from "../core/log.ts";
 
 export type DnsResolve = (name: string, rrtype: string) => Promise<unknown[]>;
 
@@ -12,7 +13,7 @@ export async function txtRecords(resolve: DnsResolve, name: string): Promise<str
   } catch (err) {
     const code = (err as { code?: string }).code ?? "";
     if (code === "ENOTFOUND" || code === "ENODATA") return [];
-    return { failed: `DNS lookup of ${name} failed (${code || String(err)})` };
+    return { failed: `DNS lookup of ${name} failed (${errorText(err)})` };
   }
 }
 

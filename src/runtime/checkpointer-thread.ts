@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "libsql";
+import { errorFields } from "../core/log.ts";
 
 interface Settings {
   path: string;
@@ -21,7 +22,7 @@ const timer = setInterval(() => {
     checkpoint.all([]);
   } catch (err) {
     // Busy or failing now: the next turn tries again; the writer's own checkpoint is the net.
-    parentPort?.postMessage({ error: String(err) });
+    parentPort?.postMessage({ error: errorFields(err) });
   }
 }, intervalMs);
 

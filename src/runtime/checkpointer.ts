@@ -7,7 +7,7 @@
  * fell behind): WRITER_AUTOCHECKPOINT pages.
  */
 import { Worker } from "node:worker_threads";
-import { errorFields } from "../core/log.ts";
+import { errorFields, type ErrorFields } from "../core/log.ts";
 
 export const WRITER_AUTOCHECKPOINT = 16_384;
 const INTERVAL_MS = 50;
@@ -20,12 +20,14 @@ export function startCheckpointer(entry: URL, path: string, log?: (event: string
   const worker = new Worker(entry, { workerData: { path, intervalMs: INTERVAL_MS } });
   // Never what keeps the process alive.
   worker.unref();
+  // The same failure every turn is logged once, with its stack and causes (errorFields from the thread).
   let lastError = "";
   worker.on("message", (m: unknown) => {
-    if (m && typeof m === "object" && "error" in m && String(m.error) !== lastError) {
-      lastError = String(m.error);
-      log?.("checkpoint_failed", { error: lastError });
-    }
+    if (!m || typeof m !== "object" || !("error" in m)) return;
+    const error = m.error as ErrorFields;
+    if (error.message === lastError) return;
+    lastError = error.message;
+    log?.("checkpoint_failed", { error });
   });
   worker.on("error", (err) => log?.("checkpoint_failed", { error: errorFields(err) }));
   return {

@@ -10,6 +10,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { JobReply, JobRequest, PoolKey, SignaturePool } from "../dkim/sign-jobs.ts";
+import { errorFromFields } from "../core/log.ts";
 
 export interface DkimPoolOptions {
   /** Signing threads; by default one less than the cores (at least one, at most four). */
@@ -60,9 +61,9 @@ export function createDkimPool(opts: DkimPoolOptions = {}): SignaturePool {
       if (!p) return;
       slot.pending.delete(reply.job);
       if ("header" in reply) p.resolve(reply.header);
-      else p.reject(new Error(`DKIM signing failed: ${reply.error}`));
+      else p.reject(new Error(`DKIM signing failed: ${reply.error.message}`, { cause: errorFromFields(reply.error) }));
     });
-    worker.on("error", (err: Error) => fail(slot, new Error(`DKIM signing thread failed: ${err.message}`)));
+    worker.on("error", (err: Error) => fail(slot, new Error(`DKIM signing thread failed: ${err.message}`, { cause: err })));
     worker.on("exit", (code: number) => fail(slot, new Error(`DKIM signing thread exited (${code})`)));
     slots[i] = slot;
     return slot;
