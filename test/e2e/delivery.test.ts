@@ -7,6 +7,7 @@ import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, t
 import { startUpstream, type Upstream, type UpstreamOptions } from "../support/upstream.ts";
 import { startDns, type DnsServer } from "../support/dns-server.ts";
 import { smtplibSend } from "../support/python.ts";
+import { startSharedDb } from "../support/shared-db.ts";
 import { waitFor } from "../support/wait.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -19,21 +20,29 @@ interface Setup {
   tenant: Tenant;
   upstream: Upstream;
   env: Record<string, string>;
+  dbUrl: string;
 }
 
 const DELIVERY_ENV = { SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "100", SMARTHOST_RETRY_BASE_SECONDS: "1" };
 
-async function setup(up: UpstreamOptions = {}, routeQuery = "?tls=required"): Promise<Setup> {
+/** `sharedDb`: the relays of the test share one real libSQL server (sqld) instead of a file. */
+async function setup(up: UpstreamOptions = {}, routeQuery = "?tls=required", opts: { sharedDb?: boolean } = {}): Promise<Setup> {
   const dir = tempDir();
   cleanup.push(() => removeDir(dir));
   const upstream = await startUpstream(up);
   cleanup.push(() => upstream.close());
-  const tenant = await addTenant(dir);
+  let dbEnv: Record<string, string> = {};
+  if (opts.sharedDb) {
+    const shared = await startSharedDb(dir);
+    cleanup.push(() => shared.sqld.stop());
+    dbEnv = shared.env;
+  }
+  const tenant = await addTenant(dir, { env: dbEnv });
   const auth = up.auth ? `${up.auth.username}:${up.auth.password}@` : "";
-  await cliOk(dir, ["route", "add", "*", `smtp://${auth}127.0.0.1:${upstream.port}${routeQuery}`]);
+  await cliOk(dir, ["route", "add", "*", `smtp://${auth}127.0.0.1:${upstream.port}${routeQuery}`], dbEnv);
   const ca = join(dir, "upstream-ca.pem");
   writeFileSync(ca, upstream.cert);
-  return { dir, tenant, upstream, env: { ...DELIVERY_ENV, SMARTHOST_UPSTREAM_CA_FILE: ca } };
+  return { dir, tenant, upstream, env: { ...DELIVERY_ENV, ...dbEnv, SMARTHOST_UPSTREAM_CA_FILE: ca }, dbUrl: dbEnv.SMARTHOST_DB_URL ?? `file:${join(dir, "smarthost.db")}` };
 }
 
 async function relay(dir: string, env: Record<string, string>): Promise<Relay> {
@@ -218,7 +227,7 @@ describe("stuck upstreams and giving up", () => {
 
 describe("many workers, crashes", () => {
   test("two delivery processes on one database deliver 500 messages exactly once", async () => {
-    const s = await setup();
+    const s = await setup({}, "?tls=required", { sharedDb: true });
     const env = { ...s.env, SMARTHOST_DELIVERY_CONCURRENCY: "20", SMARTHOST_DELIVERY_PER_DESTINATION: "20" };
     const [a, b] = [await relay(s.dir, env), await relay(s.dir, env)];
     const ids: string[] = [];
@@ -231,7 +240,7 @@ describe("many workers, crashes", () => {
     const rcpts = s.upstream.received.flatMap((m) => m.rcptTo);
     expect(rcpts).toHaveLength(500);
     expect(new Set(rcpts)).toEqual(new Set(Array.from({ length: 500 }, (_, i) => `r${i}@dest.test`)));
-    const db = openDb(a.dbUrl);
+    const db = openDb(s.dbUrl);
     const rows = (await db.execute("SELECT m.id, r.state FROM messages m JOIN recipients r ON r.message_id = m.id")).rows;
     db.close();
     expect(new Set(rows.map((x) => x.id))).toEqual(new Set(ids));

@@ -1,7 +1,8 @@
 /**
  * The split deployment on Bun nodes: a gateway (HTTP + handoff, no delivery), an
  * ingress-only node that never opens the database, and an egress-only node that only
- * delivers — all three on one database, as an edge deployment's Bun nodes are.
+ * delivers — the gateway and the egress node on one real libSQL server (sqld), as an edge
+ * deployment's Bun nodes are.
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -9,14 +10,17 @@ import { writeFileSync } from "node:fs";
 import { addTenant, cliOk, removeDir, startRelay, startRelayArgs, tempDir, type Relay } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { smtplibSend } from "../support/python.ts";
+import { startSharedDb, type SharedDb } from "../support/shared-db.ts";
 import { waitFor } from "../support/wait.ts";
 
 const started: Relay[] = [];
 const dirs: string[] = [];
 let upstream: Upstream | null = null;
+let shared: SharedDb | null = null;
 afterAll(async () => {
   for (const r of started) await r.stop();
   await upstream?.close();
+  await shared?.sqld.stop();
   for (const d of dirs) removeDir(d);
 });
 
@@ -25,15 +29,17 @@ test("SMTP in on an ingress node, committed by the gateway, delivered by the egr
   const ingressDir = tempDir();
   dirs.push(dir, ingressDir);
   upstream = await startUpstream();
-  const tenant = await addTenant(dir);
-  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=required`]);
+  shared = await startSharedDb(dir);
+  const tenant = await addTenant(dir, { env: shared.env });
+  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=required`], shared.env);
   writeFileSync(join(dir, "ca.pem"), upstream.cert);
 
-  const gateway = await startRelay(dir, { SMARTHOST_GATEWAY_TOKEN: "edge-link-token-0123456789abcdefghijkl", SMARTHOST_DELIVERY: "false" });
+  const gateway = await startRelay(dir, { ...shared.env, SMARTHOST_GATEWAY_TOKEN: "edge-link-token-0123456789abcdefghijkl", SMARTHOST_DELIVERY: "false" });
   started.push(gateway);
   const ingress = await startRelay(ingressDir, { SMARTHOST_GATEWAY_URL: gateway.http, SMARTHOST_GATEWAY_TOKEN: "edge-link-token-0123456789abcdefghijkl", SMARTHOST_HTTP_LISTEN: "", SMARTHOST_DB_URL: "file:/nonexistent/db" });
   started.push(ingress);
   const egress = await startRelayArgs(dir, ["serve", "--egress-only"], {
+    ...shared.env,
     SMARTHOST_UPSTREAM_CA_FILE: join(dir, "ca.pem"),
     SMARTHOST_DELIVERY_POLL_MS: "100",
   });

