@@ -4,7 +4,7 @@
  * the others commit. Every job's promise settles only after COMMIT returned, so an
  * acknowledgement still means "durable", with one fsync shared by many messages.
  */
-import type { Sql, SqlDatabase } from "./raw.ts";
+import { runPlan, type Plan, type Sql, type SqlDatabase, type SqlResult } from "./raw.ts";
 import { SyncCoalescer } from "./wal-sync.ts";
 
 // setImmediate where the runtime has it (Bun, Node, Deno); a zero timeout elsewhere (Workers).
@@ -12,6 +12,8 @@ const nextTurn: (f: () => void) => void = typeof setImmediate === "function" ? (
 
 interface Job {
   run: (sql: Sql) => Promise<unknown>;
+  /** A plan: on a connection that batches, its statements travel with the others' in one request. */
+  plan?: Plan<unknown>;
   isolated: boolean;
   durable: boolean;
   resolve: (v: unknown) => void;
@@ -64,9 +66,23 @@ export class GroupCommit {
    * `durable: false` only for writes nobody is answered on (see above).
    */
   write<T>(run: (sql: Sql) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    const { isolated = false, durable = true } = options;
+    return this.enqueue<T>({ run, isolated: options.isolated ?? false, durable: options.durable ?? true });
+  }
+
+  /**
+   * Runs a plan in the next group transaction. Where the connection batches (a remote
+   * libSQL server), every plan of the group goes in one request: one round trip and the
+   * server's write lock held for no round trip at all. Elsewhere its statements run in the
+   * group's transaction like any job's. A plan is always isolated: it fails alone.
+   */
+  writePlan<T>(plan: Plan<T>, options: Pick<WriteOptions, "durable"> = {}): Promise<T> {
+    return this.enqueue<T>({ run: (sql) => runPlan(sql, plan), plan, isolated: true, durable: options.durable ?? true });
+  }
+
+  private enqueue<T>(spec: Pick<Job, "run" | "plan" | "isolated" | "durable">): Promise<T> {
+    const durable = spec.durable;
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { run, isolated, durable, resolve: resolve as (v: unknown) => void, reject };
+      const job: Job = { ...spec, resolve: resolve as (v: unknown) => void, reject };
       if (this.options.batching === false) {
         void this.commit([job]);
         return;
@@ -113,6 +129,41 @@ export class GroupCommit {
   }
 
   private async commit(batch: Job[]): Promise<void> {
+    const batches = this.client.batch !== undefined;
+    const plans = batches ? batch.filter((j) => j.plan) : [];
+    if (plans.length > 0) await this.commitPlans(plans);
+    const rest = plans.length > 0 ? batch.filter((j) => !j.plan) : batch;
+    if (rest.length > 0) await this.commitInteractive(rest);
+  }
+
+  /**
+   * Every plan's statements in one batch (one transaction, one request). A batch that
+   * fails as a whole (a statement no plan expected to fail) is retried plan by plan, so
+   * only the faulty one is refused. Committed on the server before anyone is answered.
+   */
+  private async commitPlans(jobs: Job[]): Promise<void> {
+    let results: SqlResult[];
+    try {
+      results = await this.client.batch!(jobs.flatMap((j) => j.plan!.statements), "write");
+    } catch (err) {
+      if (jobs.length === 1) return jobs[0]!.reject(err);
+      for (const job of jobs) await this.commitPlans([job]);
+      return;
+    }
+    let at = 0;
+    for (const job of jobs) {
+      const n = job.plan!.statements.length;
+      const own = results.slice(at, at + n);
+      at += n;
+      try {
+        job.resolve(job.plan!.decode(own));
+      } catch (err) {
+        job.reject(err);
+      }
+    }
+  }
+
+  private async commitInteractive(batch: Job[]): Promise<void> {
     const settled: { job: Job; ok: boolean; value: unknown }[] = [];
     const durable = batch.some((j) => j.durable);
     try {
@@ -152,3 +203,4 @@ export class GroupCommit {
     });
   }
 }
+

@@ -29,6 +29,29 @@ export interface TransactionOptions {
 
 export interface SqlDatabase extends Sql {
   transaction(mode: "write", options?: TransactionOptions): Promise<SqlTransaction>;
+  /**
+   * Statements run as one write transaction in ONE request (a Hrana pipeline on a remote
+   * libSQL server): the remote client has it, the embedded fast path does not need it.
+   */
+  batch?(stmts: InStatement[], mode: "write"): Promise<SqlResult[]>;
+}
+
+/**
+ * A write whose decisions are made in SQL: its statements need no answer before the next
+ * one is sent, so they travel in one request (and many plans in one request, group commit
+ * over the network). `decode` reads the statements' results; what it throws fails this
+ * plan alone (a plan that may be refused writes nothing when refused: see queue/enqueue.ts).
+ */
+export interface Plan<T> {
+  statements: InStatement[];
+  decode(results: readonly SqlResult[]): T;
+}
+
+/** A plan's statements one after another on a connection (inside a transaction of the caller's). */
+export async function runPlan<T>(sql: Sql, plan: Plan<T>): Promise<T> {
+  const results: SqlResult[] = [];
+  for (const stmt of plan.statements) results.push(await sql.execute(stmt));
+  return plan.decode(results);
 }
 
 /** `?, ?, …` for n parameters. */

@@ -6,13 +6,14 @@
  * message) is rolled back alone and its promise rejects; the others commit together.
  */
 import type { GroupCommit, WriteOptions } from "./group-commit.ts";
-import type { Sql } from "./raw.ts";
+import { runPlan, type Plan, type Sql } from "./raw.ts";
 
 /** What enqueueing needs of a writer: GroupCommit, or one slot of a SharedCommit. */
-export type Writer = Pick<GroupCommit, "write">;
+export type Writer = Pick<GroupCommit, "write" | "writePlan">;
 
 interface Pending {
   run: (sql: Sql) => Promise<unknown>;
+  plan?: Plan<unknown>;
   durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -40,14 +41,21 @@ export class SharedCommit {
       this.open--;
       return true;
     };
+    const gather = <T>(job: Omit<Pending, "resolve" | "reject">): Promise<T> => {
+      const p = new Promise<T>((resolve, reject) => this.gathered.push({ ...job, resolve: resolve as (v: unknown) => void, reject }));
+      finish();
+      this.flushIfReady();
+      return p;
+    };
     return {
       write: <T>(run: (sql: Sql) => Promise<T>, options: WriteOptions = {}): Promise<T> => {
         // A second write from one slot, or one after the flush, goes on its own.
         if (done || this.flushed) return this.writer.write(run, options);
-        const p = new Promise<T>((resolve, reject) => this.gathered.push({ run, durable: options.durable ?? true, resolve: resolve as (v: unknown) => void, reject }));
-        finish();
-        this.flushIfReady();
-        return p;
+        return gather<T>({ run, durable: options.durable ?? true });
+      },
+      writePlan: <T>(plan: Plan<T>, options: Pick<WriteOptions, "durable"> = {}): Promise<T> => {
+        if (done || this.flushed) return this.writer.writePlan(plan, options);
+        return gather<T>({ run: (sql) => runPlan(sql, plan), plan, durable: options.durable ?? true });
       },
       close: () => {
         if (finish()) this.flushIfReady();
@@ -60,6 +68,7 @@ export class SharedCommit {
     this.flushed = true;
     const jobs = this.gathered;
     if (jobs.length === 0) return;
+    if (jobs.every((j) => j.plan)) return this.flushPlans(jobs);
     const outcomes: { ok: boolean; value: unknown }[] = [];
     this.writer
       .write(
@@ -84,5 +93,31 @@ export class SharedCommit {
         () => jobs.forEach((job, i) => (outcomes[i]!.ok ? job.resolve : job.reject)(outcomes[i]!.value)),
         (err: unknown) => jobs.forEach((job) => job.reject(err)),
       );
+  }
+
+  /**
+   * Plans only (the usual batch): one plan of all their statements, so the whole batch is
+   * one request to a remote database; each item's decision is its own (decoded alone).
+   */
+  private flushPlans(jobs: Pending[]): void {
+    const statements = jobs.flatMap((j) => j.plan!.statements);
+    const combined: Plan<{ ok: boolean; value: unknown }[]> = {
+      statements,
+      decode: (results) => {
+        let at = 0;
+        return jobs.map((job) => {
+          const own = results.slice(at, (at += job.plan!.statements.length));
+          try {
+            return { ok: true, value: job.plan!.decode(own) };
+          } catch (err) {
+            return { ok: false, value: err };
+          }
+        });
+      },
+    };
+    this.writer.writePlan(combined, { durable: jobs.some((j) => j.durable) }).then(
+      (outcomes) => jobs.forEach((job, i) => (outcomes[i]!.ok ? job.resolve : job.reject)(outcomes[i]!.value)),
+      (err: unknown) => jobs.forEach((job) => job.reject(err)),
+    );
   }
 }

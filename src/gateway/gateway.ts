@@ -12,7 +12,7 @@ import { SharedCommit, type Writer } from "../db/shared-commit.ts";
 import type { MessageSigner } from "../dkim/signer.ts";
 import { assertSingleFields } from "../dkim/single-fields.ts";
 import { removeHeaderFields, STRIPPED_HEADERS } from "../policy/message-headers.ts";
-import { consumeRate, unlimited } from "../policy/rate-limit.ts";
+import { unlimited } from "../policy/rate-limit.ts";
 import { enqueueMessage, type EnqueueOutcome, type NewRecipient } from "../queue/enqueue.ts";
 import type { Handoff } from "../queue/handoff.ts";
 import { primeMessageContext } from "../queue/message-events.ts";
@@ -26,6 +26,7 @@ import { refuseTraceProblems } from "./trace-guard.ts";
 import { createAlignmentCheck, type AlignmentCheck } from "./dmarc-alignment.ts";
 import type { SpfVerdicts } from "../domain-check/spf-verdict.ts";
 import { logWarnings, withListUnsubscribe, type AcceptWarning, type UnsubscribeLinks } from "./list-unsubscribe.ts";
+import { withSubmissionFields } from "../mime/submission-fields.ts";
 import type { Logger } from "../core/log.ts";
 import type { Db } from "../db/client.ts";
 import type { SqlDatabase } from "../db/raw.ts";
@@ -60,6 +61,8 @@ export interface GatewayDeps {
   spf?: SpfVerdicts;
   /** SMARTHOST_UPSTREAM, for the route of recipients' domains without one ("mx" when not given). */
   upstream?: string;
+  /** The relay's name (SMARTHOST_HOSTNAME or the machine's): the domain of the Message-IDs it adds. */
+  hostname?: string;
 }
 
 export interface Submission {
@@ -161,8 +164,10 @@ export class Gateway {
     // RFC 7489 §3.1: refused here (nothing stored) when the account requires alignment.
     const unaligned = await this.alignment({ accountId: s.accountId, mailFrom: s.mailFrom, headerFrom, recipients: s.recipients, required: requireAlignment });
     const id = s.id ?? newId();
+    // RFC 6409 §8.2, §8.3: a Date: and Message-ID: where the sender wrote none, before the list fields and the signature.
+    const completed = withSubmissionFields(raw, { id, hostname: this.deps.hostname ?? "localhost", now: new Date(this.now()) });
     // Before signing: DKIM's h= covers the list fields (RFC 8058 §4).
-    const listed = await withListUnsubscribe(raw, { wanted: s.listUnsubscribe ?? listUnsubscribe, links: this.deps.unsubscribe, accountId: s.accountId, messageId: id, recipients: s.recipients });
+    const listed = await withListUnsubscribe(completed, { wanted: s.listUnsubscribe ?? listUnsubscribe, links: this.deps.unsubscribe, accountId: s.accountId, messageId: id, recipients: s.recipients });
     // Signed last, over the bytes that are stored and sent: a retry never signs again.
     const signed = this.deps.signer ? await this.deps.signer.sign(listed.raw, headerFrom) : listed.raw;
     const now = this.now();
@@ -188,12 +193,12 @@ export class Gateway {
       now,
       unlimited(limits)
         ? null
-        : async (tx) => {
-            const rate = await consumeRate(tx, s.accountId, limits, now, s.recipients.length);
-            if (rate.ok) return;
-            const held = hold && (await holdOverLimit(tx, { accountId: s.accountId, messageId: id, mailFrom: s.mailFrom ?? "", recipients: s.recipients.length, backlog: hold.backlog, retryAfterSeconds: rate.retryAfterSeconds }, now));
-            if (held) return "over_quota";
-            this.policy.throwLimit(rate);
+        : {
+            limits,
+            refuse: (rate) => this.policy.throwLimit(rate),
+            hold: hold
+              ? (tx, rate) => holdOverLimit(tx, { accountId: s.accountId, messageId: id, mailFrom: s.mailFrom ?? "", recipients: s.recipients.length, backlog: hold.backlog, retryAfterSeconds: rate.retryAfterSeconds }, now)
+              : undefined,
           },
     ).catch((err: unknown) => {
       if (lease) handoff!.cancel();

@@ -4,7 +4,8 @@
  * processes on one database can never admit more than the limit: SQLite/libSQL runs each
  * statement atomically.
  */
-import type { Sql } from "../db/raw.ts";
+import type { InStatement, InValue } from "@libsql/client";
+import type { Sql, SqlResult } from "../db/raw.ts";
 
 export interface Limits {
   perMinute: number | null;
@@ -60,12 +61,51 @@ function refusal(window: RateRefusal["window"], now: number): RateRefusal {
 /** Whether the next message (of `recipients` recipients) would be refused, without counting it. */
 export async function peekRate(sql: Sql, accountId: string, limits: Limits, now: number, recipients = 1): Promise<RateRefusal | null> {
   if (unlimited(limits)) return null;
+  const rs = await sql.execute(readCounters(accountId));
+  return refusalFrom(rs, limits, now, recipients);
+}
+
+/** The account's counters, for refusalFrom. */
+export const readCounters = (accountId: string): InStatement => ({
+  sql: "SELECT minute_start, minute_count, day_start, day_count, day_recipients FROM rate_counters WHERE account_id = ?",
+  args: [accountId],
+});
+
+/** The window a message of `recipients` recipients would exceed, judged on readCounters' result. */
+export function refusalFrom(rs: SqlResult, limits: Limits, now: number, recipients = 1): RateRefusal | null {
   const w = windows(now);
-  const rs = await sql.execute({ sql: "SELECT minute_start, minute_count, day_start, day_count, day_recipients FROM rate_counters WHERE account_id = ?", args: [accountId] });
   const row = rs.rows[0] as unknown as { minute_start: number; minute_count: number; day_start: number; day_count: number; day_recipients: number } | undefined;
+  if (limits.recipientsPerDay !== null && recipients > limits.recipientsPerDay) return refusal("recipients", now);
   if (!row) return null;
   if (limits.perDay !== null && row.day_start === w.day && row.day_count >= limits.perDay) return refusal("day", now);
   if (limits.recipientsPerDay !== null && row.day_start === w.day && row.day_recipients + recipients > limits.recipientsPerDay) return refusal("recipients", now);
   if (limits.perMinute !== null && row.minute_start === w.minute && row.minute_count >= limits.perMinute) return refusal("minute", now);
   return null;
+}
+
+/**
+ * For a plan (queue/enqueue.ts): an SQL condition, true while every window has room for one
+ * more message of `recipients` recipients, and the statement that counts it once `admitted`
+ * (an SQL condition over the plan's own rows) holds. Both run in the plan's transaction, so
+ * nodes sharing one database still never admit more than the limit.
+ */
+export function rateInPlan(accountId: string, limits: Limits, now: number, recipients: number) {
+  const w = windows(now);
+  const room: { sql: string; args: InValue[] } = {
+    sql: `NOT EXISTS (SELECT 1 FROM rate_counters WHERE account_id = ? AND (
+      (minute_start = ? AND minute_count >= ?) OR (day_start = ? AND day_count >= ?) OR (day_start = ? AND day_recipients + ? > ?)))`,
+    args: [accountId, w.minute, limits.perMinute ?? UNLIMITED, w.day, limits.perDay ?? UNLIMITED, w.day, recipients, limits.recipientsPerDay ?? UNLIMITED],
+  };
+  const count = (admitted: string, admittedArgs: InValue[]): InStatement => ({
+    sql: `INSERT INTO rate_counters (account_id, minute_start, minute_count, day_start, day_count, day_recipients)
+      SELECT ?, ?, 1, ?, 1, ? WHERE ${admitted}
+      ON CONFLICT (account_id) DO UPDATE SET
+        minute_count = CASE WHEN minute_start = excluded.minute_start THEN minute_count + 1 ELSE 1 END,
+        day_count = CASE WHEN day_start = excluded.day_start THEN day_count + 1 ELSE 1 END,
+        day_recipients = CASE WHEN day_start = excluded.day_start THEN day_recipients + excluded.day_recipients ELSE excluded.day_recipients END,
+        minute_start = excluded.minute_start,
+        day_start = excluded.day_start`,
+    args: [accountId, w.minute, w.day, recipients, ...admittedArgs],
+  });
+  return { room, count };
 }

@@ -4,7 +4,7 @@ import { createClient, type Client } from "@libsql/client";
 import { join } from "node:path";
 import { GroupCommit } from "../../../src/db/group-commit.ts";
 import { SharedCommit } from "../../../src/db/shared-commit.ts";
-import type { Sql } from "../../../src/db/raw.ts";
+import type { Plan, Sql } from "../../../src/db/raw.ts";
 import { removeDir, tempDir } from "../../support/relay.ts";
 
 let dir: string;
@@ -20,7 +20,11 @@ async function setup() {
   client = createClient({ url: `file:${join(dir, "s.db")}` });
   await client.execute("CREATE TABLE t (v TEXT UNIQUE)");
   const g = new GroupCommit(client, { batching: false });
-  const counted = { transactions: 0, write: <T>(run: (sql: Sql) => Promise<T>, o?: Parameters<GroupCommit["write"]>[1]) => (counted.transactions++, g.write(run, o)) };
+  const counted = {
+    transactions: 0,
+    write: <T>(run: (sql: Sql) => Promise<T>, o?: Parameters<GroupCommit["write"]>[1]) => (counted.transactions++, g.write(run, o)),
+    writePlan: <T>(plan: Plan<T>, o?: Parameters<GroupCommit["writePlan"]>[1]) => (counted.transactions++, g.writePlan(plan, o)),
+  };
   return counted;
 }
 const rows = async () => (await client.execute("SELECT v FROM t ORDER BY rowid")).rows.map((r) => r.v);

@@ -1,0 +1,134 @@
+/**
+ * The acceptance as one plan against the real libSQL server (sqld): concurrent messages
+ * share requests (group commit over the network), the limits stay exact, a duplicate key
+ * and a refused message write nothing, and a plan that fails on the server fails alone.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Client, InStatement } from "@libsql/client";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
+import type { SqlDatabase } from "../../../src/db/raw.ts";
+import { SharedCommit } from "../../../src/db/shared-commit.ts";
+import { enqueueMessage, type NewMessage } from "../../../src/queue/enqueue.ts";
+import type { RateRefusal } from "../../../src/policy/rate-limit.ts";
+import { openDatabase } from "../../../src/runtime/bun-db.ts";
+import type { Database } from "../../../src/db/client.ts";
+import { startSqld, type Sqld } from "../../support/sqld.ts";
+import { removeDir, tempDir } from "../../support/relay.ts";
+
+let dir: string;
+let sqld: Sqld;
+let database: Database;
+
+beforeAll(async () => {
+  dir = tempDir();
+  sqld = await startSqld(dir);
+  database = await openDatabase(sqld.url);
+});
+afterAll(async () => {
+  database?.close();
+  await sqld?.stop();
+  removeDir(dir);
+});
+
+/** The client, counting the requests that carry writes (every batch is one request). */
+function counting(client: Client) {
+  const counted = { batches: 0, transactions: 0 };
+  const sql: SqlDatabase = {
+    execute: (stmt: InStatement) => client.execute(stmt),
+    transaction: async (mode) => (counted.transactions++, client.transaction(mode)),
+    batch: async (stmts, mode) => (counted.batches++, client.batch(stmts, mode)),
+  };
+  return { sql, counted };
+}
+
+let seq = 0;
+async function account(limits: { perDay?: number; perMinute?: number } = {}): Promise<string> {
+  const id = `acct-${++seq}`;
+  await database.client.execute({ sql: "INSERT INTO accounts (id, name, per_day, per_minute, created_at) VALUES (?, ?, ?, ?, ?)", args: [id, id, limits.perDay ?? null, limits.perMinute ?? null, Date.now()] });
+  return id;
+}
+
+const message = (accountId: string, n: number, extra: Partial<NewMessage> = {}): NewMessage => ({
+  id: `${accountId}-m${n}`,
+  accountId,
+  source: "http",
+  mailFrom: "a@example.com",
+  raw: new TextEncoder().encode(`Subject: ${n}\r\n\r\nbody\r\n`),
+  recipients: [{ address: `r${n}@dest.test`, domain: "dest.test" }],
+  smtputf8: false,
+  ...extra,
+});
+
+const stored = async (accountId: string) => Number((await database.client.execute({ sql: "SELECT count(*) AS n FROM messages WHERE account_id = ?", args: [accountId] })).rows[0]!.n);
+
+class Refused extends Error {
+  constructor(readonly refusal: RateRefusal) {
+    super(`refused: ${refusal.window}`);
+  }
+}
+const admission = (perDay: number) => ({ limits: { perMinute: null, perDay, recipientsPerDay: null }, refuse: (r: RateRefusal): never => { throw new Refused(r); } });
+
+test("40 concurrent messages: a handful of requests, no interactive transaction, the daily limit exact", async () => {
+  const id = await account({ perDay: 25 });
+  const { sql, counted } = counting(database.client);
+  const writer = new GroupCommit(sql);
+  const now = Date.now();
+  const settled = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => enqueueMessage(writer, message(id, i), now, admission(25))));
+  const ok = settled.filter((s) => s.status === "fulfilled");
+  const refused = settled.filter((s) => s.status === "rejected").map((s) => (s as PromiseRejectedResult).reason);
+  expect(ok.length).toBe(25);
+  expect(refused.every((e) => e instanceof Refused && e.refusal.window === "day" && e.refusal.retryAfterSeconds > 0)).toBe(true);
+  expect(await stored(id)).toBe(25);
+  const counters = (await database.client.execute({ sql: "SELECT day_count FROM rate_counters WHERE account_id = ?", args: [id] })).rows[0]!;
+  expect(Number(counters.day_count)).toBe(25);
+  // Group commit over the network: far fewer requests than messages, and none interactive.
+  expect(counted.transactions).toBe(0);
+  expect(counted.batches).toBeGreaterThan(0);
+  expect(counted.batches).toBeLessThanOrEqual(5);
+});
+
+test("a used idempotency key returns the first message and stores nothing, in the same group too", async () => {
+  const id = await account();
+  const writer = new GroupCommit(database.sql);
+  const now = Date.now();
+  const [a, b] = await Promise.all([enqueueMessage(writer, message(id, 1, { idempotencyKey: "k1" }), now, null), enqueueMessage(writer, message(id, 2, { idempotencyKey: "k1" }), now, null)]);
+  expect(a).toEqual({ id: `${id}-m1`, duplicate: false, leased: undefined });
+  expect(b).toEqual({ id: `${id}-m1`, duplicate: true });
+  const later = await enqueueMessage(writer, message(id, 3, { idempotencyKey: "k1" }), now + 1000, null);
+  expect(later).toEqual({ id: `${id}-m1`, duplicate: true });
+  expect(await stored(id)).toBe(1);
+  const events = await database.client.execute({ sql: "SELECT count(*) AS n FROM events WHERE message_id LIKE ?", args: [`${id}-%`] });
+  expect(Number(events.rows[0]!.n)).toBe(1);
+});
+
+test("a leased message comes back grouped from the same request", async () => {
+  const id = await account();
+  const writer = new GroupCommit(database.sql);
+  const m = message(id, 1, { recipients: [{ address: "x@a.test", domain: "a.test" }, { address: "y@b.test", domain: "B.test" }], lease: { owner: "node-1", until: Date.now() + 60_000 } });
+  const out = await enqueueMessage(writer, m, Date.now(), null);
+  expect(out.leased?.map((g) => [g.domain, g.recipients.map((r) => r.address)])).toEqual([["a.test", ["x@a.test"]], ["b.test", ["y@b.test"]]]);
+  const owners = await database.client.execute({ sql: "SELECT DISTINCT lease_owner FROM recipients WHERE message_id = ?", args: [m.id] });
+  expect(owners.rows.map((r) => r.lease_owner)).toEqual(["node-1"]);
+});
+
+test("a plan the server refuses (a message id already stored) fails alone; its group commits", async () => {
+  const id = await account();
+  const writer = new GroupCommit(database.sql);
+  await enqueueMessage(writer, message(id, 1), Date.now(), null);
+  const settled = await Promise.allSettled([enqueueMessage(writer, message(id, 2), Date.now(), null), enqueueMessage(writer, message(id, 1), Date.now(), null), enqueueMessage(writer, message(id, 3), Date.now(), null)]);
+  expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  expect(await stored(id)).toBe(3);
+});
+
+test("a batch of plans through SharedCommit is one request; a refused item stores nothing", async () => {
+  const id = await account({ perDay: 2 });
+  const { sql, counted } = counting(database.client);
+  const shared = new SharedCommit(new GroupCommit(sql, { batching: false }));
+  const now = Date.now();
+  const slots = [0, 1, 2].map(() => shared.slot());
+  const settled = await Promise.allSettled(slots.map((slot, i) => enqueueMessage(slot, message(id, i), now, admission(2))));
+  expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+  expect(counted.batches).toBe(1);
+  expect(await stored(id)).toBe(2);
+});
+
