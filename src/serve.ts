@@ -118,11 +118,11 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     }
     if (config.SMARTHOST_DELIVERY) {
       startDelivery = async () => {
-        const d = await createDelivery(config, host, database, writer, log, secrets);
+        const d = await createDelivery(config, host, database, writer, log, secrets, stack.metrics);
         d.start();
         delivery = d;
         // Webhooks go out from the nodes that deliver mail.
-        const hooks = createWebhookSender(config, database.sql, writer, log, secrets);
+        const hooks = createWebhookSender(config, database.sql, writer, log, secrets, (outcome) => stack.metrics.webhookAttempt(outcome));
         hooks.start();
         // TLS reports go out from the nodes that deliver mail (made once per domain and day).
         const reports = tlsRptEnabled(config) ? createTlsReporter(config, host, database, writer, log, secrets, () => d.kick()) : null;

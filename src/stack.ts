@@ -10,7 +10,7 @@ import type { Logger } from "./core/log.ts";
 import { dashboardRoutes } from "./dashboard/routes.ts";
 import { createApp } from "./gateway/app.ts";
 import { Gateway } from "./gateway/gateway.ts";
-import { createMetrics } from "./gateway/metrics.ts";
+import { createMetrics, timeSmtpAccepts } from "./gateway/metrics.ts";
 import { createSmtpHandler } from "./gateway/smtp-handler.ts";
 import { createSecretBox, type SecretBox } from "./secrets/cipher.ts";
 import { createDkimSigner } from "./dkim/signer.ts";
@@ -24,7 +24,7 @@ import type { DaneProbe } from "./domain-check/dane.ts";
 
 export function createGatewayStack(opts: { config: Config; database: Database; writer: GroupCommit; hostname: string; log: Logger; onAccepted?: () => void; handoff?: Handoff; secrets?: SecretBox | Promise<SecretBox>; dns?: DnsResolve; dkimPool?: SignaturePool; dane?: DaneProbe }) {
   const { config, database, log } = opts;
-  const metrics = createMetrics(database.db);
+  const metrics = createMetrics(database.db, { defaultUpstream: config.SMARTHOST_UPSTREAM });
   const secrets = opts.secrets ?? (config.SMARTHOST_SECRET_KEY ? createSecretBox(config.SMARTHOST_SECRET_KEY) : undefined);
   // One-click unsubscribe links: signed with a key derived from SMARTHOST_SECRET_KEY, so every node sharing it answers them.
   const unsubscribeMac: TokenMac | undefined = secrets && (async (data) => (await secrets).mac(data, UNSUBSCRIBE_MAC_PURPOSE));
@@ -33,7 +33,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
   // DMARC alignment at acceptance: SPF needs DNS (Bun, Deno); without it DKIM alone decides.
   const spf = opts.dns && createSpfVerdicts({ resolve: opts.dns, sendingIps: config.SMARTHOST_SENDING_IPS });
   const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log, spf, upstream: config.SMARTHOST_UPSTREAM });
-  const smtpHandler = createSmtpHandler(gateway, log);
+  const smtpHandler = timeSmtpAccepts(createSmtpHandler(gateway, log), metrics);
   const app = createApp({
     gateway,
     metrics,

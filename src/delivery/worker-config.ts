@@ -38,6 +38,15 @@ export interface DeliveryConfig {
   breaker?: Partial<BreakerConfig>;
 }
 
+/**
+ * What the worker tells of each outcome it recorded (src/gateway/metrics.ts counts them):
+ * the route it went by (a relay's label, never its credentials, or "mx") and, for a
+ * delivered one, the seconds since the message was accepted.
+ */
+export interface DeliveryObserver {
+  deliveryRecorded(outcome: "delivered" | "deferred" | "bounced", route: string, secondsSinceAccepted: number): void;
+}
+
 export interface DeliveryDeps {
   db: Db;
   /** The connection for hot-path reads. */
@@ -57,5 +66,7 @@ export interface DeliveryDeps {
   dane?: { lookup: DaneLookup; certificates: CertificateTools };
   /** VERP envelope senders for sender domains with a return path (src/return-path/sender.ts). */
   returnPaths?: ReturnPaths;
+  /** This node's /metrics (absent where nothing serves them: an egress-only node). */
+  observer?: DeliveryObserver;
 }
 

@@ -37,6 +37,8 @@ interface Job {
 
 
 const ROUTE_CACHE_MS = 5_000;
+// An outcome's route for /metrics: a relay's label (failover.ts's `via`), every MX host as "mx".
+const routeOf = (via: string) => (via.startsWith("mx ") ? "mx" : via);
 // How long work for a destination at its concurrency limit steps aside.
 const BUSY_RETRY_MS = 1000;
 
@@ -262,7 +264,9 @@ export class DeliveryWorker implements Handoff {
     const c = this.deps.config;
     const now = this.now();
     const updates = recipientUpdates(group.recipients, m, final, c, now);
-    await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)), group.wholeMessage);
+    const recorded = new Set(await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)), group.wholeMessage));
+    // Counted once recorded, and only what this worker's lease still held (another worker counts the rest).
+    for (const u of updates) if (recorded.has(u.id)) this.deps.observer?.deliveryRecorded(u.state, routeOf(u.via), (this.now() - m.createdAt) / 1000);
     // A bounce may have queued a DSN: due now, for the loop to find.
     if (updates.some((u) => u.state === "bounced")) {
       this.backlog = true;

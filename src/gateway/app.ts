@@ -90,11 +90,11 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.use("/v1/*", limit);
-  app.route("/v1/messages", messageRoutes(deps.gateway, storage, deps.hostname, deps.maxBatch ?? DEFAULT_MAX_BATCH));
+  app.route("/v1/messages", messageRoutes(deps.gateway, storage, deps.hostname, deps.maxBatch ?? DEFAULT_MAX_BATCH, deps.metrics));
   if (deps.domainCheck) app.route("/v1/domains", domainRoutes(auth, storage, deps.domainCheck));
   app.route("/v1/suppressions", suppressionRoutes(auth, storage));
   app.route("/v1/events", eventRoutes(auth, storage));
-  app.route("/v1/webhooks", webhookRoutes(auth, storage, deps.webhooks ?? { allowPrivate: false }));
+  app.route("/v1/webhooks", webhookRoutes(auth, storage, { log: deps.log, ...(deps.webhooks ?? { allowPrivate: false }) }));
   if (deps.unsubscribe) {
     app.use(`${UNSUBSCRIBE_PATH}/*`, bodyLimit({ maxSize: UNSUBSCRIBE_BODY_LIMIT, onError: () => { throw tooLarge; } }));
     app.route(UNSUBSCRIBE_PATH, unsubscribeRoutes({ writer: storage.writer, mac: deps.unsubscribe, log: deps.log }));

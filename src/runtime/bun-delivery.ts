@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../config.ts";
 import { DeliveryWorker } from "../delivery/worker.ts";
 import { deliverySettings } from "../delivery/settings.ts";
+import type { DeliveryObserver } from "../delivery/worker-config.ts";
 import type { Logger } from "../core/log.ts";
 import { GroupCommit } from "../db/group-commit.ts";
 import type { Database } from "../db/client.ts";
@@ -17,7 +18,7 @@ import { createDnsExchange } from "./node-dns-exchange.ts";
 import { nodeCertificateTools } from "./node-x509.ts";
 import { createReturnPaths } from "../return-path/sender.ts";
 
-export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger, secrets: SecretBox): Promise<DeliveryWorker> {
+export async function createDelivery(config: Config, hostname: string, database: Database, writer: GroupCommit, log: Logger, secrets: SecretBox, observer?: DeliveryObserver): Promise<DeliveryWorker> {
   const ca = config.SMARTHOST_UPSTREAM_CA_FILE ? [await readFile(config.SMARTHOST_UPSTREAM_CA_FILE, "utf8")] : [];
   return new DeliveryWorker({
     db: database.db,
@@ -32,6 +33,7 @@ export async function createDelivery(config: Config, hostname: string, database:
     secrets,
     returnPaths: createReturnPaths({ sql: database.sql, mac: (data, purpose) => secrets.mac(data, purpose) }),
     config: deliverySettings(config, hostname),
+    observer,
   });
 }
 

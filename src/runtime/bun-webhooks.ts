@@ -5,12 +5,13 @@ import type { GroupCommit } from "../db/group-commit.ts";
 import type { Sql } from "../db/raw.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Logger } from "../core/log.ts";
-import { WebhookSender } from "../webhooks/sender.ts";
+import { WebhookSender, type WebhookAttemptOutcome } from "../webhooks/sender.ts";
 import { webhookSettings } from "../webhooks/settings.ts";
 import { pinnedPost } from "./node-webhook-post.ts";
 
-export function createWebhookSender(config: Config, sql: Sql, writer: GroupCommit, log: Logger, secrets: SecretBox): WebhookSender {
+export function createWebhookSender(config: Config, sql: Sql, writer: GroupCommit, log: Logger, secrets: SecretBox, count?: (outcome: WebhookAttemptOutcome) => void): WebhookSender {
   return new WebhookSender({
+    count,
     sql,
     writer,
     secrets,

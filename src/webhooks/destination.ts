@@ -8,6 +8,9 @@
 import ipaddr from "ipaddr.js";
 import { Failure } from "../core/failure.ts";
 
+/** The setting that lets webhooks reach loopback and private addresses (tests only): named in the errors it would fix. */
+export const ALLOW_PRIVATE_WEBHOOKS = "SMARTHOST_ALLOW_PRIVATE_WEBHOOKS";
+
 /** Resolves a host name to its addresses (A and AAAA); absent where the runtime cannot (Workers). */
 export type ResolveHost = (host: string) => Promise<string[]>;
 
@@ -52,13 +55,16 @@ export function checkWebhookUrl(input: string, allowPrivate: boolean): string {
   } catch {
     throw new Failure("invalid", "not a URL", { code: "invalid_webhook" });
   }
-  if (u.protocol !== "https:" && !(allowPrivate && u.protocol === "http:")) throw new Failure("invalid", "the URL must be https://", { code: "invalid_webhook" });
+  if (u.protocol !== "https:" && !(allowPrivate && u.protocol === "http:")) {
+    const tests = u.protocol === "http:" ? ` (http:// only with ${ALLOW_PRIVATE_WEBHOOKS}=true, for tests)` : "";
+    throw new Failure("invalid", `the URL must be https://${tests}`, { code: "invalid_webhook" });
+  }
   if (u.username || u.password) throw new Failure("invalid", "the URL must not hold credentials (the signature authenticates)", { code: "invalid_webhook" });
   if (u.hash) throw new Failure("invalid", "the URL must not have a #fragment", { code: "invalid_webhook" });
   // "localhost." is "localhost": a trailing dot only makes the name absolute.
   const host = bareHost(u).replace(/\.+$/, "");
   if (!allowPrivate && (host === "localhost" || host.endsWith(".localhost") || (ipaddr.isValid(host) && !isPublicDestination(host)))) {
-    throw new Failure("invalid", "the URL points to a loopback or private address", { code: "invalid_webhook" });
+    throw new Failure("invalid", `the URL points to a loopback or private address (allowed only with ${ALLOW_PRIVATE_WEBHOOKS}=true, for tests)`, { code: "invalid_webhook", reason: "private_destination" });
   }
   return u.toString();
 }

@@ -12,7 +12,7 @@ import { eventPayload } from "../events/payload.ts";
 import { purgeOldEvents } from "../events/retention.ts";
 import { errorFields } from "../core/log.ts";
 import { anyDue, leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
-import { checkDestination, type ResolveHost } from "./destination.ts";
+import { ALLOW_PRIVATE_WEBHOOKS, checkDestination, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
 import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
 import { signatureHeader } from "./sign.ts";
@@ -46,6 +46,22 @@ export interface WebhookSenderDeps {
    */
   fetch?: FetchLike;
   now?: () => number;
+  /** Each attempt's outcome, for this node's /metrics (src/gateway/metrics.ts). */
+  count?: (outcome: WebhookAttemptOutcome) => void;
+}
+
+/** What became of an attempt: a refused destination was never contacted. */
+export type WebhookAttemptOutcome = "delivered" | "retried" | "failed" | "gone" | "refused";
+
+/**
+ * Why an attempt went as it did, for the operator's log line: the HTTP status, a timeout,
+ * a DNS failure, a refused destination, a connection error. `fix` names the setting that
+ * would let it through, when one would.
+ */
+interface Why {
+  reason: string;
+  refused?: boolean;
+  fix?: string;
 }
 
 export interface WebhookInit {
@@ -161,24 +177,44 @@ export class WebhookSender {
   private async attempt(d: DueDelivery): Promise<void> {
     const started = this.now();
     let result: AttemptResult;
+    let why: Why;
     try {
-      result = await this.send(d, started);
+      [result, why] = await this.send(d, started);
     } catch (err) {
       this.deps.log("webhook_attempt_error", { webhook: d.endpoint.id, delivery: d.id, error: errorFields(err) });
       result = this.failure(d, null, requestErrorText(err), started, null);
+      why = { reason: requestErrorText(err) };
     }
     await this.deps.writer.write((sql) => recordAttempt(sql, d, result, this.now()));
-    this.deps.log("webhook_attempt", { webhook: d.endpoint.id, delivery: d.id, event: d.event.type, attempt: d.attempts + 1, status: result.status, latency_ms: result.latencyMs, outcome: result.outcome });
+    const outcome: WebhookAttemptOutcome = why.refused ? "refused" : result.outcome === "retry" ? "retried" : result.outcome;
+    this.deps.count?.(outcome);
+    // Under its own name: the payload's type goes in `type` (an `event` field would replace the line's name).
+    this.deps.log("webhook_attempt", {
+      webhook: d.endpoint.id,
+      delivery: d.id,
+      type: d.event.type,
+      attempt: d.attempts + 1,
+      status: result.status,
+      latency_ms: result.latencyMs,
+      outcome,
+      reason: why.reason,
+      ...(why.fix ? { fix: why.fix } : {}),
+      ...(result.nextAttemptAt !== undefined ? { next_attempt_at: new Date(result.nextAttemptAt).toISOString() } : {}),
+    });
   }
 
-  private async send(d: DueDelivery, started: number): Promise<AttemptResult> {
+  private async send(d: DueDelivery, started: number): Promise<[AttemptResult, Why]> {
     const { config } = this.deps;
     const network = this.deps.network;
     const destination = await checkDestination(d.endpoint.url, config.allowPrivate, network?.resolveHost);
     if ("problem" in destination) {
+      const failed = this.failure(d, null, destination.problem, started, null);
+      // No address at all: the name did not resolve.
+      if (destination.refused.length === 0) return [failed, { reason: `dns: ${destination.problem}` }];
       // What the name resolved to is for the operator, not for the tenant's attempt log.
-      this.deps.log("webhook_destination_refused", { webhook: d.endpoint.id, delivery: d.id, addresses: destination.refused });
-      return this.failure(d, null, destination.problem, started, null);
+      const fix = `${ALLOW_PRIVATE_WEBHOOKS}=true (tests only)`;
+      this.deps.log("webhook_destination_refused", { webhook: d.endpoint.id, delivery: d.id, addresses: destination.refused, fix });
+      return [failed, { reason: `refused destination: ${destination.problem}`, refused: true, fix }];
     }
     const id = `evt_${d.event.id}`;
     const body = JSON.stringify(eventPayload(d.event));
@@ -198,14 +234,16 @@ export class WebhookSender {
     } catch (err) {
       const timedOut = (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError";
       if (!timedOut) this.deps.log("webhook_request_failed", { webhook: d.endpoint.id, delivery: d.id, error: errorFields(err) });
-      return this.failure(d, null, timedOut ? `no answer within ${this.timeoutMs / 1000} s` : requestErrorText(err), started, null);
+      const text = timedOut ? `no answer within ${this.timeoutMs / 1000} s` : requestErrorText(err);
+      return [this.failure(d, null, text, started, null), { reason: timedOut ? `timeout: ${text}` : text }];
     }
     const text = await responsePrefix(res).catch(() => "");
     const latencyMs = this.now() - started;
-    if (res.status >= 200 && res.status < 300) return { status: res.status, latencyMs, response: text, outcome: "delivered" };
-    if (res.status === 410) return { status: 410, latencyMs, response: text, outcome: "gone" };
+    const why = { reason: `HTTP ${res.status}` };
+    if (res.status >= 200 && res.status < 300) return [{ status: res.status, latencyMs, response: text, outcome: "delivered" }, why];
+    if (res.status === 410) return [{ status: 410, latencyMs, response: text, outcome: "gone" }, { reason: "HTTP 410: the endpoint is disabled" }];
     const retryAfter = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after"), this.now()) : null;
-    return this.failure(d, res.status, text, started, retryAfter);
+    return [this.failure(d, res.status, text, started, retryAfter), why];
   }
 
   private failure(d: DueDelivery, status: number | null, response: string, started: number, retryAfter: number | null): AttemptResult {

@@ -17,6 +17,7 @@ import { readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 import { asFailure, Failure } from "../../core/failure.ts";
 import type { Storage } from "../../db/storage.ts";
 import { messageView } from "../../queue/message-view.ts";
+import type { Metrics } from "../metrics.ts";
 
 
 function idempotencyKey(c: Context): string | undefined {
@@ -98,10 +99,17 @@ async function batchSubmission(gateway: Gateway, hostname: string, item: unknown
   return jsonSubmission(gateway, hostname, body, caller, idempotency_key).catch(asFailure);
 }
 
-export function messageRoutes(gateway: Gateway, storage: Storage, hostname: string, maxBatch: number): Hono<AccountEnv> {
+export function messageRoutes(gateway: Gateway, storage: Storage, hostname: string, maxBatch: number, metrics?: Pick<Metrics, "acceptSeconds">): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
 
   app.use("*", requireAccount(gateway.auth));
+  // smarthost_accept_seconds: from the request body read (Hono keeps it for the route) to the response.
+  app.post("*", async (c, next) => {
+    await c.req.text();
+    const started = performance.now();
+    await next();
+    metrics?.acceptSeconds("http", c.res.status < 300 ? "accepted" : "refused", (performance.now() - started) / 1000);
+  });
   const callerOf = (c: Context<AccountEnv>): Caller => ({ accountId: c.get("accountId"), suppressionsListed: c.get("suppressionsListed") });
 
   app.post("/", async (c) => {

@@ -13,15 +13,23 @@ import { WebhookAdd as AddBody, WebhookPatch as PatchBody } from "./feedback-sch
 import { Failure, isFailure } from "../../core/failure.ts";
 import type { Authenticator } from "../authenticate.ts";
 import type { Storage } from "../../db/storage.ts";
+import type { Logger } from "../../core/log.ts";
+import { ALLOW_PRIVATE_WEBHOOKS } from "../../webhooks/destination.ts";
 
 export interface WebhookRouteDeps {
   secrets?: () => Promise<SecretBox>;
   allowPrivate: boolean;
+  /** A refused URL is logged for the operator too (a private one names SMARTHOST_ALLOW_PRIVATE_WEBHOOKS). */
+  log?: Logger;
 }
 
-const invalid = (err: unknown): never => {
-  if (isFailure(err, "invalid")) throw new Failure("invalid", err.message, { code: "invalid_webhook" });
-  throw err;
+/** The URL's host for the log: never its path or query, which may hold a token. */
+const hostOf = (url: unknown) => {
+  try {
+    return typeof url === "string" ? new URL(url).host : null;
+  } catch {
+    return null;
+  }
 };
 
 const notFound = () => new Failure("not-found", "No such webhook", { code: "not_found" });
@@ -29,6 +37,12 @@ const notFound = () => new Failure("not-found", "No such webhook", { code: "not_
 export function webhookRoutes(auth: Authenticator, storage: Storage, deps: WebhookRouteDeps): Hono<AccountEnv> {
   const app = new Hono<AccountEnv>();
   app.use("*", requireAccount(auth));
+  const invalid = (accountId: string, url: unknown) => (err: unknown): never => {
+    if (!isFailure(err, "invalid")) throw err;
+    const fix = err.extra.reason === "private_destination" ? { fix: `${ALLOW_PRIVATE_WEBHOOKS}=true (tests only)` } : {};
+    deps.log?.("webhook_url_refused", { account: accountId, host: hostOf(url), reason: err.message, ...fix });
+    throw new Failure("invalid", err.message, { code: "invalid_webhook" });
+  };
   const box = async (): Promise<SecretBox> => {
     const b = await deps.secrets?.().catch(() => undefined);
     if (!b) throw new Failure("temporary", "Webhooks need SMARTHOST_SECRET_KEY on this node", { code: "no_secret_key" });
@@ -40,7 +54,7 @@ export function webhookRoutes(auth: Authenticator, storage: Storage, deps: Webho
   app.post("/", doc.add, async (c) => {
     const body = await readJson(c, AddBody);
     const secrets = await box();
-    const { endpoint, secret } = await inWriteTransaction(storage.writer, (sql) => addEndpoint(sql, secrets, c.get("accountId"), body, deps.allowPrivate, Date.now())).catch(invalid);
+    const { endpoint, secret } = await inWriteTransaction(storage.writer, (sql) => addEndpoint(sql, secrets, c.get("accountId"), body, deps.allowPrivate, Date.now())).catch(invalid(c.get("accountId"), body.url));
     // The only time the secret is shown.
     return c.json({ ...endpointJson(endpoint, Date.now()), secret }, 201);
   });
@@ -61,7 +75,7 @@ export function webhookRoutes(auth: Authenticator, storage: Storage, deps: Webho
 
   app.patch("/:id", doc.update, async (c) => {
     const body = await readJson(c, PatchBody);
-    const e = await inWriteTransaction(storage.writer, (sql) => updateEndpoint(sql, c.get("accountId"), c.req.param("id"), body, deps.allowPrivate)).catch(invalid);
+    const e = await inWriteTransaction(storage.writer, (sql) => updateEndpoint(sql, c.get("accountId"), c.req.param("id"), body, deps.allowPrivate)).catch(invalid(c.get("accountId"), body.url));
     if (!e) throw notFound();
     return c.json(endpointJson(e, Date.now()));
   });
