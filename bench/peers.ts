@@ -143,6 +143,20 @@ export async function startSmarthost(
   cli(["route", "add", "*", `smtp://127.0.0.1:${sinkPort}?tls=none`]);
   const apiKey = cli(["key", "add", "bench"]);
   setup(cli);
+  const server = await serveSmarthost(env, opts);
+  return {
+    ...server,
+    apiKey,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `smarthost serve` with `env` (set up beforehand), until it logs where it listens. bench/sqld.ts starts several on one database. */
+export async function serveSmarthost(env: Record<string, string>, opts: { root?: string; bunFlags?: string[] } = {}): Promise<Relay & { http: number }> {
+  const root = opts.root ?? ROOT;
   const flags = [...(opts.bunFlags ?? []), process.env.BENCH_RELAY_FLAGS ?? ""].join(" ");
   const proc = Bun.spawn(["bash", "-c", `ulimit -n $(ulimit -Hn); exec ${process.env.BENCH_RELAY_WRAP ?? ""} "${process.execPath}" ${flags} "${join(root, "src", "cli.ts")}" serve`], {
     env: { ...env, SMARTHOST_LOG: "info" },
@@ -173,12 +187,10 @@ export async function startSmarthost(
     name: "smarthost",
     port: info.smtp[0]!,
     http: info.http[0]!,
-    apiKey,
     pids: () => treeOf(proc.pid),
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

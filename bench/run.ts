@@ -6,7 +6,8 @@
  * BENCH_MESSAGES (default 20000) messages per 20-session run (a fifth of that for 1
  * session). BENCH_ONLY runs some parts only, a comma-separated list of: 2k (plain SMTP,
  * 2 KiB), 100k (plain SMTP, 100 KiB), tls (STARTTLS + AUTH), dkim (signing relays), http
- * (wrk on the API, idle connections). Unset: all of them. Every server is started on free
+ * (wrk on the API, idle connections), sqld (nodes on a real libSQL server and the Worker: bench/sqld.ts,
+ * its own section of RESULTS.md). Unset: all of them. Every server is started on free
  * loopback ports and stopped by PID; nothing leaves the machine.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -17,10 +18,11 @@ import { httpLoad, idleConnections, latencyProbe, percentile, smtpSource, tlsSou
 import { startHaraka, startPostfixRelay, startSink, startSmarthost, type Relay, type Sink } from "./peers.ts";
 import { Sampler } from "./proc.ts";
 import { f, ratios, table, type Row } from "./report.ts";
+import { runSqldPart } from "./sqld.ts";
 import { makeCertificate, startHarakaTls, startPostfixTls, startPostfixTlsAuth, startSmarthostTls, startTlsSink, TLS_PASSWORD, TLS_USER, type CertFiles } from "./tls-peers.ts";
 
 const N = Number(process.env.BENCH_MESSAGES ?? 20000);
-const PARTS = ["2k", "100k", "tls", "dkim", "http"] as const;
+const PARTS = ["2k", "100k", "tls", "dkim", "http", "sqld"] as const;
 type Part = (typeof PARTS)[number];
 
 function partsToRun(): Set<Part> {
@@ -223,8 +225,12 @@ async function main(): Promise<void> {
     readFileSync(join(import.meta.dir, "where-the-time-goes.md"), "utf8").trim(),
     "",
   ].join("\n");
-  writeFileSync(join(import.meta.dir, "RESULTS.md"), report);
-  console.log(report);
+  // The sqld part alone rewrites only its own section.
+  if (rows.length > 0 || alone.length > 0) {
+    writeFileSync(join(import.meta.dir, "RESULTS.md"), report);
+    console.log(report);
+  }
+  if (parts.has("sqld")) console.log(await runSqldPart());
 }
 
 await main();
