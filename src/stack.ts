@@ -32,7 +32,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
   const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool, log }) : undefined;
   // DMARC alignment at acceptance: SPF needs DNS (Bun, Deno); without it DKIM alone decides.
   const spf = opts.dns && createSpfVerdicts({ resolve: opts.dns, sendingIps: config.SMARTHOST_SENDING_IPS });
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log, spf, upstream: config.SMARTHOST_UPSTREAM });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log, spf, upstream: config.SMARTHOST_UPSTREAM, hostname: opts.hostname });
   const smtpHandler = timeSmtpAccepts(createSmtpHandler(gateway, log), metrics);
   const app = createApp({
     gateway,

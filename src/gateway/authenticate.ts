@@ -32,6 +32,8 @@ export interface AuthenticatorDeps {
 
 export interface ApiCaller {
   accountId: string;
+  /** The key's public id (the `sh_<id>_` part), never the secret: named in the Received: field of what it submits. */
+  keyId: string;
   suppressionsListed: boolean;
 }
 
@@ -134,6 +136,6 @@ export class Authenticator {
     const row = await this.apiKeyRows.get(id);
     if (!row || !apiKeyMatches(key, row.keyHash)) throw new Failure("unauthenticated", "Invalid API key");
     this.apiKeyRows.used(id, this.now());
-    return { accountId: row.accountId, suppressionsListed: row.suppressionsListed };
+    return { accountId: row.accountId, keyId: id, suppressionsListed: row.suppressionsListed };
   }
 }

@@ -16,7 +16,8 @@ const f = useRelay({}, async (dir) => {
 
 /** ~300 KiB: 80-octet lines, some with 8-bit octets, some starting with dots. */
 function original(tag: string): Buffer {
-  const lines = [`From: alice@example.com`, `To: bob@dest.test`, `Subject: bytes ${tag}`, ""];
+  // With its own Date: and Message-ID:, so the relay adds none (src/mime/submission-fields.ts).
+  const lines = [`From: alice@example.com`, `To: bob@dest.test`, `Date: Mon, 7 Dec 2026 08:00:00 +0000`, `Message-ID: <bytes-${tag}@example.com>`, `Subject: bytes ${tag}`, ""];
   for (let i = 0; i < 3800; i++) {
     if (i % 97 === 0) lines.push(`.${".".repeat(i % 3)}dot line ${i}`);
     else if (i % 89 === 0) lines.push(`Gr\xfc\xdfe \xff\x80 ${i} ${"\xe9".repeat(60)}`);

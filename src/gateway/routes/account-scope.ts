@@ -6,11 +6,12 @@ import type { Authenticator } from "../authenticate.ts";
 import { issueField } from "../schemas.ts";
 import { Failure } from "../../core/failure.ts";
 
-export type AccountEnv = { Variables: { accountId: string; suppressionsListed: boolean } };
+export type AccountEnv = { Variables: { accountId: string; keyId: string; suppressionsListed: boolean } };
 
 export const requireAccount = (auth: Authenticator): MiddlewareHandler<AccountEnv> => async (c, next) => {
   const caller = await auth.apiCaller(c.req.header("authorization"));
   c.set("accountId", caller.accountId);
+  c.set("keyId", caller.keyId);
   c.set("suppressionsListed", caller.suppressionsListed);
   await next();
 };

@@ -17,6 +17,9 @@ import { readJson, requireAccount, type AccountEnv } from "./account-scope.ts";
 import { asFailure, Failure } from "../../core/failure.ts";
 import type { Storage } from "../../db/storage.ts";
 import { messageView } from "../../queue/message-view.ts";
+import { newId } from "../../smtp/ids.ts";
+import { withHttpReceived } from "../http-trace.ts";
+import { clientIp } from "./admin-http.ts";
 import type { Metrics } from "../metrics.ts";
 
 
@@ -88,6 +91,13 @@ async function jsonSubmission(gateway: Gateway, hostname: string, body: MessageB
   };
 }
 
+/** The submission with its Received: field (gateway/http-trace.ts) and the queue id that field names. */
+function traced(c: Context<AccountEnv>, hostname: string, s: Submission): Submission {
+  const id = newId();
+  const trace = { clientAddress: clientIp(c), keyId: c.get("keyId"), hostname, tls: new URL(c.req.url).protocol === "https:", id, recipients: s.recipients, now: new Date() };
+  return { ...s, id, raw: withHttpReceived(s.raw, trace) };
+}
+
 /** One batch item: checked as POST /v1/messages checks its body; a refusal is its result. */
 async function batchSubmission(gateway: Gateway, hostname: string, item: unknown, caller: Caller): Promise<Submission | Failure> {
   const parsed = v.safeParse(BatchItem, item);
@@ -115,7 +125,7 @@ export function messageRoutes(gateway: Gateway, storage: Storage, hostname: stri
   app.post("/", async (c) => {
     const key = idempotencyKey(c);
     const body = await readJson(c, MessageBody);
-    const s = await jsonSubmission(gateway, hostname, body, callerOf(c), key);
+    const s = traced(c, hostname, await jsonSubmission(gateway, hostname, body, callerOf(c), key));
     return c.json(answer(await gateway.submit(s), s.sendAt), 202);
   });
 
@@ -126,7 +136,7 @@ export function messageRoutes(gateway: Gateway, storage: Storage, hostname: stri
   app.post("/batch", async (c) => {
     const items = await readJson(c, BatchBody);
     if (items.length > maxBatch) throw new Failure("too-large", `At most ${maxBatch} messages in one batch`, { code: "batch_too_large" });
-    const prepared = await Promise.all(items.map((item) => batchSubmission(gateway, hostname, item, callerOf(c))));
+    const prepared = (await Promise.all(items.map((item) => batchSubmission(gateway, hostname, item, callerOf(c))))).map((p) => (p instanceof Failure ? p : traced(c, hostname, p)));
     const submissions = prepared.filter((p): p is Submission => !(p instanceof Failure));
     const accepted = await gateway.submitBatch(submissions);
     let next = 0;
@@ -153,7 +163,7 @@ export function messageRoutes(gateway: Gateway, storage: Storage, hostname: stri
     const decoded = base64ToBytes(body.raw);
     const raw = normalizeLineEndings(decoded);
     if (raw === null) throw new Failure("invalid", "raw: a line is longer than 998 octets", { code: "line_too_long", field: "raw" });
-    const outcome = await gateway.submit({
+    const outcome = await gateway.submit(traced(c, hostname, {
       accountId: c.get("accountId"),
       source: "http",
       mailFrom: from?.address ?? null,
@@ -164,7 +174,7 @@ export function messageRoutes(gateway: Gateway, storage: Storage, hostname: stri
       suppressionsListed: c.get("suppressionsListed"),
       listUnsubscribe: body.list_unsubscribe,
       sendAt,
-    });
+    }));
     return c.json(answer(outcome, sendAt), 202);
   });
 

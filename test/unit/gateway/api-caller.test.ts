@@ -30,9 +30,9 @@ afterEach(() => {
 });
 
 test("the key's read says whether the account lists any suppression, as of that read", async () => {
-  expect(await gateway.auth.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", suppressionsListed: false });
+  expect(await gateway.auth.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", keyId, suppressionsListed: false });
   await fx.client.execute({ sql: "INSERT INTO suppressions (account_id, address, reason, created_at) VALUES ('acct', 'gone@dest.test', 'manual', 0)", args: [] });
-  expect(await gateway.auth.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", suppressionsListed: true });
+  expect(await gateway.auth.apiCaller(`Bearer ${key}`)).toEqual({ accountId: "acct", keyId, suppressionsListed: true });
   await fx.client.execute({ sql: "DELETE FROM suppressions WHERE account_id = 'acct'", args: [] });
   expect((await gateway.auth.apiCaller(`Bearer ${key}`)).suppressionsListed).toBe(false);
 });
