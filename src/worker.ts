@@ -60,6 +60,7 @@ function build(env: Env): Isolate {
   const hostname = relayHostname(config);
   const secretBox = secretBoxFromRequiredKey(config.SMARTHOST_SECRET_KEY, "on Workers");
   secretBox.catch(() => {});
+  const { app, metrics } = createGatewayStack({ config, database, writer, hostname, log, secrets: config.SMARTHOST_SECRET_KEY ? secretBox : undefined });
   const delivery = secretBox.then(
     (secrets) =>
       new DeliveryWorker({
@@ -70,6 +71,8 @@ function build(env: Env): Isolate {
         resolver: noResolver,
         log,
         secrets,
+        // This isolate's /metrics: what its passes delivered.
+        observer: metrics,
         config: {
           ...deliverySettings(config, hostname),
           allowPrivateMx: false,
@@ -82,8 +85,7 @@ function build(env: Env): Isolate {
       }),
   );
   delivery.catch(() => {});
-  const { app } = createGatewayStack({ config, database, writer, hostname, log, secrets: config.SMARTHOST_SECRET_KEY ? secretBox : undefined });
-  const webhooks = secretBox.then((secrets) => new WebhookSender({ sql: database.sql, writer, secrets, log, config: webhookSettings(config) }));
+  const webhooks = secretBox.then((secrets) => new WebhookSender({ sql: database.sql, writer, secrets, log, config: webhookSettings(config), count: (outcome) => metrics.webhookAttempt(outcome) }));
   webhooks.catch(() => {});
   return { config, database, app, delivery, webhooks };
 }

@@ -63,3 +63,17 @@ test("the Worker sends the message.delivered webhook, signed so standardwebhooks
   expect(payload.type).toBe("message.delivered");
   expect(payload.data).toMatchObject({ message_id: id, subject: "edge hook", reply: { code: 250 } });
 }, 90_000);
+
+test("the Worker's /metrics counts the delivery and the webhook attempt it made", async () => {
+  // After the test above: the same isolate delivered the message and sent its webhook.
+  const text = await waitFor(
+    "the Worker's counts",
+    async () => {
+      const t = await (await fetch(`${worker.url}/metrics`)).text();
+      return /^smarthost_webhook_deliveries_total\{outcome="delivered"\} 1$/m.test(t) ? t : undefined;
+    },
+    30_000,
+  );
+  expect(text).toMatch(/^smarthost_deliveries_total\{outcome="delivered",route="smtp:\/\/127\.0\.0\.1:\d+"\} 1$/m);
+  expect(text).toMatch(/^smarthost_accept_seconds_count\{source="http",outcome="accepted"\} 1$/m);
+}, 60_000);
