@@ -15,6 +15,8 @@ export interface Received {
   mailParams: Record<string, unknown>;
   /** When the message was accepted (ms). */
   at: number;
+  /** The name the sending client gave in EHLO/HELO (which node delivered it). */
+  helo: string;
 }
 
 export interface UpstreamOptions {
@@ -91,6 +93,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
           secure: session.secure,
           mailParams: (session.envelope.mailFrom ? session.envelope.mailFrom.args : {}) as Record<string, unknown>,
           at: Date.now(),
+          helo: session.hostNameAppearsAs,
         });
         cb();
       });
