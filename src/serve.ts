@@ -2,8 +2,7 @@
  * `smarthost serve`: the all-in-one node (ingress + gateway + HTTP API on one database),
  * or an ingress-only node when SMARTHOST_GATEWAY_URL names a remote gateway.
  */
-import { hostname as osHostname } from "node:os";
-import { httpBodyLimit, relayHostname, type Config } from "./config.ts";
+import { httpBodyLimit, type Config } from "./config.ts";
 import { createGatewayStack } from "./stack.ts";
 import { loadCertificate } from "./ingress/certificate.ts";
 import { listenError } from "./ingress/bind-error.ts";
@@ -28,6 +27,7 @@ import { createDkimPool } from "./runtime/dkim-pool.ts";
 import { clientEnv } from "./util/client-address.ts";
 import { Failure } from "./core/failure.ts";
 import { daneProbe } from "./runtime/dane-probe.ts";
+import { startHostname } from "./runtime/host-name.ts";
 
 // A delivery outcome waits this long for an accepted message to share its commit: with one
 // client sending message after message, half the transactions (src/db/group-commit.ts).
@@ -56,7 +56,7 @@ export function modeOf(config: Config, egressOnly: boolean): Mode {
  */
 export async function serve(config: Config, mode: Mode = modeOf(config, false)): Promise<Running> {
   const log = createLogger(config.SMARTHOST_LOG);
-  const host = relayHostname(config, osHostname());
+  const host = await startHostname(config, log);
   if (mode === "egress-only") return serveEgress(config, host, log);
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {

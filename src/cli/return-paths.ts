@@ -1,6 +1,5 @@
 /** `domain return-path …`: VERP return paths per sender domain, with the MX record to publish. */
-import { hostname as osHostname } from "node:os";
-import { relayHostname } from "../config.ts";
+import { configuredHostname } from "../runtime/host-name.ts";
 import { addReturnPath, dropReturnPath, returnPathRows } from "../admin/return-paths.ts";
 import { JSON_OPTION, printRows, withDatabase } from "./io.ts";
 import type { Command } from "./table.ts";
@@ -11,7 +10,7 @@ export const returnPathCommands: Command[] = [
     args: "DOMAIN RPDOMAIN",
     summary: "mail from DOMAIN leaves with the envelope sender b-<token>@RPDOMAIN (VERP);\nprints the MX record to publish so its bounces reach SMARTHOST_INBOUND_LISTEN",
     async run({ config, args, out }) {
-      const host = relayHostname(config, osHostname());
+      const host = await configuredHostname(config);
       const r = await withDatabase(config, (d) => addReturnPath(d.sql, args[0]!, args[1]!, host));
       out(`return path for ${r.domain}: b-<token>@${r.return_domain}; publish this MX record (mail to it reaches the inbound listener):`);
       out(r.mx);
@@ -23,7 +22,7 @@ export const returnPathCommands: Command[] = [
     summary: "sender domains with a return path, and the MX record each needs",
     options: JSON_OPTION,
     async run(ctx) {
-      const host = relayHostname(ctx.config, osHostname());
+      const host = await configuredHostname(ctx.config);
       printRows(ctx, await withDatabase(ctx.config, (d) => returnPathRows(d.sql, host)), "no return paths");
       return 0;
     },

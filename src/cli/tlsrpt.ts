@@ -1,8 +1,7 @@
 /** `tlsrpt report` and `tlsrpt list`: the daily TLS reports (RFC 8460) as made and sent. */
 import { formatTlsReport, tlsReportFor, tlsReportRows } from "../admin/tlsrpt.ts";
-import { relayHostname } from "../config.ts";
 import { reportSettings } from "../tlsrpt/settings.ts";
-import { hostname } from "node:os";
+import { configuredHostname } from "../runtime/host-name.ts";
 import { JSON_OPTION, printRows, withDatabase } from "./io.ts";
 import type { Command } from "./table.ts";
 
@@ -16,7 +15,7 @@ export const tlsrptCommands: Command[] = [
       json: { type: "boolean", help: "the report's JSON exactly as sent (before gzip)" },
     },
     async run({ config, args, values, out }) {
-      const settings = reportSettings(config, relayHostname(config, hostname()));
+      const settings = reportSettings(config, await configuredHostname(config));
       const date = typeof values.date === "string" ? values.date : undefined;
       const shown = await withDatabase(config, (d) => tlsReportFor(d.sql, settings, args[0]!, date));
       out(values.json ? JSON.stringify(shown.report, null, 2) : formatTlsReport(shown));

@@ -119,3 +119,9 @@ describe("Received: for mail submitted over HTTP", () => {
     await expectSigned(raw);
   }, 30_000);
 });
+
+test("start-up logs one warning line when SMARTHOST_HOSTNAME will not do for other servers (relay.test: special-use)", () => {
+  const warnings = s.relay.logs().split("\n").filter((l) => l.includes('"event":"hostname_warning"'));
+  expect(warnings).toHaveLength(1);
+  expect(JSON.parse(warnings[0]!)).toMatchObject({ hostname: "relay.test", problem: "a special-use name that does not resolve outside this network" });
+});
