@@ -8,9 +8,12 @@
  */
 import type { Sql } from "../db/raw.ts";
 import { PENDING_STATES } from "../admin/queue-select.ts";
+import { IS_WAIT, reasonKey, waitOf, type WaitKind } from "./reason-text.ts";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+// Our own waits are stored as deferred events (reason-text.ts) but are no deferral: not counted.
+const NOT_A_WAIT = `NOT ${IS_WAIT}`;
 export const SERIES_TYPES = ["accepted", "delivered", "deferred", "bounced"] as const;
 export type SeriesType = (typeof SERIES_TYPES)[number];
 
@@ -24,7 +27,7 @@ export interface Series {
 export async function minuteCounts(sql: Sql, fromMinute: number): Promise<Map<number, Record<SeriesType, number>>> {
   const rs = await sql.execute({
     sql: `SELECT created_at / ${MINUTE} AS minute, type, count(*) AS n FROM events
-      WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) GROUP BY type, minute`,
+      WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) AND ${NOT_A_WAIT} GROUP BY type, minute`,
     args: [fromMinute * MINUTE],
   });
   const out = new Map<number, Record<SeriesType, number>>();
@@ -68,23 +71,50 @@ export interface DeferralReason {
 
 /**
  * The upstream replies that deferred most recipients since `since`, by code, enhanced code
- * and text. Grouped first by the stored reply as it is (one JSON text per distinct reply:
- * no JSON parsing per row), then merged by its parts here.
+ * and the text with its times, addresses and ids taken out (reason-text.ts). Grouped first
+ * by the stored reply as it is (one JSON text per distinct reply: no JSON parsing per row),
+ * then merged by reason here. Our own waits are not deferrals and are left out (`waits`).
  */
 export async function topDeferrals(sql: Sql, since: number, limit = 8): Promise<DeferralReason[]> {
   const rs = await sql.execute({
     sql: `SELECT reply, detail, count(*) AS n, max(created_at) AS last_at FROM events
-      WHERE type = 'deferred' AND created_at >= ? GROUP BY reply, detail ORDER BY n DESC LIMIT 200`,
+      WHERE type = 'deferred' AND created_at >= ? AND ${NOT_A_WAIT} GROUP BY reply, detail ORDER BY n DESC LIMIT 500`,
     args: [since],
   });
   const merged = new Map<string, DeferralReason>();
   for (const r of rs.rows) {
     const reply = typeof r.reply === "string" ? (JSON.parse(r.reply) as { code?: number; enhanced?: string | null; text?: string }) : null;
-    const reason = { code: reply?.code ?? null, enhanced: reply?.enhanced ?? null, text: reply?.text ?? String(r.detail ?? "") };
+    const reason = { code: reply?.code ?? null, enhanced: reply?.enhanced ?? null, text: reasonKey(reply?.text ?? String(r.detail ?? "")) };
     const key = JSON.stringify([reason.code, reason.enhanced, reason.text]);
     const seen = merged.get(key);
     if (seen) (seen.n += Number(r.n)), (seen.last_at = Math.max(seen.last_at, Number(r.last_at)));
     else merged.set(key, { ...reason, n: Number(r.n), last_at: Number(r.last_at) });
+  }
+  return [...merged.values()].sort((a, b) => b.n - a.n || b.last_at - a.last_at).slice(0, limit);
+}
+
+export interface WaitReason {
+  kind: WaitKind;
+  /** The route (or destination pattern) waited for. */
+  on: string;
+  n: number;
+  last_at: number;
+}
+
+/** Recipients that waited for a route (down, at its quota) or a destination's pace since `since`, by kind and route. */
+export async function topWaits(sql: Sql, since: number, limit = 8): Promise<WaitReason[]> {
+  const rs = await sql.execute({
+    sql: `SELECT detail, count(*) AS n, max(created_at) AS last_at FROM events WHERE type = 'deferred' AND created_at >= ? AND ${IS_WAIT} GROUP BY detail ORDER BY n DESC LIMIT 500`,
+    args: [since],
+  });
+  const merged = new Map<string, WaitReason>();
+  for (const r of rs.rows) {
+    const wait = waitOf(String(r.detail));
+    if (!wait) continue;
+    const key = `${wait.kind} ${wait.on}`;
+    const seen = merged.get(key);
+    if (seen) (seen.n += Number(r.n)), (seen.last_at = Math.max(seen.last_at, Number(r.last_at)));
+    else merged.set(key, { ...wait, n: Number(r.n), last_at: Number(r.last_at) });
   }
   return [...merged.values()].sort((a, b) => b.n - a.n || b.last_at - a.last_at).slice(0, limit);
 }
@@ -130,7 +160,7 @@ export async function accountsNearLimits(sql: Sql, now: number, limit = 8): Prom
 /** Events of each charted type since `since`. */
 export async function windowTotals(sql: Sql, since: number): Promise<Record<string, number>> {
   const rs = await sql.execute({
-    sql: `SELECT type, count(*) AS n FROM events WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) GROUP BY type`,
+    sql: `SELECT type, count(*) AS n FROM events WHERE created_at >= ? AND type IN (${SERIES_TYPES.map((t) => `'${t}'`).join(", ")}) AND ${NOT_A_WAIT} GROUP BY type`,
     args: [since],
   });
   return Object.fromEntries(rs.rows.map((r) => [String(r.type), Number(r.n)]));

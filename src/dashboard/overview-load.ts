@@ -3,7 +3,9 @@ import { listRoutes } from "../admin/route-list.ts";
 import type { Storage } from "../db/storage.ts";
 import { searchAllMessages } from "./message-data.ts";
 import { heldOverQuota, routeEventViews } from "./shaping-data.ts";
-import { accountsNearLimits, queueDepth, topDeferrals, windowTotals } from "./overview-data.ts";
+import { accountsNearLimits, queueDepth, topDeferrals, topWaits, windowTotals } from "./overview-data.ts";
+import { routesAsShown } from "./route-view.ts";
+import { deliveryRates } from "./rates-data.ts";
 import type { OverviewData } from "./views/overview.tsx";
 
 const HOUR = 3_600_000;
@@ -11,16 +13,18 @@ const DAY = 86_400_000;
 
 export async function overviewData(storage: Storage, now: number): Promise<OverviewData> {
   const sql = storage.sql;
-  const [hour, day, depth, deferrals, routes, routeEvents, accounts, held, latest] = await Promise.all([
+  const [hour, day, depth, deferrals, waits, routes, routeEvents, accounts, held, latest, rates] = await Promise.all([
     windowTotals(sql, now - HOUR),
     windowTotals(sql, now - DAY),
     queueDepth(sql),
     topDeferrals(sql, now - HOUR),
+    topWaits(sql, now - HOUR),
     listRoutes(storage.db),
     routeEventViews(sql),
     accountsNearLimits(sql, now),
     heldOverQuota(sql),
     searchAllMessages(sql, { limit: 10 }),
+    deliveryRates(sql, now - DAY),
   ]);
-  return { totals: { hour, day }, depth, deferrals, routes, routeEvents, accounts, held, latest };
+  return { totals: { hour, day }, depth, deferrals, waits, routes: routesAsShown(routes, now), routeEvents, accounts, held, latest, rates };
 }

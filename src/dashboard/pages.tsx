@@ -18,13 +18,16 @@ import { listSuppressions } from "../suppression/store.ts";
 import { listDeliveries, replayDelivery } from "../webhooks/deliveries.ts";
 import { getEndpoint, listEndpoints } from "../webhooks/endpoints.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { RECIPIENT_STATES, messageTrace, searchAllMessages } from "./message-data.ts";
+import { RECIPIENT_STATES, messageTrace, parseCursor, searchMessages } from "./message-data.ts";
+import { messageContent, messageSource } from "./message-source.ts";
 import { overviewData } from "./overview-load.ts";
 import { eventSeries } from "./overview-data.ts";
 import { SeriesCache } from "./series-cache.ts";
 import { routeEventViews } from "./shaping-data.ts";
+import { routesAsShown } from "./route-view.ts";
 import { Flash, Live, Page, BASE } from "./views/layout.tsx";
-import { MessageTable, SearchBox, TraceBody, type SearchForm } from "./views/messages.tsx";
+import { MessageTable, Pager, SearchBox, TraceBody, type SearchForm } from "./views/messages.tsx";
+import { MessageContentView, TextPreview, type PreviewPart } from "./views/message-view.tsx";
 import { Accounts, Deliveries, DkimKeys, Endpoints, Keys, Routes, Suppressions } from "./views/objects.tsx";
 import { Charts, OverviewBody } from "./views/overview.tsx";
 import { RouteEvents } from "./views/shaping.tsx";
@@ -39,9 +42,16 @@ export interface PageDeps {
 type C = Context<DashboardEnv>;
 const QUEUE_ACTIONS: readonly QueueAction[] = ["retry", "hold", "release", "delete"];
 const PAGE_ROWS = 100;
+const PER_PAGE = [10, 25, 50, 100];
+
+/**
+ * The message preview's own page: nothing may be loaded from anywhere (no remote image
+ * or font tracks the reader), no script runs, inline styles only; framed by our pages alone.
+ */
+const PREVIEW_CSP = ["default-src 'none'", "style-src 'unsafe-inline'", "img-src data:", "font-src data:", "form-action 'none'", "base-uri 'none'", "frame-ancestors 'self'", "sandbox"].join("; ");
 
 /** The whole page, or only its live part for htmx's poll. */
-function render(c: C, deps: PageDeps, title: string, nav: string, live: Child, above: Child = null) {
+function render(c: C, deps: PageDeps, title: string, nav: string, live: Child, above: Child = null, below: Child = null) {
   const url = c.req.path + (new URL(c.req.url).search || "");
   if (c.req.header("hx-request")) return c.html(<>{live}</>);
   return c.html(
@@ -49,6 +59,7 @@ function render(c: C, deps: PageDeps, title: string, nav: string, live: Child, a
       <Flash text={c.req.query("done")} />
       {above}
       <Live url={url}>{live}</Live>
+      {below}
     </Page>,
   );
 }
@@ -83,15 +94,52 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
 
   app.get("/messages", async (c) => {
     const q = c.req.query();
-    const f: SearchForm = { recipient: q.recipient?.trim(), sender: q.sender?.trim(), id: q.id?.trim(), state: q.state, since: q.since, until: q.until };
+    const f: SearchForm = { recipient: q.recipient?.trim(), sender: q.sender?.trim(), id: q.id?.trim(), subject: q.subject?.trim(), state: q.state, since: q.since, until: q.until };
     const state = (RECIPIENT_STATES as readonly string[]).includes(f.state ?? "") ? f.state : undefined;
-    const hits = await searchAllMessages(sql(), { recipient: f.recipient || undefined, sender: f.sender || undefined, id: f.id || undefined, state, since: instant(f.since), until: instant(f.until), limit: PAGE_ROWS });
-    return render(c, deps, "Messages", "/messages", <MessageTable hits={hits} />, <SearchBox f={f} />);
+    const perPage = PER_PAGE.includes(Number(q.per_page)) ? Number(q.per_page) : 50;
+    const page = await searchMessages(sql(), {
+      recipient: f.recipient || undefined,
+      sender: f.sender || undefined,
+      id: f.id || undefined,
+      subject: f.subject || undefined,
+      state,
+      since: instant(f.since),
+      until: instant(f.until),
+      before: parseCursor(q.before),
+      after: q.before ? undefined : parseCursor(q.after),
+      limit: perPage,
+    });
+    const live = <><MessageTable hits={page.hits} /><Pager f={f} perPage={perPage} newer={page.newer} older={page.older} /></>;
+    return render(c, deps, "Messages", "/messages", live, <SearchBox f={f} />);
   });
   app.get("/messages/:id", async (c) => {
-    const t = await messageTrace(sql(), c.req.param("id"));
+    const id = c.req.param("id");
+    const t = await messageTrace(sql(), id);
     if (!t) return c.html(<Page title="No such message" path="/messages" csrf={c.get("session").csrf} hostname={deps.hostname}><p>No message with that id.</p></Page>, 404);
-    return render(c, deps, `Message ${t.message.id}`, "/messages", <TraceBody t={t} csrf={c.get("session").csrf} />);
+    const live = <TraceBody t={t} csrf={c.get("session").csrf} />;
+    // The content does not change: shown once below the live trace, not polled.
+    if (c.req.header("hx-request")) return render(c, deps, "", "/messages", live);
+    const raw = await messageSource(sql(), id);
+    const content = raw ? await messageContent(raw) : null;
+    const part: PreviewPart | null = content?.html != null ? "html" : content?.text != null ? "text" : null;
+    return render(c, deps, `Message ${t.message.id}`, "/messages", live, null, content ? <MessageContentView id={id} c={content} part={part} /> : null);
+  });
+  app.get("/messages/:id/raw", async (c) => {
+    const id = c.req.param("id");
+    const raw = await messageSource(sql(), id);
+    if (!raw) return c.text("No such message", 404);
+    // The bytes as stored, never rendered: a download (RFC 6266) of type message/rfc822.
+    const name = `${id.replace(/[^A-Za-z0-9._-]/g, "_")}.eml`;
+    return c.body(raw, 200, { "content-type": "message/rfc822", "content-disposition": `attachment; filename="${name}"` });
+  });
+  app.get("/messages/:id/preview", async (c) => {
+    const raw = await messageSource(sql(), c.req.param("id"));
+    c.header("Content-Security-Policy", PREVIEW_CSP);
+    c.header("X-Frame-Options", "SAMEORIGIN");
+    if (!raw) return c.text("No such message", 404);
+    const content = await messageContent(raw);
+    if (c.req.query("part") !== "text" && content.html !== null) return c.html(content.html);
+    return c.html(<TextPreview text={content.text ?? ""} />);
   });
   for (const action of QUEUE_ACTIONS) {
     app.post(`/messages/:id/${action}`, async (c) => {
@@ -145,7 +193,7 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
 
   app.get("/routes", async (c) => {
     const [routes, events, dkim] = await Promise.all([listRoutes(storage.db), routeEventViews(sql()), listDkimKeys({ db: storage.db, now })]);
-    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routes} /><h2>Route events</h2><RouteEvents rows={events} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
+    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routesAsShown(routes, now())} /><h2>Route events</h2><RouteEvents rows={events} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
   });
 }
 

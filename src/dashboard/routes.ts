@@ -29,6 +29,8 @@ const CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
+  // The message preview (pages.tsx), a sandboxed frame with its own stricter policy.
+  "frame-src 'self'",
   "connect-src 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
@@ -41,10 +43,11 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const app = new Hono<DashboardEnv>();
   app.use("*", async (c, next) => {
     await next();
-    c.header("Content-Security-Policy", CSP);
+    // A page may set a stricter policy of its own (the message preview); every other gets ours.
+    c.header("Content-Security-Policy", c.res.headers.get("Content-Security-Policy") ?? CSP);
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "no-referrer");
-    c.header("X-Frame-Options", "DENY");
+    c.header("X-Frame-Options", c.res.headers.get("X-Frame-Options") ?? "DENY");
     if (!c.req.path.startsWith("/dashboard/assets/")) c.header("Cache-Control", "no-store");
   });
   app.get("/assets/:name", (c) => {

@@ -16,7 +16,8 @@ const NAV: [string, string][] = [
   ["/routes", "Routes & DKIM"],
 ];
 
-export const time = (ms: number | null | undefined) => (ms === null || ms === undefined ? "" : new Date(ms).toISOString().replace("T", " ").slice(0, 19));
+/** An instant as shown on every page: to the second, in UTC, saying so (whatever the browser's zone). */
+export const time = (ms: number | null | undefined) => (ms === null || ms === undefined || !Number.isFinite(ms) ? "" : `${new Date(ms).toISOString().replace("T", " ").slice(0, 19)} UTC`);
 
 export function Page(p: { title: string; path: string; csrf: string; hostname: string; children: Child }) {
   return (

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /** Message search, the result table, and one message's trace with its actions. */
-import type { MessageHit, Trace } from "../message-data.ts";
-import { RECIPIENT_STATES } from "../message-data.ts";
+import type { Cursor, MessageHit, Trace } from "../message-data.ts";
+import { RECIPIENT_STATES, cursorText } from "../message-data.ts";
 import { Action, BASE, time } from "./layout.tsx";
 import { Tls } from "./shaping.tsx";
 
@@ -34,6 +34,7 @@ export interface SearchForm {
   recipient?: string;
   sender?: string;
   id?: string;
+  subject?: string;
   state?: string;
   since?: string;
   until?: string;
@@ -45,16 +46,36 @@ export function SearchBox({ f }: { f: SearchForm }) {
       <input name="recipient" placeholder="recipient" value={f.recipient ?? ""} />
       <input name="sender" placeholder="sender" value={f.sender ?? ""} />
       <input name="id" placeholder="message id" value={f.id ?? ""} />
+      <input name="subject" placeholder="subject" value={f.subject ?? ""} />
       <select name="state">
         <option value="">any state</option>
         {RECIPIENT_STATES.map((s) => (
           <option value={s} selected={f.state === s}>{s}</option>
         ))}
       </select>
-      <label>since <input type="datetime-local" name="since" value={f.since ?? ""} /></label>
-      <label>until <input type="datetime-local" name="until" value={f.until ?? ""} /></label>
+      <label>since (UTC) <input type="datetime-local" name="since" value={f.since ?? ""} /></label>
+      <label>until (UTC) <input type="datetime-local" name="until" value={f.until ?? ""} /></label>
       <button type="submit">Search</button>
     </form>
+  );
+}
+
+/** Links to the newer and older pages of a search, keeping its filters (keyset cursors, message-data.ts). */
+export function Pager({ f, perPage, newer, older }: { f: SearchForm; perPage: number; newer: Cursor | null; older: Cursor | null }) {
+  const link = (cursor: Record<string, string>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+    q.set("per_page", String(perPage));
+    for (const [k, v] of Object.entries(cursor)) q.set(k, v);
+    return `${BASE}/messages?${q}`;
+  };
+  if (!newer && !older) return null;
+  return (
+    <nav class="pager">
+      {newer ? <a href={link({})} rel="first">newest</a> : null}
+      {newer ? <a href={link({ after: cursorText(newer) })} rel="prev">← newer</a> : null}
+      {older ? <a href={link({ before: cursorText(older) })} rel="next">older →</a> : null}
+    </nav>
   );
 }
 

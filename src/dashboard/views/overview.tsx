@@ -1,22 +1,26 @@
 /** @jsxImportSource hono/jsx */
 /** The overview: traffic charts (drawn by dashboard.js from /dashboard/series), queue, deferrals, routes, accounts. */
-import type { AccountUse, DeferralReason } from "../overview-data.ts";
+import type { AccountUse, DeferralReason, WaitReason } from "../overview-data.ts";
 import type { MessageHit } from "../message-data.ts";
-import type { RouteListed } from "../../admin/route-list.ts";
+import type { RouteShown } from "../route-view.ts";
 import type { HeldOverQuota, RouteEventView } from "../shaping-data.ts";
 import { BASE, time } from "./layout.tsx";
 import { MessageTable } from "./messages.tsx";
 import { RouteEvents, RouteTable } from "./shaping.tsx";
+import type { Rates } from "../rates-data.ts";
+import { RatesBody } from "./rates.tsx";
 
 export interface OverviewData {
   totals: { hour: Record<string, number>; day: Record<string, number> };
   depth: { state: string; n: number }[];
   deferrals: DeferralReason[];
-  routes: RouteListed[];
+  waits: WaitReason[];
+  routes: RouteShown[];
   routeEvents: RouteEventView[];
   accounts: AccountUse[];
   held: HeldOverQuota[];
   latest: MessageHit[];
+  rates: Rates;
 }
 
 export function Charts() {
@@ -48,6 +52,25 @@ function HeldTable({ held }: { held: HeldOverQuota[] }) {
         <tbody>
           {held.map((h) => (
             <tr data-held={h.account}><td>{h.account}</td><td class="num">{h.messages}</td><td class="num">{h.recipients}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+const WAIT_TEXT = { route_down: "route down", route_quota: "route at its quota", destination_pace: "destination's pace" } as const;
+
+/** Recipients that waited on our own pacing: not deferrals (no attempt was made), shown apart. */
+function Waits({ waits }: { waits: WaitReason[] }) {
+  return (
+    <>
+      <h2>Waiting for a route (last hour, not deferrals)</h2>
+      <table class="waits">
+        <thead><tr><th>why</th><th class="num">recipients</th><th>last</th></tr></thead>
+        <tbody>
+          {waits.map((w) => (
+            <tr><td>{WAIT_TEXT[w.kind]} <code>{w.on}</code></td><td class="num">{w.n}</td><td>{time(w.last_at)}</td></tr>
           ))}
         </tbody>
       </table>
@@ -97,6 +120,7 @@ export function OverviewBody({ d }: { d: OverviewData }) {
               ))}
             </tbody>
           </table>
+          {d.waits.length > 0 ? <Waits waits={d.waits} /> : null}
         </section>
         <section>
           <h2>Routes</h2>
@@ -120,6 +144,7 @@ export function OverviewBody({ d }: { d: OverviewData }) {
           {d.held.length > 0 ? <HeldTable held={d.held} /> : null}
         </section>
       </div>
+      <RatesBody r={d.rates} window="mail accepted in the last 24 h" />
       <section>
         <h2>Latest messages</h2>
         <MessageTable hits={d.latest} />

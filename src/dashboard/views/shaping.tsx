@@ -1,16 +1,24 @@
 /** @jsxImportSource hono/jsx */
 /** Route health with its quota, the latest route events, and a delivery's TLS outcome. */
-import type { RouteListed } from "../../admin/route-list.ts";
 import type { TlsRecord } from "../../core/tls-record.ts";
 import type { RouteEventView } from "../shaping-data.ts";
+import type { RouteShown } from "../route-view.ts";
 import { time } from "./layout.tsx";
 
-const quotaOf = (r: RouteListed) =>
+const quotaOf = (r: RouteShown) =>
   [r.per_second !== null ? `${r.per_second}/s` : "", r.per_minute !== null ? `${r.per_minute}/min` : "", r.per_day !== null ? `${r.per_day}/day` : ""].filter(Boolean).join(" · ") || "-";
 
-/** Direct MX has no breaker: no health shown. A down route says until when. */
-export function Health({ r }: { r: RouteListed }) {
+/** Direct MX has no breaker: no health shown. A down route says until when; a reopened one since when. */
+export function Health({ r }: { r: RouteShown }) {
   if (r.health === null) return <span class="muted">-</span>;
+  if (r.health === "reopened") {
+    return (
+      <>
+        <span class="state reopened" data-health="reopened">reopened</span>
+        <span class="muted"> since {time(Date.parse(r.down_until ?? ""))}: the next message tries it</span>
+      </>
+    );
+  }
   return (
     <>
       <span class={`state ${r.health}`} data-health={r.health}>{r.health}</span>
@@ -19,7 +27,7 @@ export function Health({ r }: { r: RouteListed }) {
   );
 }
 
-export function RouteTable({ rows }: { rows: RouteListed[] }) {
+export function RouteTable({ rows }: { rows: RouteShown[] }) {
   return (
     <table class="routes">
       <thead><tr><th>domain</th><th>#</th><th>to</th><th>quota</th><th>health</th></tr></thead>
@@ -53,11 +61,15 @@ export function RouteEvents({ rows }: { rows: RouteEventView[] }) {
   );
 }
 
-/** none / opportunistic / verified, the protocol, and the RFC 8460 result type when TLS failed. */
+/**
+ * none / opportunistic / verified, the protocol, and the RFC 8460 result type when TLS failed.
+ * Plaintext is a failure (red) only where TLS was required (a result type is recorded then):
+ * to a route that offers no STARTTLS and does not require it, it is what was asked for.
+ */
 export function Tls({ t }: { t: TlsRecord | null }) {
   if (!t) return null;
   return (
-    <span class={`tls ${t.outcome}`} data-tls={t.outcome}>
+    <span class={`tls ${t.outcome}${t.result_type ? " failed" : ""}`} data-tls={t.outcome}>
       TLS {t.outcome}
       {t.protocol ? ` ${t.protocol}` : ""}
       {t.policy ? ` (MTA-STS ${t.policy})` : ""}
