@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import chromium from "@sparticuz/chromium";
 import { writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { apiKeyId } from "../../src/policy/api-keys.ts";
 import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
@@ -16,6 +17,7 @@ import { waitFor } from "../support/wait.ts";
 const TOKEN = "admin-token-for-dashboard-0123456789abcdef";
 const DEFER = { code: 451, message: "4.3.0 mailbox busy, try again later" };
 const HOSTILE = "<img src=x onerror=alert(1)>";
+const ROOT = join(import.meta.dir, "..", "..");
 
 let dir: string;
 let relay: Relay;
@@ -155,9 +157,13 @@ describe("logged in", () => {
     await page.locator(".card.delivered .n", { hasText: new RegExp(`^${before + 7}$`) }).waitFor({ timeout: 15_000 });
     const png = await page.screenshot({ fullPage: true });
     expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
-    // The test never writes into the tree; to refresh docs/dashboard.png, name it here.
+    // The test never writes into the tree: `npm run screenshot` (scripts/update-screenshot.ts)
+    // names a temp file here and copies it to docs/dashboard.png.
     const keepAt = process.env.SMARTHOST_SCREENSHOT_TO;
-    if (keepAt) writeFileSync(keepAt, png);
+    if (keepAt) {
+      if (!relative(ROOT, resolve(keepAt)).startsWith("..")) throw new Error(`SMARTHOST_SCREENSHOT_TO=${keepAt} is inside the tree: name a file outside it (npm run screenshot does)`);
+      writeFileSync(keepAt, png);
+    }
     // htmx, uPlot and our script ran under the CSP without a refusal or an error.
     expect(problems).toEqual([]);
     await context.close();
