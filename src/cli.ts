@@ -4,6 +4,7 @@ import { COMMANDS } from "./cli/commands.ts";
 import { arity, commandHelp, findCommand, nearest, overview, parseOptions, usageLine } from "./cli/table.ts";
 import { loadConfig } from "./config.ts";
 import { Failure, isFailure } from "./core/failure.ts";
+import { configEnvironment, requireDatabase } from "./runtime/config-file.ts";
 
 /** Exit status for a command line that names no command (as before the command table). */
 const USAGE_STATUS = 2;
@@ -43,12 +44,16 @@ export async function main(argv: string[]): Promise<number> {
   const n = parsed.positionals.length;
   if (n > max && COMMANDS.some((c) => c.name.startsWith(`${command.name} `))) return unknown(argv); // "queue shw ID"
   if (n < min || n > max) throw new Failure("invalid", `usage: smarthost ${usageLine(command)}`);
-  const config = loadConfig(process.env);
+  // The configuration file the service reads too (SMARTHOST_CONFIG), under the environment.
+  const { env, file } = configEnvironment(process.env);
+  const config = loadConfig(env);
+  // Only these two make a database; any other command on a missing one would act on an empty new file.
+  if (command.name !== "serve" && command.name !== "migrate") requireDatabase(config.SMARTHOST_DB_URL, file);
   return command.run({
     config,
     args: parsed.positionals,
     values: parsed.values as Record<string, string | boolean | undefined>,
-    env: process.env,
+    env,
     stdin: readStdin,
     out: (line) => console.log(line),
   });

@@ -26,6 +26,7 @@ import { tlsRptEnabled } from "./tlsrpt/settings.ts";
 import { createDkimPool } from "./runtime/dkim-pool.ts";
 import { clientEnv } from "./util/client-address.ts";
 import { Failure } from "./core/failure.ts";
+import { resolve } from "node:path";
 import { daneProbe } from "./runtime/dane-probe.ts";
 import { startHostname } from "./runtime/host-name.ts";
 
@@ -34,7 +35,17 @@ import { startHostname } from "./runtime/host-name.ts";
 const OUTCOME_WAIT_MS = 2;
 
 export interface Running {
-  stop(): Promise<void>;
+  /** Closes listeners (421 4.3.2 to open sessions), delivery, then the database; logs one line. */
+  stop(signal?: string): Promise<void>;
+}
+
+/** One line at shutdown, once everything is closed: what stopped it and how long it took. */
+function stopping(log: Logger, stop: () => Promise<void>): Running["stop"] {
+  return async (signal) => {
+    const t0 = Date.now();
+    await stop();
+    log("stopped", { signal: signal ?? null, ms: Date.now() - t0 });
+  };
 }
 
 /**
@@ -162,7 +173,26 @@ async function start(config: Config, mode: Mode, host: string, log: Logger, stop
     hostname: host,
   });
 
-  return { stop: stopAll };
+  log("started", whereThingsAre(config, http));
+  return { stop: stopping(log, stopAll) };
+}
+
+/**
+ * Where a newcomer finds things (the database, the data folder, the dashboard and docs),
+ * on the line after "listening".
+ */
+function whereThingsAre(config: Config, http: HttpServer[]): Record<string, unknown> {
+  const at = http[0]?.address;
+  const host = at && !["0.0.0.0", "::"].includes(at.host) ? at.host : "127.0.0.1";
+  const base = at ? `http://${host.includes(":") ? `[${host}]` : host}:${at.port}` : null;
+  const file = config.SMARTHOST_DB_URL.startsWith("file:") ? resolve(config.SMARTHOST_DB_URL.slice("file:".length).split("?")[0]!) : null;
+  return {
+    database: file ?? config.SMARTHOST_DB_URL.replace(/\/\/[^@/]*@/, "//***@"),
+    data_dir: resolve(config.SMARTHOST_DATA_DIR),
+    docs: base ? `${base}/docs` : null,
+    dashboard: base && config.SMARTHOST_ADMIN_TOKEN ? `${base}/dashboard` : null,
+    ...(config.SMARTHOST_ADMIN_TOKEN ? {} : { dashboard_off: "set SMARTHOST_ADMIN_TOKEN (32+ characters) to turn on the dashboard and the admin API" }),
+  };
 }
 
 /** The limits and clocks every SMTP listener of this node keeps (ingress and inbound alike). */
@@ -211,11 +241,11 @@ async function serveEgress(config: Config, host: string, log: Logger): Promise<R
   reports?.start();
   log("listening", { smtp: [], smtps: [], http: [], mode: "egress-only", delivery: true, hostname: host });
   return {
-    async stop() {
+    stop: stopping(log, async () => {
       await delivery.stop();
       await hooks.stop();
       await reports?.stop();
       database.close();
-    },
+    }),
   };
 }

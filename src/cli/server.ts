@@ -10,12 +10,14 @@ export const serverCommands: Command[] = [
     options: { "egress-only": { type: "boolean", help: "delivery alone" } },
     async run({ config, values }) {
       const running = await serve(config, modeOf(config, values["egress-only"] === true));
-      const stop = async () => {
-        await running.stop();
-        process.exit(0);
+      // Once, whichever signal comes first: Ctrl-C reaches both bin/smarthost and this
+      // process, and bin/smarthost forwards it too; a second signal must not kill the stop.
+      let stopped: Promise<void> | null = null;
+      const stop = (signal: NodeJS.Signals) => {
+        stopped ??= running.stop(signal).then(() => process.exit(0));
       };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
       return -1;
     },
   },

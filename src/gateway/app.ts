@@ -23,6 +23,7 @@ import type { DomainCheckDeps } from "../domain-check/check.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import { docsRoutes } from "./routes/openapi.ts";
+import { notFoundAnswer } from "./routes/welcome.ts";
 import { Failure } from "../core/failure.ts";
 import { unsubscribeRoutes } from "./routes/unsubscribe.ts";
 import { UNSUBSCRIBE_PATH } from "./list-unsubscribe.ts";
@@ -75,7 +76,8 @@ export function createApp(deps: AppDeps): Hono {
     const e = toHttpError(reportFailure(err, deps.log, "http_error", { method: c.req.method, path: c.req.path }));
     return c.json(e.body, e.status as 400, e.headers);
   });
-  app.notFound((c) => c.json({ error: { code: "not_found", message: "No such route" } }, 404));
+  // / and /dashboard (when off) answer with where the docs are and how to turn the dashboard on.
+  app.notFound((c) => notFoundAnswer(c, (deps.mounts ?? []).some((m) => m.path === "/dashboard")));
 
   const { auth, storage } = deps.gateway;
   const health = new Cached(HEALTH_CACHE_MS, () => storage.db.run(sql`SELECT 1`).then(() => true, () => false));

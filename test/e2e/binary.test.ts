@@ -29,6 +29,7 @@ function run(args: string[]): string {
 
 test("runs the commands and serve from an empty folder, with migrations and the libSQL addon inside", async () => {
   const size = statSync(bin).size;
+  run(["migrate"]); // only serve and migrate make a database
   run(["account", "add", "acme"]);
   const password = run(["credential", "add", "acme", "app"]);
   run(["sender", "allow", "acme", "example.com"]);
