@@ -29,6 +29,8 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
   // One-click unsubscribe links: signed with a key derived from SMARTHOST_SECRET_KEY, so every node sharing it answers them.
   const unsubscribeMac: TokenMac | undefined = secrets && (async (data) => (await secrets).mac(data, UNSUBSCRIBE_MAC_PURPOSE));
   const unsubscribe = unsubscribeMac && config.SMARTHOST_PUBLIC_URL ? { baseUrl: config.SMARTHOST_PUBLIC_URL, mac: unsubscribeMac } : undefined;
+  // The domain check where the node has DNS: the admin API, and the dashboard's DKIM setup.
+  const domainCheck = opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS, dane: opts.dane, inboundHost: opts.hostname };
   const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool, log }) : undefined;
   // DMARC alignment at acceptance: SPF needs DNS (Bun, Deno); without it DKIM alone decides.
   const spf = opts.dns && createSpfVerdicts({ resolve: opts.dns, sendingIps: config.SMARTHOST_SENDING_IPS });
@@ -43,14 +45,14 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
     maxBatch: config.SMARTHOST_MAX_BATCH,
     gatewayToken: config.SMARTHOST_GATEWAY_TOKEN,
     metricsToken: config.SMARTHOST_METRICS_TOKEN,
-    domainCheck: opts.dns && { db: database.db, resolve: opts.dns, fetchPolicy: fetchPolicyText, sendingIps: config.SMARTHOST_SENDING_IPS, dane: opts.dane, inboundHost: opts.hostname },
+    domainCheck,
     adminToken: config.SMARTHOST_ADMIN_TOKEN,
     secrets,
     log,
     unsubscribe: unsubscribeMac,
     webhooks: { secrets: secrets ? () => Promise.resolve(secrets) : undefined, allowPrivate: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS },
     tlsrpt: reportSettings(config, opts.hostname),
-    mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ storage: gateway.storage, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname }) }] : [],
+    mounts: config.SMARTHOST_ADMIN_TOKEN ? [{ path: "/dashboard", routes: dashboardRoutes({ storage: gateway.storage, token: config.SMARTHOST_ADMIN_TOKEN, hostname: opts.hostname, setup: { secrets, domainCheck, allowPrivateWebhooks: config.SMARTHOST_ALLOW_PRIVATE_WEBHOOKS } }) }] : [],
   });
   return { gateway, smtpHandler, app, metrics };
 }

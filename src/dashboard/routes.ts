@@ -11,12 +11,15 @@ import { ASSETS } from "./assets.gen.ts";
 import { loginRoutes, logoutRoute, requireSession, type DashboardEnv } from "./auth.tsx";
 import { pageRoutes } from "./pages.tsx";
 import { SessionKeys } from "./session.ts";
+import { setupRoutes, type SetupDeps } from "./setup.ts";
 
 export interface DashboardDeps {
   storage: Storage;
   token: string;
   hostname: string;
   now?: () => number;
+  /** What the setup pages need beyond storage: the secret box, DNS, the webhook rule. */
+  setup?: Pick<SetupDeps, "secrets" | "domainCheck" | "allowPrivateWebhooks">;
 }
 
 // A Map, not the object itself: a name from the URL such as "constructor" or "__proto__"
@@ -59,5 +62,6 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   app.use("*", requireSession(keys, now));
   logoutRoute(app, keys);
   pageRoutes(app, { storage: deps.storage, hostname: deps.hostname, now });
+  setupRoutes(app, { storage: deps.storage, hostname: deps.hostname, now, ...deps.setup });
   return app;
 }

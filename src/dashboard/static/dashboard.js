@@ -35,5 +35,12 @@
     var q = b && b.getAttribute("data-confirm");
     if (q && !window.confirm(q)) e.preventDefault();
   });
+  // A setup form refused (4xx, or 503 when this node cannot seal secrets) answers with the
+  // form and its error as HTML: swapped in like a success, not dropped as htmx does by default.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail;
+    var html = (d.xhr.getResponseHeader("content-type") || "").indexOf("text/html") === 0;
+    if (d.xhr.status >= 400 && html && d.target && d.target.id === "setup") { d.shouldSwap = true; d.isError = false; }
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

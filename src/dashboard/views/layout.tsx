@@ -14,6 +14,7 @@ const NAV: [string, string][] = [
   ["/webhooks", "Webhooks"],
   ["/accounts", "Accounts & keys"],
   ["/routes", "Routes & DKIM"],
+  ["/setup", "Set up"],
 ];
 
 /** An instant as shown on every page: to the second, in UTC, saying so (whatever the browser's zone). */
