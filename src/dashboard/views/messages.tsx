@@ -119,7 +119,7 @@ export function TraceBody({ t, csrf }: { t: Trace; csrf: string }) {
               <td class="num">{r.attempts}</td>
               <td>{time(r.next_attempt_at)}</td>
               <td><code>{r.last_reply ?? ""}</code></td>
-              <td><Tls t={r.last_tls} /></td>
+              <td><Tls t={r.last_tls} delivered={r.state === "delivered"} /></td>
             </tr>
           ))}
         </tbody>
@@ -132,7 +132,7 @@ export function TraceBody({ t, csrf }: { t: Trace; csrf: string }) {
             {e.recipient ? <span> {e.recipient}</span> : null}
             {e.reply ? <code> {[e.reply.code, e.reply.enhanced, e.reply.text].filter((x) => x !== null && x !== "").join(" ")}</code> : null}
             {e.detail ? <span class="muted"> {e.reply ? viaOf(e.detail) : e.detail}</span> : null}
-            {e.tls ? <> <Tls t={e.tls} /></> : null}
+            {e.tls ? <> <Tls t={e.tls} delivered={e.type === "delivered"} /></> : null}
           </li>
         ))}
       </ol>

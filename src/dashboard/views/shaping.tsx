@@ -63,17 +63,21 @@ export function RouteEvents({ rows }: { rows: RouteEventView[] }) {
 
 /**
  * none / opportunistic / verified, the protocol, and the RFC 8460 result type when TLS failed.
- * Plaintext is a failure (red) only where TLS was required (a result type is recorded then):
- * to a route that offers no STARTTLS and does not require it, it is what was asked for.
+ * Plaintext is shown as a failure (red) only where TLS was required. A plaintext delivery
+ * that went through with no MTA-STS or DANE policy was to a host that did not require it
+ * (a route with tls=required, or a policy in force, would have refused to go on): the
+ * result type recorded for it (a relay route that checks certificates records
+ * starttls-not-supported) is then a note, not an alarm.
  */
-export function Tls({ t }: { t: TlsRecord | null }) {
+export function Tls({ t, delivered = false }: { t: TlsRecord | null; delivered?: boolean }) {
   if (!t) return null;
+  const notRequired = delivered && t.outcome === "none" && t.policy === null;
   return (
-    <span class={`tls ${t.outcome}${t.result_type ? " failed" : ""}`} data-tls={t.outcome}>
+    <span class={`tls ${t.outcome}${t.result_type && !notRequired ? " failed" : ""}`} data-tls={t.outcome}>
       TLS {t.outcome}
       {t.protocol ? ` ${t.protocol}` : ""}
       {t.policy ? ` (MTA-STS ${t.policy})` : ""}
-      {t.result_type ? <span class="tls-failure"> {t.result_type}</span> : null}
+      {t.result_type ? <span class={notRequired ? "tls-note" : "tls-failure"}> {t.result_type}</span> : null}
     </span>
   );
 }
