@@ -97,7 +97,8 @@ async function submit(page: Page, slug: string, fields: Record<string, string | 
   ]);
   await res.finished();
   // htmx swaps #setup once the answer is in: the form is a new element then.
-  await page.waitForFunction('!document.querySelector("#setup.htmx-request") && !document.querySelector(".htmx-settling")');
+  // (A function, not a string: the page's CSP forbids eval, which a string would need.)
+  await page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector("#setup.htmx-request, .htmx-settling, .htmx-swapping"));
   return res.status();
 }
 
