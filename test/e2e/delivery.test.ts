@@ -66,7 +66,8 @@ describe("delivery through a provider relay (smtp-server with AUTH and STARTTLS)
   test("arrives byte-identical apart from the trace header, envelope preserved", async () => {
     const s = await setup({ auth: { username: "provider-user", password: "provider-pass" } });
     const r = await relay(s.dir, s.env);
-    const sent = "From: alice@example.com\r\nTo: bob@dest.test\r\nSubject: exact bytes\r\n\r\nline one\r\n.dot line\r\n\r\nlast\r\n";
+    // With its own Date: and Message-ID:, so the relay adds none (src/mime/submission-fields.ts).
+    const sent = "From: alice@example.com\r\nTo: bob@dest.test\r\nDate: Mon, 7 Dec 2026 08:00:00 +0000\r\nMessage-ID: <exact@example.com>\r\nSubject: exact bytes\r\n\r\nline one\r\n.dot line\r\n\r\nlast\r\n";
     const reply = await smtplibSend(r.smtpPort, s.tenant.username, s.tenant.password, "bounce-me@example.com", ["bob@dest.test", "carol@other.test"], sent);
     const id = /queued as (\S+)/.exec(reply)![1]!;
     await waitFor("delivery", () => s.upstream.received.length >= 2 || undefined);

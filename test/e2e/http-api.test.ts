@@ -103,10 +103,13 @@ describe("POST /v1/messages", () => {
 
 describe("POST /v1/messages/raw", () => {
   test("queues a raw message with its own envelope, CRLF-normalized", async () => {
-    const raw = "From: alice@example.com\nTo: x@dest.test\nSubject: raw\n\nbody line\n";
+    // Its own Date: and Message-ID:, so the relay adds only its Received: (src/mime/submission-fields.ts).
+    const raw = "From: alice@example.com\nTo: x@dest.test\nDate: Mon, 7 Dec 2026 08:00:00 +0000\nMessage-ID: <raw@example.com>\nSubject: raw\n\nbody line\n";
     const r = await post("/v1/messages/raw", { mail_from: "bounces@example.com", rcpt_to: ["x@dest.test", "y@dest.test"], raw: Buffer.from(raw).toString("base64") });
     expect(r.status).toBe(202);
-    expect(await storedRaw(r.body.id)).toBe(raw.replace(/\n/g, "\r\n"));
+    const stored = await storedRaw(r.body.id);
+    expect(stored).toMatch(/^Received: from \[127\.0\.0\.1\] \(key \w{8}\)\r\n\tby relay\.test \(smarthost\) with HTTP id \w+;\r\n\t[^\r\n]+\r\nFrom: /);
+    expect(stored.slice(stored.indexOf("From: "))).toBe(raw.replace(/\n/g, "\r\n"));
   });
 
   test("refuses a missing From: header and an empty rcpt_to", async () => {
