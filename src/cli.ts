@@ -4,7 +4,7 @@ import { COMMANDS } from "./cli/commands.ts";
 import { arity, commandHelp, findCommand, nearest, overview, parseOptions, usageLine } from "./cli/table.ts";
 import { loadConfig } from "./config.ts";
 import { Failure, isFailure } from "./core/failure.ts";
-import { configEnvironment, requireDatabase } from "./runtime/config-file.ts";
+import { configEnvironment, refuseForeignOwner, requireDatabase } from "./runtime/config-file.ts";
 
 /** Exit status for a command line that names no command (as before the command table). */
 const USAGE_STATUS = 2;
@@ -49,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig(env);
   // Only these two make a database; any other command on a missing one would act on an empty new file.
   if (command.name !== "serve" && command.name !== "migrate") requireDatabase(config.SMARTHOST_DB_URL, file);
+  // Root on the service user's database would leave it files the service cannot open.
+  refuseForeignOwner(config.SMARTHOST_DB_URL, process.getuid?.());
   return command.run({
     config,
     args: parsed.positionals,

@@ -4,7 +4,7 @@
  * SMARTHOST_CONFIG names it; unset, /etc/smarthost/smarthost.env when it exists; empty, none.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { Failure } from "../core/failure.ts";
 
 export const DEFAULT_CONFIG_FILE = "/etc/smarthost/smarthost.env";
@@ -79,4 +79,32 @@ export function requireDatabase(url: string, file: string | null): void {
     `no database at ${resolve(path)} (nothing created; ${read}).\n` +
       `  To create it: smarthost migrate. To use the service's database: SMARTHOST_CONFIG=/path/to/smarthost.env, or SMARTHOST_DB_URL=file:/absolute/path.db`,
   );
+}
+
+/** The user name for a uid from /etc/passwd, else the number. */
+function userName(uid: number): string {
+  try {
+    const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.split(":")[2] === String(uid));
+    return line?.split(":")[0] || String(uid);
+  } catch {
+    return String(uid);
+  }
+}
+
+/**
+ * Root acting on another user's database would leave files that user cannot open (SQLite
+ * makes the -wal and -shm files, the data folder gets a key file, all root's and 0600):
+ * the service would stop at its next start. Refused, with the command to run instead.
+ * `uid` is the caller's (process.getuid()); the database file, or its folder when the file
+ * is not there yet, says whose it is.
+ */
+export function refuseForeignOwner(url: string, uid: number | undefined): void {
+  const path = databaseFile(url);
+  if (uid !== 0 || path === null) return;
+  const at = [path, dirname(resolve(path))].find((p) => existsSync(p));
+  if (at === undefined) return;
+  const owner = statSync(at).uid;
+  if (owner === 0) return;
+  const name = userName(owner);
+  throw new Failure("config", `${at} belongs to ${name}: run smarthost as that user (sudo -u ${name} smarthost …), so that the files it makes stay the service's`);
 }

@@ -4,7 +4,7 @@
  * refuses, and never makes a new empty one.
  */
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, tempDir } from "../support/relay.ts";
 
@@ -70,4 +70,27 @@ test("a bad configuration file stops the command with the file and line, never t
   const missing = await run(home, ["account", "list"], { SMARTHOST_CONFIG: join(service, "nope.env") });
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain("SMARTHOST_CONFIG: cannot read");
+});
+
+test("root on another user's database folder is refused with the command to run instead, nothing created", async () => {
+  // Only root can give a folder away; the tests run as root here and in CI.
+  expect(process.getuid?.()).toBe(0);
+  const { service, home } = folders();
+  chownSync(service, 65534, 65534);
+  const nobody = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.split(":")[2] === "65534")?.split(":")[0] ?? "65534";
+  const env = { SMARTHOST_CONFIG: "", SMARTHOST_DB_URL: `file:${join(service, "smarthost.db")}`, SMARTHOST_DATA_DIR: join(service, "data") };
+  for (const args of [["migrate"], ["serve"]]) {
+    const r = await run(home, args, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: ${service} belongs to ${nobody}: run smarthost as that user (sudo -u ${nobody} smarthost …)`);
+  }
+  expect(readdirSync(service)).toEqual([]);
+  // The database itself says whose it is.
+  const db = join(service, "smarthost.db");
+  writeFileSync(db, "");
+  chownSync(db, 65534, 65534);
+  const r = await run(home, ["account", "list"], env);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`error: ${db} belongs to ${nobody}`);
+  expect(readdirSync(service)).toEqual(["smarthost.db"]);
 });
