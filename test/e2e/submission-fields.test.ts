@@ -120,6 +120,18 @@ describe("Received: for mail submitted over HTTP", () => {
   }, 30_000);
 });
 
+test("batch: each message its own Received: with its own queue id", async () => {
+  const items = ["sf-batch-1", "sf-batch-2"].map((subject) => ({ from: "alice@example.com", to: ["bob@dest.test"], subject, text: "x" }));
+  const r = await postJson(s.relay, s.tenant.apiKey, "/v1/messages/batch", items);
+  expect(r.status).toBe(200);
+  const ids = (r.body.data as { id: string }[]).map((d) => d.id);
+  for (const [i, subject] of ["sf-batch-1", "sf-batch-2"].entries()) {
+    const received = fields(await arrived(subject), "Received");
+    expect(received).toHaveLength(1);
+    expect(received[0]).toStartWith(`from [127.0.0.1] (key ${keyId()})\tby relay.test (smarthost) with HTTP id ${ids[i]}\tfor <bob@dest.test>;`);
+  }
+}, 30_000);
+
 test("start-up logs one warning line when SMARTHOST_HOSTNAME will not do for other servers (relay.test: special-use)", () => {
   const warnings = s.relay.logs().split("\n").filter((l) => l.includes('"event":"hostname_warning"'));
   expect(warnings).toHaveLength(1);
