@@ -33,6 +33,19 @@ const customHeaders = v.optional(
   {},
 );
 
+/**
+ * The text of a strict object's issues, which valibot reports all through the object's
+ * one message: a field it does not know (expected "never"), a required field that is
+ * missing (received undefined: the field named, not "unknown field undefined"), and a
+ * value that is no object at all.
+ */
+export function fieldIssue(issue: v.StrictObjectIssue): string {
+  const key = issue.path?.at(-1)?.key;
+  if (issue.expected === "never") return `unknown field ${issue.received}`;
+  if (issue.received === "undefined" && typeof key === "string") return `${key} is required`;
+  return `expected a JSON object, received ${issue.received}`;
+}
+
 /** One-click unsubscribe (RFC 8058) for this message; absent: the account's setting. */
 const listUnsubscribe = v.optional(v.boolean("list_unsubscribe must be true or false"));
 
@@ -56,7 +69,7 @@ export const MessageBody = v.strictObject(
           filename: v.pipe(headerText("filename", 255), v.minLength(1, "filename must not be empty")),
           content_type: v.optional(v.pipe(headerText("content_type", 255), v.regex(/^[\w!#$&^.+-]+\/[\w!#$&^.+-]+$/, "content_type must be type/subtype"))),
           content: base64("content"),
-        }),
+        }, fieldIssue),
         "attachments must be an array",
       ),
       [],
@@ -64,7 +77,7 @@ export const MessageBody = v.strictObject(
     list_unsubscribe: listUnsubscribe,
     send_at: sendAt,
   },
-  (issue) => `unknown field ${issue.received}`,
+  fieldIssue,
 );
 export type MessageBody = v.InferOutput<typeof MessageBody>;
 
@@ -74,7 +87,7 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** One message of POST /v1/messages/batch: POST /v1/messages's body and its idempotency key. */
 export const BatchItem = v.strictObject(
   { ...MessageBody.entries, idempotency_key: v.optional(v.pipe(v.string("idempotency_key must be a string"), v.regex(IDEMPOTENCY_KEY, "idempotency_key must be 1-255 printable ASCII characters"))) },
-  (issue) => `unknown field ${issue.received}`,
+  fieldIssue,
 );
 export type BatchItem = v.InferOutput<typeof BatchItem>;
 
@@ -86,7 +99,7 @@ export const RawBody = v.strictObject(
     list_unsubscribe: listUnsubscribe,
     send_at: sendAt,
   },
-  (issue) => `unknown field ${issue.received}`,
+  fieldIssue,
 );
 export type RawBody = v.InferOutput<typeof RawBody>;
 

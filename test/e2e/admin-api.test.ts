@@ -185,6 +185,18 @@ describe("the queue", () => {
   });
 });
 
+describe("validation errors name the field", () => {
+  test("a required field missing, a field unknown, a body that is no object: 400 JSON naming it", async () => {
+    const invalid = (field: string, message: string) => ({ status: 400, body: { error: { code: "invalid_field", message, field } } });
+    expect(await admin("POST", "/accounts", {})).toEqual(invalid("name", "name: name is required"));
+    expect(await admin("POST", "/shapes", { patern: "example.org" })).toEqual(invalid("pattern", "pattern: pattern is required"));
+    expect(await admin("POST", "/shapes", { pattern: "example.org", conections: 2 })).toEqual(invalid("conections", 'conections: unknown field "conections"'));
+    expect(await admin("POST", "/routes/quota", { url: "mx", per_day: 5 })).toEqual(invalid("domain", "domain: domain is required"));
+    expect(await admin("POST", "/return-paths", { domain: "example.com" })).toEqual(invalid("return_domain", "return_domain: return_domain is required"));
+    expect(await admin("POST", "/keys", null)).toEqual(invalid("body", "expected a JSON object, received null"));
+  });
+});
+
 describe("the token", () => {
   test("a wrong token gets 401; repeated failures are throttled like SMTP AUTH (429)", async () => {
     expect(await admin("GET", "/accounts", undefined, "wrong")).toEqual({ status: 401, body: { error: { code: "unauthenticated", message: "Missing or invalid admin token" } } });

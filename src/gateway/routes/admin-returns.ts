@@ -7,9 +7,10 @@ import { addReturnPath, dropReturnPath, returnPathRows } from "../../admin/retur
 import { resumeAccountByName } from "../../admin/complaints.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { body } from "./admin-http.ts";
+import { fieldIssue } from "../schemas.ts";
 
 const ReturnPathRow = v.object({ domain: v.string(), return_domain: v.string(), mx: v.string(), created_at: v.string() });
-const NewReturnPath = v.strictObject({ domain: v.pipe(v.string(), v.maxLength(253)), return_domain: v.pipe(v.string(), v.maxLength(253)) }, (issue) => `unknown field ${issue.received}`);
+const NewReturnPath = v.strictObject({ domain: v.pipe(v.string(), v.maxLength(253)), return_domain: v.pipe(v.string(), v.maxLength(253)) }, fieldIssue);
 
 /** `inboundHost`: what the return-path domain's MX must name (the relay's hostname). */
 export function returnsAdminRoutes(db: Db, sql: Sql, inboundHost: string): Hono {

@@ -4,10 +4,11 @@
  */
 import * as v from "valibot";
 import { PENDING_STATES } from "../../admin/queue-select.ts";
+import { fieldIssue } from "../schemas.ts";
 
 const str = (what: string, max = 255) => v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`), v.maxLength(max, `${what} is too long`));
 const limit = (what: string) => v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`));
-const strict = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, (issue) => `unknown field ${issue.received}`);
+const strict = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, fieldIssue);
 const iso = v.pipe(v.string(), v.isoTimestamp());
 const nullableIso = v.nullable(iso);
 

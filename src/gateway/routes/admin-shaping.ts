@@ -11,13 +11,14 @@ import { recentRouteEvents } from "../../shaping/route-events.ts";
 import { addShape, listShapes, removeShape } from "../../shaping/shapes.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { body } from "./admin-http.ts";
+import { fieldIssue } from "../schemas.ts";
 
 const str = (what: string, max = 255) => v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`), v.maxLength(max, `${what} is too long`));
 const quota = (what: string) => v.optional(v.nullable(v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`))));
 
 export const RouteQuotaChange = v.strictObject(
   { domain: str("domain"), url: str("url", 2048), per_second: quota("per_second"), per_minute: quota("per_minute"), per_day: quota("per_day") },
-  (issue) => `unknown field ${issue.received}`,
+  fieldIssue,
 );
 const n = v.nullable(v.number());
 export const RouteListed = v.object({
@@ -31,7 +32,7 @@ export const RouteListed = v.object({
   down_until: v.nullable(v.string()),
 });
 const positive = (what: string) => v.optional(v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`)));
-export const NewShape = v.strictObject({ pattern: str("pattern"), connections: positive("connections"), per_minute: positive("per_minute") }, (issue) => `unknown field ${issue.received}`);
+export const NewShape = v.strictObject({ pattern: str("pattern"), connections: positive("connections"), per_minute: positive("per_minute") }, fieldIssue);
 const ShapeRow = v.object({ pattern: v.string(), connections: n, per_minute: n, rate_now: n, source: v.picklist(["operator", "default"]) });
 const RouteEvent = v.object({ id: v.number(), type: v.string(), data: v.record(v.string(), v.unknown()), created_at: v.number() });
 

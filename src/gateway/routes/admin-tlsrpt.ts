@@ -6,6 +6,7 @@ import type { Sql } from "../../db/raw.ts";
 import type { ReportSettings } from "../../tlsrpt/settings.ts";
 import { adminDoc } from "./admin-doc.ts";
 import { query } from "./admin-http.ts";
+import { fieldIssue } from "../schemas.ts";
 
 const SentRow = v.object({
   domain: v.string(),
@@ -25,7 +26,7 @@ const ReportShown = v.object({
   /** The RFC 8460 §4 JSON, as sent (or as it would be sent). */
   report: v.record(v.string(), v.unknown()),
 });
-const DayQuery = v.strictObject({ date: v.optional(v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, "date must be YYYY-MM-DD"))) }, (issue) => `unknown field ${issue.received}`);
+const DayQuery = v.strictObject({ date: v.optional(v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, "date must be YYYY-MM-DD"))) }, fieldIssue);
 
 export function tlsrptAdminRoutes(sql: Sql, settings: ReportSettings): Hono {
   const app = new Hono();

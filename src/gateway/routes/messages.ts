@@ -8,7 +8,7 @@ import { base64ToBytes } from "../../util/bytes.ts";
 import { composeMessage } from "../../mime/compose.ts";
 import { parseSingleAddress, type NamedAddress } from "../../mime/addresses.ts";
 import type { Accepted, Gateway, Submission } from "../gateway.ts";
-import { BatchItem, IDEMPOTENCY_KEY, issueField, MessageBody, RawBody } from "../schemas.ts";
+import { BatchItem, fieldIssue, IDEMPOTENCY_KEY, issueField, MessageBody, RawBody } from "../schemas.ts";
 import { toHttpError } from "../errors.ts";
 import { cancelMessage, parseSendAt, rescheduleMessage } from "../../queue/schedule.ts";
 import { normalizeLineEndings } from "../../mime/line-endings.ts";
@@ -48,7 +48,7 @@ const answer = (o: Accepted & { suppressed: string[] }, sendAt: number | undefin
 const sendAtOf = (value: string | undefined) => (value === undefined ? undefined : parseSendAt(value, Date.now()));
 
 const BatchBody = v.pipe(v.array(v.unknown(), "the body must be a JSON array of messages"), v.minLength(1, "the batch is empty"));
-const SendAtPatch = v.strictObject({ send_at: v.string("send_at must be an RFC 3339 date-time string") }, (issue) => `unknown field ${issue.received}`);
+const SendAtPatch = v.strictObject({ send_at: v.string("send_at must be an RFC 3339 date-time string") }, fieldIssue);
 
 type Caller = { accountId: string; suppressionsListed: boolean };
 
