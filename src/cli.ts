@@ -1,19 +1,46 @@
 /** `smarthost` commands (see README). Reads the same configuration as `serve`. */
 import { parseArgs } from "node:util";
 import { COMMANDS } from "./cli/commands.ts";
-import { arity, commandHelp, findCommand, nearest, overview, parseOptions, usageLine } from "./cli/table.ts";
+import { arity, commandHelp, findCommand, nearest, nearestOption, overview, parseOptions, usageLine, type Command } from "./cli/table.ts";
 import { loadConfig } from "./config.ts";
 import { Failure, isFailure } from "./core/failure.ts";
 import { configEnvironment, refuseForeignOwner, requireDatabase } from "./runtime/config-file.ts";
 
-/** Exit status for a command line that names no command (as before the command table). */
+/**
+ * Exit status for a command line smarthost does not understand: an unknown command or
+ * option, an option without its value, too few or too many arguments. Nothing was done.
+ * 1 is for a command that ran and failed (or found a failing check); 0 for success.
+ */
 const USAGE_STATUS = 2;
 
 function unknown(argv: string[]): number {
+  // An object alone ("key", "domain --json"): its commands, not a guess.
+  const subs = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `)).map((c) => c.name);
+  if (subs.length > 0 && (argv[1] === undefined || argv[1].startsWith("-"))) {
+    console.error(`error: "${argv[0]}" needs a command: ${subs.join(", ")}`);
+    return USAGE_STATUS;
+  }
   const near = nearest(COMMANDS, argv);
   console.error(`error: unknown command "${argv.slice(0, 2).join(" ")}"${near ? `; did you mean ${near}?` : ""}`);
   console.error("run smarthost --help for the list of commands");
   return USAGE_STATUS;
+}
+
+function usageError(command: Command, text: string): number {
+  console.error(`error: ${text}`);
+  console.error(`usage: smarthost ${usageLine(command)}`);
+  return USAGE_STATUS;
+}
+
+/** parseArgs' refusal in our words: an unknown option with the nearest known one. */
+function optionError(command: Command, err: unknown): number {
+  const e = err as { code?: string; message?: string };
+  const first = (e.message ?? "").split(/\.? To specify|\n/)[0]!;
+  const typed = /'(-[^' ]*)/.exec(first)?.[1] ?? "";
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && typed) return usageError(command, /missing/.test(first) ? `${typed} needs a value` : `${typed} takes no value`);
+  if (e.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return usageError(command, first);
+  const near = nearestOption(command, typed);
+  return usageError(command, `unknown option "${typed}" for ${command.name}${near ? `; did you mean ${near}?` : ""}`);
 }
 
 async function readStdin(): Promise<string> {
@@ -23,7 +50,12 @@ async function readStdin(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || ["help", "--help", "-h"].includes(argv[0]!)) {
+  if (argv.length === 0) {
+    // Nothing asked, nothing done: the help, and a status a script would notice.
+    console.error(overview(COMMANDS));
+    return 1;
+  }
+  if (["help", "--help", "-h"].includes(argv[0]!)) {
     console.log(overview(COMMANDS));
     return 0;
   }
@@ -34,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: parseOptions(command) });
   } catch (err) {
-    throw new Failure("invalid", `${(err as Error).message.split("\n")[0]}\nusage: smarthost ${usageLine(command)}`);
+    return optionError(command, err);
   }
   if (parsed.values.help) {
     console.log(commandHelp(command));
@@ -43,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   const { min, max } = arity(command);
   const n = parsed.positionals.length;
   if (n > max && COMMANDS.some((c) => c.name.startsWith(`${command.name} `))) return unknown(argv); // "queue shw ID"
-  if (n < min || n > max) throw new Failure("invalid", `usage: smarthost ${usageLine(command)}`);
+  if (n < min || n > max) return usageError(command, n < min ? "missing arguments" : `unexpected argument "${parsed.positionals[max]}"`);
   // The configuration file the service reads too (SMARTHOST_CONFIG), under the environment.
   const { env, file } = configEnvironment(process.env);
   const config = loadConfig(env);

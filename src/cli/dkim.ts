@@ -1,9 +1,10 @@
 /** `dkim …` and `domain check` commands: the table's entries around the DKIM admin and the domain check. */
 import { dkimCommand } from "../admin/dkim-cli.ts";
+import { listDkimKeys } from "../admin/dkim.ts";
 import { txtLookup } from "../domain-check/dns.ts";
 import { domainCheckCommand } from "./domain-check.ts";
 import { createDnsResolve } from "../runtime/node-dns-records.ts";
-import { JSON_OPTION, withDb } from "./io.ts";
+import { JSON_OPTION, printRows, withDb } from "./io.ts";
 import type { Command, Context, Option } from "./table.ts";
 
 /** The parsed flags handed back as arguments: dkim-cli.ts reads its own options. */
@@ -38,7 +39,25 @@ export const dkimCommands: Command[] = [
     selector: { type: "string", value: "S", help: "selector name (default: a dated one)" },
     algorithm: { type: "string", value: "rsa|ed25519|both", help: "key type; both signs twice" },
   }),
-  dkim("list", "[DOMAIN]", "signing keys with their state (pending, active, retired) and DNS records", JSON_OPTION),
+  {
+    name: "dkim list",
+    args: "[DOMAIN]",
+    summary: "signing keys with their state (pending, active, retired) and DNS records",
+    options: JSON_OPTION,
+    async run(ctx) {
+      const keys = await withDb(ctx.config, (db) => listDkimKeys({ db, lookupTxt: txtLookup(createDnsResolve(ctx.config.SMARTHOST_DNS_SERVERS)) }, ctx.args[0]));
+      printRows(ctx, keys, "no DKIM keys", (k) => ({
+        domain: k.domain,
+        selector: k.selector,
+        algorithm: k.algorithm,
+        state: k.state,
+        // When it entered that state: a pending key signs once its record is published.
+        since: k.state === "retired" ? k.retired_at : k.state === "active" ? k.activated_at : k.created_at,
+        record: k.record,
+      }));
+      return 0;
+    },
+  },
   dkim("rotate", "DOMAIN", "a new selector, signing once its record is published; the old one is retired", {
     activate: { type: "boolean", help: "sign with the new key at once" },
     selector: { type: "string", value: "S", help: "selector name for the new key" },
@@ -48,12 +67,13 @@ export const dkimCommands: Command[] = [
   {
     name: "domain check",
     args: "DOMAIN",
-    summary: "SPF, DKIM, DMARC, MTA-STS and TLS-RPT as published, and the records still to publish",
+    summary: "SPF, DKIM, DMARC, MTA-STS and TLS-RPT as published, and the records still to publish;\nexit status 1 while any check fails, 0 when all pass",
     options: JSON_OPTION,
     async run({ config, args, values, out }) {
       const r = await withDb(config, (db) => domainCheckCommand([...args, ...flags(values, ["json"])], db, config, createDnsResolve(config.SMARTHOST_DNS_SERVERS)));
       out(r.text);
-      return 0;
+      // Like a linter: a script or a deploy check can stop on a record still to publish.
+      return r.ok ? 0 : 1;
     },
   },
 ];

@@ -1,7 +1,7 @@
 /** `suppression …` and `webhook …` commands: what senders hear back, managed by the operator. */
-import { suppressAddress, suppressionListing, unsuppressAddress } from "../admin/suppressions.ts";
-import { addWebhook, removeWebhook, rotateWebhook, webhookListing } from "../admin/webhooks.ts";
-import { JSON_OPTION, withDatabase } from "./io.ts";
+import { suppressAddress, suppressionRows, unsuppressAddress } from "../admin/suppressions.ts";
+import { addWebhook, removeWebhook, rotateWebhook, webhookRows } from "../admin/webhooks.ts";
+import { JSON_OPTION, printRows, withDatabase } from "./io.ts";
 import type { Command } from "./table.ts";
 
 export const feedbackCommands: Command[] = [
@@ -10,8 +10,9 @@ export const feedbackCommands: Command[] = [
     args: "[ACCOUNT]",
     summary: "suppressed addresses (bounces, complaints, manual) with their expiry",
     options: JSON_OPTION,
-    async run({ config, args, values, out }) {
-      out(await withDatabase(config, (d) => suppressionListing(d, args[0], values.json === true)));
+    async run(ctx) {
+      const rows = await withDatabase(ctx.config, (d) => suppressionRows(d, ctx.args[0]));
+      printRows(ctx, rows, "no suppressed addresses", (r) => ({ account: r.account, address: r.address, reason: r.reason, since: r.created_at, until: r.expires_at ?? "no expiry", message: r.message_id }));
       return 0;
     },
   },
@@ -52,8 +53,16 @@ export const feedbackCommands: Command[] = [
     args: "[ACCOUNT]",
     summary: "webhook endpoints (never their secrets)",
     options: JSON_OPTION,
-    async run({ config, args, values, out }) {
-      out(await withDatabase(config, (d) => webhookListing(d, args[0], values.json === true)));
+    async run(ctx) {
+      const rows = await withDatabase(ctx.config, (d) => webhookRows(d, ctx.args[0]));
+      printRows(ctx, rows, "no webhooks", (r) => ({
+        id: r.id,
+        account: r.account,
+        state: r.enabled ? "enabled" : `disabled: ${r.disabled_reason ?? "by the operator"}`,
+        events: r.events ?? "all",
+        created_at: r.created_at,
+        url: r.url,
+      }));
       return 0;
     },
   },

@@ -5,6 +5,7 @@ import { openDatabase } from "../runtime/bun-db.ts";
 import { secretBoxFromConfig } from "../runtime/secret-key-file.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { Context, Option } from "./table.ts";
+import { formatTable } from "./columns.ts";
 import { Failure } from "../core/failure.ts";
 
 /** The database for one command, brought up to date, with the box that seals its secrets. */
@@ -31,16 +32,15 @@ export async function withDatabase<T>(config: Config, fn: (database: Database, s
 
 export const JSON_OPTION: Record<string, Option> = { json: { type: "boolean", help: "one JSON array on stdout, for scripts" } };
 
-/** A list as one JSON array (`--json`) or as aligned columns with a header. */
-export function printRows<T extends object>(ctx: Context, rows: T[], empty: string): void {
+/**
+ * A list as one JSON array (`--json`: the rows as given, stable field names, never a
+ * secret) or as aligned columns under a header; `view` shapes a row for the eye only
+ * (a date shortened, a state with its reason), never the JSON.
+ */
+export function printRows<T extends object>(ctx: Context, rows: T[], empty: string, view?: (row: T) => Record<string, unknown>): void {
   if (ctx.values.json) return ctx.out(JSON.stringify(rows));
   if (rows.length === 0) return ctx.out(empty);
-  const keys = Object.keys(rows[0]!) as (keyof T)[];
-  const cell = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
-  const widths = keys.map((k) => Math.max(String(k).length, ...rows.map((r) => cell(r[k]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]!))).join("  ");
-  ctx.out(line(keys.map((k) => String(k).toUpperCase())));
-  for (const r of rows) ctx.out(line(keys.map((k) => cell(r[k]))));
+  for (const line of formatTable(rows.map((r) => (view ? view(r) : (r as Record<string, unknown>))))) ctx.out(line);
 }
 
 /** "N" or "none" for a limit. */

@@ -1,8 +1,8 @@
 /** `queue …` commands: look at the queue and act on it. */
 import { countMatching, queueAct, type QueueAction } from "../admin/queue-actions.ts";
-import { formatQueue, formatTrace, listQueue, showMessage } from "../admin/queue.ts";
+import { formatTrace, listQueue, showMessage, type QueueRow } from "../admin/queue.ts";
 import { isPendingState, PENDING_STATES, type QueueFilter } from "../admin/queue-select.ts";
-import { JSON_OPTION, withDb } from "./io.ts";
+import { JSON_OPTION, printRows, withDb } from "./io.ts";
 import type { Command, Context, Option } from "./table.ts";
 import { Failure } from "../core/failure.ts";
 import { GroupCommit } from "../db/group-commit.ts";
@@ -57,14 +57,31 @@ function action(name: QueueAction, summary: string, extra: Record<string, Option
   };
 }
 
+/** "3 recipients waiting: 1 queued, 1 deferred, 1 held": each counted under its own state, none called queued that is not. */
+export function queueSummary(rows: readonly QueueRow[]): string {
+  const counts = PENDING_STATES.map((s) => [s, rows.filter((r) => r.state === s).length] as const).filter(([, n]) => n > 0);
+  return `${rows.length} recipient${rows.length === 1 ? "" : "s"} waiting: ${counts.map(([s, n]) => `${n} ${s}`).join(", ")}`;
+}
+
 export const queueCommands: Command[] = [
   {
     name: "queue",
     summary: "recipients still to deliver (queued, deferred, held) with attempts and last reply",
     options: { ...FILTER, ...JSON_OPTION },
-    async run({ config, values, out }) {
-      const rows = await withDb(config, (db) => listQueue(db, filterOf(values)));
-      out(values.json ? JSON.stringify(rows) : formatQueue(rows));
+    async run(ctx) {
+      const rows = await withDb(ctx.config, (db) => listQueue(db, filterOf(ctx.values)));
+      printRows(ctx, rows, "queue is empty", (r) => ({
+        id: r.id,
+        state: r.state,
+        attempts: r.attempts,
+        // A held recipient waits for release, not for a time.
+        next_attempt: r.state === "held" ? "on release" : r.next_attempt_at,
+        account: r.account,
+        from: r.mail_from === "" ? "<>" : r.mail_from,
+        recipient: r.recipient,
+        last_reply: r.last_reply,
+      }));
+      if (!ctx.values.json && rows.length > 0) ctx.out(queueSummary(rows));
       return 0;
     },
   },

@@ -78,15 +78,41 @@ export function findCommand(commands: readonly Command[], argv: string[]): { com
   return best;
 }
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+/**
+ * Edits between two words, a swap of neighbours counting one (optimal string alignment):
+ * "lsit" is one slip from "list", "--jsno" one from "--json". Plain Levenshtein, what
+ * packages such as fastest-levenshtein compute, counts a swap as two and would suggest
+ * less or the wrong thing for the commonest typo; the names compared are a few dozen
+ * short words, so this dozen lines costs nothing.
+ */
+export function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
   }
   return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to `typed`, if near enough to be what was meant: a third of its length off, at least 2, never the whole of it. */
+function closest(typed: string, candidates: Iterable<string>): string | null {
+  let best: { name: string; d: number } | null = null;
+  for (const name of candidates) {
+    const d = distance(typed, name);
+    if (!best || d < best.d) best = { name, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(best.name.length / 3)) && best.d < best.name.length ? best.name : null;
+}
+
+/** The option of `c` nearest to an unknown one (`--jsno` → `--json`), with its dashes. */
+export function nearestOption(c: Command, typed: string): string | null {
+  const name = typed.replace(/^-+/, "").split("=")[0]!;
+  const near = closest(name, ["help", ...Object.keys(c.options ?? {})]);
+  return near === null ? null : `--${near}`;
 }
 
 /** The command nearest to what was typed (its first words compared with each name), if near enough. */
@@ -97,12 +123,6 @@ export function nearest(commands: readonly Command[], argv: string[]): string | 
     words.push(w);
   }
   const typed = words.join(" ");
-  let best: { name: string; d: number } | null = null;
   // Whole names, and the objects ("acount" → account).
-  const names = new Set(commands.flatMap((c) => [c.name, c.name.split(" ")[0]!]));
-  for (const name of names) {
-    const d = distance(typed, name);
-    if (!best || d < best.d) best = { name, d };
-  }
-  return best && best.d <= Math.max(2, Math.floor(best.name.length / 4)) ? best.name : null;
+  return closest(typed, new Set(commands.flatMap((c) => [c.name, c.name.split(" ")[0]!])));
 }

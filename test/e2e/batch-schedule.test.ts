@@ -123,7 +123,9 @@ describe('"send_at"', () => {
     const view = (await api("GET", `/${r.body.id}`)).body;
     expect(view).toMatchObject({ status: "queued", send_at: iso(sendAt), recipients: [{ address: "s1@dest.test", state: "queued", next_attempt_at: iso(sendAt), last_reply: `scheduled: not sent before ${iso(sendAt)}` }] });
     const queue = (await cli(dir, ["queue"])).stdout;
-    expect(queue).toContain(`${r.body.id}  queued    attempts=0  next=${iso(sendAt)}  <app@example.com> -> <s1@dest.test>\n    last reply: scheduled: not sent before ${iso(sendAt)}`);
+    // ID, STATE, ATTEMPTS, NEXT_ATTEMPT, ACCOUNT, FROM, RECIPIENT, LAST_REPLY: one row, cells two spaces or more apart.
+    const row = queue.split("\n").find((l) => l.startsWith(`${r.body.id} `))!.split(/ {2,}/);
+    expect([row[1], row[2], row[3], row[5], row[6], row[7]]).toEqual(["queued", "0", iso(sendAt), "app@example.com", "s1@dest.test", `scheduled: not sent before ${iso(sendAt)}`]);
     expect((await cli(dir, ["queue", "show", r.body.id])).stdout).toContain(`send_at=${iso(sendAt)}`);
     const got = await arrived("s1@dest.test");
     expect(got.at).toBeGreaterThanOrEqual(sendAt);

@@ -64,6 +64,6 @@ out('ok')`,
     proc.kill("SIGTERM");
     await proc.exited;
   }
-  expect(run(["queue"])).toBe("2 recipient(s) queued");
+  expect(run(["queue"])).toBe("2 recipients waiting: 2 queued");
   console.log(`binary: ${(size / 1048576).toFixed(1)} MiB, serve listening after ${startup.toFixed(0)} ms (first start, certificate made)`);
 }, 60_000);

@@ -151,7 +151,7 @@ test("update, rotate, revoke and remove; removal in use says what uses it", asyn
   expect((await json(["account", "list"])).map((a) => a.name)).not.toContain("busy");
 });
 
-test("each command has --help; typos suggest the nearest command; usage errors exit 1", async () => {
+test("each command has --help; typos suggest the nearest command; usage errors exit 2", async () => {
   const help = await cli(dir, ["key", "revoke", "--help"]);
   expect(help.code).toBe(0);
   expect(help.stdout).toStartWith("usage: smarthost key revoke KEY_ID\n");
@@ -162,10 +162,10 @@ test("each command has --help; typos suggest the nearest command; usage errors e
   expect((await cli(dir, ["queue", "shw", "X"])).stderr).toContain("did you mean queue show?");
   expect((await cli(dir, ["credential", "rotat", "x"])).stderr).toContain("did you mean credential rotate?");
   const missing = await cli(dir, ["sender", "remove", "acme"]);
-  expect(missing.code).toBe(1);
-  expect(missing.stderr).toBe("error: usage: smarthost sender remove ACCOUNT PATTERN\n");
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toBe("error: missing arguments\nusage: smarthost sender remove ACCOUNT PATTERN\n");
   const bad = await cli(dir, ["key", "list", "--bogus"]);
-  expect(bad.code).toBe(1);
-  expect(bad.stderr).toStartWith("error: Unknown option '--bogus'");
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toStartWith('error: unknown option "--bogus" for key list\n');
   expect((await cli(dir, ["--help"])).stdout).toContain("queue release [ID]");
 });

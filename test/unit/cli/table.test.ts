@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { COMMANDS } from "../../../src/cli/commands.ts";
-import { arity, findCommand, nearest, usageLine } from "../../../src/cli/table.ts";
+import { arity, distance, findCommand, nearest, nearestOption, usageLine } from "../../../src/cli/table.ts";
 
 test("the longest command name that matches wins", () => {
   expect(findCommand(COMMANDS, ["queue", "show", "X"])).toMatchObject({ command: { name: "queue show" }, rest: ["X"] });
@@ -28,4 +28,25 @@ test("every command has a summary, a usage line and a sound arity", () => {
   }
   expect(arity(COMMANDS.find((c) => c.name === "credential list")!)).toEqual({ min: 0, max: 1 });
   expect(arity(COMMANDS.find((c) => c.name === "route add")!)).toEqual({ min: 2, max: 2 });
+});
+
+test("a swap of two neighbouring letters is one edit", () => {
+  expect(distance("lsit", "list")).toBe(1);
+  expect(distance("jsno", "json")).toBe(1);
+  expect(distance("relase", "release")).toBe(1);
+  expect(distance("", "abc")).toBe(3);
+  expect(distance("kitten", "sitting")).toBe(3);
+});
+
+test("an unknown option suggests the command's nearest option, or nothing", () => {
+  const command = (name: string) => COMMANDS.find((c) => c.name === name)!;
+  expect(nearestOption(command("key list"), "--jsno")).toBe("--json");
+  expect(nearestOption(command("queue"), "--stat")).toBe("--state");
+  expect(nearestOption(command("queue"), "--acount=acme")).toBe("--account");
+  expect(nearestOption(command("account update"), "--per-dya")).toBe("--per-day");
+  expect(nearestOption(command("account update"), "--overlimit")).toBe("--over-limit");
+  expect(nearestOption(command("route add"), "--pasword-stdin")).toBe("--password-stdin");
+  expect(nearestOption(command("key list"), "--hlep")).toBe("--help");
+  expect(nearestOption(command("key list"), "--frobnicate")).toBeNull();
+  expect(nearestOption(command("key revoke"), "--js")).toBeNull();
 });
