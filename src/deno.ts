@@ -3,10 +3,9 @@
  * handoff with the same Hono app, on an embedded libSQL file or a remote libSQL. Delivery
  * and SMTP ingress run on Bun nodes (see README, "Deployments").
  */
-import { hostname as osHostname } from "node:os";
 import process from "node:process";
 import { createClient } from "@libsql/client";
-import { loadConfig, relayHostname } from "./config.ts";
+import { loadConfig } from "./config.ts";
 import { databaseFrom } from "./db/client.ts";
 import { prepareDatabase } from "./runtime/prepare-database.ts";
 import { createGatewayStack } from "./stack.ts";
@@ -14,6 +13,7 @@ import { GroupCommit } from "./db/group-commit.ts";
 import { createLogger } from "./log.ts";
 import { secretBoxFromConfig } from "./runtime/secret-key-file.ts";
 import { clientEnv } from "./util/client-address.ts";
+import { startHostname } from "./runtime/host-name.ts";
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
@@ -33,7 +33,7 @@ if (config.SMARTHOST_HTTP_LISTEN.length === 0) {
 const secrets = await secretBoxFromConfig(config);
 const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
 await prepareDatabase(database.client, database.db, secrets, log);
-const hostname = relayHostname(config, osHostname());
+const hostname = await startHostname(config, log);
 const { app } = createGatewayStack({ config, database, writer: new GroupCommit(database.sql), hostname, log });
 // Every configured address; the listening line names them all once they are bound.
 const ports: number[] = [];
