@@ -127,7 +127,7 @@ async function overview(page: Page): Promise<string> {
 describe("the message view", () => {
   test("shows the headers, downloads the exact stored bytes, and previews the HTML in a sandboxed frame that loads nothing remote", async () => {
     const pixel = `http://127.0.0.1:${tracker.port}/pixel.gif`;
-    const id = await send({ to: ["viewer@dest.test"], subject: "Preview me", text: "The text part", html: `<p>Hello <b class="hello">preview</b></p><img src="${pixel}"><link rel="stylesheet" href="http://127.0.0.1:${tracker.port}/x.css">` });
+    const id = await send({ to: ["viewer@dest.test"], subject: "Preview me", text: "The text part", html: `<meta http-equiv="refresh" content="0;url=http://127.0.0.1:${tracker.port}/refresh"><p>Hello <b class="hello">preview</b></p><img src="${pixel}"><link rel="stylesheet" href="http://127.0.0.1:${tracker.port}/x.css">` });
     await settled(id, "delivered");
     const { context, page, answered, refused } = await loggedIn();
     await page.goto(`${relay.http}/dashboard/messages/${id}`);
@@ -164,6 +164,8 @@ describe("the message view", () => {
     const raw = await page.request.get(`${relay.http}/dashboard/messages/${id}/raw`);
     expect(raw.headers()["content-disposition"]).toBe(`attachment; filename="${id}.eml"`);
     expect(raw.headers()["content-type"]).toBe("message/rfc822");
+    // Nor did the HTML's meta refresh take the frame there meanwhile (a sandbox without scripts refuses it).
+    expect(trackerHits).toEqual([]);
     await context.close();
   });
 
