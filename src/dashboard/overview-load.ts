@@ -5,7 +5,6 @@ import { searchAllMessages } from "./message-data.ts";
 import { heldOverQuota, routeEventViews } from "./shaping-data.ts";
 import { accountsNearLimits, queueDepth, topDeferrals, topWaits, windowTotals } from "./overview-data.ts";
 import { routesAsShown } from "./route-view.ts";
-import { deliveryRates } from "./rates-data.ts";
 import type { OverviewData } from "./views/overview.tsx";
 
 const HOUR = 3_600_000;
@@ -13,7 +12,7 @@ const DAY = 86_400_000;
 
 export async function overviewData(storage: Storage, now: number): Promise<OverviewData> {
   const sql = storage.sql;
-  const [hour, day, depth, deferrals, waits, routes, routeEvents, accounts, held, latest, rates] = await Promise.all([
+  const [hour, day, depth, deferrals, waits, routes, routeEvents, accounts, held, latest] = await Promise.all([
     windowTotals(sql, now - HOUR),
     windowTotals(sql, now - DAY),
     queueDepth(sql),
@@ -24,7 +23,6 @@ export async function overviewData(storage: Storage, now: number): Promise<Overv
     accountsNearLimits(sql, now),
     heldOverQuota(sql),
     searchAllMessages(sql, { limit: 10 }),
-    deliveryRates(sql, now - DAY),
   ]);
-  return { totals: { hour, day }, depth, deferrals, waits, routes: routesAsShown(routes, now), routeEvents, accounts, held, latest, rates };
+  return { totals: { hour, day }, depth, deferrals, waits, routes: routesAsShown(routes, now), routeEvents, accounts, held, latest };
 }

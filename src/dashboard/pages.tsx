@@ -25,6 +25,8 @@ import { eventSeries } from "./overview-data.ts";
 import { SeriesCache } from "./series-cache.ts";
 import { routeEventViews } from "./shaping-data.ts";
 import { routesAsShown } from "./route-view.ts";
+import { deliveryRates } from "./rates-data.ts";
+import { RatesBody } from "./views/rates.tsx";
 import { Flash, Live, Page, BASE } from "./views/layout.tsx";
 import { MessageTable, Pager, SearchBox, TraceBody, type SearchForm } from "./views/messages.tsx";
 import { MessageContentView, TextPreview, type PreviewPart } from "./views/message-view.tsx";
@@ -42,6 +44,7 @@ export interface PageDeps {
 type C = Context<DashboardEnv>;
 const QUEUE_ACTIONS: readonly QueueAction[] = ["retry", "hold", "release", "delete"];
 const PAGE_ROWS = 100;
+const DAY = 86_400_000;
 const PER_PAGE = [10, 25, 50, 100];
 
 /**
@@ -88,7 +91,13 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
   const { storage, now } = deps;
   const sql = () => storage.sql;
 
-  app.get("/", async (c) => render(c, deps, "Overview", "", <OverviewBody d={await overviewData(storage, now())} />, <Charts />));
+  app.get("/", async (c) => {
+    const live = <OverviewBody d={await overviewData(storage, now())} />;
+    if (c.req.header("hx-request")) return render(c, deps, "Overview", "", live);
+    // The rates read a day of recipients: once when the page loads, not at every refresh.
+    const rates = await deliveryRates(sql(), now() - DAY);
+    return render(c, deps, "Overview", "", live, <Charts />, <RatesBody r={rates} window="mail accepted in the last 24 h" />);
+  });
   const daySeries = new SeriesCache();
   app.get("/series", async (c) => c.json(c.req.query("minutes") === "1440" ? await daySeries.series(sql(), now(), 1440) : await eventSeries(sql(), now(), 60)));
 

@@ -7,8 +7,6 @@ import type { HeldOverQuota, RouteEventView } from "../shaping-data.ts";
 import { BASE, time } from "./layout.tsx";
 import { MessageTable } from "./messages.tsx";
 import { RouteEvents, RouteTable } from "./shaping.tsx";
-import type { Rates } from "../rates-data.ts";
-import { RatesBody } from "./rates.tsx";
 
 export interface OverviewData {
   totals: { hour: Record<string, number>; day: Record<string, number> };
@@ -20,7 +18,6 @@ export interface OverviewData {
   accounts: AccountUse[];
   held: HeldOverQuota[];
   latest: MessageHit[];
-  rates: Rates;
 }
 
 export function Charts() {
@@ -144,7 +141,6 @@ export function OverviewBody({ d }: { d: OverviewData }) {
           {d.held.length > 0 ? <HeldTable held={d.held} /> : null}
         </section>
       </div>
-      <RatesBody r={d.rates} window="mail accepted in the last 24 h" />
       <section>
         <h2>Latest messages</h2>
         <MessageTable hits={d.latest} />
