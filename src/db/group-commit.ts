@@ -60,6 +60,11 @@ export class GroupCommit {
     this.syncer = options.syncWal ? new SyncCoalescer(options.syncWal) : null;
   }
 
+  /** The connection, for reads that need no transaction (outside the write lock). */
+  get connection(): Sql {
+    return this.client;
+  }
+
   /**
    * Runs `run` in the next group transaction. `isolated` jobs may fail on purpose (a limit
    * reached) and get a SAVEPOINT of their own; any other job that throws fails its batch.

@@ -3,7 +3,7 @@
  * statements run directly on a libSQL connection, without a query builder in the way.
  * libSQL's Client and Transaction satisfy these, and so does the embedded fast path.
  */
-import type { InStatement } from "@libsql/client";
+import type { InStatement, InValue } from "@libsql/client";
 
 export interface SqlResult {
   readonly rows: readonly Record<string, unknown>[];
@@ -52,6 +52,12 @@ export async function runPlan<T>(sql: Sql, plan: Plan<T>): Promise<T> {
   const results: SqlResult[] = [];
   for (const stmt of plan.statements) results.push(await sql.execute(stmt));
   return plan.decode(results);
+}
+
+/** An SQL condition with its parameters, for the statements of a plan that run only where it holds. */
+export interface SqlCondition {
+  sql: string;
+  args: InValue[];
 }
 
 /** `?, ?, …` for n parameters. */

@@ -8,8 +8,8 @@
  * `queue release`, and the partial index recipients_pending holds neither them nor the
  * finished ones.
  */
-import type { Sql } from "../db/raw.ts";
-import { placeholders } from "../db/raw.ts";
+import type { InStatement } from "@libsql/client";
+import { placeholders, type Plan, type SqlResult } from "../db/raw.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
 import type { StoredMessage } from "./stored.ts";
 
@@ -47,7 +47,7 @@ const LEASE = `
 
 export async function leaseDueGroups(writer: GroupCommit, owner: string, now: number, leaseMs: number, maxGroups: number): Promise<DeliveryGroup[]> {
   // Not durable: a lease forgotten by a power loss only lets the recipients be leased again.
-  const rs = await writer.write((sql: Sql) => sql.execute({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }), { durable: false });
+  const rs = await writer.writePlan(single({ sql: LEASE, args: [now + leaseMs, owner, now, maxGroups] }), { durable: false });
   const groups = new Map<string, DeliveryGroup>();
   for (const row of rs.rows) {
     const r = row as unknown as LeasedRecipient & { waited_ms: number };
@@ -66,8 +66,8 @@ export async function leaseDueGroups(writer: GroupCommit, owner: string, now: nu
  */
 export async function releaseLease(writer: GroupCommit, owner: string, ids: number[], notBefore: number): Promise<void> {
   if (ids.length === 0) return;
-  await writer.write((sql) =>
-    sql.execute({
+  await writer.writePlan(
+    single({
       sql: `UPDATE recipients SET lease_until = 0, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ?)
             WHERE lease_owner = ? AND id IN (${placeholders(ids.length)})`,
       args: [notBefore, owner, ...ids],
@@ -84,17 +84,21 @@ export async function releaseLease(writer: GroupCommit, owner: string, ids: numb
  */
 export async function postponeLease(writer: GroupCommit, owner: string, messageId: string, ids: number[], notBefore: number, reason: string, now: number): Promise<void> {
   if (ids.length === 0) return;
-  await writer.write(async (sql) => {
-    const rs = await sql.execute({
+  const mine = `lease_owner = ? AND id IN (${placeholders(ids.length)})`;
+  const statements = [
+    // The trace rows first, while the recipients are still leased to this owner.
+    { sql: `INSERT INTO events (message_id, recipient, type, detail, created_at) SELECT ?, address, 'deferred', ?, ? FROM recipients WHERE ${mine} ORDER BY id`, args: [messageId, reason, now, owner, ...ids] },
+    {
       // Deferred, not queued: a queued recipient counts as "first attempt still to come" and
       // would hold back the DSN for the message's other recipients (queue/outcomes.ts).
       sql: `UPDATE recipients SET state = 'deferred', lease_until = 0, lease_owner = NULL, next_attempt_at = ?1, last_reply = ?2,
               waited_ms = waited_ms + max(0, ?1 - ?3), updated_at = ?3
-            WHERE lease_owner = ?4 AND id IN (${placeholders(ids.length)}) RETURNING address`,
+            WHERE lease_owner = ?4 AND id IN (${ids.map((_, i) => `?${i + 5}`).join(", ")})`,
       args: [notBefore, reason, now, owner, ...ids],
-    });
-    for (const r of rs.rows) {
-      await sql.execute({ sql: "INSERT INTO events (message_id, recipient, type, detail, created_at) VALUES (?, ?, 'deferred', ?, ?)", args: [messageId, String(r.address), reason, now] });
-    }
-  }, { durable: false });
+    },
+  ];
+  await writer.writePlan({ statements, decode: () => undefined }, { durable: false });
 }
+
+/** One statement as a plan: its result. */
+const single = (stmt: InStatement): Plan<SqlResult> => ({ statements: [stmt], decode: (results) => results[0]! });

@@ -4,11 +4,12 @@
  * with its webhook deliveries and, for a bounce that is the recipient's fault, the
  * suppression entry. One function, so no call site can store an event without the rest.
  */
-import type { Sql } from "../db/raw.ts";
+import type { InStatement, InValue } from "@libsql/client";
+import type { Sql, SqlCondition } from "../db/raw.ts";
 import { headerValues } from "../mime/headers.ts";
 import { addBounceSuppression } from "../suppression/store.ts";
 import { suppressesRecipient } from "../suppression/policy.ts";
-import { appendEvent } from "../events/append.ts";
+import { appendEvent, appendEventStatements, type NewEvent } from "../events/append.ts";
 import { bounceClass, parseReplyLine } from "../events/reply.ts";
 import type { EventData, UpstreamReply } from "../events/types.ts";
 import type { TlsRecord } from "../core/tls-record.ts";
@@ -85,16 +86,15 @@ export function primeMessageContext(messageId: string, m: { accountId: string; a
 
 const OUTCOME_TYPES = { delivered: "message.delivered", deferred: "message.deferred", bounced: "message.bounced" } as const;
 
-export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<void> {
+const TRACE = "INSERT INTO events (message_id, recipient, type, detail, reply, tls, created_at)";
+const traceArgs = (e: MessageEvent): InValue[] => {
   // The trace row keeps the typed reply (JSON) next to its one-line text.
   const typed = e.reply !== undefined && typeof e.reply !== "string" ? JSON.stringify(e.reply) : null;
-  await sql.execute({
-    sql: "INSERT INTO events (message_id, recipient, type, detail, reply, tls, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    args: [e.messageId, e.recipient ?? null, e.trace, e.detail, typed, e.tls ? JSON.stringify(e.tls) : null, e.now],
-  });
-  if (e.trace !== "delivered" && e.trace !== "deferred" && e.trace !== "bounced") return;
-  const ctx = await contextOf(sql, e.messageId);
-  if (!ctx || ctx.isDsn) return;
+  return [e.messageId, e.recipient ?? null, e.trace, e.detail, typed, e.tls ? JSON.stringify(e.tls) : null, e.now];
+};
+
+/** An outcome's event for the account's feed (and its webhooks), as the sender sees it. */
+function outcomeEvent(ctx: MessageContext, e: MessageEvent): NewEvent & { accountId: string; reply?: UpstreamReply } {
   const reply = e.reply === undefined ? undefined : typeof e.reply === "string" ? parseReplyLine(e.reply) : e.reply;
   const data: EventData = {
     message_id: e.messageId,
@@ -108,8 +108,31 @@ export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<voi
   };
   if (e.trace === "bounced" && reply) data.bounce_class = bounceClass(reply);
   if (e.late) data.late = true;
-  await appendEvent(sql, { accountId: ctx.accountId, type: OUTCOME_TYPES[e.trace], messageId: e.messageId, data, now: e.now });
+  return { accountId: ctx.accountId, type: OUTCOME_TYPES[e.trace as keyof typeof OUTCOME_TYPES], messageId: e.messageId, data, now: e.now, reply };
+}
+
+export async function recordMessageEvent(sql: Sql, e: MessageEvent): Promise<void> {
+  await sql.execute({ sql: `${TRACE} VALUES (?, ?, ?, ?, ?, ?, ?)`, args: traceArgs(e) });
+  if (e.trace !== "delivered" && e.trace !== "deferred" && e.trace !== "bounced") return;
+  const ctx = await contextOf(sql, e.messageId);
+  if (!ctx || ctx.isDsn) return;
+  const { reply, ...event } = outcomeEvent(ctx, e);
+  await appendEvent(sql, event);
   if (e.trace === "bounced" && reply && e.recipient && suppressesRecipient(reply)) {
-    await addBounceSuppression(sql, { accountId: ctx.accountId, account: data.account!, address: e.recipient, messageId: e.messageId, reply, now: e.now });
+    await addBounceSuppression(sql, { accountId: ctx.accountId, account: event.data.account!, address: e.recipient, messageId: e.messageId, reply, now: e.now });
   }
+}
+
+/**
+ * A delivered or deferred outcome's rows as statements for a plan, run only where `when`
+ * holds: the trace row, the account's event and its webhook deliveries. The attempt number
+ * is read in SQL (`attempt`); the context was read before (contextOf). A bounce, which may
+ * add a suppression, goes through recordMessageEvent.
+ */
+export function outcomeEventStatements(ctx: MessageContext | null, e: MessageEvent & { trace: "delivered" | "deferred" }, when: SqlCondition, attempt: { sql: string; args: InValue[] }): InStatement[] {
+  const trace: InStatement = { sql: `${TRACE} SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${when.sql}`, args: [...traceArgs(e), ...when.args] };
+  if (!ctx || ctx.isDsn) return [trace];
+  // A placeholder keeps the field where the feed has it; the statement sets the number.
+  const { reply: _, ...event } = outcomeEvent(ctx, { ...e, attempt: 0 });
+  return [trace, ...appendEventStatements(event, when, { path: "$.attempt", ...attempt })];
 }

@@ -12,11 +12,12 @@
  * Like Postfix removing a delivered queue file, recording an outcome does not wait for the
  * disk: at worst a power loss has the message delivered again.
  */
-import type { Sql } from "../db/raw.ts";
+import type { InStatement, InValue } from "@libsql/client";
+import type { Sql, SqlCondition } from "../db/raw.ts";
 import { consumeRate } from "../policy/rate-limit.ts";
 import { insertMessage, type NewMessage } from "./enqueue.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
-import { recordMessageEvent } from "./message-events.ts";
+import { contextOf, outcomeEventStatements, recordMessageEvent } from "./message-events.ts";
 import type { TlsRecord } from "../core/tls-record.ts";
 
 /** An SMTP reply as stored: RFC 5321 code, RFC 3463 enhanced code, text. */
@@ -89,18 +90,16 @@ export function recordOutcomes(
 ): Promise<number[]> {
   // Only a bounce sets dsn_due: with none now and none possible before, no DSN can be due.
   const mayReport = !wholeMessage || updates.some((u) => u.state === "bounced");
+  if (!mayReport) return recordPlanned(writer, owner, messageId, updates as PlannedUpdate[], now);
   return writer.write(async (sql: Sql) => {
     const recorded: number[] = [];
     for (const u of updates) {
-      const r = u.reply;
-      const line = replyLine(r);
-      const tls = u.tls ? JSON.stringify(u.tls) : null;
-      const args = [u.state, u.nextAttemptAt ?? now, line, r.code, r.enhanced, r.text, u.remoteMta, u.dsnDue ? 1 : 0, tls, now, u.id, owner];
-      const changed = await sql.execute({ sql: UPDATE, args });
+      const line = replyLine(u.reply);
+      const changed = await sql.execute({ sql: UPDATE, args: updateArgs(u, owner, now) });
       if (changed.rows.length === 0) continue; // the lease ran out and another worker has it
       recorded.push(u.id);
       if (u.tls) await sql.execute({ sql: COUNT_TLS, args: [u.tls.outcome, u.tls.result_type ?? ""] });
-      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: r, via: u.via, attempt: Number(changed.rows[0]!.attempts), tls: u.tls });
+      await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: u.reply, via: u.via, attempt: Number(changed.rows[0]!.attempts), tls: u.tls });
     }
     if (recorded.length > 0 && mayReport) await reportBounces(sql, messageId, now, dsn);
     return recorded;
@@ -108,6 +107,34 @@ export function recordOutcomes(
     // again; its DSN and events are in the same transaction, so they go or stay with it.
   }, { durable: false });
 }
+
+type PlannedUpdate = RecipientUpdate & { state: "delivered" | "deferred" };
+
+/**
+ * The usual outcome (a whole message delivered or deferred: no DSN can be due) as one plan:
+ * every row is written only while this owner still holds the recipient's lease, so it
+ * travels in one request with the others' (group commit) and needs no answer midway.
+ */
+async function recordPlanned(writer: GroupCommit, owner: string, messageId: string, updates: PlannedUpdate[], now: number): Promise<number[]> {
+  // Read before the write, outside the lock: known already for a message handed over.
+  const ctx = await contextOf(writer.connection, messageId);
+  const statements: InStatement[] = [];
+  const updated: number[] = [];
+  for (const u of updates) {
+    const held: SqlCondition = { sql: "EXISTS (SELECT 1 FROM recipients WHERE id = ? AND lease_owner = ?)", args: [u.id, owner] };
+    const line = replyLine(u.reply);
+    if (u.tls) statements.push({ sql: `INSERT INTO delivery_tls_counts (outcome, result_type, n) SELECT ?, ?, 1 WHERE ${held.sql} ON CONFLICT (outcome, result_type) DO UPDATE SET n = n + 1`, args: [u.tls.outcome, u.tls.result_type ?? "", ...held.args] });
+    const event = { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: u.reply, via: u.via, tls: u.tls };
+    statements.push(...outcomeEventStatements(ctx, event, held, { sql: "(SELECT attempts + 1 FROM recipients WHERE id = ?)", args: [u.id] }));
+    updated.push(statements.push({ sql: UPDATE, args: updateArgs(u, owner, now) }) - 1);
+  }
+  return writer.writePlan({ statements, decode: (results) => updated.flatMap((i) => results[i]!.rows.map((r) => Number(r.id))) }, { durable: false });
+}
+
+const updateArgs = (u: RecipientUpdate, owner: string, now: number): InValue[] => {
+  const r = u.reply;
+  return [u.state, u.nextAttemptAt ?? now, replyLine(r), r.code, r.enhanced, r.text, u.remoteMta, u.dsnDue ? 1 : 0, u.tls ? JSON.stringify(u.tls) : null, now, u.id, owner];
+};
 
 /** Queues one DSN for the message's unreported bounces once nothing else is pending. */
 async function reportBounces(sql: Sql, messageId: string, now: number, dsn: (due: DueBounce[]) => NewMessage | null): Promise<void> {

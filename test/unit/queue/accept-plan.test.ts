@@ -9,6 +9,7 @@ import { GroupCommit } from "../../../src/db/group-commit.ts";
 import type { SqlDatabase } from "../../../src/db/raw.ts";
 import { SharedCommit } from "../../../src/db/shared-commit.ts";
 import { enqueueMessage, type NewMessage } from "../../../src/queue/enqueue.ts";
+import { recordOutcomes } from "../../../src/queue/outcomes.ts";
 import type { RateRefusal } from "../../../src/policy/rate-limit.ts";
 import { openDatabase } from "../../../src/runtime/bun-db.ts";
 import type { Database } from "../../../src/db/client.ts";
@@ -132,3 +133,38 @@ test("a batch of plans through SharedCommit is one request; a refused item store
   expect(await stored(id)).toBe(2);
 });
 
+
+test("a delivered whole message is recorded in one request: outcome, trace, event and webhook rows; a lost lease records nothing", async () => {
+  const id = await account();
+  await database.client.execute({ sql: "INSERT INTO webhook_endpoints (id, account_id, url, secret, enabled, created_at) VALUES (?, ?, 'https://hooks.example/x', 'enc', 1, ?)", args: [`wh-${id}`, id, Date.now()] });
+  const writer = new GroupCommit(database.sql);
+  const lease = { owner: "node-1", until: Date.now() + 60_000 };
+  const a = await enqueueMessage(writer, message(id, 1, { lease }), Date.now(), null);
+  const b = await enqueueMessage(writer, message(id, 2, { lease }), Date.now(), null);
+  // Another node took b's recipient once node-1's lease ran out.
+  await database.client.execute({ sql: "UPDATE recipients SET lease_owner = 'node-2' WHERE message_id = ?", args: [b.id] });
+  const { sql, counted } = counting(database.client);
+  const counting_writer = new GroupCommit(sql);
+  const reply = { code: 250, enhanced: "2.0.0", text: "queued as X" };
+  const update = (rid: number, address: string) => ({ id: rid, address, state: "delivered" as const, reply, via: "mx.dest.test", remoteMta: "mx.dest.test", dsnDue: false });
+  const ra = a.leased![0]!.recipients[0]!;
+  const rb = b.leased![0]!.recipients[0]!;
+  const [recordedA, recordedB] = await Promise.all([
+    recordOutcomes(counting_writer, "node-1", a.id, [update(ra.id, ra.address)], Date.now(), () => null, true),
+    recordOutcomes(counting_writer, "node-1", b.id, [update(rb.id, rb.address)], Date.now(), () => null, true),
+  ]);
+  expect(recordedA).toEqual([ra.id]);
+  expect(recordedB).toEqual([]);
+  // One request per outcome at most (two when their context reads end in different turns), none interactive.
+  expect(counted.transactions).toBe(0);
+  expect(counted.batches).toBeLessThanOrEqual(2);
+  const row = async (q: string, m: string) => (await database.client.execute({ sql: q, args: [m] })).rows;
+  expect((await row("SELECT state, attempts FROM recipients WHERE message_id = ?", a.id)).map((r) => [r.state, Number(r.attempts)])).toEqual([["delivered", 1]]);
+  expect((await row("SELECT state FROM recipients WHERE message_id = ?", b.id)).map((r) => r.state)).toEqual(["queued"]);
+  const events = await row("SELECT type, data FROM account_events WHERE message_id = ?", a.id);
+  expect(events.map((e) => e.type)).toEqual(["message.delivered"]);
+  expect(JSON.parse(String(events[0]!.data))).toMatchObject({ message_id: a.id, recipient: ra.address, attempt: 1, route: "mx.dest.test" });
+  expect((await row("SELECT count(*) AS n FROM webhook_deliveries d JOIN account_events e ON e.id = d.event_id WHERE e.message_id = ?", a.id))[0]!.n).toBe(1);
+  expect((await row("SELECT count(*) AS n FROM account_events WHERE message_id = ?", b.id))[0]!.n).toBe(0);
+  expect((await row("SELECT type FROM events WHERE message_id = ? ORDER BY id", b.id)).map((e) => e.type)).toEqual(["accepted"]);
+});
