@@ -1,10 +1,9 @@
 /** Argument parsing and output of `smarthost dkim …` (the work is in dkim.ts). */
 import { parseArgs } from "node:util";
-import { activateDkimKey, addDkimKey, formatDkimList, listDkimKeys, removeDkimKey, rotateDkimKey, type AlgorithmChoice, type DkimAdminDeps, type DkimKeyView } from "./dkim.ts";
+import { activateDkimKey, addDkimKey, removeDkimKey, rotateDkimKey, type AlgorithmChoice, type DkimAdminDeps, type DkimKeyView } from "./dkim.ts";
 import { Failure } from "../core/failure.ts";
 
 export const DKIM_USAGE = `  dkim add DOMAIN [--selector S] [--algorithm rsa|ed25519|both]   prints the DNS TXT record(s) to publish
-  dkim list [DOMAIN] [--json]
   dkim rotate DOMAIN [--activate]                new selector, signing once its record is published
   dkim activate DOMAIN SELECTOR
   dkim remove DOMAIN SELECTOR`;
@@ -26,7 +25,7 @@ export async function dkimCommand(sub: string, args: string[], deps: DkimAdminDe
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { selector: { type: "string" }, algorithm: { type: "string" }, activate: { type: "boolean" }, json: { type: "boolean" } },
+    options: { selector: { type: "string" }, algorithm: { type: "string" }, activate: { type: "boolean" } },
   });
   switch (sub) {
     case "add": {
@@ -43,11 +42,6 @@ export async function dkimCommand(sub: string, args: string[], deps: DkimAdminDe
       const [domain, selector] = exactly(positionals, 2, "dkim activate DOMAIN SELECTOR");
       const k = await activateDkimKey(deps, domain!, selector!);
       return `${k.domain} ${k.selector} now signs`;
-    }
-    case "list": {
-      if (positionals.length > 1) throw new Failure("invalid", "usage: smarthost dkim list [DOMAIN] [--json]");
-      const keys = await listDkimKeys(deps, positionals[0]);
-      return values.json ? JSON.stringify(keys) : formatDkimList(keys);
     }
     case "remove": {
       const [domain, selector] = exactly(positionals, 2, "dkim remove DOMAIN SELECTOR");

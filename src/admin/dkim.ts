@@ -161,14 +161,3 @@ export async function removeDkimKey(deps: DkimAdminDeps, domainArg: string, sele
     .returning({ id: dkimKeys.id });
   if (gone.length === 0) throw new Failure("not-found", `no DKIM selector "${selector}" for ${domain}`);
 }
-
-/** The text `dkim list` prints. */
-export function formatDkimList(keys: DkimKeyView[]): string {
-  if (keys.length === 0) return "no DKIM keys";
-  return keys
-    .map((k) => {
-      const since = k.state === "retired" ? `retired ${k.retired_at}` : k.state === "active" ? `active since ${k.activated_at}` : `pending (signs once its record is published) since ${k.created_at}`;
-      return `${k.domain} ${k.selector} ${k.algorithm} ${since}\n  ${k.record}`;
-    })
-    .join("\n");
-}

@@ -37,15 +37,6 @@ export async function listQueue(db: Db, filter: Omit<QueueFilter, "id"> = {}, li
   }));
 }
 
-/** The text `smarthost queue` prints (kept as it was for scripts reading it). */
-export function formatQueue(rows: QueueRow[]): string {
-  if (rows.length === 0) return "queue is empty";
-  const lines = rows.map(
-    (r) => `${r.id}  ${r.state.padEnd(8)}  attempts=${r.attempts}  next=${r.next_attempt_at}  <${r.mail_from}> -> <${r.recipient}>${r.last_reply ? `\n    last reply: ${r.last_reply}` : ""}`,
-  );
-  return `${lines.join("\n")}\n${rows.length} recipient(s) queued`;
-}
-
 /** Envelope, each recipient, and every event (each attempt with the upstream's reply and where it went). */
 export async function showMessage(db: Db, id: string) {
   await requireMessage(db, id);
@@ -105,9 +96,4 @@ export function formatTrace(t: MessageTrace): string {
     ...t.events.map((e) => `  ${e.at}  ${e.type.padEnd(10)}${e.recipient ? ` <${e.recipient}>` : ""}${e.detail ? `  ${e.detail}` : ""}${e.tls ? `\n      ${tlsLine(e.tls)}` : ""}`),
   ];
   return out.join("\n");
-}
-
-/** The `smarthost queue` text for the whole queue (the form other callers used before filters). */
-export async function queueListing(db: Db): Promise<string> {
-  return formatQueue(await listQueue(db));
 }

@@ -39,14 +39,6 @@ export async function suppressionRows(d: FeedbackDb, account: string | undefined
   return all.map((s) => ({ account: names.get(s.accountId) ?? s.accountId, ...suppressionJson(s) }));
 }
 
-/** The same as lines, or one JSON array. */
-export async function suppressionListing(d: FeedbackDb, account: string | undefined, json: boolean): Promise<string> {
-  const rows = await suppressionRows(d, account);
-  if (json) return JSON.stringify(rows);
-  if (rows.length === 0) return "no suppressed addresses";
-  return rows.map((r) => `${r.account}\t${r.address}\t${r.reason}\tsince ${r.created_at}\t${r.expires_at ? `until ${r.expires_at}` : "no expiry"}`).join("\n");
-}
-
 export async function suppressAddress(d: FeedbackDb, account: string, address: string): Promise<string> {
   const accountId = await accountIdByName(d.db, account);
   const [added] = await adminErrors(addSuppressions(writerOf(d), accountId, [address], "manual", Date.now()));

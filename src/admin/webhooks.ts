@@ -26,15 +26,6 @@ export async function webhookRows(d: FeedbackDb, account: string | undefined) {
   return (await listEndpoints(d.sql, accountId)).map((e) => ({ ...endpointJson(e, now), account: names.get(e.accountId) ?? e.accountId }));
 }
 
-export async function webhookListing(d: FeedbackDb, account: string | undefined, json: boolean): Promise<string> {
-  const rows = await webhookRows(d, account);
-  if (json) return JSON.stringify(rows);
-  if (rows.length === 0) return "no webhooks";
-  return rows
-    .map((r) => `${r.id}\t${r.account}\t${r.url}\t${r.events?.join(",") ?? "all events"}\t${r.enabled ? "enabled" : `disabled (${r.disabled_reason})`}`)
-    .join("\n");
-}
-
 export async function rotateWebhook(d: FeedbackDb, box: SecretBox, id: string): Promise<string> {
   const secret = await writerOf(d).write((sql) => rotateEndpoint(sql, box, null, id, Date.now()));
   if (!secret) throw new Failure("not-found", `no webhook ${id}`);
