@@ -79,11 +79,9 @@ test("root on another user's database folder is refused with the command to run 
   chownSync(service, 65534, 65534);
   const nobody = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.split(":")[2] === "65534")?.split(":")[0] ?? "65534";
   const env = { SMARTHOST_CONFIG: "", SMARTHOST_DB_URL: `file:${join(service, "smarthost.db")}`, SMARTHOST_DATA_DIR: join(service, "data") };
-  for (const args of [["migrate"], ["serve"]]) {
-    const r = await run(home, args, env);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: ${service} belongs to ${nobody}: run smarthost as that user (sudo -u ${nobody} smarthost …)`);
-  }
+  const migrate = await run(home, ["migrate"], env);
+  expect(migrate.code).toBe(1);
+  expect(migrate.stderr).toContain(`error: ${service} belongs to ${nobody}: run smarthost as that user (sudo -u ${nobody} smarthost …)`);
   expect(readdirSync(service)).toEqual([]);
   // The database itself says whose it is.
   const db = join(service, "smarthost.db");
