@@ -6,7 +6,7 @@
 import process from "node:process";
 import { createClient } from "@libsql/client";
 import { loadConfig } from "./config.ts";
-import { databaseFrom } from "./db/client.ts";
+import { databaseFrom, libsqlConfig } from "./db/client.ts";
 import { prepareDatabase } from "./runtime/prepare-database.ts";
 import { createGatewayStack } from "./stack.ts";
 import { GroupCommit } from "./db/group-commit.ts";
@@ -31,7 +31,7 @@ if (config.SMARTHOST_HTTP_LISTEN.length === 0) {
   process.exit(1);
 }
 const secrets = await secretBoxFromConfig(config);
-const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
+const database = databaseFrom(createClient(libsqlConfig(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN)));
 await prepareDatabase(database.client, database.db, secrets, log);
 const hostname = await startHostname(config, log);
 const { app } = createGatewayStack({ config, database, writer: new GroupCommit(database.sql), hostname, log });

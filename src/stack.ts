@@ -3,7 +3,7 @@
  * the HTTP app with the dashboard mounted beside the API (the composition root of the HTTP side).
  */
 import type { Config } from "./config.ts";
-import type { Database } from "./db/client.ts";
+import { REMOTE_READ_CACHE_MS, type Database } from "./db/client.ts";
 import type { GroupCommit } from "./db/group-commit.ts";
 import type { Handoff } from "./queue/handoff.ts";
 import type { Logger } from "./core/log.ts";
@@ -34,7 +34,7 @@ export function createGatewayStack(opts: { config: Config; database: Database; w
   const signer = secrets ? createDkimSigner({ db: database.db, secrets, lookupTxt: opts.dns && txtLookup(opts.dns), pool: opts.dkimPool, log }) : undefined;
   // DMARC alignment at acceptance: SPF needs DNS (Bun, Deno); without it DKIM alone decides.
   const spf = opts.dns && createSpfVerdicts({ resolve: opts.dns, sendingIps: config.SMARTHOST_SENDING_IPS });
-  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log, spf, upstream: config.SMARTHOST_UPSTREAM, hostname: opts.hostname });
+  const gateway = new Gateway({ db: database.db, sql: database.sql, writer: opts.writer, maxMessageBytes: config.SMARTHOST_MAX_MESSAGE_BYTES, maxRecipients: config.SMARTHOST_MAX_RECIPIENTS, metrics, onAccepted: opts.onAccepted, handoff: opts.handoff, signer, holdBacklog: config.SMARTHOST_HOLD_BACKLOG, unsubscribe, log, spf, upstream: config.SMARTHOST_UPSTREAM, hostname: opts.hostname, readCacheMs: database.remote ? REMOTE_READ_CACHE_MS : 0 });
   const smtpHandler = timeSmtpAccepts(createSmtpHandler(gateway, log), metrics);
   const app = createApp({
     gateway,

@@ -7,7 +7,7 @@
 import { connect } from "cloudflare:sockets";
 import { createClient } from "@libsql/client/web";
 import { loadConfig, relayHostname, type Config } from "./config.ts";
-import { databaseFrom, type Database } from "./db/client.ts";
+import { databaseFrom, libsqlConfig, type Database } from "./db/client.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { deliverySettings } from "./delivery/settings.ts";
 import { secretBoxFromRequiredKey } from "./secrets/cipher.ts";
@@ -54,7 +54,7 @@ function build(env: Env): Isolate {
   // SMTP AUTH's argon2id on the bundled WebAssembly module, not in plain JavaScript.
   useArgon2Module(argon2Module);
   const config = loadConfig(env);
-  const database = databaseFrom(createClient({ url: config.SMARTHOST_DB_URL, authToken: config.SMARTHOST_DB_AUTH_TOKEN }));
+  const database = databaseFrom(createClient(libsqlConfig(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN)));
   // No group commit across requests: each request drives its own transactions.
   const writer = new GroupCommit(database.sql, { batching: false });
   const hostname = relayHostname(config);

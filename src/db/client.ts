@@ -25,6 +25,8 @@ export interface Database {
    * the group commit syncs after (src/db/wal-sync.ts).
    */
   syncWal?: () => Promise<void>;
+  /** A libSQL server over the network: every read is a round trip (see REMOTE_READ_CACHE_MS). */
+  remote: boolean;
   close(): void;
 }
 
@@ -34,6 +36,7 @@ export function databaseFrom(client: Client, fast?: SqlDatabase & { close(): voi
     client,
     db: drizzle(client, { schema }),
     sql: fast ?? client,
+    remote: client.protocol !== "file",
     close: () => {
       fast?.close();
       client.close();
@@ -41,12 +44,30 @@ export function databaseFrom(client: Client, fast?: SqlDatabase & { close(): voi
   };
 }
 
+/**
+ * A request to a remote libSQL server that has not answered in this time fails: a client
+ * is then refused (451 4.3.0 / 503) instead of waiting on a database that is gone or
+ * frozen. Every write is one request (db/group-commit.ts), so nothing half-done is left.
+ */
+export const REMOTE_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * On a remote database the rows read for every session or request (API keys, SMTP
+ * credentials, whether an account has suppressions) are kept this long: a revoked key or
+ * removed credential is refused on every node within it (the README's bound: 5 s). On an
+ * embedded file they are read every time (microseconds), so a change counts at once.
+ */
+export const REMOTE_READ_CACHE_MS = 4_000;
+
+const timedFetch = (input: Request | string | URL, init?: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(REMOTE_REQUEST_TIMEOUT_MS) });
+
 export function libsqlConfig(url: string, authToken?: string): LibsqlConfig {
   return {
     url,
     authToken,
     // Busy timeout for embedded files: several processes may share one file.
     timeout: 15_000,
+    fetch: timedFetch,
   };
 }
 

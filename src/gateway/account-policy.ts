@@ -31,6 +31,8 @@ export interface AccountPolicyDeps {
   maxRecipients?: number;
   /** Held over-quota messages per account before new mail is refused, where the account sets none (SMARTHOST_HOLD_BACKLOG). */
   holdBacklog?: number;
+  /** > 0 on a remote database: whether an account has any suppression is reused that long. */
+  readCacheMs?: number;
 }
 
 /** What the accept path needs of a message's sender checks. */
@@ -47,8 +49,11 @@ export class AccountPolicy {
     return this.deps.storage.db;
   }
 
+  private readonly listed: CachedMap<string, boolean> | null;
+
   constructor(private readonly deps: AccountPolicyDeps) {
     this.now = deps.now ?? Date.now;
+    this.listed = deps.readCacheMs ? new CachedMap(deps.readCacheMs, (accountId: string) => hasSuppressions(deps.storage.sql, accountId)) : null;
   }
 
   /** An account's name, sender patterns, limits and over-limit hold. */
@@ -136,6 +141,8 @@ export class AccountPolicy {
 
   /** At RCPT: the refusal for a recipient on the account's suppression list, or null. */
   async suppressedRecipient(accountId: string, mailFrom: string | null, address: string): Promise<Reply | null> {
+    // Most accounts have an empty list: on a remote database that is known without a round trip per RCPT.
+    if (this.listed && !(await this.listed.get(accountId, this.now()))) return null;
     const { suppressed } = await splitSuppressed(this.deps.storage.sql, accountId, [{ address }], this.now());
     const hit = suppressed[0];
     if (!hit) return null;
@@ -150,4 +157,9 @@ export class AccountPolicy {
     if (r.window === "recipients") throw new Failure("quota", "Daily recipient quota reached", { retryAfterSeconds: r.retryAfterSeconds });
     throw new Failure("rate-limited", "Rate limit reached", { retryAfterSeconds: r.retryAfterSeconds });
   }
+}
+
+async function hasSuppressions(sql: Storage["sql"], accountId: string): Promise<boolean> {
+  const rs = await sql.execute({ sql: "SELECT EXISTS (SELECT 1 FROM suppressions WHERE account_id = ?) AS listed", args: [accountId] });
+  return Number(rs.rows[0]?.listed ?? 0) !== 0;
 }

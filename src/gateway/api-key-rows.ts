@@ -32,15 +32,32 @@ export interface ApiKeyRow {
 export class ApiKeyRows {
   private readonly inFlight = new Map<string, Promise<ApiKeyRow | null>>();
   private readonly touched = new Map<string, number>();
+  private readonly recent = new Map<string, { row: ApiKeyRow | null; at: number }>();
 
-  /** `sql` reads (the hot-path connection); `db` writes "last used" outside any group commit. */
+  /**
+   * `sql` reads (the hot-path connection); `db` writes "last used" outside any group commit.
+   * `keepMs` > 0 (a remote database): a row read is reused that long (db/client.ts).
+   */
   constructor(
     private readonly sql: Sql,
     private readonly db: () => Db,
+    private readonly keepMs = 0,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The key's row unless it is revoked or unknown. */
-  get(id: string): Promise<ApiKeyRow | null> {
+  async get(id: string): Promise<ApiKeyRow | null> {
+    if (this.keepMs <= 0) return this.read(id);
+    const hit = this.recent.get(id);
+    if (hit && this.now() - hit.at < this.keepMs) return hit.row;
+    const at = this.now();
+    const row = await this.read(id);
+    if (this.recent.size >= MAX_TRACKED) this.recent.clear();
+    this.recent.set(id, { row, at });
+    return row;
+  }
+
+  private read(id: string): Promise<ApiKeyRow | null> {
     let p = this.inFlight.get(id);
     if (!p) {
       p = this.sql.execute({ sql: LIVE_ROW, args: [id] }).then(

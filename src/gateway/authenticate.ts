@@ -13,7 +13,7 @@ import { matchNetwork } from "../policy/networks.ts";
 import { verifyAgainstDummy, verifyPassword } from "../policy/passwords.ts";
 import { cachedPasswordCheck } from "../policy/verified-cache.ts";
 import type { Principal } from "../smtp/handler.ts";
-import { Cached } from "../util/cached.ts";
+import { Cached, CachedMap } from "../util/cached.ts";
 import { ApiKeyRows } from "./api-key-rows.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -28,6 +28,8 @@ export interface AuthenticatorDeps {
   sleep?: (ms: number) => Promise<void>;
   /** The password check (tests count the calls); policy/passwords.ts by default. */
   verifyPassword?: (password: string, hash: string) => Promise<boolean>;
+  /** > 0 on a remote database: key and credential rows are reused that long (db/client.ts REMOTE_READ_CACHE_MS). */
+  readCacheMs?: number;
 }
 
 export interface ApiCaller {
@@ -43,14 +45,18 @@ export class Authenticator {
   private readonly db: Db;
   // Read on every connection, changed rarely: a few seconds of staleness is fine.
   private readonly networks = new Cached(NETWORKS_CACHE_MS, () => this.db.select().from(trustedNetworks));
-  // Read per request so a revoked key is refused at once; the presented key is hashed and compared every time.
+  // Read per request so a revoked key is refused at once (or within readCacheMs on a remote
+  // database); the presented key is hashed and compared every time.
   private readonly apiKeyRows: ApiKeyRows;
+  // For a password verified minutes ago only: a full check always reads the row.
+  private readonly credentials: CachedMap<string, Awaited<ReturnType<typeof credentialRow>>>;
 
   constructor(private readonly deps: AuthenticatorDeps) {
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.db = deps.db;
-    this.apiKeyRows = new ApiKeyRows(deps.sql, () => this.db);
+    this.apiKeyRows = new ApiKeyRows(deps.sql, () => this.db, deps.readCacheMs ?? 0, this.now);
+    this.credentials = new CachedMap(deps.readCacheMs ?? 0, (username: string) => credentialRow(deps.sql, username));
   }
 
   /**
@@ -96,7 +102,7 @@ export class Authenticator {
     if (this.deps.verifyPassword) return null;
     if (authzid !== "" && normalizeUser(authzid) !== normalizeUser(username)) return null;
     if (!(await cleanRecord(this.deps.sql, keys, this.now()))) return null;
-    const row = await credentialRow(this.deps.sql, username);
+    const row = await this.credentials.get(username, this.now());
     if (!row || !(await this.cachedVerify.known(password, row.hash))) return null;
     return { username: row.username, accountId: row.accountId };
   }

@@ -59,6 +59,8 @@ export interface GatewayDeps {
   log?: Logger;
   /** SPF of envelope domains for DMARC alignment (needs DNS); absent: alignment is judged by DKIM alone. */
   spf?: SpfVerdicts;
+  /** > 0 on a remote database: rows read per session or request are reused that long (db/client.ts REMOTE_READ_CACHE_MS). */
+  readCacheMs?: number;
   /** SMARTHOST_UPSTREAM, for the route of recipients' domains without one ("mx" when not given). */
   upstream?: string;
   /** The relay's name (SMARTHOST_HOSTNAME or the machine's): the domain of the Message-IDs it adds. */
@@ -101,9 +103,9 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
     this.storage = { db: deps.db, sql: deps.sql, writer: deps.writer ?? new GroupCommit(deps.sql) };
-    this.auth = new Authenticator({ db: deps.db, sql: deps.sql, metrics: deps.metrics, now: deps.now, sleep: deps.sleep, verifyPassword: deps.verifyPassword });
+    this.auth = new Authenticator({ db: deps.db, sql: deps.sql, metrics: deps.metrics, now: deps.now, sleep: deps.sleep, verifyPassword: deps.verifyPassword, readCacheMs: deps.readCacheMs });
     this.alignment = createAlignmentCheck({ db: deps.db, signer: deps.signer, spf: deps.spf, upstream: deps.upstream ?? "mx", now: this.now, log: deps.log });
-    this.policy = new AccountPolicy({ storage: this.storage, metrics: deps.metrics, now: deps.now, maxRecipients: deps.maxRecipients, holdBacklog: deps.holdBacklog });
+    this.policy = new AccountPolicy({ storage: this.storage, metrics: deps.metrics, now: deps.now, maxRecipients: deps.maxRecipients, holdBacklog: deps.holdBacklog, readCacheMs: deps.readCacheMs });
   }
 
   /**
