@@ -26,8 +26,12 @@ export interface WorkerRow {
   okPerSecond: number;
   meanMs: number;
   p99Ms: number;
-  /** Lines of workerd's log saying a request was canceled. */
+  /** Lines of workerd's log saying a request was canceled (its continuations dropped). */
   canceled: number;
+  /** Lines saying a request was given up as hung ("will never generate a response"). */
+  hung: number;
+  /** The first line of either kind, as workerd wrote it. */
+  canceledLine: string;
   accepted: number;
   delivered: number;
   requestsPerSubmission: number;
@@ -118,7 +122,9 @@ export async function runWorkerRow(): Promise<WorkerRow> {
       if (sink.delivered() >= accepted) break;
     }
     db.close();
-    const canceled = worker.logs().slice(logStart).split("\n").filter((l) => /cancel/i.test(l)).length;
+    const lines = worker.logs().slice(logStart).split("\n");
+    const canceledLines = lines.filter((l) => /cancel/i.test(l));
+    const hungLines = lines.filter((l) => /never generate a response|hung/i.test(l));
     const ok = w.requests - w.non2xx;
     return {
       command: `wrk ${args.join(" ")} -s post.lua URL/v1/messages`,
@@ -130,7 +136,9 @@ export async function runWorkerRow(): Promise<WorkerRow> {
       okPerSecond: ok / SECONDS,
       meanMs: w.meanMs,
       p99Ms: w.p99Ms,
-      canceled,
+      canceled: canceledLines.length,
+      hung: hungLines.length,
+      canceledLine: (hungLines[0] ?? canceledLines[0] ?? "").trim(),
       accepted,
       delivered: sink.delivered(),
       requestsPerSubmission: proxy.requests() / Math.max(1, accepted),

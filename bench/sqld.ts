@@ -48,7 +48,8 @@ interface Row {
   netPerMessage: number;
   /** Requests per second with no load (delivery polling and the like), per node. */
   idlePerSecond: number;
-  capped: boolean;
+  /** Why the load ended before its last message (the time cap, a refusal), or "". */
+  stopped: string;
   byRequest: Record<string, number>;
 }
 
@@ -70,8 +71,12 @@ function nodeEnv(dir: string, dbUrl: string, key: string, i: number): Record<str
   };
 }
 
-/** smtp-source until it is done or `capMs` passed (then stopped by its PID); true when it was cut short. */
-async function sourceFor(port: number, n: number, sessions: number, capMs: number): Promise<boolean> {
+/**
+ * smtp-source until it is done or `capMs` passed (then stopped by its PID). smtp-source
+ * gives up at the first refusal (a 451 when the database is busy): that ends the load of
+ * the row too, and the reply is kept for the table. Null when it ran to the end.
+ */
+async function sourceFor(port: number, n: number, sessions: number, capMs: number): Promise<string | null> {
   const args = [requireTool("smtp-source"), "-s", String(sessions), "-l", "2048", "-m", String(n), "-f", "bench@example.com", "-t", "rcpt@dest.test", `127.0.0.1:${port}`];
   const proc = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
   const err = new Response(proc.stderr).text();
@@ -82,8 +87,10 @@ async function sourceFor(port: number, n: number, sessions: number, capMs: numbe
   }, capMs);
   const code = await proc.exited;
   clearTimeout(timer);
-  if (code !== 0 && !capped) throw new Error(`smtp-source failed: ${await err}`);
-  return capped;
+  if (capped) return `load stopped at ${capMs / 1000} s`;
+  if (code === 0) return null;
+  const why = (await err).trim().split("\n").at(-1) ?? "";
+  return `smtp-source stopped: ${why.replace(/^.*fatal: /, "")}`;
 }
 
 async function countMessages(url: string): Promise<number> {
@@ -122,7 +129,7 @@ async function runRow(db: Db, nodes: number, sessions: number): Promise<Row> {
     const perNode = { sessions: Math.max(1, Math.round(sessions / nodes)), messages: Math.round((sessions === 1 ? N1 : N20) / nodes) };
     const t0 = performance.now();
     const probe = latencyProbe(relays[0]!.port, 2048);
-    const capped = (await Promise.all(relays.map((r) => sourceFor(r.port, perNode.messages, perNode.sessions, CAP_SECONDS * 1000)))).some(Boolean);
+    const stops = (await Promise.all(relays.map((r) => sourceFor(r.port, perNode.messages, perNode.sessions, CAP_SECONDS * 1000)))).filter((x) => x !== null);
     const latencies = await probe.stop();
     const acceptSeconds = (performance.now() - t0) / 1000;
     const accepted = await countMessages(direct);
@@ -149,7 +156,7 @@ async function runRow(db: Db, nodes: number, sessions: number): Promise<Row> {
       requestsPerMessage: requests / delivered,
       netPerMessage: Math.max(0, requests - idleShare) / delivered,
       idlePerSecond,
-      capped,
+      stopped: [...new Set(stops)].join("; "),
       byRequest: proxy?.byRequest() ?? {},
     };
   } finally {
@@ -187,16 +194,16 @@ function rowsTable(rows: Row[]): string {
   ];
   const body = rows.map(
     (r) =>
-      `| ${DB_LABEL[r.db]} | ${r.nodes} | ${r.nodes === 2 ? `${r.sessions === 1 ? "1 + 1" : `${r.sessions / 2} + ${r.sessions / 2}`}` : r.sessions} | ${r.accepted} / ${r.delivered}${r.capped ? ` (load stopped at ${CAP_SECONDS} s)` : ""} | ${f(r.acceptRate, 1)} | ${f(r.deliverRate, 1)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.requestsPerMessage, 1)} | ${f(r.netPerMessage, 1)} | ${f(r.idlePerSecond, 1)} | ${target(r, rows)} |`,
+      `| ${DB_LABEL[r.db]} | ${r.nodes} | ${r.nodes === 2 ? `${r.sessions === 1 ? "1 + 1" : `${r.sessions / 2} + ${r.sessions / 2}`}` : r.sessions} | ${r.accepted} / ${r.delivered}${r.stopped ? ` (${r.stopped})` : ""} | ${f(r.acceptRate, 1)} | ${f(r.deliverRate, 1)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.requestsPerMessage, 1)} | ${f(r.netPerMessage, 1)} | ${f(r.idlePerSecond, 1)} | ${target(r, rows)} |`,
   );
   return [...head, ...body].join("\n");
 }
 
 function workerTable(w: WorkerRow): string {
   return [
-    "| gateway | connections, duration | submissions (2xx) /s | mean latency ms | p99 latency ms | 2xx / non-2xx / socket errors | workerd \"canceled\" | db requests / submission | delivered by the end | target |",
+    "| gateway | connections, duration | submissions (2xx) /s | mean latency ms | p99 latency ms | 2xx / non-2xx / socket errors | workerd log: canceled / hung | db requests / submission | delivered by the end | target |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    `| Worker (wrangler dev, workerd) on sqld, loopback | ${w.connections}, ${w.seconds} s | ${f(w.okPerSecond, 1)} | ${f(w.meanMs)} | ${f(w.p99Ms)} | ${w.ok} / ${w.non2xx} / ${w.socketErrors} | ${w.canceled} | ${f(w.requestsPerSubmission, 1)} | ${w.delivered} of ${w.accepted} | ≥ 100/s, 0 cancelled |`,
+    `| Worker (wrangler dev, workerd) on sqld, loopback | ${w.connections}, ${w.seconds} s | ${f(w.okPerSecond, 1)} | ${f(w.meanMs)} | ${f(w.p99Ms)} | ${w.ok} / ${w.non2xx} / ${w.socketErrors} | ${w.canceled} / ${w.hung} | ${f(w.requestsPerSubmission, 1)} | ${w.delivered} of ${w.accepted} | ≥ 100/s, 0 cancelled |`,
   ].join("\n");
 }
 
@@ -211,7 +218,7 @@ export function section(rows: Row[], worker: WorkerRow | null, commit: string): 
   return [
     HEADING,
     "",
-    `Baseline on ${commit}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} cores. Rerun: \`BENCH_ONLY=sqld npm run bench\` (or \`npm run bench:sqld\`); BENCH_SQLD_MESSAGES=${N20} messages per 20-session row, ${N1} per 1-session row, a row's load stopped after BENCH_SQLD_SECONDS=${CAP_SECONDS} s.`,
+    `One run on ${commit}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} cores. Rerun: \`BENCH_ONLY=sqld npm run bench\` (or \`npm run bench:sqld\`); BENCH_SQLD_MESSAGES=${N20} messages per 20-session row, ${N1} per 1-session row, a row's load stopped after BENCH_SQLD_SECONDS=${CAP_SECONDS} s.`,
     "",
     "**The machine was shared with other sessions' work while this ran: the figures are noisy; compare rows of one run only.**",
     "",
@@ -223,10 +230,11 @@ export function section(rows: Row[], worker: WorkerRow | null, commit: string): 
     "",
     ...(worker
       ? [
-          `Worker: \`wrangler dev\` (workerd) with \`SMARTHOST_DB_URL\` at a 0 ms proxy in front of sqld on loopback, a route \`*\` to smtp-sink; load: \`${worker.command}\` (POST /v1/messages, ${worker.connections} keep-alive connections). "canceled" counts the lines of workerd's log that say a request was canceled.`,
+          `Worker: \`wrangler dev\` (workerd) with \`SMARTHOST_DB_URL\` at a 0 ms proxy in front of sqld on loopback, a route \`*\` to smtp-sink; load: \`${worker.command}\` (POST /v1/messages, ${worker.connections} keep-alive connections). The log columns count workerd's lines that say a request's work was canceled, and that a request was given up as hung ("will never generate a response").`,
           "",
           workerTable(worker),
           "",
+          ...(worker.canceledLine ? [`The first such line: \`${worker.canceledLine.replaceAll("`", "'")}\``, ""] : []),
         ]
       : []),
     "Targets (issue 22):",
