@@ -57,7 +57,7 @@ export const REMOTE_REQUEST_TIMEOUT_MS = 10_000;
  * removed credential is refused on every node within it (the README's bound: 5 s). On an
  * embedded file they are read every time (microseconds), so a change counts at once.
  */
-export const REMOTE_READ_CACHE_MS = 4_000;
+export const REMOTE_READ_CACHE_MS = 3_000;
 
 const timedFetch = (input: Request | string | URL, init?: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(REMOTE_REQUEST_TIMEOUT_MS) });
 
