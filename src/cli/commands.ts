@@ -1,6 +1,7 @@
 /** Every command, in the order help lists them. A new object's commands: one file, one line here. */
 import { accountCommands } from "./accounts.ts";
 import { credentialCommands } from "./credentials.ts";
+import { dbCommands } from "./db-token.ts";
 import { dkimCommands } from "./dkim.ts";
 import { feedbackCommands } from "./feedback.ts";
 import { keyCommands } from "./keys.ts";
@@ -28,4 +29,5 @@ export const COMMANDS: readonly Command[] = [
   ...returnPathCommands,
   ...feedbackCommands,
   ...tlsrptCommands,
+  ...dbCommands,
 ];

