@@ -122,7 +122,8 @@ export async function runWorkerRow(): Promise<WorkerRow> {
       if (sink.delivered() >= accepted) break;
     }
     db.close();
-    const lines = worker.logs().slice(logStart).split("\n");
+    // Without the terminal colours wrangler prints even into a pipe.
+    const lines = worker.logs().slice(logStart).replace(/\x1b\[[0-9;]*m/g, "").split("\n");
     const canceledLines = lines.filter((l) => /cancel/i.test(l));
     const hungLines = lines.filter((l) => /never generate a response|hung/i.test(l));
     const ok = w.requests - w.non2xx;

@@ -242,6 +242,8 @@ export function section(rows: Row[], worker: WorkerRow | null, commit: string): 
     ...TARGETS.map((t) => `- ${t}`),
     "- the embedded file rows must not fall.",
     "",
+    // The figures before the change, under every run of this checkout (not under a run of another one, the baseline's own included).
+    ...(process.env.BENCH_SQLD_ROOT ? [] : [readFileSync(join(import.meta.dir, "sqld-baseline.md"), "utf8").trim(), ""]),
   ].join("\n");
 }
 
