@@ -1,6 +1,6 @@
 /**
  * The Worker row of the sqld part (bench/sqld.ts): the gateway under real workerd
- * (`wrangler dev`) on sqld over loopback (through a 0 ms bench/delay-proxy.ts, to count
+ * (`wrangler dev`) on sqld over loopback (through a 0 ms test/support/delay-proxy.ts, to count
  * its requests), POST /v1/messages from wrk with 16 keep-alive connections, a route `*` to
  * smtp-sink so the Worker delivers what it accepts.
  */
@@ -8,7 +8,7 @@ import { createClient } from "@libsql/client";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDelayProxy } from "./delay-proxy.ts";
+import { startDelayProxy } from "../test/support/delay-proxy.ts";
 import { startSink } from "./peers.ts";
 import { treeOf } from "./proc.ts";
 import { cliOn, ROOT, secretKey, setUpTenant } from "./sqld-setup.ts";

