@@ -7,7 +7,7 @@
  * and gone on reload, and removed from the page. Bad input is said inline; pages fit 420 px.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import chromium from "@sparticuz/chromium";
+import { launchChromium } from "../support/browser.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -49,10 +49,7 @@ beforeAll(async () => {
     SMARTHOST_DNS_SERVERS: dns.address,
     SMARTHOST_ALLOW_PRIVATE_WEBHOOKS: "true",
   });
-  const { chromium: pw } = await import("playwright-core");
-  // As in dashboard.test.ts: several contexts in one browser, the web's security rules on.
-  const args = chromium.args.filter((a) => !["--single-process", "--disable-web-security", "--allow-running-insecure-content"].includes(a));
-  browser = await pw.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -7,12 +7,13 @@
  * not shown down; plaintext to a route that offers no TLS not in red; a 420 px screen.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import chromium from "@sparticuz/chromium";
+import { launchChromium } from "../support/browser.ts";
 import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
+import { queueStates } from "../support/api.ts";
 
 const TOKEN = "admin-token-for-dashboard-view-0123456789ab";
 const CONTEXT = { viewport: { width: 1360, height: 900 }, locale: "en-GB", timezoneId: "UTC" };
@@ -63,9 +64,7 @@ beforeAll(async () => {
   // Taken down now (30 s), so that by the last test its down time is over.
   await tripRoute("stale.test", staling.port);
   staleTrippedAt = Date.now();
-  const { chromium: pw } = await import("playwright-core");
-  const args = chromium.args.filter((a) => !["--single-process", "--disable-web-security", "--allow-running-insecure-content"].includes(a));
-  browser = await pw.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -84,12 +83,7 @@ async function send(body: Record<string, unknown>): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-async function states(id: string): Promise<string[]> {
-  const res = await fetch(`${relay.http}/v1/admin/queue/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return ((await res.json()) as { recipients: { state: string }[] }).recipients.map((r) => r.state);
-}
-
-const settled = (id: string, state: string) => waitFor(`${id} ${state}`, async () => (await states(id)).every((s) => s === state) || undefined);
+const { states, settled } = queueStates(() => relay.http, TOKEN);
 
 async function routeHealth(port: number): Promise<{ health: string | null; down_until: string | null } | undefined> {
   const res = await fetch(`${relay.http}/v1/admin/routes/health`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -5,7 +5,7 @@
  * escaping of hostile text under the CSP, CSRF refusal, and the login guard on every page.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import chromium from "@sparticuz/chromium";
+import { launchChromium } from "../support/browser.ts";
 import { writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -13,6 +13,7 @@ import { apiKeyId } from "../../src/policy/api-keys.ts";
 import { addTenant, cliOk, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
+import { queueStates } from "../support/api.ts";
 
 const TOKEN = "admin-token-for-dashboard-0123456789abcdef";
 const DEFER = { code: 451, message: "4.3.0 mailbox busy, try again later" };
@@ -36,12 +37,7 @@ beforeAll(async () => {
   tenant = await addTenant(dir, { limits: ["--per-minute", "40", "--per-day", "1000"] });
   await addTenant(dir, { account: "globex", username: "gina", limits: ["--per-day", "500"] });
   relay = await startRelay(dir, { SMARTHOST_ADMIN_TOKEN: TOKEN, SMARTHOST_DELIVERY: "true", SMARTHOST_DELIVERY_POLL_MS: "100", SMARTHOST_RETRY_BASE_SECONDS: "3600" });
-  const { chromium: pw } = await import("playwright-core");
-  // The package's flags are tuned for one page per process on AWS Lambda: a browser here
-  // opens and closes several contexts (--single-process would end with the first), and keeps
-  // the web's security rules on (the same-origin policy is part of what is tested).
-  const args = chromium.args.filter((a) => !["--single-process", "--disable-web-security", "--allow-running-insecure-content"].includes(a));
-  browser = await pw.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -60,12 +56,7 @@ async function sent(subject: string, to: string[]): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-async function states(id: string): Promise<string[]> {
-  const res = await fetch(`${relay.http}/v1/admin/queue/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return ((await res.json()) as { recipients: { state: string }[] }).recipients.map((r) => r.state);
-}
-
-const settled = (id: string, state: string) => waitFor(`${id} ${state}`, async () => (await states(id)).every((s) => s === state) || undefined);
+const { states, settled } = queueStates(() => relay.http, TOKEN);
 
 /** A logged-in page; `problems` collects script errors and console errors (a CSP refusal is one). */
 async function loggedIn(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {

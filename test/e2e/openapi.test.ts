@@ -207,6 +207,8 @@ test("the feedback routes answer as documented, and the events they record are t
 const OVER_HTTP: Record<string, string[] | null> = {
   serve: null,
   migrate: null,
+  // Keys for the database server's own authentication, made where sqld runs.
+  "db token": null,
   "account add": ["POST /v1/admin/accounts"],
   "account list": ["GET /v1/admin/accounts"],
   "account show": ["GET /v1/admin/accounts/{name}"],
