@@ -129,8 +129,8 @@ export class GroupCommit {
           waiting = true;
           break;
         }
-        lazyToo = false;
         if (!this.pipelines()) {
+          lazyToo = false;
           await this.commit(this.queue.splice(0, this.options.maxBatch ?? 256));
           continue;
         }
@@ -140,6 +140,7 @@ export class GroupCommit {
           await new Promise<void>((resolve) => this.freed.push(resolve));
           continue;
         }
+        lazyToo = false;
         this.inFlight++;
         void this.commit(this.queue.splice(0, this.options.maxBatch ?? 256)).finally(() => {
           this.inFlight--;
@@ -175,7 +176,13 @@ export class GroupCommit {
     try {
       results = await this.client.batch!(jobs.flatMap((j) => j.plan!.statements), "write");
     } catch (err) {
-      if (jobs.length === 1) return jobs[0]!.reject(err);
+      // Only a statement the server refused tells that nothing was committed: then each plan
+      // is tried alone. A timeout or a lost connection leaves the outcome unknown — a retry
+      // could store a message twice — so every writer is told it failed (451 / 503).
+      if (jobs.length === 1 || !refusedByServer(err)) {
+        for (const job of jobs) job.reject(err);
+        return;
+      }
       for (const job of jobs) await this.commitPlans([job]);
       return;
     }
@@ -233,3 +240,8 @@ export class GroupCommit {
   }
 }
 
+/** An error a libSQL server answered for a statement (its transaction rolled back), not one of transport. */
+export function refusedByServer(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_");
+}

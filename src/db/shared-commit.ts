@@ -5,7 +5,7 @@
  * writer, each inside its own SAVEPOINT: a write that throws (a limit reached, a refused
  * message) is rolled back alone and its promise rejects; the others commit together.
  */
-import type { GroupCommit, WriteOptions } from "./group-commit.ts";
+import { refusedByServer, type GroupCommit, type WriteOptions } from "./group-commit.ts";
 import { runPlan, type Plan, type Sql } from "./raw.ts";
 
 /** What enqueueing needs of a writer: GroupCommit, or one slot of a SharedCommit. */
@@ -117,7 +117,12 @@ export class SharedCommit {
     };
     this.writer.writePlan(combined, { durable: jobs.some((j) => j.durable) }).then(
       (outcomes) => jobs.forEach((job, i) => (outcomes[i]!.ok ? job.resolve : job.reject)(outcomes[i]!.value)),
-      (err: unknown) => jobs.forEach((job) => job.reject(err)),
+      (err: unknown) => {
+        // A statement the server refused (nothing committed): each item alone, so only the
+        // faulty one fails. Anything else leaves the outcome unknown: all are told so.
+        if (jobs.length === 1 || !refusedByServer(err)) return jobs.forEach((job) => job.reject(err));
+        for (const job of jobs) this.writer.writePlan(job.plan!, { durable: job.durable }).then(job.resolve, job.reject);
+      },
     );
   }
 }

@@ -168,3 +168,36 @@ test("a delivered whole message is recorded in one request: outcome, trace, even
   expect((await row("SELECT count(*) AS n FROM account_events WHERE message_id = ?", b.id))[0]!.n).toBe(0);
   expect((await row("SELECT type FROM events WHERE message_id = ? ORDER BY id", b.id)).map((e) => e.type)).toEqual(["accepted"]);
 });
+
+test("a batch item the server refuses (its id already stored) fails alone; the batch's other items are stored", async () => {
+  const id = await account();
+  const writer = new GroupCommit(database.sql);
+  await enqueueMessage(writer, message(id, 1), Date.now(), null);
+  const shared = new SharedCommit(writer);
+  const slots = [0, 1, 2].map(() => shared.slot());
+  const settled = await Promise.allSettled([enqueueMessage(slots[0]!, message(id, 2), Date.now(), null), enqueueMessage(slots[1]!, message(id, 1), Date.now(), null), enqueueMessage(slots[2]!, message(id, 3), Date.now(), null)]);
+  expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  expect(await stored(id)).toBe(3);
+});
+
+test("a request that gets no answer is not retried: the outcome is unknown, every writer is told it failed", async () => {
+  const id = await account();
+  let batches = 0;
+  const lost: SqlDatabase = {
+    execute: (stmt) => database.client.execute(stmt),
+    transaction: (mode) => database.client.transaction(mode),
+    // The server committed, the answer was lost (a timeout, a dropped connection).
+    batch: async (stmts, mode) => {
+      batches++;
+      await database.client.batch(stmts, mode);
+      throw Object.assign(new Error("fetch failed: timeout"), { code: "TIMEOUT" });
+    },
+  };
+  const writer = new GroupCommit(lost);
+  const settled = await Promise.allSettled([1, 2, 3].map((n) => enqueueMessage(writer, message(id, n), Date.now(), null)));
+  expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected"]);
+  expect(batches).toBe(1);
+  // Stored once each, never twice.
+  const recipients = await database.client.execute({ sql: "SELECT count(*) AS n FROM recipients WHERE message_id LIKE ?", args: [`${id}-%`] });
+  expect(Number(recipients.rows[0]!.n)).toBe(3);
+});
