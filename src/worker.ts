@@ -21,6 +21,7 @@ import { useArgon2Module } from "./policy/passwords.ts";
 import { argon2Module } from "./runtime/workers-argon2.ts";
 import { clientEnv } from "./util/client-address.ts";
 import { errorFields } from "./core/log.ts";
+import { shareLoadsAcrossCallers } from "./util/cached.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -53,6 +54,7 @@ const noResolver: Resolver = {
 function build(env: Env): Isolate {
   // SMTP AUTH's argon2id on the bundled WebAssembly module, not in plain JavaScript.
   useArgon2Module(argon2Module);
+  shareLoadsAcrossCallers(false);
   const config = loadConfig(env);
   const database = databaseFrom(createClient(libsqlConfig(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN)));
   // No group commit across requests: each request drives its own transactions.
@@ -94,7 +96,27 @@ function build(env: Env): Isolate {
 const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
 
 // Webhooks after the mail: one transaction at a time per invocation, and the events this pass recorded go out in it.
+// One pass at a time per isolate: a request never waits on another's deliveries (workerd
+// cancels a request waiting on another's I/O as hung). An accept during a pass asks it for
+// one more round, run within the first request's waitUntil.
+let passing = false;
+let again = false;
 const deliver = async (i: Isolate) => {
+  if (passing) {
+    again = true;
+    return;
+  }
+  passing = true;
+  try {
+    do {
+      again = false;
+      await pass(i);
+    } while (again);
+  } finally {
+    passing = false;
+  }
+};
+const pass = async (i: Isolate) => {
   await i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: errorFields(err) }));
   await i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: errorFields(err) }));
 };

@@ -20,9 +20,6 @@ interface Job {
   reject: (e: unknown) => void;
 }
 
-// Batches on the way to a remote server at once (see drain).
-const MAX_IN_FLIGHT = 4;
-
 export interface GroupCommitOptions {
   /**
    * false gives every write its own transaction, run at once by its caller: on Workers a
@@ -54,8 +51,6 @@ export class GroupCommit {
   private queue: Job[] = [];
   private running = false;
   private lazyTimer: ReturnType<typeof setTimeout> | null = null;
-  private inFlight = 0;
-  private freed: (() => void)[] = [];
   private readonly syncer: SyncCoalescer | null;
 
   constructor(
@@ -129,33 +124,15 @@ export class GroupCommit {
           waiting = true;
           break;
         }
-        if (!this.pipelines()) {
-          lazyToo = false;
-          await this.commit(this.queue.splice(0, this.options.maxBatch ?? 256));
-          continue;
-        }
-        // A remote server: up to MAX_IN_FLIGHT batches on the way at once, so a write
-        // waits for no other's round trip (the server still runs them one after another).
-        if (this.inFlight >= MAX_IN_FLIGHT) {
-          await new Promise<void>((resolve) => this.freed.push(resolve));
-          continue;
-        }
         lazyToo = false;
-        this.inFlight++;
-        void this.commit(this.queue.splice(0, this.options.maxBatch ?? 256)).finally(() => {
-          this.inFlight--;
-          this.freed.shift()?.();
-        });
+        // One group at a time, on a remote server too: batches sent side by side only queue
+        // for its write lock there (measured: 349 msg/s one at a time, 64 with four on the way).
+        await this.commit(this.queue.splice(0, this.options.maxBatch ?? 256));
       }
     } finally {
       this.running = false;
     }
     if (waiting) this.waitForCompany();
-  }
-
-  /** Whether the queued writes may go while others are on the way: plans only, on a batching connection. */
-  private pipelines(): boolean {
-    return this.client.batch !== undefined && this.queue.every((j) => j.plan);
   }
 
   private async commit(batch: Job[]): Promise<void> {

@@ -13,6 +13,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Sql } from "../db/raw.ts";
 import { apiKeys } from "../db/schema.ts";
+import { loadsShared } from "../util/cached.ts";
 
 const TOUCH_EVERY_MS = 60_000;
 const MAX_TRACKED = 10_000;
@@ -58,7 +59,7 @@ export class ApiKeyRows {
   }
 
   private read(id: string): Promise<ApiKeyRow | null> {
-    let p = this.inFlight.get(id);
+    let p = loadsShared() ? this.inFlight.get(id) : undefined;
     if (!p) {
       p = this.sql.execute({ sql: LIVE_ROW, args: [id] }).then(
         (rs) => {
@@ -71,7 +72,7 @@ export class ApiKeyRows {
           throw err;
         },
       );
-      this.inFlight.set(id, p);
+      if (loadsShared()) this.inFlight.set(id, p);
     }
     return p;
   }

@@ -1,4 +1,16 @@
-/** A value loaded on demand and kept for a while (one load at a time). */
+let sharedLoads = true;
+
+/**
+ * false on Workers: a caller never awaits a load another request started (workerd cancels a
+ * request that waits on another's I/O as hung); values, once loaded, are still shared.
+ */
+export function shareLoadsAcrossCallers(share: boolean): void {
+  sharedLoads = share;
+}
+
+export const loadsShared = () => sharedLoads;
+
+/** A value loaded on demand and kept for a while (one load at a time where loads are shared). */
 export class Cached<T> {
   private value: T | undefined;
   private loadedAt = -Infinity;
@@ -8,6 +20,12 @@ export class Cached<T> {
 
   async get(now: number): Promise<T> {
     if (this.value !== undefined && now - this.loadedAt < this.ttlMs) return this.value;
+    if (!sharedLoads) {
+      const v = await this.load();
+      this.value = v;
+      this.loadedAt = now;
+      return v;
+    }
     this.loading ??= this.load().then(
       (v) => {
         this.value = v;
