@@ -125,6 +125,8 @@ export async function startSmarthost(
     SMARTHOST_SMTPS_LISTEN: "",
     SMARTHOST_HTTP_LISTEN: "127.0.0.1:0",
     SMARTHOST_HOSTNAME: "smarthost.test",
+    // No machine-wide configuration file: the bench's settings only.
+    SMARTHOST_CONFIG: "",
     SMARTHOST_LOG: "silent",
     SMARTHOST_MAX_CONNECTIONS_PER_IP: "20000",
     SMARTHOST_DELIVERY_POLL_MS: "100",
@@ -137,6 +139,8 @@ export async function startSmarthost(
     const out = r.stdout.toString().trim();
     return whole ? out : out.split("\n").at(-1)!;
   };
+  // Only serve and migrate make a database: the other commands refuse a missing one.
+  cli(["migrate"]);
   cli(["account", "add", "bench"]);
   cli(["sender", "allow", "bench", "example.com"]);
   cli(["network", "allow", "bench", "127.0.0.0/8"]);

@@ -137,12 +137,14 @@ export function acceptPlan(m: NewMessage, now: number, limits: Limits | null): P
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
   const iMessage = statements.push({ sql: `${MESSAGE_INTO} SELECT ${placeholders(12)}${where} RETURNING id`, args: [...messageArgs(m, now), ...conditionArgs] }) - 1;
-  const admitted = "EXISTS (SELECT 1 FROM messages WHERE id = ?)";
-  if (rate) statements.push(rate.count(admitted, [m.id]));
-  if (key) statements.push({ sql: `INSERT INTO idempotency_keys (account_id, key, message_id, created_at) SELECT ?, ?, ?, ? WHERE ${admitted}`, args: [m.accountId, key, m.id, now, m.id] });
+  // Without a condition the message is stored or the plan fails: nothing later needs a gate.
+  const gate = conditions.length > 0 ? { sql: " WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)", args: [m.id] } : { sql: "", args: [] };
+  if (rate) statements.push(rate.count(gate.sql ? gate.sql.slice(" WHERE ".length) : "true", gate.args));
+  if (key) statements.push({ sql: `INSERT INTO idempotency_keys (account_id, key, message_id, created_at) SELECT ?, ?, ?, ?${gate.sql}`, args: [m.accountId, key, m.id, now, ...gate.args] });
   const rows = recipientRows(m, now);
-  const iRecipients = statements.push({ sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} SELECT * FROM (VALUES ${rows.values}) WHERE ${admitted}${rows.lease ? LEASED_COLUMNS : ""}`, args: [...rows.args, m.id] }) - 1;
-  statements.push({ sql: `INSERT INTO events (message_id, type, detail, created_at) SELECT ?, 'accepted', ?, ? WHERE ${admitted}`, args: [m.id, rows.detail, now, m.id] });
+  const recipients = gate.sql ? `SELECT * FROM (VALUES ${rows.values})${gate.sql}` : `VALUES ${rows.values}`;
+  const iRecipients = statements.push({ sql: `INSERT INTO recipients ${RECIPIENT_COLUMNS} ${recipients}${rows.lease ? LEASED_COLUMNS : ""}`, args: [...rows.args, ...gate.args] }) - 1;
+  statements.push({ sql: `INSERT INTO events (message_id, type, detail, created_at) ${gate.sql ? `SELECT ?, 'accepted', ?, ?${gate.sql}` : "VALUES (?, 'accepted', ?, ?)"}`, args: [m.id, rows.detail, now, ...gate.args] });
   const iKey = key ? statements.push({ sql: "SELECT message_id FROM idempotency_keys WHERE account_id = ? AND key = ?", args: [m.accountId, key] }) - 1 : -1;
   const iCounters = rate ? statements.push(readCounters(m.accountId)) - 1 : -1;
   return {
