@@ -2,7 +2,7 @@
  * Webhook delivery rows in SQL: leasing due ones (one UPDATE … RETURNING, so several
  * nodes share the work), recording each attempt with its outcome, listing and replaying.
  */
-import type { Sql } from "../db/raw.ts";
+import { placeholders, type Plan, type Sql } from "../db/raw.ts";
 import { appendEvent } from "../events/append.ts";
 import { eventRowOf, type EventRow } from "../events/payload.ts";
 import { DISABLE_AFTER_MS } from "./schedule.ts";
@@ -26,7 +26,7 @@ const LEASE = `UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (
 const DETAILS = `SELECT d.id, d.attempts, e.id AS endpoint_id, e.account_id, e.url, e.secret, e.previous_secret, e.previous_until,
     v.id AS event_id, v.type, v.data, v.created_at
   FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN account_events v ON v.id = d.event_id
-  WHERE d.id = ?`;
+  WHERE d.id`;
 
 /** A read without a transaction: is anything due at all? */
 export async function anyDue(sql: Sql, now: number): Promise<boolean> {
@@ -34,27 +34,31 @@ export async function anyDue(sql: Sql, now: number): Promise<boolean> {
   return rs.rows.length > 0;
 }
 
-export async function leaseDueDeliveries(sql: Sql, now: number, leaseMs: number, max: number): Promise<DueDelivery[]> {
-  const leased = await sql.execute({ sql: LEASE, args: [now + leaseMs, now, now, max] });
-  const out: DueDelivery[] = [];
-  for (const l of leased.rows) {
-    const r = (await sql.execute({ sql: DETAILS, args: [Number(l.id)] })).rows[0];
-    if (!r) continue;
-    out.push({
-      id: Number(r.id),
-      attempts: Number(r.attempts),
-      endpoint: {
-        id: String(r.endpoint_id),
-        accountId: String(r.account_id),
-        url: String(r.url),
-        secret: String(r.secret),
-        previousSecret: (r.previous_secret as string | null) ?? null,
-        previousUntil: r.previous_until === null ? null : Number(r.previous_until),
-      },
-      event: eventRowOf({ ...r, id: r.event_id }),
-    });
-  }
-  return out;
+/**
+ * Leasing due deliveries: one statement, so on a remote database one request with no
+ * transaction held across the network (db/raw.ts Plan). Returns the leased ids.
+ */
+export function leaseDuePlan(now: number, leaseMs: number, max: number): Plan<number[]> {
+  return { statements: [{ sql: LEASE, args: [now + leaseMs, now, now, max] }], decode: (results) => results[0]!.rows.map((r) => Number(r.id)) };
+}
+
+/** What leased deliveries need to be sent (read after the lease is committed: they are this node's now). */
+export async function leasedDetails(sql: Sql, ids: number[]): Promise<DueDelivery[]> {
+  if (ids.length === 0) return [];
+  const rs = await sql.execute({ sql: `${DETAILS} IN (${placeholders(ids.length)}) ORDER BY d.id`, args: ids });
+  return rs.rows.map((r) => ({
+    id: Number(r.id),
+    attempts: Number(r.attempts),
+    endpoint: {
+      id: String(r.endpoint_id),
+      accountId: String(r.account_id),
+      url: String(r.url),
+      secret: String(r.secret),
+      previousSecret: (r.previous_secret as string | null) ?? null,
+      previousUntil: r.previous_until === null ? null : Number(r.previous_until),
+    },
+    event: eventRowOf({ ...r, id: r.event_id }),
+  }));
 }
 
 export interface AttemptResult {

@@ -11,7 +11,7 @@ import type { Logger } from "../core/log.ts";
 import { eventPayload } from "../events/payload.ts";
 import { purgeOldEvents } from "../events/retention.ts";
 import { errorFields } from "../core/log.ts";
-import { anyDue, leaseDueDeliveries, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
+import { anyDue, leaseDuePlan, leasedDetails, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
 import { ALLOW_PRIVATE_WEBHOOKS, checkDestination, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
 import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
@@ -147,7 +147,8 @@ export class WebhookSender {
   /** Sends what is due now; resolves when every attempt is recorded. Returns how many were sent. */
   async drainOnce(): Promise<number> {
     if (!(await anyDue(this.deps.sql, this.now()))) return 0;
-    const due = await this.deps.writer.write((sql) => leaseDueDeliveries(sql, this.now(), this.leaseMs, this.deps.config.concurrency ?? 8));
+    const ids = await this.deps.writer.writePlan(leaseDuePlan(this.now(), this.leaseMs, this.deps.config.concurrency ?? 8), { durable: false });
+    const due = await leasedDetails(this.deps.sql, ids);
     await Promise.all(due.map((d) => this.attempt(d)));
     return due.length;
   }
