@@ -76,7 +76,9 @@ test("primary killed mid-stream: mail fails over within the threshold, nothing b
       worker.kick();
       return primary.received.length > 0;
     },
-    15_000,
+    // The breaker's longest backoff (maxMs 10 s) plus one probe interval (5 s), and room for
+    // a loaded machine: 15 s was exactly the worst case.
+    25_000,
   );
   await waitFor("route.recovered", async () => (await routeEvents(s)).some((e) => e.type === "route.recovered"));
   const more = await queueMessages(s, "dest.test", 10, "recovered");
