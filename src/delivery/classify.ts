@@ -67,6 +67,9 @@ export function classifyReply(r: Reply, stage: Stage, upstream: Upstream): Class
   if (r.code < 400) return { outcome: "delivered", scope: own };
   const [, subject, detail] = parts(r.enhanced) ?? [undefined, undefined, undefined];
 
+  // RFC 5321 §3.8: 421 is the server closing the session — about the session, never the
+  // recipient it happens to answer (a server going down mid-transaction says it to RCPT).
+  if (r.code === 421 && perRecipient) return { outcome: "transient", scope: upstream.relay ? "route" : "message" };
   if (r.code < 500) {
     // 4xx is transient whatever it says (4.2.2 mailbox full included); a relay's 4.7.x at
     // the session or MAIL is about our account or rate: the next route may take it.

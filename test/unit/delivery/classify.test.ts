@@ -33,6 +33,8 @@ const TABLE: Row[] = [
   ["SES credentials", "535 Authentication Credentials Invalid", "AUTH", "relay", "transient", "route"],
   ["Postmark From without sender signature", "550 5.7.1 The From address is not a confirmed Sender Signature.", "end of DATA", "relay", "permanent", "message"],
   ["Mailgun quota", "421 4.7.0 Sending quota exceeded", "MAIL", "relay", "transient", "route"],
+  ["a relay shutting down answers RCPT", "421 4.3.2 Server shutting down", "RCPT", "relay", "transient", "route"],
+  ["an MX shutting down answers RCPT", "421 4.3.2 Service not available, closing transmission channel", "RCPT", "mx", "transient", "message"],
   ["Mailgun relaying denied", "550 5.7.1 Relaying denied", "RCPT", "relay", "transient", "route"],
   ["Mailgun relaying denied at MAIL", "550 5.7.1 Relaying denied", "MAIL", "relay", "transient", "route"],
   ["Postfix relay size limit", "552 5.3.4 Message size exceeds fixed limit", "end of DATA", "relay", "permanent", "message"],
