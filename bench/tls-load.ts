@@ -10,6 +10,7 @@
  * prints one JSON line {seconds, messages, failed, firstError, p50, p99}.
  */
 import type { Socket } from "bun";
+import { errorText } from "../src/core/log.ts";
 import { percentile } from "./load.ts";
 
 export interface TlsLoadOptions {
@@ -146,7 +147,7 @@ function oneMessage(port: number, authLine: string | null, body: string): Promis
         }
       },
     };
-    Bun.connect<Conn>({ hostname: "127.0.0.1", port, data: c, socket: handlers }).catch((e: unknown) => c.settle(e instanceof Error ? e : new Error(String(e))));
+    Bun.connect<Conn>({ hostname: "127.0.0.1", port, data: c, socket: handlers }).catch((e: unknown) => c.settle(e instanceof Error ? e : new Error(errorText(e))));
   });
 }
 
@@ -164,7 +165,7 @@ export async function tlsLoad(opts: TlsLoadOptions): Promise<TlsLoadResult> {
         latencies.push(await oneMessage(opts.port, authLine, messageText(opts.size, n)));
       } catch (e) {
         failed++;
-        firstError ??= e instanceof Error ? e.message : String(e);
+        firstError ??= errorText(e);
       }
     }
   };
