@@ -79,8 +79,8 @@ export async function main(argv: string[]): Promise<number> {
   // The configuration file the service reads too (SMARTHOST_CONFIG), under the environment.
   const { env, file } = configEnvironment(process.env);
   const config = loadConfig(env);
-  // Only serve and migrate make a database (db token needs none); any other command on a missing one would act on an empty new file.
-  if (command.name !== "serve" && command.name !== "migrate" && command.name !== "db token") requireDatabase(config.SMARTHOST_DB_URL, file);
+  // Only serve and migrate make a database; any other command on a missing one would act on an empty new file.
+  if (command.database === undefined) requireDatabase(config.SMARTHOST_DB_URL, file);
   // Root on the service user's database would leave it files the service cannot open. Not
   // for serve: a container's root may serve a volume that another uid owns on the host.
   if (command.name !== "serve") refuseForeignOwner(config.SMARTHOST_DB_URL, process.getuid?.());

@@ -28,6 +28,7 @@ async function token(dir: string): Promise<{ token: string; made: boolean }> {
 export const dbCommands: Command[] = [
   {
     name: "db token",
+    database: "none",
     args: "DIR",
     summary: "a key pair for sqld --auth-jwt-key-file DIR/jwt.pem, and a token for SMARTHOST_DB_AUTH_TOKEN (printed once)",
     async run({ args, out }) {

@@ -6,6 +6,7 @@ import type { Command } from "./table.ts";
 export const serverCommands: Command[] = [
   {
     name: "serve",
+    database: "creates",
     summary: "run the relay (SMTP, HTTP API, delivery)",
     options: { "egress-only": { type: "boolean", help: "delivery alone" } },
     async run({ config, values }) {
@@ -23,6 +24,7 @@ export const serverCommands: Command[] = [
   },
   {
     name: "migrate",
+    database: "creates",
     summary: "apply migrations to the database",
     async run({ config, out }) {
       // Opening the database applies what is pending.

@@ -32,6 +32,8 @@ export interface Command {
   args?: string;
   summary: string;
   options?: Record<string, Option>;
+  /** "creates": may make the database (serve, migrate); "none": never opens it. Absent: a missing database is refused. */
+  database?: "creates" | "none";
   run(ctx: Context): Promise<number>;
 }
 

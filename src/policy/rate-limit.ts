@@ -27,15 +27,18 @@ export const unlimited = (l: Limits) => l.perMinute === null && l.perDay === nul
 
 // A new row is admitted without the WHERE: the caller refuses a message whose recipients
 // alone exceed the daily recipient limit before it gets here (see consumeRate).
-const CONSUME = `
-  INSERT INTO rate_counters (account_id, minute_start, minute_count, day_start, day_count, day_recipients)
-  VALUES (?1, ?2, 1, ?3, 1, ?6)
-  ON CONFLICT (account_id) DO UPDATE SET
+const COUNTERS = "INSERT INTO rate_counters (account_id, minute_start, minute_count, day_start, day_count, day_recipients)";
+// One more message in the row's windows (a window that has passed starts again).
+const COUNT_ONE = `ON CONFLICT (account_id) DO UPDATE SET
     minute_count = CASE WHEN minute_start = excluded.minute_start THEN minute_count + 1 ELSE 1 END,
     day_count = CASE WHEN day_start = excluded.day_start THEN day_count + 1 ELSE 1 END,
     day_recipients = CASE WHEN day_start = excluded.day_start THEN day_recipients + excluded.day_recipients ELSE excluded.day_recipients END,
     minute_start = excluded.minute_start,
-    day_start = excluded.day_start
+    day_start = excluded.day_start`;
+
+const CONSUME = `
+  ${COUNTERS} VALUES (?1, ?2, 1, ?3, 1, ?6)
+  ${COUNT_ONE}
   WHERE (minute_start <> excluded.minute_start OR minute_count < ?4)
     AND (day_start <> excluded.day_start OR day_count < ?5)
     AND (day_start <> excluded.day_start OR day_recipients + excluded.day_recipients <= ?7)
@@ -97,14 +100,7 @@ export function rateInPlan(accountId: string, limits: Limits, now: number, recip
     args: [accountId, w.minute, limits.perMinute ?? UNLIMITED, w.day, limits.perDay ?? UNLIMITED, w.day, recipients, limits.recipientsPerDay ?? UNLIMITED],
   };
   const count = (admitted: string, admittedArgs: InValue[]): InStatement => ({
-    sql: `INSERT INTO rate_counters (account_id, minute_start, minute_count, day_start, day_count, day_recipients)
-      SELECT ?, ?, 1, ?, 1, ? WHERE ${admitted}
-      ON CONFLICT (account_id) DO UPDATE SET
-        minute_count = CASE WHEN minute_start = excluded.minute_start THEN minute_count + 1 ELSE 1 END,
-        day_count = CASE WHEN day_start = excluded.day_start THEN day_count + 1 ELSE 1 END,
-        day_recipients = CASE WHEN day_start = excluded.day_start THEN day_recipients + excluded.day_recipients ELSE excluded.day_recipients END,
-        minute_start = excluded.minute_start,
-        day_start = excluded.day_start`,
+    sql: `${COUNTERS} SELECT ?, ?, 1, ?, 1, ? WHERE ${admitted} ${COUNT_ONE}`,
     args: [accountId, w.minute, w.day, recipients, ...admittedArgs],
   });
   return { room, count };

@@ -138,8 +138,10 @@ export function acceptPlan(m: NewMessage, now: number, limits: Limits | null): P
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
   const iMessage = statements.push({ sql: `${MESSAGE_INTO} SELECT ${placeholders(12)}${where} RETURNING id`, args: [...messageArgs(m, now), ...conditionArgs] }) - 1;
   // Without a condition the message is stored or the plan fails: nothing later needs a gate.
-  const gate = conditions.length > 0 ? { sql: " WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)", args: [m.id] } : { sql: "", args: [] };
-  if (rate) statements.push(rate.count(gate.sql ? gate.sql.slice(" WHERE ".length) : "true", gate.args));
+  const admitted = "EXISTS (SELECT 1 FROM messages WHERE id = ?)";
+  const gate = conditions.length > 0 ? { sql: ` WHERE ${admitted}`, args: [m.id] } : { sql: "", args: [] };
+  // A rate (a condition) always has the gate.
+  if (rate) statements.push(rate.count(admitted, gate.args));
   if (key) statements.push({ sql: `INSERT INTO idempotency_keys (account_id, key, message_id, created_at) SELECT ?, ?, ?, ?${gate.sql}`, args: [m.accountId, key, m.id, now, ...gate.args] });
   const rows = recipientRows(m, now);
   const recipients = gate.sql ? `SELECT * FROM (VALUES ${rows.values})${gate.sql}` : `VALUES ${rows.values}`;
