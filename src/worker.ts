@@ -56,7 +56,9 @@ function build(env: Env): Isolate {
   useArgon2Module(argon2Module);
   shareLoadsAcrossCallers(false);
   const config = loadConfig(env);
-  const database = databaseFrom(createClient(libsqlConfig(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN)));
+  // No cap on requests in flight: the client's queue would make one request wait for a slot
+  // another request's fetch frees, and workerd cancels a request waiting on another's I/O as hung.
+  const database = databaseFrom(createClient({ ...libsqlConfig(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN), concurrency: Infinity }));
   // No group commit across requests: each request drives its own transactions.
   const writer = new GroupCommit(database.sql, { batching: false });
   const hostname = relayHostname(config);
@@ -98,7 +100,10 @@ const ACCEPTS = /^\/(v1\/messages(\/raw)?|internal\/smtp\/accept)$/;
 // Webhooks after the mail: one transaction at a time per invocation, and the events this pass recorded go out in it.
 // One pass at a time per isolate: a request never waits on another's deliveries (workerd
 // cancels a request waiting on another's I/O as hung). An accept during a pass asks it for
-// one more round, run within the first request's waitUntil.
+// one more round, run within the first request's waitUntil; rounds go on while they find
+// work (a burst leaves more than one round can lease), for as long as waitUntil is given
+// (30 s after the response): what is left then waits for the next accept or the cron.
+const ROUNDS_FOR_MS = 20_000;
 let passing = false;
 let again = false;
 const deliver = async (i: Isolate) => {
@@ -107,18 +112,22 @@ const deliver = async (i: Isolate) => {
     return;
   }
   passing = true;
+  const until = Date.now() + ROUNDS_FOR_MS;
   try {
+    let worked = 0;
     do {
       again = false;
-      await pass(i);
-    } while (again);
+      worked = await pass(i);
+    } while ((again || worked > 0) && Date.now() < until);
   } finally {
     passing = false;
   }
 };
-const pass = async (i: Isolate) => {
-  await i.delivery.then((d) => d.drainOnce()).catch((err) => log("delivery_error", { error: errorFields(err) }));
-  await i.webhooks.then((w) => w.drainOnce()).catch((err) => log("webhook_error", { error: errorFields(err) }));
+/** Returns how much it found to do: groups delivered and webhook deliveries sent. */
+const pass = async (i: Isolate): Promise<number> => {
+  const mail = await i.delivery.then((d) => d.drainOnce()).catch((err) => (log("delivery_error", { error: errorFields(err) }), 0));
+  const hooks = await i.webhooks.then((w) => w.drainOnce()).catch((err) => (log("webhook_error", { error: errorFields(err) }), 0));
+  return mail + hooks;
 };
 
 export default {

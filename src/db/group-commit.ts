@@ -148,11 +148,13 @@ export class GroupCommit {
    * fails as a whole (a statement no plan expected to fail) is retried plan by plan, so
    * only the faulty one is refused. Committed on the server before anyone is answered.
    */
-  private async commitPlans(jobs: Job[]): Promise<void> {
+  private async commitPlans(jobs: Job[], busy = new BusyWait()): Promise<void> {
     let results: SqlResult[];
     try {
       results = await this.client.batch!(jobs.flatMap((j) => j.plan!.statements), "write");
     } catch (err) {
+      // The server's write lock was taken (another node or request): nothing ran; try again.
+      if (isBusy(err) && (await busy.again())) return this.commitPlans(jobs, busy);
       // Only a statement the server refused tells that nothing was committed: then each plan
       // is tried alone. A timeout or a lost connection leaves the outcome unknown — a retry
       // could store a message twice — so every writer is told it failed (451 / 503).
@@ -176,11 +178,29 @@ export class GroupCommit {
     }
   }
 
-  private async commitInteractive(batch: Job[]): Promise<void> {
+  private async commitInteractive(batch: Job[], busy = new BusyWait()): Promise<void> {
     const settled: { job: Job; ok: boolean; value: unknown }[] = [];
     const durable = batch.some((j) => j.durable);
+    // A remote transaction's BEGIN goes with its first statement: until one succeeded,
+    // nothing is held or written, and a busy server can be asked again.
+    let begun = false;
+    let first: unknown = undefined;
     try {
-      const tx = await this.client.transaction("write", { durable: durable && this.syncer === null });
+      const opened = await this.client.transaction("write", { durable: durable && this.syncer === null });
+      const tx = {
+        execute: async (stmt: Parameters<Sql["execute"]>[0]) => {
+          try {
+            const rs = await opened.execute(stmt);
+            begun = true;
+            return rs;
+          } catch (err) {
+            if (!begun) first ??= err;
+            throw err;
+          }
+        },
+        commit: () => opened.commit(),
+        close: () => opened.close(),
+      };
       try {
         for (const job of batch) {
           // With one job the transaction itself is its rollback unit.
@@ -201,6 +221,7 @@ export class GroupCommit {
         tx.close();
       }
     } catch (err) {
+      if (!begun && isBusy(first ?? err) && (await busy.again())) return this.commitInteractive(batch, busy);
       // BEGIN or COMMIT failed: nothing of this batch is stored.
       for (const job of batch) job.reject(err);
       return;
@@ -221,4 +242,26 @@ export class GroupCommit {
 export function refusedByServer(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("SQLITE_");
+}
+
+/** The server's write lock was held by another connection (nothing of the request ran). */
+export function isBusy(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === "SQLITE_BUSY" || (typeof e?.message === "string" && e.message.includes("database is locked"));
+}
+
+/** How long a write waits, in all, for a busy server: short jittered waits, doubling. */
+const BUSY_WAIT_MS = 5_000;
+
+class BusyWait {
+  private readonly until = Date.now() + BUSY_WAIT_MS;
+  private step = 5;
+
+  async again(): Promise<boolean> {
+    if (Date.now() >= this.until) return false;
+    const ms = Math.min(this.step, this.until - Date.now()) * (0.5 + Math.random());
+    this.step = Math.min(this.step * 2, 200);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return true;
+  }
 }

@@ -152,17 +152,20 @@ export class DeliveryWorker implements Handoff {
 
   /**
    * One pass without the loop, for runtimes driven by events (a Workers cron or an accept):
-   * lease what is due now, deliver it, wait for the outcomes. Returns the groups leased.
+   * lease what is due now, deliver it, wait for the outcomes. Returns the groups it tried
+   * (not those given back: another node's to deliver, or a busy destination's).
    */
   async drainOnce(): Promise<number> {
     await this.housekeeping.releaseHeld(this.now());
     const groups = await leaseDueGroups(this.deps.writer, this.owner, this.now(), this.deps.config.leaseMs, this.deps.config.concurrency);
-    for (const g of groups) await this.offer(g);
+    let taken = 0;
+    for (const g of groups) if (await this.offer(g)) taken++;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    return groups.length;
+    return taken;
   }
 
-  private async offer(group: DeliveryGroup): Promise<void> {
+  /** true: delivered or waiting for a slot here; false: given back to the queue. */
+  private async offer(group: DeliveryGroup): Promise<boolean> {
     let routes: Route[];
     try {
       routes = await this.routes.get(group.domain, this.now());
@@ -171,12 +174,12 @@ export class DeliveryWorker implements Handoff {
       // these recipients wait for a retry; the rest of the queue goes on.
       this.deps.log("delivery_error", { message: group.messageId, domain: group.domain, error: errorFields(err) });
       await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + this.deps.config.retryBaseMs);
-      return;
+      return false;
     }
     if (this.deps.config.relayOnly && routes.some((r) => r.kind === "mx")) {
       // Not this node's to deliver: give it straight back for a node that can reach port 25.
       await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), 0);
-      return;
+      return false;
     }
     const first = routes[0];
     const direct = !first || first.kind === "mx";
@@ -193,7 +196,9 @@ export class DeliveryWorker implements Handoff {
     else if (offer === "refuse") {
       // A slow or stuck destination keeps its own slots; the rest of the queue goes on.
       await releaseLease(this.deps.writer, this.owner, group.recipients.map((r) => r.id), this.now() + BUSY_RETRY_MS);
+      return false;
     }
+    return true;
   }
 
   private launch(key: string, job: Job): void {
@@ -264,7 +269,7 @@ export class DeliveryWorker implements Handoff {
     const c = this.deps.config;
     const now = this.now();
     const updates = recipientUpdates(group.recipients, m, final, c, now);
-    const recorded = new Set(await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now)), group.wholeMessage));
+    const recorded = new Set(await recordOutcomes(this.deps.writer, this.owner, m.id, updates, now, (due) => buildDsn(m, due, c.hostname, new Date(now))));
     // Counted once recorded, and only what this worker's lease still held (another worker counts the rest).
     for (const u of updates) if (recorded.has(u.id)) this.deps.observer?.deliveryRecorded(u.state, routeOf(u.via), (this.now() - m.createdAt) / 1000);
     // A bounce may have queued a DSN: due now, for the loop to find.

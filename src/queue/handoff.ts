@@ -41,6 +41,5 @@ export function groupsOf(messageId: string, rows: readonly Record<string, unknow
     g.recipients.push(r);
   }
   for (const g of groups.values()) g.recipients.sort((a, b) => a.id - b.id);
-  if (groups.size === 1) for (const g of groups.values()) g.wholeMessage = true;
   return [...groups.values()];
 }

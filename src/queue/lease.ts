@@ -31,8 +31,6 @@ export interface DeliveryGroup {
   recipients: LeasedRecipient[];
   /** The message itself when it was handed over from memory (src/queue/handoff.ts). */
   message?: StoredMessage;
-  /** Every recipient of the message, on its first attempt: no earlier bounce can await a DSN. */
-  wholeMessage?: boolean;
 }
 
 const LEASE = `

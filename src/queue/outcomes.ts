@@ -62,9 +62,10 @@ export interface DueBounce {
  */
 const NEVER_REFUSED = { perMinute: Number.MAX_SAFE_INTEGER, perDay: Number.MAX_SAFE_INTEGER, recipientsPerDay: Number.MAX_SAFE_INTEGER };
 
-const UPDATE = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
+const UPDATE_HELD = `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_reply = ?,
   last_code = ?, last_enhanced = ?, last_text = ?, remote_mta = ?, dsn_due = ?, last_tls = ?,
-  lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING id, attempts`;
+  lease_until = 0, lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`;
+const UPDATE = `${UPDATE_HELD} RETURNING id, attempts`;
 
 // smarthost_delivery_tls_total, counted with the attempt it counts (metrics.ts reads it).
 const COUNT_TLS = `INSERT INTO delivery_tls_counts (outcome, result_type, n) VALUES (?, ?, 1)
@@ -78,19 +79,20 @@ const CLAIM_DUE = `UPDATE recipients SET dsn_due = 0 WHERE message_id = ? AND ds
   RETURNING id, address, orcpt, last_code, last_enhanced, last_text, remote_mta, updated_at`;
 
 /** Returns the ids whose lease this owner still held (only those were recorded). */
-export function recordOutcomes(
+export async function recordOutcomes(
   writer: GroupCommit,
   owner: string,
   messageId: string,
   updates: RecipientUpdate[],
   now: number,
   dsn: (due: DueBounce[]) => NewMessage | null,
-  /** These are all the message's recipients on their first attempt (DeliveryGroup.wholeMessage). */
-  wholeMessage = false,
 ): Promise<number[]> {
-  // Only a bounce sets dsn_due: with none now and none possible before, no DSN can be due.
-  const mayReport = !wholeMessage || updates.some((u) => u.state === "bounced");
-  if (!mayReport) return recordPlanned(writer, owner, messageId, updates as PlannedUpdate[], now);
+  // Delivered or deferred, with no bounce of the message awaiting its DSN: one plan. A bounce
+  // now, or an earlier one still to report, needs the DSN built in this transaction.
+  if (updates.every((u) => u.state !== "bounced")) {
+    const planned = await recordPlanned(writer, owner, messageId, updates as PlannedUpdate[], now);
+    if (planned !== DSN_PENDING) return planned;
+  }
   return writer.write(async (sql: Sql) => {
     const recorded: number[] = [];
     for (const u of updates) {
@@ -101,7 +103,7 @@ export function recordOutcomes(
       if (u.tls) await sql.execute({ sql: COUNT_TLS, args: [u.tls.outcome, u.tls.result_type ?? ""] });
       await recordMessageEvent(sql, { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: u.reply, via: u.via, attempt: Number(changed.rows[0]!.attempts), tls: u.tls });
     }
-    if (recorded.length > 0 && mayReport) await reportBounces(sql, messageId, now, dsn);
+    if (recorded.length > 0) await reportBounces(sql, messageId, now, dsn);
     return recorded;
     // Not durable (src/db/group-commit.ts): an outcome a power loss forgets is tried
     // again; its DSN and events are in the same transaction, so they go or stay with it.
@@ -110,25 +112,37 @@ export function recordOutcomes(
 
 type PlannedUpdate = RecipientUpdate & { state: "delivered" | "deferred" };
 
+/** recordPlanned wrote nothing: another recipient's bounce awaits its DSN. */
+const DSN_PENDING = Symbol("dsn pending");
+
 /**
- * The usual outcome (a whole message delivered or deferred: no DSN can be due) as one plan:
- * every row is written only while this owner still holds the recipient's lease, so it
- * travels in one request with the others' (group commit) and needs no answer midway.
+ * The usual outcome (delivered or deferred, no DSN due) as one plan: every row is written
+ * only while this owner still holds the recipient's lease and no bounce of the message
+ * awaits its DSN, so it travels in one request with the others' (group commit) and needs no
+ * answer midway. Nothing in the plan sets dsn_due: the guard reads the same in every statement.
  */
-async function recordPlanned(writer: GroupCommit, owner: string, messageId: string, updates: PlannedUpdate[], now: number): Promise<number[]> {
+async function recordPlanned(writer: GroupCommit, owner: string, messageId: string, updates: PlannedUpdate[], now: number): Promise<number[] | typeof DSN_PENDING> {
   // Read before the write, outside the lock: known already for a message handed over.
   const ctx = await contextOf(writer.connection, messageId);
+  const noDsnDue: SqlCondition = { sql: "NOT EXISTS (SELECT 1 FROM recipients WHERE message_id = ? AND dsn_due = 1)", args: [messageId] };
   const statements: InStatement[] = [];
   const updated: number[] = [];
   for (const u of updates) {
-    const held: SqlCondition = { sql: "EXISTS (SELECT 1 FROM recipients WHERE id = ? AND lease_owner = ?)", args: [u.id, owner] };
+    const held: SqlCondition = { sql: `EXISTS (SELECT 1 FROM recipients WHERE id = ? AND lease_owner = ?) AND ${noDsnDue.sql}`, args: [u.id, owner, ...noDsnDue.args] };
     const line = replyLine(u.reply);
     if (u.tls) statements.push({ sql: `INSERT INTO delivery_tls_counts (outcome, result_type, n) SELECT ?, ?, 1 WHERE ${held.sql} ON CONFLICT (outcome, result_type) DO UPDATE SET n = n + 1`, args: [u.tls.outcome, u.tls.result_type ?? "", ...held.args] });
     const event = { messageId, recipient: u.address, trace: u.state, detail: `${line} (via ${u.via})`, now, reply: u.reply, via: u.via, tls: u.tls };
     statements.push(...outcomeEventStatements(ctx, event, held, { sql: "(SELECT attempts + 1 FROM recipients WHERE id = ?)", args: [u.id] }));
-    updated.push(statements.push({ sql: UPDATE, args: updateArgs(u, owner, now) }) - 1);
+    updated.push(statements.push({ sql: `${UPDATE_HELD} AND ${noDsnDue.sql} RETURNING id`, args: [...updateArgs(u, owner, now), ...noDsnDue.args] }) - 1);
   }
-  return writer.writePlan({ statements, decode: (results) => updated.flatMap((i) => results[i]!.rows.map((r) => Number(r.id))) }, { durable: false });
+  const pending = statements.push({ sql: `SELECT NOT (${noDsnDue.sql}) AS pending`, args: noDsnDue.args }) - 1;
+  return writer.writePlan(
+    {
+      statements,
+      decode: (results) => (Number(results[pending]!.rows[0]?.pending ?? 0) !== 0 ? DSN_PENDING : updated.flatMap((i) => results[i]!.rows.map((r) => Number(r.id)))),
+    },
+    { durable: false },
+  );
 }
 
 const updateArgs = (u: RecipientUpdate, owner: string, now: number): InValue[] => {

@@ -107,7 +107,14 @@ export async function startDelayProxy(target: { host?: string; port: number }, d
       total++;
       counts.set(line, (counts.get(line) ?? 0) + 1);
     });
-    const up = delayedPipe(delayMs, (b) => upstream.write(b), () => upstream.end());
+    // Held until the server's side is connected: nothing is written to a socket still connecting.
+    let connected = false;
+    const early: (Buffer | null)[] = [];
+    upstream.once("connect", () => {
+      connected = true;
+      for (const b of early.splice(0)) b ? upstream.write(b) : upstream.end();
+    });
+    const up = delayedPipe(delayMs, (b) => (connected ? upstream.write(b) : early.push(b)), () => (connected ? upstream.end() : early.push(null)));
     const down = delayedPipe(delayMs, (b) => client.write(b), () => client.end());
     client.on("data", (b: Buffer) => {
       frame(b);
