@@ -31,14 +31,21 @@ export async function listAccounts(db: Db): Promise<AccountRow[]> {
   return rows.map((a) => ({ name: a.name, per_minute: a.perMinute, per_day: a.perDay, recipients_per_day: a.recipientsPerDay, created_at: iso(a.createdAt)!, over_limit: a.overLimit, hold_backlog: a.holdBacklog, list_unsubscribe: a.listUnsubscribe, require_alignment: a.requireAlignment }));
 }
 
-/** Recipients still to deliver (queued, deferred or held) in the account's messages. */
-async function pendingCount(db: Db, accountId: string): Promise<{ messages: number; recipients: number }> {
-  const [row] = await db
-    .select({ recipients: count(), messages: sql<number>`count(DISTINCT ${recipients.messageId})` })
+/** Recipients still to deliver in the account's messages, with how many are queued, deferred and held. */
+async function pendingCount(db: Db, accountId: string): Promise<{ messages: number; recipients: number } & Record<(typeof PENDING_STATES)[number], number>> {
+  const rows = await db
+    .select({ state: recipients.state, recipients: count() })
+    .from(recipients)
+    .innerJoin(messages, eq(messages.id, recipients.messageId))
+    .where(and(eq(messages.accountId, accountId), inArray(recipients.state, [...PENDING_STATES])))
+    .groupBy(recipients.state);
+  const by = (state: string) => Number(rows.find((r) => r.state === state)?.recipients ?? 0);
+  const [all] = await db
+    .select({ messages: sql<number>`count(DISTINCT ${recipients.messageId})` })
     .from(recipients)
     .innerJoin(messages, eq(messages.id, recipients.messageId))
     .where(and(eq(messages.accountId, accountId), inArray(recipients.state, [...PENDING_STATES])));
-  return { messages: Number(row?.messages ?? 0), recipients: Number(row?.recipients ?? 0) };
+  return { messages: Number(all?.messages ?? 0), recipients: rows.reduce((n, r) => n + Number(r.recipients), 0), queued: by("queued"), deferred: by("deferred"), held: by("held") };
 }
 
 async function owned(db: Db, accountId: string) {

@@ -46,13 +46,22 @@ export interface RouteListed extends RouteRow {
   per_second: number | null;
   per_minute: number | null;
   per_day: number | null;
-  /** The circuit breaker's state (src/shaping/route-health.ts); direct MX has none. */
-  health: Health | null;
+  /** The circuit breaker's state (src/shaping/route-health.ts) as shown; direct MX has none. */
+  health: ShownHealth | null;
   /** While down: when one probe may try it again (ISO 8601). */
   down_until: string | null;
 }
 
-export async function listRoutes(db: Db): Promise<RouteListed[]> {
+/**
+ * The breaker leaves a route `down` in the database after its backoff is over, until the
+ * next message to it claims the probe: from `down_until` on it is open again, so it is
+ * shown as `reopened` (the next message tries it), never as down.
+ */
+export type ShownHealth = Health | "reopened";
+
+const shown = (state: Health, downUntil: number | null, now: number): ShownHealth => (state === "down" && downUntil !== null && downUntil <= now ? "reopened" : state);
+
+export async function listRoutes(db: Db, now = Date.now()): Promise<RouteListed[]> {
   const rows = await db.select().from(routes).orderBy(asc(routes.domain), asc(routes.position));
   const health = new Map((await listRouteHealth(db.$client)).map((h) => [h.route, h]));
   return rows.map((r) => {
@@ -65,7 +74,7 @@ export async function listRoutes(db: Db): Promise<RouteListed[]> {
       per_second: r.perSecond,
       per_minute: r.perMinute,
       per_day: r.perDay,
-      health: parsed?.kind === "relay" ? (h?.state ?? "up") : null,
+      health: parsed?.kind === "relay" ? (h ? shown(h.state, h.down_until, now) : "up") : null,
       down_until: h?.down_until ? new Date(h.down_until).toISOString() : null,
     };
   });

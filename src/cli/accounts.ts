@@ -67,7 +67,8 @@ export const accountCommands: Command[] = [
       out(`account ${a.name} (created ${a.created_at})`);
       out(`  this minute: ${use(a.usage.per_minute)}`);
       out(`  today (UTC): ${use(a.usage.per_day)}`);
-      out(`  queued:      ${a.queued.messages} message(s), ${a.queued.recipients} recipient(s)`);
+      const q = a.queued;
+      out(`  to deliver:  ${q.messages} message(s), ${q.recipients} recipient(s)${q.recipients ? `: ${q.queued} queued, ${q.deferred} deferred, ${q.held} held` : ""}`);
       out(`  credentials: ${a.credentials.join(", ") || "-"}`);
       out(`  API keys:    ${a.api_keys.join(", ") || "-"}`);
       out(`  senders:     ${a.senders.join(", ") || "-"}`);

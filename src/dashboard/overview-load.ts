@@ -4,7 +4,6 @@ import type { Storage } from "../db/storage.ts";
 import { searchAllMessages } from "./message-data.ts";
 import { heldOverQuota, routeEventViews } from "./shaping-data.ts";
 import { accountsNearLimits, queueDepth, topDeferrals, topWaits, windowTotals } from "./overview-data.ts";
-import { routesAsShown } from "./route-view.ts";
 import type { OverviewData } from "./views/overview.tsx";
 
 const HOUR = 3_600_000;
@@ -18,11 +17,11 @@ export async function overviewData(storage: Storage, now: number): Promise<Overv
     queueDepth(sql),
     topDeferrals(sql, now - HOUR),
     topWaits(sql, now - HOUR),
-    listRoutes(storage.db),
+    listRoutes(storage.db, now),
     routeEventViews(sql),
     accountsNearLimits(sql, now),
     heldOverQuota(sql),
     searchAllMessages(sql, { limit: 10 }),
   ]);
-  return { totals: { hour, day }, depth, deferrals, waits, routes: routesAsShown(routes, now), routeEvents, accounts, held, latest };
+  return { totals: { hour, day }, depth, deferrals, waits, routes, routeEvents, accounts, held, latest };
 }

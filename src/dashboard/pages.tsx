@@ -24,7 +24,6 @@ import { overviewData } from "./overview-load.ts";
 import { eventSeries } from "./overview-data.ts";
 import { SeriesCache } from "./series-cache.ts";
 import { routeEventViews } from "./shaping-data.ts";
-import { routesAsShown } from "./route-view.ts";
 import { deliveryRates } from "./rates-data.ts";
 import { RatesBody } from "./views/rates.tsx";
 import { Flash, Live, Page, BASE } from "./views/layout.tsx";
@@ -201,8 +200,8 @@ export function pageRoutes(app: Hono<DashboardEnv>, deps: PageDeps): void {
   app.post("/keys/:id/revoke", (c) => acting(c, `${BASE}/accounts`, async () => `key ${(await revokeKey(storage.db, c.req.param("id"), now())).id} revoked`));
 
   app.get("/routes", async (c) => {
-    const [routes, events, dkim] = await Promise.all([listRoutes(storage.db), routeEventViews(sql()), listDkimKeys({ db: storage.db, now })]);
-    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routesAsShown(routes, now())} /><h2>Route events</h2><RouteEvents rows={events} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
+    const [routes, events, dkim] = await Promise.all([listRoutes(storage.db, now()), routeEventViews(sql()), listDkimKeys({ db: storage.db, now })]);
+    return render(c, deps, "Routes & DKIM", "/routes", <><h2>Routes</h2><Routes rows={routes} /><h2>Route events</h2><RouteEvents rows={events} /><h2>DKIM keys</h2><DkimKeys rows={dkim} /></>);
   });
 }
 

@@ -3,7 +3,7 @@
  * validation and errors as the CLI, acting at once on the relay that serves it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cliOk, openDb, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
+import { cli, cliOk, openDb, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
 import { smtplibLogin } from "../support/python.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
@@ -146,6 +146,9 @@ describe("the queue", () => {
     const status = (await (await fetch(`${relay.http}/v1/messages/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { status: string };
     expect(status.status).toBe("held");
     expect(await (await fetch(`${relay.http}/metrics`)).text()).toContain('smarthost_queue_recipients{state="held"} 1');
+    // The account says what it has still to deliver, and in which state: held, not "queued".
+    expect((await ok("GET", "/accounts/acme")).queued).toEqual({ messages: 1, recipients: 1, queued: 0, deferred: 0, held: 1 });
+    expect((await cli(dir, ["account", "show", "acme"])).stdout).toContain("to deliver:  1 message(s), 1 recipient(s): 0 queued, 0 deferred, 1 held\n");
     const db = openDb(relay.dbUrl);
     await db.execute({ sql: "UPDATE recipients SET next_attempt_at = 0 WHERE message_id = ?", args: [id] });
     db.close();

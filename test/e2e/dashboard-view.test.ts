@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { launchChromium } from "../support/browser.ts";
 import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { addTenant, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
+import { addTenant, cli, cliOk, openDb, removeDir, startRelay, tempDir, type Relay, type Tenant } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { waitFor } from "../support/wait.ts";
 import { queueStates } from "../support/api.ts";
@@ -267,14 +267,20 @@ describe("the overview", () => {
     await context.close();
   });
 
-  test("a route past its down time is not shown as down", async () => {
+  test("a route past its down time is not shown as down: dashboard, admin API, route list", async () => {
     const label = `smtp://127.0.0.1:${staling.port}`;
     const h = (await routeHealth(staling.port))!;
-    // Still down in the breaker's table (no message has tried it since), but open again.
-    expect(h.health).toBe("down");
+    // Still down in the breaker's table (no message has tried it since), but open again once past down_until.
+    const db = openDb(relay.dbUrl);
+    const stored = (await db.execute({ sql: "SELECT state FROM route_health WHERE route = ?", args: [label] })).rows[0]?.state;
+    db.close();
+    expect(stored).toBe("down");
     const until = Date.parse(h.down_until!);
     expect(until).toBeGreaterThan(staleTrippedAt - 60_000);
     await waitFor("the down time over", () => Date.now() > until + 500 || undefined, 45_000);
+    expect((await routeHealth(staling.port))!.health).toBe("reopened");
+    const listed = JSON.parse((await cli(dir, ["route", "list", "--json"])).stdout) as { url: string; health: string }[];
+    expect(listed.find((r) => r.url.startsWith(label))?.health).toBe("reopened");
     const { context, page } = await loggedIn();
     for (const path of ["", "/routes"]) {
       await page.goto(`${relay.http}/dashboard${path}`);

@@ -3,7 +3,7 @@
 import type { AccountRow } from "../../admin/account-manage.ts";
 import type { DkimKeyView } from "../../admin/dkim.ts";
 import type { KeyRow } from "../../admin/keys.ts";
-import type { RouteShown } from "../route-view.ts";
+import type { RouteListed } from "../../admin/route-list.ts";
 import { Action, BASE, time } from "./layout.tsx";
 import { RouteTable } from "./shaping.tsx";
 
@@ -125,7 +125,7 @@ export function Keys({ rows, csrf }: { rows: KeyRow[]; csrf: string }) {
   );
 }
 
-export function Routes({ rows }: { rows: RouteShown[] }) {
+export function Routes({ rows }: { rows: RouteListed[] }) {
   if (rows.length === 0) return <p class="muted">No routes: every domain goes to SMARTHOST_UPSTREAM.</p>;
   return <RouteTable rows={rows} />;
 }

@@ -2,7 +2,7 @@
 /** The overview: traffic charts (drawn by dashboard.js from /dashboard/series), queue, deferrals, routes, accounts. */
 import type { AccountUse, DeferralReason, WaitReason } from "../overview-data.ts";
 import type { MessageHit } from "../message-data.ts";
-import type { RouteShown } from "../route-view.ts";
+import type { RouteListed } from "../../admin/route-list.ts";
 import type { HeldOverQuota, RouteEventView } from "../shaping-data.ts";
 import { BASE, time } from "./layout.tsx";
 import { MessageTable } from "./messages.tsx";
@@ -13,7 +13,7 @@ export interface OverviewData {
   depth: { state: string; n: number }[];
   deferrals: DeferralReason[];
   waits: WaitReason[];
-  routes: RouteShown[];
+  routes: RouteListed[];
   routeEvents: RouteEventView[];
   accounts: AccountUse[];
   held: HeldOverQuota[];

@@ -2,14 +2,14 @@
 /** Route health with its quota, the latest route events, and a delivery's TLS outcome. */
 import type { TlsRecord } from "../../core/tls-record.ts";
 import type { RouteEventView } from "../shaping-data.ts";
-import type { RouteShown } from "../route-view.ts";
+import type { RouteListed } from "../../admin/route-list.ts";
 import { time } from "./layout.tsx";
 
-const quotaOf = (r: RouteShown) =>
+const quotaOf = (r: RouteListed) =>
   [r.per_second !== null ? `${r.per_second}/s` : "", r.per_minute !== null ? `${r.per_minute}/min` : "", r.per_day !== null ? `${r.per_day}/day` : ""].filter(Boolean).join(" · ") || "-";
 
 /** Direct MX has no breaker: no health shown. A down route says until when; a reopened one since when. */
-export function Health({ r }: { r: RouteShown }) {
+export function Health({ r }: { r: RouteListed }) {
   if (r.health === null) return <span class="muted">-</span>;
   if (r.health === "reopened") {
     return (
@@ -27,7 +27,7 @@ export function Health({ r }: { r: RouteShown }) {
   );
 }
 
-export function RouteTable({ rows }: { rows: RouteShown[] }) {
+export function RouteTable({ rows }: { rows: RouteListed[] }) {
   return (
     <table class="routes">
       <thead><tr><th>domain</th><th>#</th><th>to</th><th>quota</th><th>health</th></tr></thead>

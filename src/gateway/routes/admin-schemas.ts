@@ -65,7 +65,8 @@ export const AccountDetail = v.object({
   /** Mail that will not align for DMARC: refused (true) or accepted with a warning. */
   require_alignment: v.boolean(),
   usage: v.object({ per_minute: usage, per_day: usage }),
-  queued: v.object({ messages: v.number(), recipients: v.number() }),
+  // Still to deliver: messages and recipients, and the recipients by state.
+  queued: v.object({ messages: v.number(), recipients: v.number(), queued: v.number(), deferred: v.number(), held: v.number() }),
   credentials: v.array(v.string()),
   api_keys: v.array(v.string()),
   senders: v.array(v.string()),

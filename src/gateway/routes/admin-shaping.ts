@@ -28,7 +28,7 @@ export const RouteListed = v.object({
   per_second: n,
   per_minute: n,
   per_day: n,
-  health: v.nullable(v.picklist(["up", "down", "probing"])),
+  health: v.nullable(v.picklist(["up", "down", "probing", "reopened"])),
   down_until: v.nullable(v.string()),
 });
 const positive = (what: string) => v.optional(v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`)));
@@ -38,7 +38,7 @@ const RouteEvent = v.object({ id: v.number(), type: v.string(), data: v.record(v
 
 export function shapingAdminRoutes(db: Db): Hono {
   const app = new Hono();
-  app.get("/routes/health", adminDoc({ tag: "routes", summary: "Routes with their quota and circuit-breaker health (up, down until, probing)", ok: v.array(RouteListed) }), async (c) => c.json(await listRoutes(db)));
+  app.get("/routes/health", adminDoc({ tag: "routes", summary: "Routes with their quota and circuit-breaker health (up, down until, reopened once that is past, probing)", ok: v.array(RouteListed) }), async (c) => c.json(await listRoutes(db)));
   app.post("/routes/quota", adminDoc({ tag: "routes", summary: "Change a route's quota (null removes a limit); the route given by its URL as added or as listed", body: RouteQuotaChange, example: { domain: "*", url: "smtps://***@smtp.provider.test:465", per_second: 14, per_day: 50000 }, ok: RouteListed, errors: [400, 404, 409] }), async (c) => {
     const b = await body(c, RouteQuotaChange);
     const row = await findRoute(db, b.domain, b.url);
