@@ -59,6 +59,32 @@ test("without batching every write is its own transaction (Workers)", async () =
   expect(await count()).toBe(1);
 });
 
+test("without batching, no more than three writes are on the way at once, and every one commits", async () => {
+  await setup();
+  let inFlight = 0;
+  let most = 0;
+  // The real file database, each request held 20 ms as a remote one would be.
+  const slow = {
+    execute: (s: Parameters<Client["execute"]>[0]) => client.execute(s),
+    transaction: (mode: "write") => client.transaction(mode),
+    batch: async (stmts: Parameters<Client["batch"]>[0], mode: "write") => {
+      most = Math.max(most, ++inFlight);
+      try {
+        await Bun.sleep(20);
+        return await client.batch(stmts, mode);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  const g = new GroupCommit(slow, { batching: false });
+  const plan = (v: string) => ({ statements: [{ sql: "INSERT INTO t (v) VALUES (?)", args: [v] }], decode: () => v });
+  const values = Array.from({ length: 12 }, (_, i) => `w${i}`);
+  expect(await Promise.all(values.map((v) => g.writePlan(plan(v))))).toEqual(values);
+  expect(most).toBe(3);
+  expect(await count()).toBe(12);
+});
+
 test("lazy writes: alone they commit when the wait is over; with a durable write they share its transaction at once", async () => {
   await setup();
   let transactions = 0;
