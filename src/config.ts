@@ -230,6 +230,18 @@ export function relayHostname(config: Pick<Config, "SMARTHOST_HOSTNAME">, machin
 }
 
 /**
+ * Where there is no machine name (Workers): without SMARTHOST_HOSTNAME, the name the relay
+ * is reached at (a workers.dev or custom domain: fully qualified) names it in EHLO, Received
+ * and Message-ID. An address or a single label (local development) is no name for EHLO:
+ * "localhost" then.
+ */
+export function hostnameFromUrl(config: Pick<Config, "SMARTHOST_HOSTNAME">, url: string): string {
+  const host = new URL(url).hostname;
+  const fqdn = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(host) && /[a-z]/i.test(host.split(".").at(-1)!);
+  return relayHostname(config, fqdn ? host : undefined);
+}
+
+/**
  * The largest HTTP request body the API reads for a message of SMARTHOST_MAX_MESSAGE_BYTES:
  * base64 makes 4/3 of the bytes (line breaks and JSON escapes a little more), plus room
  * for the other JSON fields.

@@ -6,7 +6,7 @@
  */
 import { connect } from "cloudflare:sockets";
 import { createClient } from "@libsql/client/web";
-import { loadConfig, relayHostname, type Config } from "./config.ts";
+import { hostnameFromUrl, loadConfig, type Config } from "./config.ts";
 import { databaseFrom, libsqlConfig, type Database } from "./db/client.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { deliverySettings } from "./delivery/settings.ts";
@@ -51,7 +51,15 @@ const noResolver: Resolver = {
   resolve6: () => Promise.reject(Object.assign(new Error("no lookups on Workers"), { code: "ESERVFAIL" })),
 };
 
-function build(env: Env): Isolate {
+/** The relay's name (config.ts `hostnameFromUrl`), with one log line when it is not configured. */
+function workerHostname(config: Config, requestUrl: string): string {
+  if (config.SMARTHOST_HOSTNAME) return config.SMARTHOST_HOSTNAME;
+  const name = hostnameFromUrl(config, requestUrl);
+  log("hostname_warning", { hostname: name, problem: "SMARTHOST_HOSTNAME is not set", hint: "set SMARTHOST_HOSTNAME to this relay's fully qualified name" });
+  return name;
+}
+
+function build(env: Env, requestUrl: string): Isolate {
   // SMTP AUTH's argon2id on the bundled WebAssembly module, not in plain JavaScript.
   useArgon2Module(argon2Module);
   shareLoadsAcrossCallers(false);
@@ -61,7 +69,7 @@ function build(env: Env): Isolate {
   const database = databaseFrom(createClient({ ...libsqlConfig(config.SMARTHOST_DB_URL, config.SMARTHOST_DB_AUTH_TOKEN), concurrency: Infinity }));
   // No group commit across requests: each request drives its own transactions.
   const writer = new GroupCommit(database.sql, { batching: false });
-  const hostname = relayHostname(config);
+  const hostname = workerHostname(config, requestUrl);
   const secretBox = secretBoxFromRequiredKey(config.SMARTHOST_SECRET_KEY, "on Workers");
   secretBox.catch(() => {});
   const { app, metrics } = createGatewayStack({ config, database, writer, hostname, log, secrets: config.SMARTHOST_SECRET_KEY ? secretBox : undefined });
@@ -132,7 +140,7 @@ const pass = async (i: Isolate): Promise<number> => {
 
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
-    isolate ??= build(env);
+    isolate ??= build(env, request.url);
     // Cloudflare sets CF-Connecting-IP to the address that connected to it, replacing any
     // the client sent; past trusted proxies of our own, X-Forwarded-For as elsewhere.
     const response = await isolate.app.fetch(request, clientEnv(request, request.headers.get("cf-connecting-ip"), isolate.config.SMARTHOST_TRUSTED_PROXIES));
@@ -141,7 +149,8 @@ export default {
     return response;
   },
   async scheduled(_event: unknown, env: Env, ctx: Ctx): Promise<void> {
-    isolate ??= build(env);
+    // No request to learn the name from: SMARTHOST_HOSTNAME, else "localhost" (and the warning).
+    isolate ??= build(env, "http://localhost/");
     ctx.waitUntil(deliver(isolate));
   },
 };

@@ -14,6 +14,11 @@ export type TrustedProxies = readonly (readonly [Address, number])[];
 /** What an entry passes as the Hono env: null when the runtime could tell nothing. */
 export interface ClientEnv {
   clientAddress: string | null;
+  /**
+   * Whether the client reached the service over TLS, as a trusted proxy in front says
+   * (X-Forwarded-Proto); absent when no trusted proxy said: the request's own URL tells.
+   */
+  clientTls?: boolean;
 }
 
 /** IPv4-mapped IPv6 (a dual-stack socket's `::ffff:192.0.2.7`) as the IPv4 address it is. */
@@ -78,5 +83,20 @@ export function resolveClientAddress(peer: string | null | undefined, forwardedF
 
 /** The env an entry passes to the gateway for `request`, which came from `peer`. */
 export function clientEnv(request: Request, peer: string | null | undefined, proxies: TrustedProxies): ClientEnv {
-  return { clientAddress: resolveClientAddress(peer, request.headers.get("x-forwarded-for"), proxies) };
+  const env: ClientEnv = { clientAddress: resolveClientAddress(peer, request.headers.get("x-forwarded-for"), proxies) };
+  const tls = forwardedTls(peer, request.headers.get("x-forwarded-proto"), proxies);
+  if (tls !== null) env.clientTls = tls;
+  return env;
+}
+
+/**
+ * X-Forwarded-Proto from a trusted peer: its right-most element, the one that peer wrote
+ * for the connection it took (elements further left came from hops before it). From any
+ * other peer, or without the header: null.
+ */
+export function forwardedTls(peer: string | null | undefined, forwardedProto: string | null | undefined, proxies: TrustedProxies): boolean | null {
+  const from = peer ? parseAddress(peer) : null;
+  if (!from || !forwardedProto || !trusted(from, proxies)) return null;
+  const proto = forwardedProto.split(",").at(-1)!.trim().toLowerCase();
+  return proto === "https" ? true : proto === "http" ? false : null;
 }

@@ -16,6 +16,8 @@ let s: SigningRelay;
 let records: Record<string, string> = {};
 beforeAll(async () => {
   s = await startSigningRelay(async (dir, env) => {
+    // The test client is its own TLS-terminating proxy: what it says in X-Forwarded-* counts.
+    env.SMARTHOST_TRUSTED_PROXIES = "127.0.0.1";
     const r = await cli(dir, ["dkim", "add", "example.com", "--selector", "sf"], env);
     if (r.code !== 0) throw new Error(r.stderr);
     records = printedRecords(r.stdout);
@@ -104,6 +106,18 @@ describe("Received: for mail submitted over HTTP", () => {
     expect(received[0]).toMatch(new RegExp(`^from \\[127\\.0\\.0\\.1\\] \\(key ${keyId()}\\)\\tby relay\\.test \\(smarthost\\) with HTTP id ${r.body.id}\\tfor <bob@dest\\.test>;\\t\\w{3}, \\d{2} \\w{3} \\d{4} [\\d:]{8} \\+0000$`));
     expect(raw.toString("latin1")).not.toContain(s.tenant.apiKey);
     expect(raw.toString("latin1")).not.toContain(s.tenant.apiKey.slice(12));
+  }, 30_000);
+
+  test("behind a trusted proxy that took TLS: the client it names and HTTPS", async () => {
+    const res = await fetch(`${s.relay.http}/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${s.tenant.apiKey}`, "x-forwarded-for": "198.51.100.20", "x-forwarded-proto": "https" },
+      body: JSON.stringify({ from: "alice@example.com", to: ["bob@dest.test"], subject: "sf-proxied-trace", text: "hello" }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const received = fields(await arrived("sf-proxied-trace"), "Received");
+    expect(received[0]).toStartWith(`from [198.51.100.20] (key ${keyId()})\tby relay.test (smarthost) with HTTPS id ${id}\tfor <bob@dest.test>;\t`);
   }, 30_000);
 
   test("JSON: the same trace, several recipients not named; one Date: and one Message-ID: (the composer's)", async () => {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { httpBodyLimit, loadConfig, relayHostname } from "../../src/config.ts";
+import { hostnameFromUrl, httpBodyLimit, loadConfig, relayHostname } from "../../src/config.ts";
 import { deliverySettings } from "../../src/delivery/settings.ts";
 
 test("one mapping from the configuration to the delivery settings", () => {
@@ -34,6 +34,14 @@ test("one host name default: SMARTHOST_HOSTNAME, else the machine's name, else l
   expect(relayHostname(loadConfig({ SMARTHOST_HOSTNAME: "relay.example" }), "box")).toBe("relay.example");
   expect(relayHostname(loadConfig({}), "box.lan")).toBe("box.lan");
   expect(relayHostname(loadConfig({}))).toBe("localhost");
+});
+
+test("on Workers (no machine name) the name the relay is reached at, when it is fully qualified", () => {
+  expect(hostnameFromUrl(loadConfig({}), "https://smarthost.acme.workers.dev/v1/messages")).toBe("smarthost.acme.workers.dev");
+  expect(hostnameFromUrl(loadConfig({}), "https://mail.example.com:8443/v1/messages")).toBe("mail.example.com");
+  expect(hostnameFromUrl(loadConfig({ SMARTHOST_HOSTNAME: "relay.example" }), "https://smarthost.acme.workers.dev/")).toBe("relay.example");
+  // Local development: an address or a single label is no name to give in EHLO.
+  for (const url of ["http://127.0.0.1:8787/", "http://localhost:8787/", "http://[::1]:8787/", "http://devbox:8787/"]) expect(hostnameFromUrl(loadConfig({}), url)).toBe("localhost");
 });
 
 test("the HTTP body limit leaves room for base64 and the JSON around it", () => {

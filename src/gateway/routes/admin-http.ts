@@ -26,6 +26,12 @@ export function clientIp(c: Context): string | null {
   return typeof env?.clientAddress === "string" ? env.clientAddress : null;
 }
 
+/** Whether the client used TLS as a trusted proxy in front said (X-Forwarded-Proto); null when none said. */
+export function clientTls(c: Context): boolean | null {
+  const env = c.env as Partial<ClientEnv> | undefined;
+  return typeof env?.clientTls === "boolean" ? env.clientTls : null;
+}
+
 /**
  * The AUTH-throttle keys for an admin token try (the API's and the dashboard login's).
  * Without an address, the per-address and per-(user, address) counts get a key of this

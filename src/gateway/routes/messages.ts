@@ -19,7 +19,7 @@ import type { Storage } from "../../db/storage.ts";
 import { messageView } from "../../queue/message-view.ts";
 import { newId } from "../../smtp/ids.ts";
 import { withHttpReceived } from "../http-trace.ts";
-import { clientIp } from "./admin-http.ts";
+import { clientIp, clientTls } from "./admin-http.ts";
 import type { Metrics } from "../metrics.ts";
 
 
@@ -94,7 +94,7 @@ async function jsonSubmission(gateway: Gateway, hostname: string, body: MessageB
 /** The submission with its Received: field (gateway/http-trace.ts) and the queue id that field names. */
 function traced(c: Context<AccountEnv>, hostname: string, s: Submission): Submission {
   const id = newId();
-  const trace = { clientAddress: clientIp(c), keyId: c.get("keyId"), hostname, tls: new URL(c.req.url).protocol === "https:", id, recipients: s.recipients, now: new Date() };
+  const trace = { clientAddress: clientIp(c), keyId: c.get("keyId"), hostname, tls: clientTls(c) ?? new URL(c.req.url).protocol === "https:", id, recipients: s.recipients, now: new Date() };
   return { ...s, id, raw: withHttpReceived(s.raw, trace) };
 }
 

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { loadConfig } from "../../../src/config.ts";
-import { clientEnv, parseTrustedProxies, resolveClientAddress, type TrustedProxies } from "../../../src/util/client-address.ts";
+import { clientEnv, forwardedTls, parseTrustedProxies, resolveClientAddress, type TrustedProxies } from "../../../src/util/client-address.ts";
 
 const proxies = (list: string): TrustedProxies => {
   const parsed = parseTrustedProxies(list);
@@ -43,6 +43,20 @@ test("clientEnv reads X-Forwarded-For from the request, several header lines as 
   headers.append("x-forwarded-for", "1.1.1.1");
   headers.append("x-forwarded-for", "198.51.100.1");
   expect(clientEnv(new Request("http://x/", { headers }), "10.1.2.3", proxies(LB))).toEqual({ clientAddress: "198.51.100.1" });
+  expect(clientEnv(new Request("http://x/", { headers }), "10.1.2.3", [])).toEqual({ clientAddress: "10.1.2.3" });
+});
+
+test("X-Forwarded-Proto is believed from a trusted peer only, its right-most element", () => {
+  const lb = proxies(LB);
+  expect(forwardedTls("10.1.2.3", "https", lb)).toBe(true);
+  expect(forwardedTls("10.1.2.3", "HTTP", lb)).toBe(false);
+  // The element the trusted peer wrote is the last: what came before is the client's.
+  expect(forwardedTls("10.1.2.3", "https, http", lb)).toBe(false);
+  expect(forwardedTls("203.0.113.9", "https", lb)).toBeNull();
+  expect(forwardedTls("10.1.2.3", null, lb)).toBeNull();
+  expect(forwardedTls("10.1.2.3", "gopher", lb)).toBeNull();
+  const headers = new Headers({ "x-forwarded-for": "198.51.100.1", "x-forwarded-proto": "https" });
+  expect(clientEnv(new Request("http://x/", { headers }), "10.1.2.3", lb)).toEqual({ clientAddress: "198.51.100.1", clientTls: true });
   expect(clientEnv(new Request("http://x/", { headers }), "10.1.2.3", [])).toEqual({ clientAddress: "10.1.2.3" });
 });
 
