@@ -50,11 +50,13 @@ test("route list and /metrics show the health", async () => {
   expect(await routeFailed(s.database.sql, R, "535 5.7.8 bad credentials", 4000, c, true)).toEqual({ downUntil: 5000, trips: 1 });
   await addTestRoute(s, "dest.test", 2601, 0, { perSecond: 5 });
   await addTestRoute(s, "dest.test", 2602, 1);
-  const rows = await listRoutes(s.database.db);
+  const rows = await listRoutes(s.database.db, 4500);
   expect(rows.map((r) => [r.url, r.health, r.per_second, r.down_until])).toEqual([
     [`${R}?tls=none`, "down", 5, new Date(5000).toISOString()],
     [`${routeLabel(2602)}?tls=none`, "up", null, null],
   ]);
+  // Past its down time, before a message claimed the probe: open again, shown as such.
+  expect((await listRoutes(s.database.db, 5000)).map((r) => r.health)).toEqual(["reopened", "up"]);
   const text = await createMetrics(s.database.db).render();
   expect(text).toContain(`smarthost_route_up{route="${R}"} 0`);
 });
