@@ -2,8 +2,9 @@
  * Webhook delivery rows in SQL: leasing due ones (one UPDATE … RETURNING, so several
  * nodes share the work), recording each attempt with its outcome, listing and replaying.
  */
-import { placeholders, type Plan, type Sql } from "../db/raw.ts";
-import { appendEvent } from "../events/append.ts";
+import type { InStatement, InValue } from "@libsql/client";
+import { placeholders, type Plan, type Sql, type SqlCondition } from "../db/raw.ts";
+import { appendEventStatements } from "../events/append.ts";
 import { eventRowOf, type EventRow } from "../events/payload.ts";
 import { DISABLE_AFTER_MS } from "./schedule.ts";
 
@@ -72,34 +73,40 @@ export interface AttemptResult {
   nextAttemptAt?: number;
 }
 
-/** Records one attempt: the log row, the delivery's state, the endpoint's health. */
-export async function recordAttempt(sql: Sql, d: DueDelivery, r: AttemptResult, now: number): Promise<void> {
-  // The delivery is gone when its endpoint (or the endpoint's account) was removed while
-  // the request was out: nothing is left to record it on.
-  const logged = await sql.execute({
-    sql: "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, latency_ms, response) SELECT id, ?, ?, ?, ? FROM webhook_deliveries WHERE id = ? RETURNING id",
-    args: [now, r.status, r.latencyMs, r.response, d.id],
-  });
-  if (logged.rows.length === 0) return;
+/**
+ * An attempt's record as one plan (db/raw.ts): the attempt row, the delivery's new state and
+ * the endpoint's health, decided in SQL so the write lock is never held across a round trip.
+ * Nothing is written when the delivery is gone (its endpoint or account removed while the
+ * request was out). An endpoint that answered 410 Gone, or has failed for 3 days, is
+ * disabled with a webhook.disabled event — the event only where this plan disabled it.
+ */
+export function recordAttemptPlan(d: DueDelivery, r: AttemptResult, now: number): Plan<void> {
+  const exists = { sql: "EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?)", args: [d.id] as InValue[] };
   const state = r.outcome === "delivered" ? "delivered" : r.outcome === "retry" ? "pending" : "failed";
-  await sql.execute({
-    sql: "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = 0, last_status = ?, updated_at = ? WHERE id = ?",
-    args: [state, r.nextAttemptAt ?? now, r.status, now, d.id],
-  });
+  const statements: InStatement[] = [
+    { sql: "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, latency_ms, response) SELECT id, ?, ?, ?, ? FROM webhook_deliveries WHERE id = ?", args: [now, r.status, r.latencyMs, r.response, d.id] },
+    { sql: "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = 0, last_status = ?, updated_at = ? WHERE id = ?", args: [state, r.nextAttemptAt ?? now, r.status, now, d.id] },
+  ];
   if (r.outcome === "delivered") {
-    await sql.execute({ sql: "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL", args: [d.endpoint.id] });
-    return;
+    statements.push({ sql: `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL AND ${exists.sql}`, args: [d.endpoint.id, ...exists.args] });
+  } else if (r.outcome === "gone") {
+    statements.push(...disableStatements(d, "the endpoint answered 410 Gone", { sql: exists.sql, args: exists.args }, now));
+  } else {
+    statements.push({ sql: `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ?) WHERE id = ? AND ${exists.sql}`, args: [now, d.endpoint.id, ...exists.args] });
+    const longFailing = { sql: `${exists.sql} AND (SELECT failing_since FROM webhook_endpoints WHERE id = ?) <= ?`, args: [...exists.args, d.endpoint.id, now - DISABLE_AFTER_MS] };
+    statements.push(...disableStatements(d, "failing for 3 days", longFailing, now));
   }
-  if (r.outcome === "gone") return disableEndpoint(sql, d.endpoint, "the endpoint answered 410 Gone", now);
-  const rs = await sql.execute({ sql: "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ?) WHERE id = ? RETURNING failing_since", args: [now, d.endpoint.id] });
-  const since = Number(rs.rows[0]?.failing_since ?? now);
-  if (now - since >= DISABLE_AFTER_MS) await disableEndpoint(sql, d.endpoint, "failing for 3 days", now);
+  return { statements, decode: () => undefined };
 }
 
-async function disableEndpoint(sql: Sql, e: DueDelivery["endpoint"], reason: string, now: number): Promise<void> {
-  const rs = await sql.execute({ sql: "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1 RETURNING url", args: [reason, e.id] });
-  if (rs.rows.length === 0) return;
-  await appendEvent(sql, { accountId: e.accountId, type: "webhook.disabled", data: { webhook_id: e.id, url: String(rs.rows[0]!.url), reason }, now });
+/** The endpoint disabled where `when` holds and it is still enabled; its event first, while that can still be read. */
+function disableStatements(d: DueDelivery, reason: string, when: SqlCondition, now: number): InStatement[] {
+  const e = d.endpoint;
+  const enabled: SqlCondition = { sql: `${when.sql} AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ? AND enabled = 1)`, args: [...when.args, e.id] };
+  return [
+    ...appendEventStatements({ accountId: e.accountId, type: "webhook.disabled", data: { webhook_id: e.id, url: e.url, reason }, now }, enabled, { path: "$.url", sql: "(SELECT url FROM webhook_endpoints WHERE id = ?)", args: [e.id] }),
+    { sql: `UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1 AND ${when.sql}`, args: [reason, e.id, ...when.args] },
+  ];
 }
 
 /** Sends a delivery again now (its id, and so the receiver's dedup key, stays the same). */

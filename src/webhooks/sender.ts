@@ -11,7 +11,7 @@ import type { Logger } from "../core/log.ts";
 import { eventPayload } from "../events/payload.ts";
 import { purgeOldEvents } from "../events/retention.ts";
 import { errorFields } from "../core/log.ts";
-import { anyDue, leaseDuePlan, leasedDetails, recordAttempt, type AttemptResult, type DueDelivery } from "./deliveries.ts";
+import { anyDue, leaseDuePlan, leasedDetails, recordAttemptPlan, type AttemptResult, type DueDelivery } from "./deliveries.ts";
 import { ALLOW_PRIVATE_WEBHOOKS, checkDestination, type ResolveHost } from "./destination.ts";
 import { secretPurpose } from "./endpoints.ts";
 import { DEFAULT_RETRY_SECONDS, nextAttemptAt, retryAfterMs } from "./schedule.ts";
@@ -186,7 +186,7 @@ export class WebhookSender {
       result = this.failure(d, null, requestErrorText(err), started, null);
       why = { reason: requestErrorText(err) };
     }
-    await this.deps.writer.write((sql) => recordAttempt(sql, d, result, this.now()));
+    await this.deps.writer.writePlan(recordAttemptPlan(d, result, this.now()));
     const outcome: WebhookAttemptOutcome = why.refused ? "refused" : result.outcome === "retry" ? "retried" : result.outcome;
     this.deps.count?.(outcome);
     // Under its own name: the payload's type goes in `type` (an `event` field would replace the line's name).

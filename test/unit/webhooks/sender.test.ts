@@ -109,6 +109,24 @@ describe("webhook sender", () => {
     expect(await s.drainOnce()).toBe(0);
   });
 
+  test("each attempt is recorded as one plan (one request to a remote server), never a transaction", async () => {
+    await endpoint();
+    await event();
+    await event();
+    const counted = { transactions: 0, batches: 0 };
+    const counting = {
+      execute: (stmt: Parameters<Client["execute"]>[0]) => client.execute(stmt),
+      transaction: (mode: "write") => (counted.transactions++, client.transaction(mode)),
+      batch: (stmts: Parameters<Client["batch"]>[0], mode: "write") => (counted.batches++, client.batch(stmts, mode)),
+    };
+    writer = new GroupCommit(counting);
+    answer = (n) => new Response(n === 1 ? "ok" : "down", { status: n === 1 ? 200 : 503 });
+    expect(await sender().drainOnce()).toBe(2);
+    expect(counted.transactions).toBe(0);
+    expect((await client.execute("SELECT state, attempts FROM webhook_deliveries ORDER BY id")).rows.map((r) => [r.state, Number(r.attempts)]).sort()).toEqual([["delivered", 1], ["pending", 1]]);
+    expect((await client.execute("SELECT count(*) AS n FROM webhook_attempts")).rows[0]!.n).toBe(2);
+  });
+
   test("an endpoint failing for 3 days is disabled, with a webhook.disabled event", async () => {
     const { id } = await endpoint();
     await event();
@@ -121,7 +139,7 @@ describe("webhook sender", () => {
     expect(e).toMatchObject({ enabled: 0, disabled_reason: "failing for 3 days" });
     const ev = (await client.execute("SELECT type, data FROM account_events WHERE type = 'webhook.disabled'")).rows;
     expect(ev).toHaveLength(1);
-    expect(JSON.parse(String(ev[0]!.data))).toMatchObject({ webhook_id: id });
+    expect(JSON.parse(String(ev[0]!.data))).toEqual({ webhook_id: id, url: "https://hooks.example.com/in", reason: "failing for 3 days" });
     // Its pending delivery waits, untouched, for the endpoint to be enabled again.
     now += 86_400_000;
     expect(await s.drainOnce()).toBe(0);
