@@ -10,7 +10,7 @@ import type { Logger } from "../core/log.ts";
 import type { RecipientResult } from "../core/delivery-result.ts";
 import { appendRouteEvent } from "./route-events.ts";
 import { admit, healthOf, routeFailed, routeSucceeded, type BreakerConfig } from "./route-health.ts";
-import { noQuota, takeRouteQuota, type RouteQuota } from "./route-quota.ts";
+import { noQuota, takeRouteQuotaPlan, type RouteQuota } from "./route-quota.ts";
 import { RefusedRecipients, routeVerdict } from "./route-verdict.ts";
 
 export type WaitReason = "route_down" | "route_quota";
@@ -73,7 +73,7 @@ export class RouteGate {
     if (!a.use) return { use: false, until: a.until, reason: "route_down" };
     const open = { ...a, withhold };
     if (noQuota(route.quota)) return open;
-    const q = await this.deps.writer.write((sql) => takeRouteQuota(sql, route.label, route.quota!, now));
+    const q = await this.deps.writer.writePlan(takeRouteQuotaPlan(route.label, route.quota!, now));
     return q.ok ? open : { use: false, until: q.resetAt, reason: "route_quota" };
   }
 

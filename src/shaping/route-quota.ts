@@ -7,7 +7,7 @@
  * A message is counted when it is handed to the route, whatever the answer: the provider
  * counts our attempts too.
  */
-import type { Sql } from "../db/raw.ts";
+import type { Plan, Sql } from "../db/raw.ts";
 
 export interface RouteQuota {
   perSecond: number | null;
@@ -46,23 +46,33 @@ const CONSUME = `
 
 export type QuotaOutcome = { ok: true } | { ok: false; resetAt: number };
 
-/** Counts one message on `route` if the quota has room now; otherwise counts nothing and says when room comes back. */
-export async function takeRouteQuota(sql: Sql, route: string, q: RouteQuota, now: number): Promise<QuotaOutcome> {
-  if (noQuota(q)) return { ok: true };
+/**
+ * Takes one send from the route's quota as one plan (db/raw.ts): the counting UPSERT, then
+ * the counters read back in the same transaction — what blocks, when it refused. One
+ * request to a remote server, the write lock held for no round trip.
+ */
+export function takeRouteQuotaPlan(route: string, q: RouteQuota, now: number): Plan<QuotaOutcome> {
   const m = start(now, MINUTE);
   const d = start(now, DAY);
   const spacing = q.perSecond === null ? 0 : Math.ceil(SECOND / q.perSecond);
-  const rs = await sql.execute({ sql: CONSUME, args: [route, now, m, d, spacing, q.perMinute ?? UNLIMITED, q.perDay ?? UNLIMITED] });
-  if (rs.rows.length > 0) return { ok: true };
-  const row = (await sql.execute({ sql: "SELECT next_send_at, minute_start, minute_count, day_start, day_count FROM route_counters WHERE route = ?", args: [route] })).rows[0];
-  // The latest of what blocks: before it, the route admits nothing.
-  let resetAt = now + 1;
-  if (row) {
-    resetAt = Math.max(resetAt, Number(row.next_send_at));
-    if (q.perMinute !== null && Number(row.minute_start) === m && Number(row.minute_count) >= q.perMinute) resetAt = Math.max(resetAt, m + MINUTE);
-    if (q.perDay !== null && Number(row.day_start) === d && Number(row.day_count) >= q.perDay) resetAt = Math.max(resetAt, d + DAY);
-  }
-  return { ok: false, resetAt };
+  return {
+    statements: [
+      { sql: CONSUME, args: [route, now, m, d, spacing, q.perMinute ?? UNLIMITED, q.perDay ?? UNLIMITED] },
+      { sql: "SELECT next_send_at, minute_start, minute_count, day_start, day_count FROM route_counters WHERE route = ?", args: [route] },
+    ],
+    decode: ([consumed, counters]) => {
+      if (consumed!.rows.length > 0) return { ok: true };
+      const row = counters!.rows[0];
+      // The latest of what blocks: before it, the route admits nothing.
+      let resetAt = now + 1;
+      if (row) {
+        resetAt = Math.max(resetAt, Number(row.next_send_at));
+        if (q.perMinute !== null && Number(row.minute_start) === m && Number(row.minute_count) >= q.perMinute) resetAt = Math.max(resetAt, m + MINUTE);
+        if (q.perDay !== null && Number(row.day_start) === d && Number(row.day_count) >= q.perDay) resetAt = Math.max(resetAt, d + DAY);
+      }
+      return { ok: false, resetAt };
+    },
+  };
 }
 
 export interface RouteUsage {

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RecipientResult } from "../../../src/core/delivery-result.ts";
 import { RouteGate } from "../../../src/shaping/route-gate.ts";
+import { GroupCommit } from "../../../src/db/group-commit.ts";
+import type { SqlDatabase } from "../../../src/db/raw.ts";
 import { healthOf, routeFailed, type BreakerConfig } from "../../../src/shaping/route-health.ts";
 import { RefusedRecipients, routeVerdict } from "../../../src/shaping/route-verdict.ts";
 import { reply } from "../../../src/core/reply.ts";
@@ -95,6 +97,23 @@ describe("RouteGate on libSQL", () => {
     removeDir(s.dir);
   });
   const health = async (route: string) => (await healthOf(s.database.sql, [route])).get(route);
+
+  test("a route's quota is taken in one plan (one request to a remote server), and a spent one says until when", async () => {
+    const counted = { transactions: 0, batches: 0 };
+    const client = s.database.client;
+    const counting: SqlDatabase = {
+      execute: (stmt) => client.execute(stmt),
+      transaction: async (mode) => (counted.transactions++, client.transaction(mode)),
+      batch: async (stmts, mode) => (counted.batches++, client.batch(stmts, mode)),
+    };
+    const quoted = new RouteGate({ sql: s.database.sql, writer: new GroupCommit(counting), log: () => {}, breaker: c });
+    const route = { label: routeLabel(2790), quota: { perSecond: null, perMinute: 2, perDay: null } };
+    const now = 7 * 60_000 + 5_000;
+    expect(await quoted.admit(route, now)).toMatchObject({ use: true });
+    expect(await quoted.admit(route, now + 1)).toMatchObject({ use: true });
+    expect(await quoted.admit(route, now + 2)).toEqual({ use: false, until: 8 * 60_000, reason: "route_quota" });
+    expect(counted).toEqual({ transactions: 0, batches: 3 });
+  });
 
   test("sessions refusing one recipient each, however many, leave the route up with no failure counted", async () => {
     const R = routeLabel(2701);
