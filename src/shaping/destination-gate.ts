@@ -39,7 +39,7 @@ export class DestinationShaper {
 
   admit(shape: Shape, now: number): Promise<PaceOutcome> {
     if (shape.perMinute === null) return Promise.resolve({ ok: true });
-    return this.deps.writer.write((sql) => takePace(sql, shape.pattern, shape.perMinute!, now));
+    return this.deps.writer.writePlan(takePace(shape.pattern, shape.perMinute!, now));
   }
 
   /** A destination's answers: "try later" halves its pace, a delivery raises it a step. */
@@ -47,10 +47,10 @@ export class DestinationShaper {
     if (shape.perMinute === null) return;
     const later = results.find(saysTryLater);
     if (later) {
-      const rate = await this.deps.writer.write((sql) => slowDown(sql, shape.pattern, now));
+      const rate = await this.deps.writer.writePlan(slowDown(shape.pattern, now));
       this.deps.log("destination_slowed", { destination: shape.pattern, rate_per_minute: rate, reply: `${later.reply.code} ${later.reply.enhanced ?? ""}`.trim() });
     } else if (results.some((r) => r.outcome === "delivered")) {
-      await this.deps.writer.write((sql) => speedUp(sql, shape.pattern, shape.perMinute!, now));
+      await this.deps.writer.writePlan(speedUp(shape.pattern, shape.perMinute!, now));
     }
   }
 }

@@ -7,7 +7,7 @@
  * The rate follows AIMD, as TCP does: halved when the destination answers 421 or a 4.7.x
  * "try later", raised by one step per delivery back up to the shape's per_minute.
  */
-import type { Sql } from "../db/raw.ts";
+import type { Plan } from "../db/raw.ts";
 
 const MINUTE = 60_000;
 
@@ -23,29 +23,44 @@ const TAKE = `
 
 export type PaceOutcome = { ok: true } | { ok: false; until: number };
 
-/** Claims the next send slot of `destination` paced at `perMinute` at most. */
-export async function takePace(sql: Sql, destination: string, perMinute: number, now: number): Promise<PaceOutcome> {
+/**
+ * Each is a plan (db/raw.ts): decided in SQL and sent in one request, so no transaction is
+ * held across a round trip to a remote server.
+ */
+
+/** Claims the next send slot of `destination` paced at `perMinute` at most; refused, the slot's time. */
+export function takePace(destination: string, perMinute: number, now: number): Plan<PaceOutcome> {
   const spacing = Math.ceil(MINUTE / perMinute);
-  const rs = await sql.execute({ sql: TAKE, args: [destination, now, perMinute, spacing, MINUTE] });
-  if (rs.rows.length > 0) return { ok: true };
-  const row = (await sql.execute({ sql: "SELECT next_send_at FROM destination_pace WHERE destination = ?", args: [destination] })).rows[0];
-  return { ok: false, until: Math.max(now + 1, Number(row?.next_send_at ?? now + 1)) };
+  return {
+    statements: [
+      { sql: TAKE, args: [destination, now, perMinute, spacing, MINUTE] },
+      { sql: "SELECT next_send_at FROM destination_pace WHERE destination = ?", args: [destination] },
+    ],
+    decode: ([taken, slot]) => {
+      if (taken!.rows.length > 0) return { ok: true };
+      return { ok: false, until: Math.max(now + 1, Number(slot!.rows[0]?.next_send_at ?? now + 1)) };
+    },
+  };
 }
 
 /** "Try later": half the rate (at least one a minute), and the next slot a full new spacing away. Returns the new rate. */
-export async function slowDown(sql: Sql, destination: string, now: number): Promise<number | null> {
-  const rs = await sql.execute({
-    sql: `UPDATE destination_pace SET rate = max(1, rate / 2), next_send_at = max(next_send_at, ?2 + ?3 / max(1, rate / 2)), updated_at = ?2
+export function slowDown(destination: string, now: number): Plan<number | null> {
+  return {
+    statements: [
+      {
+        sql: `UPDATE destination_pace SET rate = max(1, rate / 2), next_send_at = max(next_send_at, ?2 + ?3 / max(1, rate / 2)), updated_at = ?2
           WHERE destination = ?1 RETURNING rate`,
-    args: [destination, now, MINUTE],
-  });
-  return rs.rows[0] ? Number(rs.rows[0].rate) : null;
+        args: [destination, now, MINUTE],
+      },
+    ],
+    decode: ([rs]) => (rs!.rows[0] ? Number(rs!.rows[0].rate) : null),
+  };
 }
 
 /** A delivery: one step back toward the shape's rate (a tenth of it, at least one). */
-export async function speedUp(sql: Sql, destination: string, perMinute: number, now: number): Promise<void> {
-  await sql.execute({
-    sql: "UPDATE destination_pace SET rate = min(?2, rate + max(1, ?2 / 10)), updated_at = ?3 WHERE destination = ?1 AND rate < ?2",
-    args: [destination, perMinute, now],
-  });
+export function speedUp(destination: string, perMinute: number, now: number): Plan<void> {
+  return {
+    statements: [{ sql: "UPDATE destination_pace SET rate = min(?2, rate + max(1, ?2 / 10)), updated_at = ?3 WHERE destination = ?1 AND rate < ?2", args: [destination, perMinute, now] }],
+    decode: () => undefined,
+  };
 }
