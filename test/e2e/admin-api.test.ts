@@ -147,8 +147,9 @@ describe("the queue", () => {
     expect(status.status).toBe("held");
     expect(await (await fetch(`${relay.http}/metrics`)).text()).toContain('smarthost_queue_recipients{state="held"} 1');
     // The account says what it has still to deliver, and in which state: held, not "queued".
-    expect((await ok("GET", "/accounts/acme")).queued).toEqual({ messages: 1, recipients: 1, queued: 0, deferred: 0, held: 1 });
-    expect((await cli(dir, ["account", "show", "acme"])).stdout).toContain("to deliver:  1 message(s), 1 recipient(s): 0 queued, 0 deferred, 1 held\n");
+    // (Mail of the earlier tests may still be on its way: only the held count is this test's.)
+    expect((await ok("GET", "/accounts/acme")).queued).toMatchObject({ held: 1, deferred: 0 });
+    expect((await cli(dir, ["account", "show", "acme"])).stdout).toMatch(/\n {2}to deliver: {2}\d+ message\(s\), \d+ recipient\(s\): \d+ queued, 0 deferred, 1 held\n/);
     const db = openDb(relay.dbUrl);
     await db.execute({ sql: "UPDATE recipients SET next_attempt_at = 0 WHERE message_id = ?", args: [id] });
     db.close();
