@@ -2,7 +2,7 @@
  * Webhook delivery rows in SQL: leasing due ones (one UPDATE … RETURNING, so several
  * nodes share the work), recording each attempt with its outcome, listing and replaying.
  */
-import type { InStatement, InValue } from "@libsql/client";
+import type { InStatement } from "@libsql/client";
 import { placeholders, type Plan, type Sql, type SqlCondition } from "../db/raw.ts";
 import { appendEventStatements } from "../events/append.ts";
 import { eventRowOf, type EventRow } from "../events/payload.ts";
@@ -81,7 +81,7 @@ export interface AttemptResult {
  * disabled with a webhook.disabled event — the event only where this plan disabled it.
  */
 export function recordAttemptPlan(d: DueDelivery, r: AttemptResult, now: number): Plan<void> {
-  const exists = { sql: "EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?)", args: [d.id] as InValue[] };
+  const exists: SqlCondition = { sql: "EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?)", args: [d.id] };
   const state = r.outcome === "delivered" ? "delivered" : r.outcome === "retry" ? "pending" : "failed";
   const statements: InStatement[] = [
     { sql: "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, latency_ms, response) SELECT id, ?, ?, ?, ? FROM webhook_deliveries WHERE id = ?", args: [now, r.status, r.latencyMs, r.response, d.id] },
@@ -90,10 +90,10 @@ export function recordAttemptPlan(d: DueDelivery, r: AttemptResult, now: number)
   if (r.outcome === "delivered") {
     statements.push({ sql: `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL AND ${exists.sql}`, args: [d.endpoint.id, ...exists.args] });
   } else if (r.outcome === "gone") {
-    statements.push(...disableStatements(d, "the endpoint answered 410 Gone", { sql: exists.sql, args: exists.args }, now));
+    statements.push(...disableStatements(d, "the endpoint answered 410 Gone", exists, now));
   } else {
     statements.push({ sql: `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ?) WHERE id = ? AND ${exists.sql}`, args: [now, d.endpoint.id, ...exists.args] });
-    const longFailing = { sql: `${exists.sql} AND (SELECT failing_since FROM webhook_endpoints WHERE id = ?) <= ?`, args: [...exists.args, d.endpoint.id, now - DISABLE_AFTER_MS] };
+    const longFailing: SqlCondition = { sql: `${exists.sql} AND (SELECT failing_since FROM webhook_endpoints WHERE id = ?) <= ?`, args: [...exists.args, d.endpoint.id, now - DISABLE_AFTER_MS] };
     statements.push(...disableStatements(d, "failing for 3 days", longFailing, now));
   }
   return { statements, decode: () => undefined };
