@@ -14,7 +14,10 @@ import { listNetworks, listSenders, removeNetwork, removeSender } from "../admin
 import type { Db } from "../db/client.ts";
 import { apiKeyId } from "../policy/api-keys.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, checkbox, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
+import { accountField, checkbox, editing, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
+import { Failure } from "../core/failure.ts";
+import { BASE } from "./views/layout.tsx";
+import type { Field } from "./views/setup-form.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
 
 export interface AccessDeps {
@@ -27,6 +30,28 @@ const OVER_LIMIT = [
   ["refuse", "refuse it (451 / HTTP 429)"],
   ["hold", "accept and hold it until the window allows"],
 ] as const;
+
+const LIST_UNSUBSCRIBE = [
+  ["one-click", "one-click (RFC 8058) when the message has none"],
+  ["off", "off"],
+] as const;
+const ALIGNMENT = [
+  ["no", "warn only"],
+  ["yes", "refuse unaligned mail"],
+] as const;
+
+/** What an account's edit form holds: every setting `account update` changes. */
+const accountSettings: Field[] = [
+  { name: "per_minute", label: "Messages per minute", kind: "number", hint: "empty: no limit" },
+  { name: "per_day", label: "Messages per day", kind: "number", hint: "empty: no limit" },
+  { name: "recipients_per_day", label: "Recipients per day", kind: "number", hint: "empty: no limit" },
+  { name: "over_limit", label: "Mail over the limits", kind: "select", options: OVER_LIMIT },
+  { name: "hold_backlog", label: "Held at most", kind: "number", hint: "with hold; empty: 10000" },
+  { name: "list_unsubscribe", label: "List-Unsubscribe", kind: "select", options: LIST_UNSUBSCRIBE },
+  { name: "require_alignment", label: "From: not aligned for DMARC", kind: "select", options: ALIGNMENT },
+];
+
+const text = (n: number | null) => (n === null ? "" : String(n));
 
 export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }: AccessDeps): void {
   setupPage(app, {
@@ -60,10 +85,35 @@ export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }
         head={["account", "per minute", "per day", "recipients per day", "over the limits", "created"]}
         empty="No accounts."
         extra={<label class="check"><input type="checkbox" name="force" value="1" /> and its queued mail</label>}
-        rows={(await listAccounts(db)).map((a) => ({ cells: [a.name, a.per_minute ?? "-", a.per_day ?? "-", a.recipients_per_day ?? "-", a.over_limit, a.created_at], remove: { name: a.name } }))}
+        rows={(await listAccounts(db)).map((a) => ({ cells: [a.name, a.per_minute ?? "-", a.per_day ?? "-", a.recipients_per_day ?? "-", a.over_limit, a.created_at], remove: { name: a.name }, edit: `${BASE}/setup/accounts/edit?name=${encodeURIComponent(a.name)}` }))}
       />
     ),
   }, hostname);
+  editing(app, {
+    slug: "accounts",
+    key: "name",
+    legend: (name) => `Account ${name}`,
+    fields: () => accountSettings,
+    load: async (name) => {
+      const a = (await listAccounts(db)).find((r) => r.name === name);
+      if (!a) throw new Failure("not-found", `no account named "${name}"`);
+      return { per_minute: text(a.per_minute), per_day: text(a.per_day), recipients_per_day: text(a.recipients_per_day), over_limit: a.over_limit, hold_backlog: text(a.hold_backlog), list_unsubscribe: a.list_unsubscribe, require_alignment: a.require_alignment ? "yes" : "no" };
+    },
+    schema: v.object({
+      per_minute: limit("Messages per minute"),
+      per_day: limit("Messages per day"),
+      recipients_per_day: limit("Recipients per day"),
+      over_limit: v.picklist(["refuse", "hold"], "Mail over the limits: refuse or hold"),
+      hold_backlog: limit("Held at most"),
+      list_unsubscribe: v.picklist(["one-click", "off"], "List-Unsubscribe: one-click or off"),
+      require_alignment: v.picklist(["yes", "no"], "DMARC alignment: yes or no"),
+    }),
+    update: async (name, b) => {
+      const a = await updateAccount(db, name, { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day, overLimit: b.over_limit, holdBacklog: b.hold_backlog, listUnsubscribe: b.list_unsubscribe, requireAlignment: b.require_alignment === "yes" });
+      const l = (n: number | null) => (n === null ? "none" : String(n));
+      return `account ${a.name} saved: ${l(a.per_minute)} per minute, ${l(a.per_day)} per day, ${l(a.recipients_per_day)} recipients per day, over the limits: ${a.over_limit}`;
+    },
+  }, "Accounts", hostname);
   removal(app, {
     slug: "accounts",
     schema: v.object({ name: required("Account"), force: checkbox() }),

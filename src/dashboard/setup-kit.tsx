@@ -16,7 +16,7 @@ import { Failure } from "../core/failure.ts";
 import { toHttpError } from "../gateway/errors.ts";
 import type { DashboardEnv } from "./auth.tsx";
 import { BASE, Flash, Page } from "./views/layout.tsx";
-import { SetupBody, SetupForm, SetupNav, SecretOnce, type Field, type FormValues } from "./views/setup-form.tsx";
+import { EditForm, SetupBody, SetupForm, SetupNav, SecretOnce, type Field, type FormValues } from "./views/setup-form.tsx";
 
 type C = Context<DashboardEnv>;
 
@@ -38,6 +38,24 @@ export interface SetupPage<S extends v.GenericSchema> {
   list: (csrf: string) => Promise<Child>;
   /** Shown on GET above the list, from the query (the DNS check of a DKIM domain). */
   above?: (c: C) => Promise<Child>;
+}
+
+/**
+ * An edit page for one object: GET `/setup/<slug>/edit?<key>=…` shows its form filled with
+ * what is stored; the POST (the key in a hidden field) checks it as the create form does,
+ * updates, and goes back to the list with what changed (303). A refusal keeps the entered
+ * values and says why next to the form.
+ */
+export interface Editing<S extends v.GenericSchema> {
+  slug: string;
+  /** The field that names the object (a query parameter on GET, a hidden field on POST). */
+  key: string;
+  legend: (key: string) => string;
+  fields: () => Field[];
+  /** What is stored now, as form values; a Failure (not_found) when there is no such object. */
+  load: (key: string) => Promise<FormValues>;
+  schema: S;
+  update: (key: string, input: v.InferOutput<S>) => Promise<string>;
 }
 
 export interface Removal<S extends v.GenericSchema> {
@@ -133,6 +151,44 @@ export function removal<S extends v.GenericSchema>(app: Hono<DashboardEnv>, r: R
     } catch (err) {
       if (err instanceof Failure && err.kind !== "internal") return back(c, to, err.message);
       throw err;
+    }
+  });
+}
+
+export function editing<S extends v.GenericSchema>(app: Hono<DashboardEnv>, e: Editing<S>, title: string, hostname: string): void {
+  const path = `/setup/${e.slug}/edit`;
+  const page = (c: C, key: string, values: FormValues, error?: string) => {
+    const csrf = c.get("session").csrf;
+    return (
+      <Page title={`Set up: ${title}`} path="/setup" csrf={csrf} hostname={hostname}>
+        <SetupNav slug={e.slug} />
+        <div id="setup">
+          <EditForm slug={e.slug} keyName={e.key} keyValue={key} legend={e.legend(key)} fields={e.fields()} values={values} error={error} csrf={csrf} />
+          <p>
+            <a href={`${BASE}/setup/${e.slug}`}>Back to the list</a>
+          </p>
+        </div>
+      </Page>
+    );
+  };
+  const refused = (err: unknown) => err instanceof Failure && err.kind !== "internal";
+  app.get(path, async (c) => {
+    const key = c.req.query(e.key) ?? "";
+    try {
+      return c.html(page(c, key, await e.load(key)));
+    } catch (err) {
+      if (!refused(err)) throw err;
+      return back(c, `${BASE}/setup/${e.slug}`, (err as Failure).message);
+    }
+  });
+  app.post(path, async (c) => {
+    const values = await formValues(c);
+    const key = typeof values[e.key] === "string" ? (values[e.key] as string) : "";
+    try {
+      return back(c, `${BASE}/setup/${e.slug}`, await e.update(key, checked(e.schema, values)));
+    } catch (err) {
+      if (!refused(err)) throw err;
+      return c.html(page(c, key, values, (err as Failure).message), toHttpError(err as Failure).status as 400);
     }
   });
 }

@@ -15,7 +15,7 @@ import { Webhook } from "standardwebhooks";
 import { adminClient, postMessage } from "../support/api.ts";
 import { startDns, type DnsServer, type Zone } from "../support/dns-server.ts";
 import { smtplibLogin } from "../support/python.ts";
-import { cli, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
+import { cli, cliOk, removeDir, startRelay, tempDir, type Relay } from "../support/relay.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import { waitFor } from "../support/wait.ts";
@@ -137,6 +137,46 @@ describe("setup pages", () => {
 
     expect(await removeRow(page, "shop")).toContain("account shop removed");
     expect((await json(["account", "list"])).map((a) => a.name)).not.toContain("shop");
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("an account's edit form shows what is stored, refuses a bad value inline, and saves what then holds", async () => {
+    await cliOk(dir, ["account", "add", "editme", "--per-minute", "100", "--per-day", "5000"]);
+    await cliOk(dir, ["sender", "allow", "editme", "example.com"]);
+    const key = await cliOk(dir, ["key", "add", "editme"]);
+    const { context, page, problems } = await loggedIn();
+    await page.goto(`${relay.http}/dashboard/setup/accounts`);
+    const row = page.locator("table.setup-list tr").filter({ has: page.getByRole("cell", { name: "editme", exact: true }) });
+    await Promise.all([page.waitForURL(/\/setup\/accounts\/edit\?name=editme$/), row.getByRole("link", { name: "edit" }).click()]);
+    // What is stored, in the form.
+    const values = async () => Object.fromEntries(await Promise.all(["per_minute", "per_day", "recipients_per_day", "over_limit", "hold_backlog", "list_unsubscribe", "require_alignment"].map(async (n) => [n, await page.inputValue(`#f-accounts-${n}`)])));
+    expect(await values()).toEqual({ per_minute: "100", per_day: "5000", recipients_per_day: "", over_limit: "refuse", hold_backlog: "", list_unsubscribe: "off", require_alignment: "no" });
+
+    // A bad value: said next to the form, what was typed kept, nothing saved.
+    await page.$eval("form.setup-form", (f) => f.setAttribute("novalidate", ""));
+    await page.fill("#f-accounts-per_minute", "0");
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/dashboard/setup/accounts/edit") && r.request().method() === "POST"), page.click("form.setup-form button[type=submit]")]);
+    expect(refused.status()).toBe(400);
+    expect(await page.locator("#setup-error").textContent()).toBe("Messages per minute must be at least 1");
+    expect(await page.inputValue("#f-accounts-per_minute")).toBe("0");
+    expect((await json(["account", "list"])).find((a) => a.name === "editme")).toMatchObject({ per_minute: 100, per_day: 5000 });
+
+    // Saved: one a minute, the daily limit emptied (removed), one-click List-Unsubscribe on.
+    await page.fill("#f-accounts-per_minute", "1");
+    await page.fill("#f-accounts-per_day", "");
+    await page.selectOption("#f-accounts-list_unsubscribe", "one-click");
+    await Promise.all([page.waitForURL(/\/setup\/accounts\?done=/), page.click("form.setup-form button[type=submit]")]);
+    expect(await page.locator(".flash").first().textContent()).toBe("account editme saved: 1 per minute, none per day, none recipients per day, over the limits: refuse");
+    expect((await json(["account", "list"])).find((a) => a.name === "editme")).toMatchObject({ per_minute: 1, per_day: null, recipients_per_day: null, over_limit: "refuse", list_unsubscribe: "one-click", require_alignment: false });
+    // And it holds: the second message in the minute is refused.
+    const message = { from: "app@example.com", to: ["someone@dest.test"], subject: "under an edited limit", text: "hi" };
+    expect((await postMessage(relay.http, key, message)).status).toBe(202);
+    expect((await postMessage(relay.http, key, message)).status).toBe(429);
+
+    // An account that is not there: back to the list, saying so.
+    await Promise.all([page.waitForURL(/done=/), page.goto(`${relay.http}/dashboard/setup/accounts/edit?name=nope`)]);
+    expect(await page.locator(".flash").first().textContent()).toBe('no account named "nope"');
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -307,7 +347,7 @@ describe("setup pages for everyone", () => {
     await account("narrow");
     expect((await admin("POST", "/senders", { account: "narrow", pattern: "*@a-rather-long-domain-name-for-a-narrow-screen.example" })).status).toBe(201);
     const { context, page, problems } = await loggedIn({ width: 420, height: 900 });
-    for (const slug of ["accounts", "credentials", "keys", "senders", "networks", "routes", "dkim", "suppressions", "webhooks"]) {
+    for (const slug of ["accounts", "accounts/edit?name=narrow", "credentials", "keys", "senders", "networks", "routes", "dkim", "suppressions", "webhooks"]) {
       await page.goto(`${relay.http}/dashboard/setup/${slug}`);
       const unlabeled = await page.evaluate('[...document.querySelectorAll("form.setup-form input:not([type=hidden]), form.setup-form select")].filter((el) => el.labels.length === 0).map((el) => el.name)');
       expect([slug, unlabeled]).toEqual([slug, []]);

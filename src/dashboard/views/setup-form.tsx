@@ -89,33 +89,55 @@ export function SetupForm(p: { slug: string; legend: string; fields: Field[]; va
   return (
     <form method="post" action={action} class="setup-form" hx-post={action} hx-target="#setup" hx-swap="outerHTML" aria-describedby={p.error ? "setup-error" : undefined}>
       <input type="hidden" name="_csrf" value={p.csrf} />
-      <fieldset>
-        <legend>{p.legend}</legend>
-        {p.fields.map((f) => {
-          const id = `f-${p.slug}-${f.name}`;
-          return f.kind === "checks" ? (
-            <fieldset class="field">
-              <legend>{f.label}</legend>
-              <Input f={f} value={p.values[f.name]} id={id} />
-              {f.hint ? <small class="muted">{f.hint}</small> : null}
-            </fieldset>
-          ) : (
-            <div class="field">
-              <label for={id}>{f.label}</label>
-              <Input f={f} value={p.values[f.name]} id={id} />
-              {f.hint ? <small class="muted">{f.hint}</small> : null}
-            </div>
-          );
-        })}
-        <button type="submit">{p.submit}</button>
-      </fieldset>
-      {p.error ? (
-        <p class="error" id="setup-error" role="alert">
-          {p.error}
-        </p>
-      ) : null}
+      <Fields slug={p.slug} legend={p.legend} fields={p.fields} values={p.values} submit={p.submit} />
+      <FormError error={p.error} />
     </form>
   );
+}
+
+/** An edit form: an ordinary POST (answered with a redirect to the list), the object named by a hidden field. */
+export function EditForm(p: { slug: string; keyName: string; keyValue: string; legend: string; fields: Field[]; values: FormValues; error?: string; csrf: string }) {
+  return (
+    <form method="post" action={`${BASE}/setup/${p.slug}/edit`} class="setup-form edit" aria-describedby={p.error ? "setup-error" : undefined}>
+      <input type="hidden" name="_csrf" value={p.csrf} />
+      <input type="hidden" name={p.keyName} value={p.keyValue} />
+      <Fields slug={p.slug} legend={p.legend} fields={p.fields} values={p.values} submit="Save changes" />
+      <FormError error={p.error} />
+    </form>
+  );
+}
+
+function Fields(p: { slug: string; legend: string; fields: Field[]; values: FormValues; submit: string }) {
+  return (
+    <fieldset>
+      <legend>{p.legend}</legend>
+      {p.fields.map((f) => {
+        const id = `f-${p.slug}-${f.name}`;
+        return f.kind === "checks" ? (
+          <fieldset class="field">
+            <legend>{f.label}</legend>
+            <Input f={f} value={p.values[f.name]} id={id} />
+            {f.hint ? <small class="muted">{f.hint}</small> : null}
+          </fieldset>
+        ) : (
+          <div class="field">
+            <label for={id}>{f.label}</label>
+            <Input f={f} value={p.values[f.name]} id={id} />
+            {f.hint ? <small class="muted">{f.hint}</small> : null}
+          </div>
+        );
+      })}
+      <button type="submit">{p.submit}</button>
+    </fieldset>
+  );
+}
+
+function FormError({ error }: { error?: string }) {
+  return error ? (
+    <p class="error" id="setup-error" role="alert">
+      {error}
+    </p>
+  ) : null;
 }
 
 /** A secret right after it was made: on this answer only, never stored readable, never listed. */
@@ -153,6 +175,8 @@ export interface SetupRow {
   remove?: Record<string, string>;
   /** What the remove button says ("remove", "revoke"). */
   verb?: string;
+  /** Its edit page (setup-kit.ts `editing`); absent: not editable here. */
+  edit?: string;
 }
 
 /** A list with a remove button (confirmed in the browser, dashboard.js) on each row. */
@@ -177,6 +201,11 @@ export function SetupTable(p: { slug: string; csrf: string; head: string[]; rows
               <td>{cell}</td>
             ))}
             <td>
+              {r.edit ? (
+                <a href={r.edit} class="edit">
+                  edit
+                </a>
+              ) : null}{" "}
               {r.remove ? (
                 <form method="post" action={`${BASE}/setup/${p.slug}/remove`} class="inline">
                   <input type="hidden" name="_csrf" value={p.csrf} />
