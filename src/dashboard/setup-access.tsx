@@ -14,9 +14,8 @@ import { listNetworks, listSenders, removeNetwork, removeSender } from "../admin
 import type { Db } from "../db/client.ts";
 import { apiKeyId } from "../policy/api-keys.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, checkbox, editing, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
+import { accountField, checkbox, editLink, editing, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
 import { Failure } from "../core/failure.ts";
-import { BASE } from "./views/layout.tsx";
 import type { Field } from "./views/setup-form.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
 
@@ -85,16 +84,16 @@ export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }
         head={["account", "per minute", "per day", "recipients per day", "over the limits", "created"]}
         empty="No accounts."
         extra={<label class="check"><input type="checkbox" name="force" value="1" /> and its queued mail</label>}
-        rows={(await listAccounts(db)).map((a) => ({ cells: [a.name, a.per_minute ?? "-", a.per_day ?? "-", a.recipients_per_day ?? "-", a.over_limit, a.created_at], remove: { name: a.name }, edit: `${BASE}/setup/accounts/edit?name=${encodeURIComponent(a.name)}` }))}
+        rows={(await listAccounts(db)).map((a) => ({ cells: [a.name, a.per_minute ?? "-", a.per_day ?? "-", a.recipients_per_day ?? "-", a.over_limit, a.created_at], remove: { name: a.name }, edit: editLink("accounts", { name: a.name }) }))}
       />
     ),
   }, hostname);
   editing(app, {
     slug: "accounts",
-    key: "name",
-    legend: (name) => `Account ${name}`,
+    keys: ["name"],
+    legend: ({ name }) => `Account ${name}`,
     fields: () => accountSettings,
-    load: async (name) => {
+    load: async ({ name }) => {
       const a = (await listAccounts(db)).find((r) => r.name === name);
       if (!a) throw new Failure("not-found", `no account named "${name}"`);
       return { per_minute: text(a.per_minute), per_day: text(a.per_day), recipients_per_day: text(a.recipients_per_day), over_limit: a.over_limit, hold_backlog: text(a.hold_backlog), list_unsubscribe: a.list_unsubscribe, require_alignment: a.require_alignment ? "yes" : "no" };
@@ -108,7 +107,7 @@ export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }
       list_unsubscribe: v.picklist(["one-click", "off"], "List-Unsubscribe: one-click or off"),
       require_alignment: v.picklist(["yes", "no"], "DMARC alignment: yes or no"),
     }),
-    update: async (name, b) => {
+    update: async ({ name }, b) => {
       const a = await updateAccount(db, name, { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day, overLimit: b.over_limit, holdBacklog: b.hold_backlog, listUnsubscribe: b.list_unsubscribe, requireAlignment: b.require_alignment === "yes" });
       const l = (n: number | null) => (n === null ? "none" : String(n));
       return `account ${a.name} saved: ${l(a.per_minute)} per minute, ${l(a.per_day)} per day, ${l(a.recipients_per_day)} recipients per day, over the limits: ${a.over_limit}`;

@@ -8,8 +8,8 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { addDkimKey, listDkimKeys, removeDkimKey } from "../admin/dkim.ts";
-import { checkRouteUrl, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
-import { addRoute } from "../admin/routes.ts";
+import { checkRouteUrl, findRoute, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
+import { addRoute, setRouteQuota } from "../admin/routes.ts";
 import { suppressAddress, suppressionRows, unsuppressAddress, type FeedbackDb } from "../admin/suppressions.ts";
 import { addWebhook, removeWebhook, webhookRows } from "../admin/webhooks.ts";
 import { Failure } from "../core/failure.ts";
@@ -17,7 +17,7 @@ import { checkNamedDomain, type DomainCheckDeps } from "../domain-check/check.ts
 import { EVENT_TYPES } from "../events/types.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
+import { accountField, editLink, editing, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
 import { BASE } from "./views/layout.tsx";
 import { DomainReportView } from "./views/setup-report.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
@@ -65,9 +65,33 @@ export function deliverySetupRoutes(app: Hono<DashboardEnv>, deps: DeliverySetup
     },
     list: async (csrf) => (
       <SetupTable slug="routes" csrf={csrf} head={["domain", "order", "URL", "quota (s / min / day)", "health"]} empty="No routes: every domain goes to SMARTHOST_UPSTREAM."
-        rows={(await listRoutes(db)).map((r) => ({ cells: [r.domain, r.position + 1, <code>{r.url}</code>, [r.per_second, r.per_minute, r.per_day].map((n) => n ?? "-").join(" / "), r.health ?? "-"], remove: { domain: r.domain, url: r.url } }))} />
+        rows={(await listRoutes(db)).map((r) => ({ cells: [r.domain, r.position + 1, <code>{r.url}</code>, [r.per_second, r.per_minute, r.per_day].map((n) => n ?? "-").join(" / "), r.health ?? "-"], remove: { domain: r.domain, url: r.url }, edit: editLink("routes", { domain: r.domain, url: r.url }) }))} />
     ),
   }, hostname);
+  // A route's URL (and its credentials) is not edited: remove it and add the new one.
+  const text = (n: number | null) => (n === null ? "" : String(n));
+  const none = (n: number | null) => (n === null ? "none" : String(n));
+  editing(app, {
+    slug: "routes",
+    keys: ["domain", "url"],
+    legend: ({ domain, url }) => `Route for ${domain}: ${url}`,
+    fields: () => [
+      { name: "per_second", label: "Provider quota per second", kind: "number", hint: "empty: none" },
+      { name: "per_minute", label: "per minute", kind: "number", hint: "empty: none" },
+      { name: "per_day", label: "per day", kind: "number", hint: "empty: none" },
+    ],
+    load: async ({ domain, url }) => {
+      const r = (await listRoutes(db)).find((x) => x.domain === domain && x.url === url);
+      if (!r) throw new Failure("not-found", `no route for ${domain} to ${maskRouteUrl(url)}`);
+      return { per_second: text(r.per_second), per_minute: text(r.per_minute), per_day: text(r.per_day) };
+    },
+    schema: v.object({ per_second: limit("Quota per second"), per_minute: limit("Quota per minute"), per_day: limit("Quota per day") }),
+    update: async ({ domain, url }, b) => {
+      const row = await findRoute(db, domain, url);
+      await setRouteQuota(db, row.id, { perSecond: b.per_second, perMinute: b.per_minute, perDay: b.per_day });
+      return `route ${row.domain} ${maskRouteUrl(row.url)}: quota ${none(b.per_second)} a second, ${none(b.per_minute)} a minute, ${none(b.per_day)} a day`;
+    },
+  }, "Routes", hostname);
   removal(app, {
     slug: "routes",
     schema: v.object({ domain: required("Domain"), url: required("Route URL") }),

@@ -42,21 +42,24 @@ export interface SetupPage<S extends v.GenericSchema> {
 
 /**
  * An edit page for one object: GET `/setup/<slug>/edit?<key>=…` shows its form filled with
- * what is stored; the POST (the key in a hidden field) checks it as the create form does,
+ * what is stored; the POST (the keys in hidden fields) checks it as the create form does,
  * updates, and goes back to the list with what changed (303). A refusal keeps the entered
  * values and says why next to the form.
  */
-export interface Editing<S extends v.GenericSchema> {
+export interface Editing<S extends v.GenericSchema, K extends string> {
   slug: string;
-  /** The field that names the object (a query parameter on GET, a hidden field on POST). */
-  key: string;
-  legend: (key: string) => string;
+  /** The fields that name the object (query parameters on GET, hidden fields on POST). */
+  keys: readonly K[];
+  legend: (key: Record<K, string>) => string;
   fields: () => Field[];
-  /** What is stored now, as form values; a Failure (not_found) when there is no such object. */
-  load: (key: string) => Promise<FormValues>;
+  /** What is stored now, as form values; a Failure (not-found) when there is no such object. */
+  load: (key: Record<K, string>) => Promise<FormValues>;
   schema: S;
-  update: (key: string, input: v.InferOutput<S>) => Promise<string>;
+  update: (key: Record<K, string>, input: v.InferOutput<S>) => Promise<string>;
 }
+
+/** The link to an object's edit page. */
+export const editLink = (slug: string, key: Record<string, string>) => `${BASE}/setup/${slug}/edit?${new URLSearchParams(key)}`;
 
 export interface Removal<S extends v.GenericSchema> {
   slug: string;
@@ -155,40 +158,42 @@ export function removal<S extends v.GenericSchema>(app: Hono<DashboardEnv>, r: R
   });
 }
 
-export function editing<S extends v.GenericSchema>(app: Hono<DashboardEnv>, e: Editing<S>, title: string, hostname: string): void {
+export function editing<S extends v.GenericSchema, K extends string>(app: Hono<DashboardEnv>, e: Editing<S, K>, title: string, hostname: string): void {
   const path = `/setup/${e.slug}/edit`;
-  const page = (c: C, key: string, values: FormValues, error?: string) => {
+  const list = `${BASE}/setup/${e.slug}`;
+  const page = (c: C, key: Record<K, string>, values: FormValues, error?: string) => {
     const csrf = c.get("session").csrf;
     return (
       <Page title={`Set up: ${title}`} path="/setup" csrf={csrf} hostname={hostname}>
         <SetupNav slug={e.slug} />
         <div id="setup">
-          <EditForm slug={e.slug} keyName={e.key} keyValue={key} legend={e.legend(key)} fields={e.fields()} values={values} error={error} csrf={csrf} />
+          <EditForm slug={e.slug} keys={key} legend={e.legend(key)} fields={e.fields()} values={values} error={error} csrf={csrf} />
           <p>
-            <a href={`${BASE}/setup/${e.slug}`}>Back to the list</a>
+            <a href={list}>Back to the list</a>
           </p>
         </div>
       </Page>
     );
   };
-  const refused = (err: unknown) => err instanceof Failure && err.kind !== "internal";
+  const refused = (err: unknown): err is Failure => err instanceof Failure && err.kind !== "internal";
+  const keyOf = (get: (k: K) => unknown) => Object.fromEntries(e.keys.map((k) => [k, typeof get(k) === "string" ? (get(k) as string) : ""])) as Record<K, string>;
   app.get(path, async (c) => {
-    const key = c.req.query(e.key) ?? "";
+    const key = keyOf((k) => c.req.query(k));
     try {
       return c.html(page(c, key, await e.load(key)));
     } catch (err) {
       if (!refused(err)) throw err;
-      return back(c, `${BASE}/setup/${e.slug}`, (err as Failure).message);
+      return back(c, list, err.message);
     }
   });
   app.post(path, async (c) => {
     const values = await formValues(c);
-    const key = typeof values[e.key] === "string" ? (values[e.key] as string) : "";
+    const key = keyOf((k) => values[k]);
     try {
-      return back(c, `${BASE}/setup/${e.slug}`, await e.update(key, checked(e.schema, values)));
+      return back(c, list, await e.update(key, checked(e.schema, values)));
     } catch (err) {
       if (!refused(err)) throw err;
-      return c.html(page(c, key, values, (err as Failure).message), toHttpError(err as Failure).status as 400);
+      return c.html(page(c, key, values, err.message), toHttpError(err).status as 400);
     }
   });
 }

@@ -276,6 +276,18 @@ describe("setup pages", () => {
 
     await page.reload();
     expect(await page.content()).not.toContain(ROUTE_PASSWORD);
+
+    // Its quota edited: the form holds what is stored; an emptied field removes that limit.
+    const row = page.locator("table.setup-list tr").filter({ has: page.getByRole("cell", { name: masked, exact: true }) });
+    await Promise.all([page.waitForURL(/\/setup\/routes\/edit\?/), row.getByRole("link", { name: "edit" }).click()]);
+    expect([await page.inputValue("#f-routes-per_second"), await page.inputValue("#f-routes-per_minute"), await page.inputValue("#f-routes-per_day")]).toEqual(["", "600", ""]);
+    expect(await page.content()).not.toContain(ROUTE_PASSWORD);
+    await page.fill("#f-routes-per_minute", "");
+    await page.fill("#f-routes-per_day", "20000");
+    await Promise.all([page.waitForURL(/\/setup\/routes\?done=/), page.click("form.setup-form button[type=submit]")]);
+    expect(await page.locator(".flash").first().textContent()).toBe(`route routed.test ${masked}: quota none a second, none a minute, 20000 a day`);
+    expect((await json(["route", "list"])).find((r) => r.domain === "routed.test")).toMatchObject({ url: masked, per_second: null, per_minute: null, per_day: 20000 });
+
     expect(await removeRow(page, masked)).toContain(`route routed.test ${masked} removed`);
     expect((await json(["route", "list"])).filter((r) => r.domain === "routed.test")).toEqual([]);
     expect(relay.logs()).not.toContain(ROUTE_PASSWORD);

@@ -96,11 +96,13 @@ export function SetupForm(p: { slug: string; legend: string; fields: Field[]; va
 }
 
 /** An edit form: an ordinary POST (answered with a redirect to the list), the object named by a hidden field. */
-export function EditForm(p: { slug: string; keyName: string; keyValue: string; legend: string; fields: Field[]; values: FormValues; error?: string; csrf: string }) {
+export function EditForm(p: { slug: string; keys: Record<string, string>; legend: string; fields: Field[]; values: FormValues; error?: string; csrf: string }) {
   return (
     <form method="post" action={`${BASE}/setup/${p.slug}/edit`} class="setup-form edit" aria-describedby={p.error ? "setup-error" : undefined}>
       <input type="hidden" name="_csrf" value={p.csrf} />
-      <input type="hidden" name={p.keyName} value={p.keyValue} />
+      {Object.entries(p.keys).map(([k, val]) => (
+        <input type="hidden" name={k} value={val} />
+      ))}
       <Fields slug={p.slug} legend={p.legend} fields={p.fields} values={p.values} submit="Save changes" />
       <FormError error={p.error} />
     </form>
