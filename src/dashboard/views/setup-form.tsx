@@ -181,7 +181,7 @@ export interface SetupRow {
   edit?: string;
 }
 
-/** A list with a remove button (confirmed in the browser, dashboard.js) on each row. */
+/** A list with, on each row, its edit link and a remove button (confirmed in the browser, dashboard.js). */
 export function SetupTable(p: { slug: string; csrf: string; head: string[]; rows: SetupRow[]; empty: string; extra?: Child }) {
   if (p.rows.length === 0) return <p class="muted">{p.empty}</p>;
   return (
