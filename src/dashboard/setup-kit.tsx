@@ -58,8 +58,8 @@ export interface Editing<S extends v.GenericSchema, K extends string> {
   update: (key: Record<K, string>, input: v.InferOutput<S>) => Promise<string>;
 }
 
-/** The link to an object's edit page. */
-export const editLink = (slug: string, key: Record<string, string>) => `${BASE}/setup/${slug}/edit?${new URLSearchParams(key)}`;
+/** The link to an object's edit page, named by its keys' values. */
+export const editLink = (slug: string, key: Record<string, string>) => ({ href: `${BASE}/setup/${slug}/edit?${new URLSearchParams(key)}`, what: Object.values(key).join(" ") });
 
 export interface Removal<S extends v.GenericSchema> {
   slug: string;

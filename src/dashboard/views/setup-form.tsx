@@ -177,8 +177,8 @@ export interface SetupRow {
   remove?: Record<string, string>;
   /** What the remove button says ("remove", "revoke"). */
   verb?: string;
-  /** Its edit page (setup-kit.ts `editing`); absent: not editable here. */
-  edit?: string;
+  /** Its edit page (setup-kit.ts `editing`) and what the link names for a screen reader; absent: not editable here. */
+  edit?: { href: string; what: string };
 }
 
 /** A list with, on each row, its edit link and a remove button (confirmed in the browser, dashboard.js). */
@@ -204,7 +204,7 @@ export function SetupTable(p: { slug: string; csrf: string; head: string[]; rows
             ))}
             <td>
               {r.edit ? (
-                <a href={r.edit} class="edit">
+                <a href={r.edit.href} class="edit" aria-label={`edit ${r.edit.what}`}>
                   edit
                 </a>
               ) : null}{" "}
