@@ -8,13 +8,13 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { addAccount, addApiKey, addCredential, allowNetwork, allowSender } from "../admin/accounts.ts";
 import { listAccounts, removeAccount, updateAccount } from "../admin/account-manage.ts";
-import { listCredentials, removeCredential } from "../admin/credentials.ts";
+import { listCredentials, removeCredential, rotateCredential } from "../admin/credentials.ts";
 import { listKeys, revokeKey } from "../admin/keys.ts";
 import { listNetworks, listSenders, removeNetwork, removeSender } from "../admin/rules.ts";
 import type { Db } from "../db/client.ts";
 import { apiKeyId } from "../policy/api-keys.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, checkbox, editLink, editing, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
+import { accountField, checkbox, editLink, editing, limit, optionalText, removal, required, rowAction, setupPage } from "./setup-kit.tsx";
 import { Failure } from "../core/failure.ts";
 import type { Field } from "./views/setup-form.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
@@ -139,8 +139,15 @@ export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }
     },
     list: async (csrf) => (
       <SetupTable slug="credentials" csrf={csrf} head={["username", "account", "created"]} empty="No SMTP credentials."
-        rows={(await listCredentials(db)).map((r) => ({ cells: [r.username, r.account, r.created_at], remove: { username: r.username } }))} />
+        rows={(await listCredentials(db)).map((r) => ({ cells: [r.username, r.account, r.created_at], remove: { username: r.username }, actions: [{ verb: "rotate", fields: { username: r.username } }] }))} />
     ),
+    // A new generated password, shown once; the old one stops at once (as `credential rotate`).
+    actions: [
+      rowAction("rotate", v.object({ username: required("Username") }), async (b) => ({
+        done: `credential ${b.username}: new password; the old one no longer works`,
+        secret: { label: `Password for ${b.username}`, value: (await rotateCredential(db, b.username))! },
+      })),
+    ],
   }, hostname);
   removal(app, {
     slug: "credentials",

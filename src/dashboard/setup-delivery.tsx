@@ -11,13 +11,13 @@ import { addDkimKey, listDkimKeys, removeDkimKey } from "../admin/dkim.ts";
 import { checkRouteUrl, findRoute, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
 import { addRoute, setRouteQuota } from "../admin/routes.ts";
 import { suppressAddress, suppressionRows, unsuppressAddress, type FeedbackDb } from "../admin/suppressions.ts";
-import { addWebhook, removeWebhook, webhookRows } from "../admin/webhooks.ts";
+import { addWebhook, removeWebhook, rotateWebhook, webhookRows } from "../admin/webhooks.ts";
 import { Failure } from "../core/failure.ts";
 import { checkNamedDomain, type DomainCheckDeps } from "../domain-check/check.ts";
 import { EVENT_TYPES } from "../events/types.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, editLink, editing, limit, optionalText, removal, required, setupPage } from "./setup-kit.tsx";
+import { accountField, editLink, editing, limit, optionalText, removal, required, rowAction, setupPage } from "./setup-kit.tsx";
 import { BASE } from "./views/layout.tsx";
 import { DomainReportView } from "./views/setup-report.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
@@ -190,8 +190,15 @@ export function deliverySetupRoutes(app: Hono<DashboardEnv>, deps: DeliverySetup
     },
     list: async (csrf) => (
       <SetupTable slug="webhooks" csrf={csrf} head={["id", "account", "URL", "events", "state"]} empty="No webhooks."
-        rows={(await webhookRows(d, undefined)).map((e) => ({ cells: [<a href={`${BASE}/webhooks/${encodeURIComponent(e.id)}`}>{e.id}</a>, e.account, <code>{e.url}</code>, e.events?.join(", ") ?? "all", e.enabled ? "enabled" : `disabled (${e.disabled_reason ?? ""})`], remove: { id: e.id } }))} />
+        rows={(await webhookRows(d, undefined)).map((e) => ({ cells: [<a href={`${BASE}/webhooks/${encodeURIComponent(e.id)}`}>{e.id}</a>, e.account, <code>{e.url}</code>, e.events?.join(", ") ?? "all", e.enabled ? "enabled" : `disabled (${e.disabled_reason ?? ""})`], remove: { id: e.id }, actions: [{ verb: "rotate", fields: { id: e.id } }] }))} />
     ),
+    // A new signing secret, shown once; the old one keeps signing beside it for 24 hours (as `webhook rotate`).
+    actions: [
+      rowAction("rotate", v.object({ id: required("Webhook id") }), async (b) => ({
+        done: `webhook ${b.id}: new signing secret; the old one also signs for 24 hours`,
+        secret: { label: `Signing secret of ${b.id}`, value: await rotateWebhook(d, await sealing(deps, "Webhook secrets"), b.id) },
+      })),
+    ],
   }, hostname);
   removal(app, {
     slug: "webhooks",

@@ -38,7 +38,20 @@ export interface SetupPage<S extends v.GenericSchema> {
   list: (csrf: string) => Promise<Child>;
   /** Shown on GET above the list, from the query (the DNS check of a DKIM domain). */
   above?: (c: C) => Promise<Child>;
+  /** What a row's other buttons do (`rotate`): POST /setup/<slug>/<verb>, answered as a create is. */
+  actions?: RowAction[];
 }
+
+/** A row's button that makes something new for the object, a secret shown once (rowAction). */
+export interface RowAction {
+  verb: string;
+  handle: (values: FormValues) => Promise<Made>;
+}
+
+export const rowAction = <S extends v.GenericSchema>(verb: string, schema: S, run: (input: v.InferOutput<S>) => Promise<Made>): RowAction => ({
+  verb,
+  handle: (values) => run(checked(schema, values)),
+});
 
 /**
  * An edit page for one object: GET `/setup/<slug>/edit?<key>=…` shows its form filled with
@@ -144,6 +157,21 @@ export function setupPage<S extends v.GenericSchema>(app: Hono<DashboardEnv>, pa
     const html = c.req.header("hx-request") ? <>{body}</> : whole(c, body);
     return c.html(html, status as 200);
   });
+  for (const a of page.actions ?? []) {
+    app.post(`${path}/${a.verb}`, async (c) => {
+      let status = 200;
+      let made: Made;
+      try {
+        made = await a.handle(await formValues(c));
+      } catch (err) {
+        if (!(err instanceof Failure) || err.kind === "internal") throw err;
+        status = toHttpError(err).status;
+        made = { done: err.message };
+      }
+      const body = await draw(c, { made });
+      return c.html(c.req.header("hx-request") ? <>{body}</> : whole(c, body), status as 200);
+    });
+  }
 }
 
 export function removal<S extends v.GenericSchema>(app: Hono<DashboardEnv>, r: Removal<S>): void {

@@ -105,6 +105,18 @@ async function removeRow(page: Page, text: string, verb = "remove"): Promise<str
   return (await page.locator(".flash").first().textContent()) ?? "";
 }
 
+/** Clicks the `verb` button (rotate) of the row with a cell saying `text`; returns the answer's status once swapped in. */
+async function rowButton(page: Page, slug: string, text: string, verb: string): Promise<number> {
+  const row = page.locator("table.setup-list tr").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url() === `${relay.http}/dashboard/setup/${slug}/${verb}` && r.request().method() === "POST"),
+    row.getByRole("button", { name: verb }).click(),
+  ]);
+  await res.finished();
+  await page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector("#setup.htmx-request, .htmx-settling, .htmx-swapping"));
+  return res.status();
+}
+
 const listText = async (page: Page) => (await page.locator("#setup .scroll").first().textContent()) ?? "";
 const json = async (args: string[]) => {
   const r = await cli(dir, [...args, "--json"]);
@@ -195,8 +207,20 @@ describe("setup pages", () => {
     expect(await page.content()).not.toContain(password);
     expect((await json(["credential", "list"])).find((c) => c.username === "app1")).toMatchObject({ account: "creds" });
 
-    expect(await removeRow(page, "app1")).toBe("credential app1 removed");
+    // Rotated: a new password shown once, the old one refused at once.
+    expect(await rowButton(page, "credentials", "app1", "rotate")).toBe(200);
+    const rotated = (await page.locator(".secret-value").textContent())!;
+    expect(rotated.length).toBeGreaterThanOrEqual(16);
+    expect(rotated).not.toBe(password);
+    expect(await page.locator("#setup .flash").textContent()).toBe("credential app1: new password; the old one no longer works");
     expect(await smtplibLogin(relay.smtpPort, "app1", password)).toBe(535);
+    expect(await smtplibLogin(relay.smtpPort, "app1", rotated)).toBe(235);
+    await page.reload();
+    expect(await page.content()).not.toContain(rotated);
+    expect(relay.logs()).not.toContain(rotated);
+
+    expect(await removeRow(page, "app1")).toBe("credential app1 removed");
+    expect(await smtplibLogin(relay.smtpPort, "app1", rotated)).toBe(535);
     expect(relay.logs()).not.toContain(password);
     expect(problems).toEqual([]);
     await context.close();
@@ -345,10 +369,25 @@ describe("setup pages", () => {
     expect(await removeRow(page, "bob@example.org")).toBe("bob@example.org removed from hooked's suppressions");
     expect(await json(["suppression", "list", "hooked"])).toEqual([]);
 
+    // Rotated: a new secret shown once; what is sent next is signed with it (and, for a day, with the old one too).
+    await page.goto(`${relay.http}/dashboard/setup/webhooks`);
+    expect(await rowButton(page, "webhooks", hook!.id as string, "rotate")).toBe(200);
+    const rotated = (await page.locator(".secret-value").textContent())!;
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(secret);
+    await page.reload();
+    expect(await page.content()).not.toContain(rotated);
+    await page.goto(`${relay.http}/dashboard/setup/suppressions`);
+    expect(await submit(page, "suppressions", { account: "hooked", address: "carol@example.org" })).toBe(200);
+    const next = await waitFor("the next suppression.added delivered", () => receiver.received.find((h) => h.body.includes("carol@example.org")));
+    expect((new Webhook(rotated).verify(next.body, next.headers) as { type: string }).type).toBe("suppression.added");
+    expect(await removeRow(page, "carol@example.org")).toBe("carol@example.org removed from hooked's suppressions");
+
     await page.goto(`${relay.http}/dashboard/setup/webhooks`);
     expect(await removeRow(page, hook!.id as string)).toBe(`webhook ${hook!.id} removed`);
     expect(await json(["webhook", "list"])).toEqual([]);
     expect(relay.logs()).not.toContain(secret);
+    expect(relay.logs()).not.toContain(rotated);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -179,6 +179,8 @@ export interface SetupRow {
   verb?: string;
   /** Its edit page (setup-kit.ts `editing`) and what the link names for a screen reader; absent: not editable here. */
   edit?: { href: string; what: string };
+  /** More buttons (setup-kit.ts `rowAction`): each posts `fields` to /setup/<slug>/<verb>, asked first. */
+  actions?: { verb: string; fields: Record<string, string> }[];
 }
 
 /** A list with, on each row, its edit link and a remove button (confirmed in the browser, dashboard.js). */
@@ -208,6 +210,20 @@ export function SetupTable(p: { slug: string; csrf: string; head: string[]; rows
                   edit
                 </a>
               ) : null}{" "}
+              {(r.actions ?? []).map((a) => {
+                const action = `${BASE}/setup/${p.slug}/${a.verb}`;
+                return (
+                  <form method="post" action={action} class="inline" hx-post={action} hx-target="#setup" hx-swap="outerHTML">
+                    <input type="hidden" name="_csrf" value={p.csrf} />
+                    {Object.entries(a.fields).map(([k, val]) => (
+                      <input type="hidden" name={k} value={val} />
+                    ))}
+                    <button type="submit" data-confirm={`${a.verb} ${Object.values(a.fields).join(" ")}?`}>
+                      {a.verb}
+                    </button>
+                  </form>
+                );
+              })}{" "}
               {r.remove ? (
                 <form method="post" action={`${BASE}/setup/${p.slug}/remove`} class="inline">
                   <input type="hidden" name="_csrf" value={p.csrf} />
