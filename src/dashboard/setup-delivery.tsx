@@ -7,7 +7,7 @@
  */
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { addDkimKey, listDkimKeys, removeDkimKey } from "../admin/dkim.ts";
+import { addDkimKey, listDkimKeys, removeDkimKey, rotateDkimKey, type DkimKeyView } from "../admin/dkim.ts";
 import { checkRouteUrl, findRoute, listRoutes, maskRouteUrl, removeRoute } from "../admin/route-list.ts";
 import { addRoute, setRouteQuota } from "../admin/routes.ts";
 import { suppressAddress, suppressionRows, unsuppressAddress, type FeedbackDb } from "../admin/suppressions.ts";
@@ -101,6 +101,20 @@ export function deliverySetupRoutes(app: Hono<DashboardEnv>, deps: DeliverySetup
     },
   });
 
+  /** New keys with the records to publish and what DNS shows now. */
+  const published = async (keys: DkimKeyView[], how: string) => {
+    const domain = keys[0]!.domain;
+    return {
+      done: `DKIM ${keys.map((k) => `${k.selector} (${k.algorithm})`).join(" and ")} ${how} for ${domain}`,
+      more: (
+        <section class="records" aria-label="DNS records to publish">
+          <h2>Publish in DNS</h2>
+          {keys.map((k) => <pre class="record">{k.record}</pre>)}
+          {await report(domain)}
+        </section>
+      ),
+    };
+  };
   const report = async (domain: string) => (deps.domainCheck ? <DomainReportView report={await checkNamedDomain(deps.domainCheck, domain)} /> : <p class="muted">This node has no DNS resolver: run smarthost domain check {domain} where it has one.</p>);
   setupPage(app, {
     slug: "dkim",
@@ -113,24 +127,16 @@ export function deliverySetupRoutes(app: Hono<DashboardEnv>, deps: DeliverySetup
       { name: "algorithm", label: "Algorithm", kind: "select", options: [["rsa", "RSA 2048"], ["ed25519", "Ed25519"], ["both", "both (two selectors)"]] },
     ],
     schema: v.object({ domain: required("Signing domain"), selector: optionalText(), algorithm: v.optional(v.picklist(["rsa", "ed25519", "both"], "Algorithm: rsa, ed25519 or both"), "rsa") }),
-    create: async (b) => {
-      const keys = await addDkimKey({ db, secrets: await sealing(deps, "DKIM keys"), now: deps.now }, b.domain, { selector: b.selector, algorithm: b.algorithm });
-      const domain = keys[0]!.domain;
-      return {
-        done: `DKIM ${keys.map((k) => `${k.selector} (${k.algorithm})`).join(" and ")} made for ${domain}`,
-        more: (
-          <section class="records" aria-label="DNS records to publish">
-            <h2>Publish in DNS</h2>
-            {keys.map((k) => <pre class="record">{k.record}</pre>)}
-            {await report(domain)}
-          </section>
-        ),
-      };
-    },
+    create: async (b) => published(await addDkimKey({ db, secrets: await sealing(deps, "DKIM keys"), now: deps.now }, b.domain, { selector: b.selector, algorithm: b.algorithm }), "made"),
     list: async (csrf) => (
       <SetupTable slug="dkim" csrf={csrf} head={["domain", "selector", "algorithm", "state", "DNS record"]} empty="No DKIM keys."
-        rows={(await listDkimKeys({ db })).map((k) => ({ cells: [<a href={`${BASE}/setup/dkim?check=${encodeURIComponent(k.domain)}`} title="what DNS shows now">{k.domain}</a>, k.selector, k.algorithm, k.state, <code class="record">{k.record}</code>], remove: { domain: k.domain, selector: k.selector } }))} />
+        rows={(await listDkimKeys({ db })).map((k) => ({ cells: [<a href={`${BASE}/setup/dkim?check=${encodeURIComponent(k.domain)}`} title="what DNS shows now">{k.domain}</a>, k.selector, k.algorithm, k.state, <code class="record">{k.record}</code>], remove: { domain: k.domain, selector: k.selector }, actions: k.state === "active" ? [{ verb: "rotate", fields: { domain: k.domain } }] : [] }))} />
     ),
+    // New selectors, pending until their records are published; the old ones then retire (as `dkim rotate`).
+    actions: [
+      rowAction("rotate", v.object({ domain: required("Signing domain") }), async (b) =>
+        published(await rotateDkimKey({ db, secrets: await sealing(deps, "DKIM keys"), now: deps.now }, b.domain), "made, pending until published,")),
+    ],
     above: async (c) => {
       const domain = c.req.query("check");
       if (!domain) return null;

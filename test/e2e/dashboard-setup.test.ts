@@ -332,6 +332,16 @@ describe("setup pages", () => {
     expect(await row.textContent()).toContain("✗ not yet");
     expect((await json(["dkim", "list"])).find((k) => k.selector === "s1")).toMatchObject({ domain: "signed.example", algorithm: "ed25519", state: "active", record });
 
+    // Rotated: a new selector of the same algorithm, pending until its record is published, the record shown.
+    expect(await rowButton(page, "dkim", "s1", "rotate")).toBe(200);
+    const flash = (await page.locator("#setup .flash").textContent())!;
+    const pending = /^DKIM (sh\d{8}) \(ed25519\) made, pending until published, for signed\.example$/.exec(flash)?.[1];
+    expect([flash, pending]).toEqual([flash, expect.any(String)]);
+    expect(await page.locator("pre.record").textContent()).toStartWith(`${pending}._domainkey.signed.example`);
+    // Read through the relay (its resolver is the test's DNS: a pending key's record is looked up there).
+    const keys = (await admin("GET", "/dkim?domain=signed.example")).body as { selector: string; state: string }[];
+    expect(keys.map((k) => [k.selector, k.state]).sort()).toEqual([["s1", "active"], [pending, "pending"]]);
+
     // A second key, made where nothing looks it up (the relay's resolver keeps a negative
     // answer), published, then the page's check (a link in the list) finds it.
     const [second] = (await admin("POST", "/dkim", { domain: "signed.example", selector: "s2", algorithm: "ed25519" })).body as { record: string }[];
@@ -341,6 +351,7 @@ describe("setup pages", () => {
 
     expect(await removeRow(page, "s1")).toContain("DKIM s1 of signed.example removed");
     expect(await removeRow(page, "s2")).toContain("DKIM s2 of signed.example removed");
+    expect(await removeRow(page, pending!)).toContain(`DKIM ${pending} of signed.example removed`);
     expect(await json(["dkim", "list"])).toEqual([]);
     expect(problems).toEqual([]);
     await context.close();
