@@ -9,7 +9,7 @@
 import { argon2id as argon2Wasm } from "hash-wasm";
 import { argon2id as argon2Js } from "@noble/hashes/argon2.js";
 import { argon2idOnModule } from "./argon2-module.ts";
-import { base64ToBytes, base64url, bytesToBase64, equalBytes } from "../util/bytes.ts";
+import { base64ToBytes, bytesToBase64, equalBytes } from "../util/bytes.ts";
 
 interface Params {
   m: number;
@@ -68,7 +68,21 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
   return false;
 }
 
-/** A generated password: 24 random bytes, base64url. */
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const PASSWORD_LENGTH = 32;
+
+/**
+ * A generated password: 32 letters and digits drawn uniformly (190 bits). Letters and
+ * digits only: a password that starts with "-" is taken for an option by the tools it is
+ * handed to (`swaks --auth-password -x…`), and "_" or "-" are picked apart by some forms.
+ */
 export function generatePassword(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(24)));
+  let out = "";
+  while (out.length < PASSWORD_LENGTH) {
+    for (const b of crypto.getRandomValues(new Uint8Array(PASSWORD_LENGTH))) {
+      // 248 = 4 × 62: bytes above it are dropped so that every character is equally likely.
+      if (b < 248 && out.length < PASSWORD_LENGTH) out += ALPHANUMERIC[b % 62];
+    }
+  }
+  return out;
 }
