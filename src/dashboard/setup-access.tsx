@@ -14,7 +14,7 @@ import { listNetworks, listSenders, removeNetwork, removeSender } from "../admin
 import type { Db } from "../db/client.ts";
 import { apiKeyId } from "../policy/api-keys.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, checkbox, editLink, editing, limit, optionalText, removal, required, rowAction, setupPage } from "./setup-kit.tsx";
+import { accountField, checkbox, editLink, editing, limit, limitValue, optionalText, removal, required, rowAction, setupPage } from "./setup-kit.tsx";
 import { Failure } from "../core/failure.ts";
 import type { Field } from "./views/setup-form.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
@@ -50,7 +50,6 @@ const accountSettings: Field[] = [
   { name: "require_alignment", label: "From: not aligned for DMARC", kind: "select", options: ALIGNMENT },
 ];
 
-const text = (n: number | null) => (n === null ? "" : String(n));
 
 export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }: AccessDeps): void {
   setupPage(app, {
@@ -96,7 +95,7 @@ export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }
     load: async ({ name }) => {
       const a = (await listAccounts(db)).find((r) => r.name === name);
       if (!a) throw new Failure("not-found", `no account named "${name}"`);
-      return { per_minute: text(a.per_minute), per_day: text(a.per_day), recipients_per_day: text(a.recipients_per_day), over_limit: a.over_limit, hold_backlog: text(a.hold_backlog), list_unsubscribe: a.list_unsubscribe, require_alignment: a.require_alignment ? "yes" : "no" };
+      return { per_minute: limitValue(a.per_minute), per_day: limitValue(a.per_day), recipients_per_day: limitValue(a.recipients_per_day), over_limit: a.over_limit, hold_backlog: limitValue(a.hold_backlog), list_unsubscribe: a.list_unsubscribe, require_alignment: a.require_alignment ? "yes" : "no" };
     },
     schema: v.object({
       per_minute: limit("Messages per minute"),
@@ -109,8 +108,7 @@ export function accessSetupRoutes(app: Hono<DashboardEnv>, { db, hostname, now }
     }),
     update: async ({ name }, b) => {
       const a = await updateAccount(db, name, { perMinute: b.per_minute, perDay: b.per_day, recipientsPerDay: b.recipients_per_day, overLimit: b.over_limit, holdBacklog: b.hold_backlog, listUnsubscribe: b.list_unsubscribe, requireAlignment: b.require_alignment === "yes" });
-      const l = (n: number | null) => (n === null ? "none" : String(n));
-      return `account ${a.name} saved: ${l(a.per_minute)} per minute, ${l(a.per_day)} per day, ${l(a.recipients_per_day)} recipients per day, over the limits: ${a.over_limit}`;
+      return `account ${a.name} saved: ${a.per_minute ?? "none"} per minute, ${a.per_day ?? "none"} per day, ${a.recipients_per_day ?? "none"} recipients per day, over the limits: ${a.over_limit}`;
     },
   }, "Accounts", hostname);
   removal(app, {

@@ -17,7 +17,7 @@ import { checkNamedDomain, type DomainCheckDeps } from "../domain-check/check.ts
 import { EVENT_TYPES } from "../events/types.ts";
 import type { SecretBox } from "../secrets/cipher.ts";
 import type { DashboardEnv } from "./auth.tsx";
-import { accountField, editLink, editing, limit, optionalText, removal, required, rowAction, setupPage } from "./setup-kit.tsx";
+import { accountField, editLink, editing, limit, limitValue, optionalText, removal, required, rowAction, setupPage } from "./setup-kit.tsx";
 import { BASE } from "./views/layout.tsx";
 import { DomainReportView } from "./views/setup-report.tsx";
 import { SetupTable } from "./views/setup-form.tsx";
@@ -69,8 +69,6 @@ export function deliverySetupRoutes(app: Hono<DashboardEnv>, deps: DeliverySetup
     ),
   }, hostname);
   // A route's URL (and its credentials) is not edited: remove it and add the new one.
-  const text = (n: number | null) => (n === null ? "" : String(n));
-  const none = (n: number | null) => (n === null ? "none" : String(n));
   editing(app, {
     slug: "routes",
     keys: ["domain", "url"],
@@ -83,13 +81,13 @@ export function deliverySetupRoutes(app: Hono<DashboardEnv>, deps: DeliverySetup
     load: async ({ domain, url }) => {
       const r = (await listRoutes(db)).find((x) => x.domain === domain && x.url === url);
       if (!r) throw new Failure("not-found", `no route for ${domain} to ${maskRouteUrl(url)}`);
-      return { per_second: text(r.per_second), per_minute: text(r.per_minute), per_day: text(r.per_day) };
+      return { per_second: limitValue(r.per_second), per_minute: limitValue(r.per_minute), per_day: limitValue(r.per_day) };
     },
     schema: v.object({ per_second: limit("Quota per second"), per_minute: limit("Quota per minute"), per_day: limit("Quota per day") }),
     update: async ({ domain, url }, b) => {
       const row = await findRoute(db, domain, url);
       await setRouteQuota(db, row.id, { perSecond: b.per_second, perMinute: b.per_minute, perDay: b.per_day });
-      return `route ${row.domain} ${maskRouteUrl(row.url)}: quota ${none(b.per_second)} a second, ${none(b.per_minute)} a minute, ${none(b.per_day)} a day`;
+      return `route ${row.domain} ${maskRouteUrl(row.url)}: quota ${b.per_second ?? "none"} a second, ${b.per_minute ?? "none"} a minute, ${b.per_day ?? "none"} a day`;
     },
   }, "Routes", hostname);
   removal(app, {

@@ -91,6 +91,8 @@ export const limit = (label: string) =>
     v.transform((s) => (s === "" ? null : Number(s))),
     v.nullable(v.pipe(v.number(), v.safeInteger(`${label} must be a whole number`), v.minValue(1, `${label} must be at least 1`))),
   );
+/** A stored limit as a form field holds it: empty for none. */
+export const limitValue = (n: number | null) => (n === null ? "" : `${n}`);
 export const checkbox = () => v.pipe(v.optional(v.string(), ""), v.transform((s) => s !== ""));
 
 /** The account picker every per-account form starts with. */
