@@ -20,9 +20,21 @@ export interface ErrorFields {
 // A cause chain is short in practice; a cycle must not hang the logger.
 const MAX_CAUSES = 5;
 
+/** A thrown value that is not an Error, as text: a string as it is, anything else as JSON (its type when it has none). */
+function thrownValueText(v: unknown): string {
+  if (typeof v === "string") return v;
+  try {
+    const json = JSON.stringify(v);
+    if (json !== undefined) return json;
+  } catch {
+    // A cycle or a BigInt: its type says what little is known.
+  }
+  return typeof v;
+}
+
 /** An error as log fields: name, message, code, stack and its cause chain. */
 export function errorFields(err: unknown, depth = 0): ErrorFields {
-  if (!(err instanceof Error)) return { name: typeof err, message: String(err) };
+  if (!(err instanceof Error)) return { name: typeof err, message: thrownValueText(err) };
   const out: ErrorFields = { name: err.name, message: err.message };
   const code = (err as { code?: unknown }).code;
   if (typeof code === "string") out.code = code;
@@ -37,7 +49,7 @@ export function errorFields(err: unknown, depth = 0): ErrorFields {
  * logs, use errorFields, which keeps the stack too.
  */
 export function errorText(err: unknown, depth = 0): string {
-  if (!(err instanceof Error)) return String(err);
+  if (!(err instanceof Error)) return thrownValueText(err);
   const code = (err as { code?: unknown }).code;
   const own = typeof code === "string" && code !== "" && !err.message.includes(code) ? `${err.message} (${code})`.trim() : err.message;
   return err.cause !== undefined && depth < MAX_CAUSES ? `${own}: ${errorText(err.cause, depth + 1)}` : own;

@@ -18,3 +18,14 @@ test("errorFromFields rebuilds what errorFields sent across a thread: name, mess
   expect(rebuilt.stack).toBe(original.stack);
   expect(errorFields(rebuilt.cause)).toMatchObject({ message: "disk", code: "EIO" });
 });
+
+test("a thrown value that is not an Error: a string as it is, anything else as JSON, its type when it has none", () => {
+  expect(errorFields("thrown text")).toEqual({ name: "string", message: "thrown text" });
+  expect(errorFields({ status: 503 })).toEqual({ name: "object", message: '{"status":503}' });
+  expect(errorText(42)).toBe("42");
+  expect(errorText(undefined)).toBe("undefined");
+  expect(errorText(10n)).toBe("bigint");
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  expect(errorText(cycle)).toBe("object");
+});
